@@ -1,0 +1,260 @@
+"""Settings: Pydantic models are the single source of truth.
+
+Load order (later wins): built-in defaults -> repo ``config/*.yaml`` -> the user's copies in
+the XDG config dir (or ``$BANTZ_CONFIG_DIR``) -> ``BANTZ_<SECTION>__<KEY>`` environment variables.
+``config/bantz.yaml`` holds :class:`Settings` minus ``models``; ``config/model-settings.yaml``
+holds :class:`ModelSettings`.
+
+Each section belongs to one part of the pipeline; add fields to your own section only.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bantz_voice.errors import ConfigError
+from bantz_voice import paths
+
+REPO_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+MAIN_FILE = "bantz.yaml"
+MODELS_FILE = "model-settings.yaml"
+ENV_PREFIX = "BANTZ_"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# --- audio path (issue 2) -------------------------------------------------------------------
+class AudioSettings(_Section):
+    input_device: str | int | None = None
+    output_device: str | int | None = None
+    sample_rate: Literal[16000] = 16000
+    frame_ms: Literal[10, 20, 30] = 30
+    reconnect_initial_s: float = Field(0.5, gt=0)
+    reconnect_max_s: float = Field(10.0, gt=0)
+    barge_in: bool = True
+    barge_in_min_ms: int = Field(300, ge=60)
+
+
+class VadSettings(_Section):
+    aggressiveness: int = Field(2, ge=0, le=3)
+    preroll_ms: int = Field(300, ge=300)
+    hangover_ms: int = Field(400, ge=90, le=2000)
+    min_speech_ms: int = Field(250, ge=0)
+    max_utterance_s: float = Field(15.0, gt=0)
+    speculative_asr: bool = True
+
+
+class AsrSettings(_Section):
+    model: str = "whisper-base"
+    device: str = "cpu"
+    compute_type: str = "int8"
+    beam_size: int = Field(1, ge=1)
+    language: str = "tr"
+    initial_prompt: str = "Bantz, takvim, randevu, toplantı, etkinlik, yarın, saat."
+    pad_ms: int = Field(400, ge=0, le=1000)
+    cpu_threads: int = Field(0, ge=0)
+    no_speech_threshold: float = Field(0.6, ge=0, le=1)
+    logprob_threshold: float = -1.0
+
+
+class TtsSettings(_Section):
+    voice: str = "tr_TR-fahrettin-medium"
+    fallback_voice: str | None = "en_US-joe-medium"
+    first_chunk_words: int = Field(6, ge=1)
+    length_scale: float | None = None
+    target_rms_dbfs: float = -20.0
+    early_first_chunk: bool = True  # False = baseline: synthesize the whole reply at once
+
+
+# --- Turkish layer / brain (issues 3, 4) ----------------------------------------------------
+class BrainSettings(_Section):
+    responder: Literal["brain", "echo"] = "brain"
+    timezone: str = "Europe/Istanbul"
+    rules_only: bool = False
+    fast_path_min_confidence: float = Field(0.8, ge=0, le=1)
+    confirm_create: bool = False
+    confirmation_timeout_s: float = Field(30.0, gt=0)
+    memory_max_tokens: int = Field(500, gt=0)
+    baseline: bool = False  # original sequential design: router LLM -> orchestrator LLM -> chat LLM
+
+
+# --- calendar (issue 5) ---------------------------------------------------------------------
+class CalendarSettings(_Section):
+    backend: Literal["ics", "caldav"] = "ics"
+    ics_path: Path | None = None  # default: <XDG data dir>/calendar.ics
+    caldav_url: str | None = None
+    caldav_username: str | None = None
+    caldav_password_env: str = "BANTZ_CALDAV_PASSWORD"
+    caldav_calendar: str | None = None
+    timeout_s: float = Field(10.0, gt=0)
+
+
+# --- daemon (issue 6) -----------------------------------------------------------------------
+class DaemonSettings(_Section):
+    hands_free: bool = True
+    push_to_talk: bool = True
+    wake_words: list[str] = Field(default_factory=lambda: ["bantz", "bants", "banz", "bans", "bants", "bandz", "banc"])
+    follow_up_s: float = Field(8.0, ge=0)
+    earcons: bool = True
+    socket_path: Path | None = None  # default: $XDG_RUNTIME_DIR/bantz/control.sock
+    evdev_key: str | None = None  # e.g. "KEY_RIGHTCTRL"
+    watchdog: bool = True
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    traces: bool = True
+
+
+# --- models (config/model-settings.yaml) ----------------------------------------------------
+class EndpointSettings(_Section):
+    kind: Literal["openai", "llamacpp"] = "llamacpp"
+    # openai-compatible server
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str | None = None
+    schema_style: Literal["json_schema", "json_object"] = "json_schema"
+    timeout_s: float = Field(30.0, gt=0)
+    connect_retries: int = Field(2, ge=0)
+    # embedded llama.cpp
+    gguf: str | None = None  # manifest name or path
+    n_ctx: int = Field(4096, ge=256)
+    n_threads: int = Field(0, ge=0)
+
+
+class RoleSettings(_Section):
+    endpoint: str
+    temperature: float = Field(0.0, ge=0, le=2)
+    top_p: float = Field(1.0, gt=0, le=1)
+    max_tokens: int = Field(128, gt=0)
+    input_budget: int = Field(600, gt=0)
+    timeout_s: float = Field(20.0, gt=0)
+
+
+class ModelSettings(_Section):
+    endpoints: dict[str, EndpointSettings] = Field(
+        default_factory=lambda: {
+            "small": EndpointSettings(kind="llamacpp", gguf="qwen2.5-3b-instruct-q4_k_m"),
+            "chat": EndpointSettings(kind="llamacpp", gguf="qwen2.5-3b-instruct-q4_k_m"),
+        }
+    )
+    router: RoleSettings = Field(default_factory=lambda: RoleSettings(endpoint="small", max_tokens=128, input_budget=600))
+    orchestrator: RoleSettings = Field(default_factory=lambda: RoleSettings(endpoint="small", max_tokens=256, input_budget=1000))
+    chat: RoleSettings = Field(
+        default_factory=lambda: RoleSettings(endpoint="chat", temperature=0.2, top_p=0.9, max_tokens=200, input_budget=1200)
+    )
+
+
+class Settings(_Section):
+    audio: AudioSettings = Field(default_factory=AudioSettings)
+    vad: VadSettings = Field(default_factory=VadSettings)
+    asr: AsrSettings = Field(default_factory=AsrSettings)
+    tts: TtsSettings = Field(default_factory=TtsSettings)
+    brain: BrainSettings = Field(default_factory=BrainSettings)
+    calendar: CalendarSettings = Field(default_factory=CalendarSettings)
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    models: ModelSettings = Field(default_factory=ModelSettings)
+
+
+# --- loading --------------------------------------------------------------------------------
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: YAML okunamadı: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: okunamadı: {exc.strerror}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: en üst düzey bir eşleme (key: value) olmalı")
+    return data
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
+    """``BANTZ_AUDIO__INPUT_DEVICE=pulse`` -> {"audio": {"input_device": "pulse"}} (values parsed as YAML)."""
+    out: dict[str, Any] = {}
+    sections = set(Settings.model_fields)
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        parts = name[len(ENV_PREFIX) :].lower().split("__")
+        if parts[0] not in sections:
+            continue
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            value = raw
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return out
+
+
+def config_sources(config_dir: Path | None = None) -> list[tuple[str, Path]]:
+    """(section-or-'' , path) for every file that exists, in load order."""
+    dirs = [REPO_CONFIG_DIR, config_dir or paths.config_dir()]
+    found: list[tuple[str, Path]] = []
+    for d in dirs:
+        for fname, section in ((MAIN_FILE, ""), (MODELS_FILE, "models")):
+            p = d / fname
+            if p.is_file():
+                found.append((section, p))
+    return found
+
+
+def _has_path(data: dict[str, Any], loc: tuple[Any, ...]) -> bool:
+    node: Any = data
+    for part in loc:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def load_settings(config_dir: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    environ = dict(os.environ if environ is None else environ)
+    layers: list[tuple[str, dict[str, Any]]] = []
+    for section, path in config_sources(config_dir):
+        data = _read_yaml(path)
+        layers.append((str(path), {"models": data} if section else data))
+    layers.append(("ortam değişkenleri (BANTZ_…)", _env_overrides(environ)))
+    merged: dict[str, Any] = {}
+    for _, data in layers:
+        merged = _deep_merge(merged, data)
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        origin = next((src for src, data in reversed(layers) if _has_path(data, loc)), None)
+        if origin is None:  # error on a parent (e.g. unknown key): find the deepest existing prefix
+            for cut in range(len(loc) - 1, 0, -1):
+                origin = next((src for src, data in reversed(layers) if _has_path(data, loc[:cut])), None)
+                if origin:
+                    break
+        key = ".".join(str(p) for p in loc)
+        raise ConfigError(f"{origin or 'ayarlar'}: '{key}' geçersiz: {err['msg']}") from exc
+
+
+def dump_settings(settings: Settings) -> str:
+    return yaml.safe_dump(settings.model_dump(mode="json"), allow_unicode=True, sort_keys=False)

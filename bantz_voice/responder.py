@@ -1,0 +1,69 @@
+"""The one small interface between the voice loop and whatever writes the reply.
+
+``Responder.respond(request)`` is an async generator of reply text pieces. Cancelling the task
+that iterates it cancels the turn (LLM generation included). Decision details (route, intent,
+slots, tool calls, confirmation) are written into ``request.result`` while the reply streams.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, AsyncIterator, Protocol
+
+from bantz_voice.trace import TurnTrace
+
+
+@dataclass
+class TurnResult:
+    route: str | None = None
+    intent: str | None = None
+    slots: dict[str, Any] = field(default_factory=dict)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    requires_confirmation: bool = False
+    source: str | None = None  # "rules" | "llm" | "echo" | "confirmation" ...
+    reply: str = ""
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "route": self.route,
+            "intent": self.intent,
+            "slots": self.slots,
+            "tool_calls": self.tool_calls,
+            "requires_confirmation": self.requires_confirmation,
+            "source": self.source,
+            "reply": self.reply,
+            "error": self.error,
+        }
+
+
+@dataclass
+class TurnRequest:
+    text: str
+    now: datetime | None = None  # None = real wall clock in the configured time zone
+    trace: TurnTrace = field(default_factory=TurnTrace)
+    result: TurnResult = field(default_factory=TurnResult)
+
+
+class Responder(Protocol):
+    def respond(self, request: TurnRequest) -> AsyncIterator[str]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class EchoResponder:
+    """Diagnostic responder: repeats what it heard ("Şunu duydum: …")."""
+
+    async def respond(self, request: TurnRequest) -> AsyncIterator[str]:
+        request.result.route = request.result.route or "echo"
+        request.result.source = "echo"
+        request.trace.mark("route_done")
+        text = request.text.strip()
+        reply = f"Şunu duydum: {text}" if text else "Bir şey duyamadım."
+        request.trace.mark("llm_first_token")
+        request.result.reply = reply
+        yield reply
+
+    async def aclose(self) -> None:
+        return None

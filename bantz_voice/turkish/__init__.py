@@ -1,0 +1,2 @@
+"""Deterministic Turkish language layer (text utilities, temporal expressions, fast-path NLU,
+speech normalization)."""
