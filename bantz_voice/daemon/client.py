@@ -1,0 +1,56 @@
+"""Client side of the control socket (used by the CLI)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+from bantz_voice.errors import BantzError
+from bantz_voice.daemon.protocol import Reply, encode_request, parse_reply
+
+
+class DaemonNotRunning(BantzError):
+    exit_code = 3
+
+
+class DaemonError(BantzError):
+    pass
+
+
+def request(path: Path, kind: str, data: dict[str, Any] | None = None, timeout: float = 10.0) -> Reply:
+    """Send one request and return the reply. Raises :class:`DaemonNotRunning` when nobody listens."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        try:
+            s.connect(str(path))
+        except (FileNotFoundError, ConnectionRefusedError):
+            raise DaemonNotRunning(
+                "Bantz çalışmıyor (denetim soketi yok). Başlatmak için: bantz-voice run "
+                "ya da systemctl --user start bantz-voice"
+            ) from None
+        except PermissionError:
+            raise DaemonError(f"denetim soketine erişim izni yok: {path}") from None
+        s.sendall(encode_request(kind, data))
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    except socket.timeout:
+        raise DaemonError(f"Bantz {timeout:g} saniyede yanıt vermedi") from None
+    finally:
+        s.close()
+    if not buf.strip():
+        raise DaemonError("Bantz bağlantıyı yanıt vermeden kapattı")
+    return parse_reply(buf)
+
+
+def call(path: Path, kind: str, data: dict[str, Any] | None = None, timeout: float = 10.0) -> dict[str, Any]:
+    """Like :func:`request` but an ``error`` reply raises :class:`DaemonError` with its message."""
+    reply = request(path, kind, data, timeout)
+    if not reply.ok:
+        raise DaemonError(str(reply.data.get("message") or "bilinmeyen hata"))
+    return reply.data

@@ -1,0 +1,66 @@
+"""Short confirmation sounds: a rising two-note chirp for wake/PTT start, a low buzz for errors."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Literal
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+Earcon = Literal["wake", "ptt_start", "ptt_stop", "error"]
+RATE = 22050
+
+
+def _note(freq: float, ms: int, amp: float = 0.25) -> np.ndarray:
+    n = int(RATE * ms / 1000)
+    t = np.arange(n, dtype=np.float32) / RATE
+    wave = np.sin(2 * np.pi * freq * t).astype(np.float32)
+    fade = min(n // 4, int(RATE * 0.008))
+    env = np.ones(n, dtype=np.float32)
+    if fade:
+        ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
+        env[:fade] = ramp
+        env[-fade:] = ramp[::-1]
+    return amp * wave * env
+
+
+def render(kind: Earcon) -> np.ndarray:
+    """Mono float32 samples at :data:`RATE`."""
+    if kind in ("wake", "ptt_start"):
+        return np.concatenate([_note(880, 70), _note(1320, 90)])
+    if kind == "ptt_stop":
+        return np.concatenate([_note(1320, 60), _note(880, 70)])
+    # error: two low pulses
+    gap = np.zeros(int(RATE * 0.05), dtype=np.float32)
+    return np.concatenate([_note(220, 120, 0.3), gap, _note(196, 160, 0.3)])
+
+
+class EarconPlayer:
+    """Plays earcons on the output device in a background thread; failures are logged, never raised."""
+
+    def __init__(self, enabled: bool = True, device: str | int | None = None) -> None:
+        self.enabled = enabled
+        self.device = device
+        self.played: list[str] = []
+        self._lock = threading.Lock()
+
+    def play(self, kind: Earcon) -> None:
+        if not self.enabled:
+            return
+        self.played.append(kind)
+        del self.played[:-16]
+        threading.Thread(target=self._play, args=(kind,), name=f"earcon-{kind}", daemon=True).start()
+
+    def _play(self, kind: Earcon) -> None:
+        try:
+            import sounddevice as sd
+
+            data = render(kind)
+            with self._lock:
+                with sd.OutputStream(samplerate=RATE, channels=1, dtype="float32", device=self.device) as out:
+                    out.write(data.reshape(-1, 1))
+        except Exception as exc:  # noqa: BLE001 - an earcon must never break a turn
+            log.debug("earcon %s not played: %s", kind, exc)

@@ -1,0 +1,174 @@
+"""``bantz-voice service install|uninstall|status``: the systemd user units.
+
+Units go to ``$XDG_CONFIG_HOME/systemd/user/`` (``~/.config/systemd/user``). ``install`` writes
+``bantz-voice.service`` with ``ExecStart`` pointing at this installation, enables it for the
+session (the ``default.target.wants`` link that ``systemctl --user enable`` makes) and, when a
+user manager is running, reloads it and starts the service. ``--vllm`` also installs the vLLM
+units shipped in ``systemd/`` (GPU machines).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bantz_voice.errors import BantzError
+
+REPO_SYSTEMD_DIR = Path(__file__).resolve().parent.parent.parent / "systemd"
+MAIN_UNIT = "bantz-voice.service"
+WANTS = "default.target.wants"
+
+
+class ServiceError(BantzError):
+    pass
+
+
+def user_unit_dir(environ: dict[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "systemd" / "user"
+
+
+def exec_command() -> list[str]:
+    """How systemd should start this installation's daemon."""
+    script = Path(sys.executable).parent / "bantz-voice"
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script), "run"]
+    return [str(Path(sys.executable).absolute()), "-m", "bantz_voice", "run"]
+
+
+def render_main_unit(template: Path | None = None) -> str:
+    src = template or REPO_SYSTEMD_DIR / MAIN_UNIT
+    try:
+        text = src.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ServiceError(f"birim şablonu okunamadı: {src} ({exc.strerror})") from exc
+    exec_line = "ExecStart=" + shlex.join(exec_command())
+    lines = [exec_line if ln.startswith("ExecStart=") else ln for ln in text.splitlines()]
+    repo = Path(__file__).resolve().parent.parent.parent
+    # run from the checkout so that its config/ is found even without an installed package
+    if not any(ln.startswith("WorkingDirectory=") for ln in lines):
+        idx = lines.index(exec_line)
+        lines.insert(idx, f"WorkingDirectory={repo}")
+    return "\n".join(lines) + "\n"
+
+
+def vllm_units() -> list[Path]:
+    return sorted(REPO_SYSTEMD_DIR.glob("bantz-vllm-*.service"))
+
+
+def _manager_available() -> bool:
+    if not shutil.which("systemctl"):
+        return False
+    try:
+        res = subprocess.run(
+            ["systemctl", "--user", "is-system-running"], capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return res.stdout.strip() in ("running", "degraded", "starting", "initializing")
+
+
+def _systemctl(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["systemctl", "--user", *args], capture_output=True, text=True, timeout=30)
+
+
+@dataclass
+class ServiceReport:
+    unit_dir: Path
+    written: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
+    manager: bool = False
+    messages: list[str] = field(default_factory=list)
+
+
+def install(with_vllm: bool = False, start: bool = True, unit_dir: Path | None = None) -> ServiceReport:
+    target = unit_dir or user_unit_dir()
+    report = ServiceReport(unit_dir=target)
+    target.mkdir(parents=True, exist_ok=True)
+    wants = target / WANTS
+    wants.mkdir(exist_ok=True)
+    units: list[tuple[str, str]] = [(MAIN_UNIT, render_main_unit())]
+    if with_vllm:
+        found = vllm_units()
+        if not found:
+            raise ServiceError(f"vLLM birim dosyaları bulunamadı: {REPO_SYSTEMD_DIR}/bantz-vllm-*.service")
+        units += [(p.name, p.read_text(encoding="utf-8")) for p in found]
+    for name, text in units:
+        path = target / name
+        path.write_text(text, encoding="utf-8")
+        report.written.append(path)
+        link = wants / name
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(Path("..") / name)
+    report.manager = _manager_available()
+    if report.manager:
+        _systemctl("daemon-reload")
+        if start:
+            res = _systemctl("restart", *[n for n, _ in units])
+            if res.returncode != 0:
+                report.messages.append(f"servis başlatılamadı: {res.stderr.strip()}")
+            else:
+                report.messages.append("servis başlatıldı")
+    else:
+        report.messages.append(
+            "kullanıcı systemd yöneticisi bulunamadı; birimler yazıldı ve etkinleştirildi, "
+            "bir sonraki oturumda başlar (hemen başlatmak için: systemctl --user start bantz-voice)"
+        )
+    return report
+
+
+def uninstall(unit_dir: Path | None = None) -> ServiceReport:
+    target = unit_dir or user_unit_dir()
+    report = ServiceReport(unit_dir=target)
+    names = [MAIN_UNIT] + [p.name for p in target.glob("bantz-vllm-*.service")]
+    report.manager = _manager_available()
+    if report.manager:
+        _systemctl("disable", "--now", *names)
+    for name in names:
+        for path in (target / WANTS / name, target / name):
+            if path.is_symlink() or path.exists():
+                path.unlink()
+                report.removed.append(path)
+    if report.manager:
+        _systemctl("daemon-reload")
+    if not report.removed:
+        report.messages.append("kurulu bir Bantz servisi yoktu")
+    return report
+
+
+@dataclass
+class UnitStatus:
+    name: str
+    installed: bool
+    enabled: bool
+    active: str  # "active" | "inactive" | "failed" | ... | "bilinmiyor" (no user manager)
+    path: Path
+
+
+def status(unit_dir: Path | None = None) -> list[UnitStatus]:
+    target = unit_dir or user_unit_dir()
+    names = [MAIN_UNIT] + sorted(p.name for p in target.glob("bantz-vllm-*.service"))
+    manager = _manager_available()
+    out = []
+    for name in names:
+        path = target / name
+        active = "bilinmiyor"
+        if manager:
+            active = _systemctl("is-active", name).stdout.strip() or "bilinmiyor"
+        out.append(
+            UnitStatus(
+                name=name,
+                installed=path.is_file(),
+                enabled=(target / WANTS / name).is_symlink(),
+                active=active,
+                path=path,
+            )
+        )
+    return out

@@ -1,0 +1,115 @@
+"""Hands-free gating on the transcript: the wake word "Bantz" or the follow-up window.
+
+Whisper spells the name many ways ("Bantz", "Bants", "Banz", "Bans", "Pants", "Bandz", …), so
+the first word (after an optional "hey") is matched against the configured list and a small
+pattern. Ordinary Turkish words that look alike ("bana", "ban", "bence", "bunlar") are not the
+wake word. An utterance that matches neither the wake word nor an open follow-up window is
+ignored: the filter returns ``None`` and the text is not kept anywhere.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from bantz_voice.turkish.text import ascii_fold
+
+# b/p + a + n + optional t/d + s/z/c (+ optional trailing h): bantz, bants, banz, bans, pants,
+# bandz, banc, bahns, bantsch… but never "ban", "bana", "bence", "banka".
+_PATTERN = re.compile(r"^[bp]a+h?n+[tdc]?[szcç]+h?$")
+_FILLERS = frozenset({"hey", "hei", "hay", "ey", "hi", "ya", "o"})
+_TOKEN = re.compile(r"[0-9a-zçğıöşüâîû]+", re.IGNORECASE)
+_LEADING_PUNCT = re.compile(r"^[\s,.;:!?…\-–—'\"’]+")
+
+
+def _tokens(text: str) -> list[tuple[str, int, int]]:
+    """(folded token, start, end) for each word in ``text``."""
+    return [(ascii_fold(m.group(0)), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+
+
+class WakeWordMatcher:
+    def __init__(self, wake_words: Iterable[str]) -> None:
+        self.words = frozenset(ascii_fold(w).strip() for w in wake_words if w.strip())
+
+    def is_wake_token(self, token: str) -> bool:
+        return token in self.words or bool(_PATTERN.match(token))
+
+    def strip(self, text: str) -> str | None:
+        """The request with the wake word removed ("" for the bare wake word), or None."""
+        toks = _tokens(text)
+        i = 0
+        # "Hey Bantz", "Ya Bantz" — at most two fillers before the name
+        while i < len(toks) - 1 and i < 2 and toks[i][0] in _FILLERS:
+            i += 1
+        if i < len(toks) and self.is_wake_token(toks[i][0]):
+            rest = text[toks[i][2] :]
+            return _LEADING_PUNCT.sub("", rest).strip()
+        # Whisper sometimes splits the name: "Ban ts, …"/"Bant s …"
+        if i + 1 < len(toks) and self.is_wake_token(toks[i][0] + toks[i + 1][0]) and toks[i][0] not in ("bana", "ban"):
+            rest = text[toks[i + 1][2] :]
+            return _LEADING_PUNCT.sub("", rest).strip()
+        return None
+
+
+@dataclass
+class GateDecision:
+    text: str | None  # request text (wake word stripped) or None = ignore
+    reason: str  # "wake_word" | "follow_up" | "bare_wake_word" | "ignored" | "disabled"
+
+
+class WakeGate:
+    """Decides whether a hands-free utterance is for Bantz.
+
+    ``follow_up_s`` after the assistant finishes speaking (``open_follow_up``) any utterance is
+    accepted without the wake word. A bare "Bantz" opens the window too (and returns None, so the
+    caller plays the wake earcon and waits for the request).
+    """
+
+    def __init__(
+        self,
+        wake_words: Iterable[str],
+        follow_up_s: float = 8.0,
+        hands_free: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.matcher = WakeWordMatcher(wake_words)
+        self.follow_up_s = follow_up_s
+        self.hands_free = hands_free
+        self.clock = clock
+        self._follow_up_until = 0.0
+
+    def open_follow_up(self, seconds: float | None = None) -> None:
+        span = self.follow_up_s if seconds is None else seconds
+        if span > 0:
+            self._follow_up_until = self.clock() + span
+
+    def close_follow_up(self) -> None:
+        self._follow_up_until = 0.0
+
+    @property
+    def follow_up_open(self) -> bool:
+        return self.clock() < self._follow_up_until
+
+    def follow_up_left_s(self) -> float:
+        return max(0.0, self._follow_up_until - self.clock())
+
+    def decide(self, transcript: str) -> GateDecision:
+        if not self.hands_free:
+            return GateDecision(None, "disabled")
+        text = (transcript or "").strip()
+        stripped = self.matcher.strip(text) if text else None
+        if stripped is not None:
+            if not stripped:
+                self.open_follow_up()
+                return GateDecision(None, "bare_wake_word")
+            self.close_follow_up()
+            return GateDecision(stripped, "wake_word")
+        if text and self.follow_up_open:
+            self.close_follow_up()
+            return GateDecision(text, "follow_up")
+        return GateDecision(None, "ignored")
+
+    def __call__(self, transcript: str) -> str | None:
+        return self.decide(transcript).text

@@ -1,0 +1,154 @@
+"""sd_notify against a real notify socket, unit files (systemd-analyze verify), service install."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bantz_voice.daemon import service
+from bantz_voice.daemon.hotkey import HotkeyUnavailable, _import_evdev
+from bantz_voice.daemon.notify import Heartbeat, Notifier, watchdog_interval_s
+
+REPO = Path(__file__).resolve().parent.parent
+needs_analyze = pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze missing")
+
+
+def _recv_all(sock: socket.socket) -> list[str]:
+    out = []
+    sock.settimeout(0.5)
+    try:
+        while True:
+            out.append(sock.recv(4096).decode())
+    except socket.timeout:
+        return out
+
+
+@pytest.mark.parametrize("abstract", [False, True])
+def test_notifier_real_socket(tmp_path: Path, abstract: bool) -> None:
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    if abstract:
+        name = f"bantz-test-{os.getpid()}"
+        srv.bind(b"\0" + name.encode())
+        addr = "@" + name
+    else:
+        addr = str(tmp_path / "notify.sock")
+        srv.bind(addr)
+    n = Notifier(addr)
+    assert n.ready("hazır") and n.watchdog() and n.reloading() and n.stopping()
+    msgs = _recv_all(srv)
+    srv.close()
+    assert msgs[0].splitlines()[:2] == ["READY=1", "STATUS=hazır"]
+    assert f"MAINPID={os.getpid()}" in msgs[0]
+    assert msgs[1] == "WATCHDOG=1"
+    assert msgs[2].startswith("RELOADING=1\nMONOTONIC_USEC=")
+    assert msgs[3] == "STOPPING=1"
+
+
+def test_notifier_without_socket_is_noop(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
+    n = Notifier()
+    assert not n.enabled and not n.ready()
+
+
+def test_watchdog_interval() -> None:
+    assert watchdog_interval_s({"WATCHDOG_USEC": "30000000"}) == 15.0
+    assert watchdog_interval_s({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": str(os.getpid())}) == 15.0
+    assert watchdog_interval_s({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}) is None
+    assert watchdog_interval_s({}) is None
+    assert watchdog_interval_s({"WATCHDOG_USEC": "x"}) is None
+
+
+def test_heartbeat_goes_stale() -> None:
+    t = [0.0]
+    hb = Heartbeat(2.0, clock=lambda: t[0])
+    assert hb.fresh
+    t[0] = 2.5
+    assert not hb.fresh
+    hb.beat()
+    assert hb.fresh
+
+
+def _verify(unit: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    rt = tmp_path / "xdg-runtime"
+    rt.mkdir(mode=0o700, exist_ok=True)
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(rt), "SYSTEMD_LOG_LEVEL": "notice"}
+    return subprocess.run(
+        ["systemd-analyze", "verify", "--user", str(unit)], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+
+
+@needs_analyze
+def test_verify_catches_broken_unit(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.service"
+    bad.write_text("[Service]\nType=notify\nExecStart=/nonexistent/bantz run\n")
+    assert _verify(bad, tmp_path).returncode != 0
+
+
+@needs_analyze
+@pytest.mark.parametrize("unit", sorted((REPO / "systemd").glob("*.service")), ids=lambda p: p.name)
+def test_shipped_units_verify(unit: Path, tmp_path: Path) -> None:
+    res = _verify(unit, tmp_path)
+    assert res.returncode == 0, res.stderr
+    if unit.name == "bantz-voice.service":
+        text = unit.read_text()
+        for line in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "StandardOutput=journal", "ExecReload="):
+            assert line in text
+        assert "Unknown key" not in res.stderr, res.stderr
+
+
+@needs_analyze
+def test_service_install_status_uninstall(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    report = service.install()
+    unit = tmp_path / "cfg" / "systemd" / "user" / "bantz-voice.service"
+    assert report.written == [unit]
+    text = unit.read_text()
+    exec_line = next(ln for ln in text.splitlines() if ln.startswith("ExecStart="))
+    assert "/usr/bin/env" not in exec_line and exec_line.rstrip().endswith("run")
+    assert Path(exec_line.split("=", 1)[1].split()[0]).is_file()
+    link = unit.parent / "default.target.wants" / "bantz-voice.service"
+    assert link.is_symlink() and link.resolve() == unit.resolve()
+    res = _verify(unit, tmp_path)
+    assert res.returncode == 0, res.stderr
+
+    st = {s.name: s for s in service.status()}["bantz-voice.service"]
+    assert st.installed and st.enabled
+
+    service.install()  # idempotent
+    assert link.is_symlink()
+
+    removed = service.uninstall()
+    assert unit in removed.removed and not unit.exists() and not link.is_symlink()
+    st = {s.name: s for s in service.status()}["bantz-voice.service"]
+    assert not st.installed and not st.enabled
+    assert service.uninstall().messages  # "nothing installed" is said, not an error
+
+
+def test_service_cli(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    run = lambda *a: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "bantz_voice", "service", *a], capture_output=True, text=True, env=env, cwd=REPO
+    )
+    res = run("install")
+    assert res.returncode == 0, res.stderr
+    assert "bantz-voice.service" in res.stdout
+    res = run("status")
+    assert res.returncode == 0 and "kurulu" in res.stdout
+    res = run("uninstall")
+    assert res.returncode == 0 and not (tmp_path / "cfg/systemd/user/bantz-voice.service").exists()
+
+
+def test_evdev_missing_message() -> None:
+    try:
+        import evdev  # noqa: F401
+    except ImportError:
+        with pytest.raises(HotkeyUnavailable, match="evdev"):
+            _import_evdev()
+    else:
+        pytest.skip("evdev installed")

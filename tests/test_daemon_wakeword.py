@@ -1,0 +1,92 @@
+"""Wake-word matching on transcripts and the follow-up window."""
+
+from __future__ import annotations
+
+import pytest
+
+from bantz_voice.config import DaemonSettings
+from bantz_voice.daemon.wakeword import WakeGate, WakeWordMatcher
+
+WORDS = DaemonSettings().wake_words
+
+
+@pytest.mark.parametrize(
+    "text, request_text",
+    [
+        ("Bantz, yarın hava nasıl?", "yarın hava nasıl?"),
+        ("bants yarınki toplantım ne zaman", "yarınki toplantım ne zaman"),
+        ("Banz. Saat kaç?", "Saat kaç?"),
+        ("Bans, takvimime bak.", "takvimime bak."),
+        ("Pants, bugün ne var?", "bugün ne var?"),
+        ("Bandz saat kaç", "saat kaç"),
+        ("BANTZ! Işıkları aç", "Işıkları aç"),
+        ("Hey Bantz, randevu ekle", "randevu ekle"),
+        ("  …Bantz — yarın saat üçte toplantı", "yarın saat üçte toplantı"),
+        ("Bant's, saat kaç?", "saat kaç?"),
+        ("Bantz.", ""),
+    ],
+)
+def test_wake_word_variants(text: str, request_text: str) -> None:
+    assert WakeWordMatcher(WORDS).strip(text) == request_text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yarın hava nasıl?",
+        "Bana yarınki toplantıyı söyle",
+        "Bence bantz harika bir isim",  # the name not at the start
+        "Banka hesabım",
+        "Ban kaldırıldı",
+        "",
+        "   ",
+        "Bantlar nerede?",
+    ],
+)
+def test_not_wake_word(text: str) -> None:
+    assert WakeWordMatcher(WORDS).strip(text) is None
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 100.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_follow_up_window() -> None:
+    clock = Clock()
+    gate = WakeGate(WORDS, follow_up_s=8.0, clock=clock)
+    assert gate("saat kaç") is None  # no wake word, no window
+    assert gate.decide("saat kaç").reason == "ignored"
+    assert gate("Bantz saat kaç") == "saat kaç"
+    gate.open_follow_up()  # the assistant finished speaking
+    clock.t += 7.5
+    d = gate.decide("peki yarın?")
+    assert (d.text, d.reason) == ("peki yarın?", "follow_up")
+    # the window is consumed by the follow-up; it reopens only after the next reply
+    assert gate("ve öbür gün?") is None
+    gate.open_follow_up()
+    clock.t += 8.01
+    assert gate("peki yarın?") is None
+
+
+def test_bare_wake_word_opens_window() -> None:
+    clock = Clock()
+    gate = WakeGate(WORDS, follow_up_s=8.0, clock=clock)
+    d = gate.decide("Bantz?")
+    assert (d.text, d.reason) == (None, "bare_wake_word")
+    clock.t += 3
+    assert gate("yarın ne var") == "yarın ne var"
+
+
+def test_hands_free_disabled() -> None:
+    gate = WakeGate(WORDS, hands_free=False)
+    assert gate.decide("Bantz saat kaç").reason == "disabled"
+
+
+def test_zero_follow_up() -> None:
+    gate = WakeGate(WORDS, follow_up_s=0)
+    gate.open_follow_up()
+    assert gate("saat kaç") is None
