@@ -51,10 +51,13 @@ def check_endpoint(ep: EndpointSettings, timeout: float = 2.0) -> Check:
     if path.is_file():
         return _ok(f"gömülü model hazır: {path.name}")
     try:
-        from bantz_voice.models.manager import is_present
+        from bantz_voice.models.manager import entry, is_present
 
         if is_present(ep.gguf):
             return _ok(f"gömülü model hazır: {ep.gguf}")
+        fallback = entry(ep.gguf).fallback
+        if fallback and is_present(fallback):
+            return _ok(f"{ep.gguf} indirilmemiş; yedek model kullanılıyor: {fallback}")
     except Exception as exc:  # noqa: BLE001 - unknown name etc.
         return _bad(f"model bulunamadı: {ep.gguf} ({exc})")
     return _bad(f"model indirilmemiş: {ep.gguf} (bantz-voice models pull {ep.gguf})")

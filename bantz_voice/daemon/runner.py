@@ -1,0 +1,618 @@
+"""The daemon: wires the voice pipeline, wake-word/PTT gating, the control socket, sd_notify,
+the watchdog, health checks and signals.
+
+Start-up order: control socket (refuses a second daemon) -> models (in a worker thread) ->
+microphone -> READY=1. The audio loop beats a heartbeat on every frame (and on every reconnect
+attempt); the watchdog pings systemd only while that heartbeat is fresh, so a stuck loop gets
+restarted. One failing turn is logged, reported in ``status`` and forgotten.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from bantz_voice import paths
+from bantz_voice.config import Settings, load_settings
+from bantz_voice.daemon.control import ControlServer, socket_path_from
+from bantz_voice.daemon.earcons import EarconPlayer
+from bantz_voice.daemon.health import HealthMonitor
+from bantz_voice.daemon.notify import Heartbeat, Notifier, watchdog_interval_s
+from bantz_voice.daemon.protocol import ProtocolError
+from bantz_voice.daemon.wakeword import WakeGate
+from bantz_voice.errors import AudioInputError, BantzError, ConfigError
+
+log = logging.getLogger("bantz_voice.daemon")
+
+STATES = ("starting", "idle", "listening", "thinking", "speaking", "muted", "stopping")
+_STATE_ALIASES = {"ready": "idle", "waiting": "idle", "recording": "listening", "speech": "listening",
+                  "transcribing": "thinking", "responding": "thinking", "playing": "speaking"}
+LAST_TURNS = 10
+HEARTBEAT_STALE_S = 45.0
+SHUTDOWN_BUDGET_S = 1.5
+
+
+def _norm_state(value: Any) -> str:
+    raw = getattr(value, "value", value)
+    s = str(raw or "idle").lower()
+    s = s.rsplit(".", 1)[-1]
+    s = _STATE_ALIASES.get(s, s)
+    return s if s in STATES else "idle"
+
+
+class HeartbeatSource:
+    """Wraps an audio source: beats the heartbeat per frame; yields silence while muted."""
+
+    def __init__(self, inner: Any, heartbeat: Heartbeat) -> None:
+        self.inner = inner
+        self.heartbeat = heartbeat
+        self.muted = False
+        self.frames_seen = 0
+
+    def __getattr__(self, name: str) -> Any:  # rate, frame_ms, origin, connected, ...
+        return getattr(self.inner, name)
+
+    async def frames(self) -> AsyncIterator[Any]:
+        async for frame in self.inner.frames():
+            self.heartbeat.beat()
+            self.frames_seen += 1
+            if self.muted:
+                try:
+                    frame = type(frame)(bytes(len(frame.pcm)), frame.t)
+                except Exception:  # noqa: BLE001 - unknown frame type: drop it instead
+                    continue
+            yield frame
+
+
+def _make_responder(settings: Settings, kind: str | None) -> Any:
+    kind = kind or settings.brain.responder
+    if kind == "echo":
+        from bantz_voice.responder import EchoResponder
+
+        return EchoResponder()
+    return None  # build_pipeline picks the brain from the settings
+
+
+class Daemon:
+    def __init__(self, settings: Settings, responder: str | None = None, notifier: Notifier | None = None) -> None:
+        self.settings = settings
+        self.responder_kind = responder
+        if responder:
+            self.settings.brain.responder = responder  # type: ignore[assignment]
+        d = settings.daemon
+        self.notifier = notifier or Notifier()
+        self.gate = WakeGate(d.wake_words, d.follow_up_s, hands_free=d.hands_free)
+        self.earcons = EarconPlayer(d.earcons, settings.audio.output_device)
+        self.heartbeat = Heartbeat(HEARTBEAT_STALE_S)
+        self.socket_path = socket_path_from(d.socket_path)
+        self.control = ControlServer(self.socket_path, self.handle)
+        self.health = HealthMonitor(settings, extra=self._pipeline_health)
+        self.pipeline: Any = None
+        self.source: HeartbeatSource | None = None
+        self.started_at = time.monotonic()
+        self.state = "starting"
+        self.muted = False
+        self.ptt_active = False
+        self.ready = False
+        self.turns = 0
+        self.turns_failed = 0
+        self.ignored = 0
+        self.last_turns: deque[dict[str, Any]] = deque(maxlen=LAST_TURNS)
+        self.last_error: str | None = None
+        self.mic_ok = False
+        self.mic_detail = "açılmadı"
+        self._mic_open = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._pending_mode: str | None = None
+        self._say_task: asyncio.Task[Any] | None = None
+        self.hotkey: Any = None
+
+    # --- pipeline callbacks ---------------------------------------------------------------
+    def transcript_filter(self, text: str, ptt: bool = False) -> str | None:
+        """Hands-free gate. PTT utterances need no wake word. Ignored text is not kept."""
+        if ptt or self.ptt_active or self._pending_mode == "ptt":
+            self._pending_mode = "ptt"
+            return text.strip() or None
+        decision = self.gate.decide(text)
+        if decision.text is None:
+            if decision.reason == "bare_wake_word":
+                self.earcons.play("wake")
+            else:
+                self.ignored += 1
+            return None
+        self._pending_mode = decision.reason
+        if decision.reason == "wake_word":
+            self.earcons.play("wake")
+        return decision.text
+
+    def on_state(self, state: Any, *_: Any) -> None:
+        new = _norm_state(state)
+        old = self.state
+        if self.state not in ("stopping",):
+            self.state = new
+        if old == "speaking" and new != "speaking":
+            self.gate.open_follow_up()
+        self.heartbeat.beat()
+
+    def on_turn_done(self, trace: Any = None, *rest: Any, **kw: Any) -> None:
+        err = None
+        data: dict[str, Any] = {}
+        try:
+            data = trace.to_dict() if hasattr(trace, "to_dict") else dict(trace or {})
+            meta = data.get("meta") or {}
+            err = meta.get("error") or kw.get("error")
+        except Exception:  # noqa: BLE001
+            pass
+        self.turns += 1
+        if err:
+            self.turns_failed += 1
+            self.last_error = str(err)
+            self.earcons.play("error")
+        self.last_turns.append({"ts": time.time(), "mode": self._pending_mode or "unknown", "trace": data, "error": err})
+        self._pending_mode = None
+        self.gate.open_follow_up()
+        self.heartbeat.beat()
+
+    def on_event(self, event: Any, *_: Any) -> None:
+        self.heartbeat.beat()
+
+    def _on_mic_status(self, connected: bool, message: str) -> None:
+        self.heartbeat.beat()  # the reconnect loop is alive
+        changed = connected != self.mic_ok
+        self.mic_ok = connected
+        self.mic_detail = message
+        if connected:
+            self._mic_open.set()
+        if changed:
+            self.notifier.status("dinliyor" if connected else f"mikrofon yok: {message}")
+
+    def _pipeline_health(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {
+            "microphone": {"ok": self.mic_ok, "detail": self.mic_detail},
+            "audio_loop": {
+                "ok": self.heartbeat.fresh,
+                "detail": f"son ses çerçevesi {self.heartbeat.age_s():.1f} sn önce",
+            },
+        }
+        p = self.pipeline
+        if p is None:
+            out["models"] = {"ok": False, "detail": "modeller yükleniyor"}
+            return out
+        for name, attr in (("asr", "asr"), ("tts", "tts")):
+            obj = getattr(p, attr, None) or getattr(p, f"{attr}_engine", None)
+            if obj is not None:
+                detail = str(getattr(obj, "model_path", "") or getattr(obj, "voice_name", "") or "yüklü")
+                out[name] = {"ok": True, "detail": f"yüklü: {Path(detail).name if os.sep in detail else detail}"}
+        extra = getattr(p, "health", None)
+        if callable(extra):
+            try:
+                out.update(extra())
+            except Exception as exc:  # noqa: BLE001
+                out["pipeline"] = {"ok": False, "detail": f"durum alınamadı: {type(exc).__name__}"}
+        return out
+
+    # --- state ----------------------------------------------------------------------------
+    def current_state(self) -> str:
+        if self.state in ("starting", "stopping"):
+            return self.state
+        if self.muted:
+            return "muted"
+        p = self.pipeline
+        if p is not None and getattr(p, "state", None) is not None:
+            s = _norm_state(p.state)
+            if self.ptt_active and s == "idle":
+                return "listening"
+            return s
+        return self.state
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "state": self.current_state(),
+            "uptime_s": round(time.monotonic() - self.started_at, 1),
+            "pid": os.getpid(),
+            "ready": self.ready,
+            "muted": self.muted,
+            "ptt_active": self.ptt_active,
+            "hands_free": self.gate.hands_free,
+            "push_to_talk": self.settings.daemon.push_to_talk,
+            "follow_up_open": self.gate.follow_up_open,
+            "follow_up_left_s": round(self.gate.follow_up_left_s(), 1),
+            "responder": self.settings.brain.responder,
+            "turns": self.turns,
+            "turns_failed": self.turns_failed,
+            "ignored_utterances": self.ignored,
+            "last_error": self.last_error,
+            "microphone": {
+                "ok": self.mic_ok,
+                "detail": self.mic_detail,
+                "reconnects": getattr(getattr(self.source, "inner", None), "reconnects", 0),
+            },
+            "last_turns": list(self.last_turns),
+            "health": self.health.snapshot(),
+            "rss_mb": _rss_mb(),
+            "socket": str(self.socket_path),
+        }
+
+    # --- control requests -----------------------------------------------------------------
+    async def handle(self, request: Any) -> dict[str, Any] | None:
+        kind = request.type
+        if kind == "status":
+            return self.status()
+        if kind == "shutdown":
+            asyncio.get_running_loop().call_later(0.05, self.request_stop)
+            return {"state": "stopping"}
+        if kind == "reload":
+            return await self.reload()
+        if self.pipeline is None:
+            raise BantzError("Bantz henüz hazır değil (modeller yükleniyor)")
+        if kind == "ptt":
+            return self.ptt(request.data.action)
+        if kind == "mute":
+            self.set_muted(True)
+            return {"muted": True}
+        if kind == "unmute":
+            self.set_muted(False)
+            return {"muted": False}
+        if kind == "cancel":
+            self.cancel()
+            return {"cancelled": True}
+        if kind == "say":
+            return await self.say(request.data.text)
+        raise ProtocolError("unknown_type", f"bilinmeyen istek türü: {kind}")
+
+    def ptt(self, action: str) -> dict[str, Any]:
+        if not self.settings.daemon.push_to_talk:
+            self.earcons.play("error")
+            raise BantzError("bas-konuş ayarlarda kapalı (daemon.push_to_talk)")
+        if self.muted:
+            self.earcons.play("error")
+            raise BantzError("mikrofon kapalı; önce: bantz-voice unmute")
+        start = (not self.ptt_active) if action == "toggle" else action == "start"
+        if start and not self.ptt_active:
+            self.ptt_active = True
+            self._pending_mode = "ptt"
+            self.earcons.play("ptt_start")
+            _call(self.pipeline, "ptt_begin")
+        elif not start and self.ptt_active:
+            self.ptt_active = False
+            _call(self.pipeline, "ptt_end")
+        return {"ptt_active": self.ptt_active}
+
+    def set_muted(self, muted: bool) -> None:
+        if muted == self.muted:
+            return
+        self.muted = muted
+        if self.source is not None:
+            self.source.muted = muted
+        if muted:
+            if self.ptt_active:
+                self.ptt_active = False
+                _call(self.pipeline, "ptt_end")
+            _call(self.pipeline, "mute")
+        else:
+            _call(self.pipeline, "unmute")
+        self.notifier.status("sessizde" if muted else "dinliyor")
+
+    def cancel(self) -> None:
+        if self._say_task is not None and not self._say_task.done():
+            self._say_task.cancel()
+        _call(self.pipeline, "cancel_speech")
+
+    async def say(self, text: str) -> dict[str, Any]:
+        speak = getattr(self.pipeline, "speak", None)
+        if speak is None:
+            raise BantzError("bu sürümde 'say' desteklenmiyor (ses hattı metin okuyamıyor)")
+        if self._say_task is not None and not self._say_task.done():
+            self._say_task.cancel()
+
+        async def _run() -> None:
+            try:
+                result = speak(text)
+                if asyncio.iscoroutine(result):
+                    await result
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                self.last_error = f"say: {type(exc).__name__}: {exc}"
+                log.exception("say failed")
+            finally:
+                self.gate.open_follow_up()
+
+        self._say_task = asyncio.create_task(_run(), name="say")
+        return {"speaking": True}
+
+    async def reload(self) -> dict[str, Any]:
+        self.notifier.reloading()
+        try:
+            new = await asyncio.to_thread(load_settings)
+        except ConfigError as exc:
+            self.notifier.ready("dinliyor")
+            self.last_error = str(exc)
+            raise BantzError(f"ayarlar yeniden yüklenemedi, eskileri kullanılıyor: {exc}") from None
+        if self.responder_kind:
+            new.brain.responder = self.responder_kind  # type: ignore[assignment]
+        restart = [
+            name
+            for name in ("audio", "vad", "asr", "tts", "brain", "models")
+            if getattr(new, name).model_dump() != getattr(self.settings, name).model_dump()
+        ]
+        applied = ["daemon", "logging", "calendar"]
+        d = new.daemon
+        self.gate.matcher.__init__(d.wake_words)  # type: ignore[misc]
+        self.gate.follow_up_s = d.follow_up_s
+        self.gate.hands_free = d.hands_free
+        self.earcons.enabled = d.earcons
+        if new.daemon.socket_path != self.settings.daemon.socket_path:
+            restart.append("daemon.socket_path")
+        self.settings = new
+        self.health.update_settings(new)
+        apply = getattr(self.pipeline, "apply_settings", None)
+        if callable(apply):
+            try:
+                apply(new)
+                restart = []
+                applied.append("pipeline")
+            except Exception as exc:  # noqa: BLE001
+                log.warning("pipeline could not apply new settings: %s", exc)
+        self.notifier.ready("dinliyor")
+        log.info("settings reloaded (restart needed for: %s)", ", ".join(restart) or "nothing")
+        return {"reloaded": True, "applied": applied, "restart_needed": restart}
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    # --- lifecycle ------------------------------------------------------------------------
+    async def _watchdog(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            # before READY the start-up timeout guards us; afterwards only a live audio loop pings
+            if not self.ready or self.heartbeat.fresh:
+                self.notifier.watchdog()
+            else:
+                log.error("audio loop stalled for %.0f s; not pinging the watchdog", self.heartbeat.age_s())
+
+    async def _listen(self) -> None:
+        backoff = 1.0
+        while not self._stop.is_set():
+            try:
+                await self.pipeline.listen(self.source, on_event=self.on_event)
+                log.warning("listening loop ended; restarting it")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - never let the loop die
+                self.last_error = f"dinleme döngüsü: {type(exc).__name__}: {exc}"
+                log.exception("listening loop failed; restarting in %.0f s", backoff)
+            self.heartbeat.beat()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 10.0)
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self.request_stop)
+        loop.add_signal_handler(signal.SIGINT, self.request_stop)
+        loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(self._reload_from_signal()))
+
+    async def _reload_from_signal(self) -> None:
+        try:
+            result = await self.reload()
+            log.warning("ayarlar yeniden yüklendi (SIGHUP)%s", "" if not result["restart_needed"] else
+                        f"; yeniden başlatma gereken bölümler: {', '.join(result['restart_needed'])}")
+        except BantzError as exc:
+            log.error("%s", exc)
+
+    def _build_pipeline(self) -> Any:
+        from bantz_voice.app import build_pipeline
+
+        pipeline = build_pipeline(self.settings, responder=_make_responder(self.settings, self.responder_kind))
+        pipeline.transcript_filter = self.transcript_filter
+        for attr, cb in (("on_state", self.on_state), ("on_state_change", self.on_state),
+                         ("on_turn_done", self.on_turn_done)):
+            if hasattr(pipeline, attr):
+                setattr(pipeline, attr, cb)
+        return pipeline
+
+    def _make_source(self) -> HeartbeatSource:
+        from bantz_voice.audio.source import MicSource
+
+        mic = MicSource.from_settings(self.settings.audio, on_status=self._on_mic_status)
+        return HeartbeatSource(mic, self.heartbeat)
+
+    def _start_hotkey(self) -> None:
+        key = self.settings.daemon.evdev_key
+        if not key or not self.settings.daemon.push_to_talk:
+            return
+        from bantz_voice.daemon.hotkey import HoldToTalkKey
+
+        try:
+            self.hotkey = HoldToTalkKey(key, lambda: self._safe_ptt("start"), lambda: self._safe_ptt("stop"))
+            self.hotkey.start()
+        except BantzError as exc:
+            self.hotkey = None
+            log.warning("%s", exc)
+            print(f"uyarı: {exc}", file=sys.stderr)
+
+    def _safe_ptt(self, action: str) -> None:
+        try:
+            self.ptt(action)
+        except BantzError as exc:
+            log.warning("%s", exc)
+
+    async def run(self) -> int:
+        """Serve until SIGTERM/SIGINT/``shutdown``. Returns the exit status."""
+        await self.control.start()
+        self._install_signals()
+        interval = watchdog_interval_s() if self.settings.daemon.watchdog else None
+        if interval:
+            self._tasks.append(asyncio.create_task(self._watchdog(interval), name="watchdog"))
+        self.notifier.status("modeller yükleniyor")
+        try:
+            load = asyncio.create_task(asyncio.to_thread(self._build_pipeline))
+            stop = asyncio.create_task(self._stop.wait())
+            await asyncio.wait({load, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if self._stop.is_set():
+                load.cancel()
+                return 0
+            stop.cancel()
+            self.pipeline = load.result()
+            self.source = self._make_source()
+            self._tasks.append(asyncio.create_task(self._listen(), name="listen"))
+            self.health.start()
+            self._start_hotkey()
+            self.notifier.status("mikrofon bekleniyor")
+            mic = asyncio.create_task(self._mic_open.wait())
+            stop = asyncio.create_task(self._stop.wait())
+            await asyncio.wait({mic, stop}, return_when=asyncio.FIRST_COMPLETED)
+            mic.cancel()
+            stop.cancel()
+            if not self._stop.is_set():
+                self.ready = True
+                self.state = "idle"
+                self.heartbeat.beat()
+                self.notifier.ready("dinliyor")
+                log.warning("Bantz hazır: dinliyorum (denetim soketi %s)", self.socket_path)
+                await self._stop.wait()
+            return 0
+        finally:
+            await self.shutdown()
+
+    async def shutdown(self) -> None:
+        self.state = "stopping"
+        self.notifier.stopping()
+        try:
+            await asyncio.wait_for(self._shutdown_parts(), SHUTDOWN_BUDGET_S)
+        except (asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001
+            log.warning("shutdown incomplete: %s", type(exc).__name__)
+        self.notifier.close()
+
+    async def _shutdown_parts(self) -> None:
+        if self.pipeline is not None:
+            _call(self.pipeline, "cancel_speech")
+        if self._say_task is not None:
+            self._say_task.cancel()
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.hotkey is not None:
+            await self.hotkey.stop()
+        await self.health.stop()
+        await self.control.close()
+        aclose = getattr(self.pipeline, "aclose", None) or getattr(self.pipeline, "close", None)
+        if callable(aclose):
+            res = aclose()
+            if asyncio.iscoroutine(res):
+                await res
+
+
+def _call(obj: Any, name: str, *args: Any) -> Any:
+    fn = getattr(obj, name, None)
+    if not callable(fn):
+        raise BantzError(f"ses hattı bu işlemi desteklemiyor: {name}")
+    return fn(*args)
+
+
+def _rss_mb() -> float | None:
+    try:
+        import psutil
+
+        return round(psutil.Process().memory_info().rss / 2**20, 1)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+# --- no-microphone demo -------------------------------------------------------------------
+def _demo_wav(explicit: Path | None) -> Path:
+    if explicit:
+        if not explicit.is_file():
+            raise BantzError(f"WAV dosyası bulunamadı: {explicit}")
+        return explicit
+    assets = Path(__file__).resolve().parent.parent / "assets"
+    wavs = sorted(assets.glob("*.wav"))
+    if not wavs:
+        raise BantzError(f"örnek Türkçe WAV bulunamadı ({assets})")
+    preferred = [w for w in wavs if "demo" in w.name or "ornek" in w.name]
+    return (preferred or wavs)[0]
+
+
+def _field(result: Any, *names: str) -> Any:
+    for n in names:
+        if isinstance(result, dict) and n in result:
+            return result[n]
+        if hasattr(result, n):
+            return getattr(result, n)
+    return None
+
+
+async def run_demo(settings: Settings, responder: str | None, wav: Path | None) -> int:
+    from bantz_voice.app import build_pipeline
+
+    src = _demo_wav(wav)
+    out_dir = paths.ensure(paths.cache_dir())
+    out = out_dir / "demo-yanit.wav"
+    if responder:
+        settings.brain.responder = responder  # type: ignore[assignment]
+    pipeline = await asyncio.to_thread(build_pipeline, settings, _make_responder(settings, responder))
+    result = await pipeline.run_turn_from_wav(src, out_wav=out, fast=False)
+    transcript = _field(result, "transcript", "text") or ""
+    reply = _field(result, "reply")
+    if reply is None:
+        res = _field(result, "result")
+        reply = _field(res, "reply") if res is not None else ""
+    print(f"Örnek kayıt: {src}")
+    print(f"Duyulan: {transcript}")
+    print(f"Yanıt: {reply}")
+    if out.is_file():
+        print(f"Sesli yanıt: {out}")
+    aclose = getattr(pipeline, "aclose", None)
+    if callable(aclose):
+        res2 = aclose()
+        if asyncio.iscoroutine(res2):
+            await res2
+    return 0
+
+
+def microphone_present(settings: Settings) -> bool:
+    from bantz_voice.audio.source import find_device
+
+    try:
+        find_device(settings.audio.input_device, "input")
+        return True
+    except AudioInputError:
+        return False
+
+
+def _configure_logging(settings: Settings) -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bantz_voice").setLevel(settings.logging.level)
+
+
+def run_foreground(responder: str | None = None, demo_wav: Path | None = None) -> int:
+    """``bantz-voice run``. Without a microphone (and not under systemd) runs the demo turn."""
+    settings = load_settings()
+    _configure_logging(settings)
+    under_systemd = bool(os.environ.get("NOTIFY_SOCKET"))
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        if demo_wav is not None or (not under_systemd and not microphone_present(settings)):
+            if demo_wav is None:
+                print("Mikrofon bulunamadı (sistemde ses giriş aygıtı yok); örnek Türkçe kayıtla bir deneme turu yapılıyor.")
+            return loop.run_until_complete(run_demo(settings, responder, demo_wav))
+        daemon = Daemon(settings, responder)
+        code = loop.run_until_complete(daemon.run())
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    # Do not wait for worker threads (a Whisper decode may still be running): everything of ours
+    # is closed, so leave now to keep SIGTERM -> exit well under 2 s.
+    logging.shutdown()
+    os._exit(code)
