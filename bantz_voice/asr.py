@@ -1,0 +1,215 @@
+"""Speech to text: faster-whisper tuned for short Turkish commands, plus a hallucination guard.
+
+``Transcriber(settings.asr)`` loads the model once and warms it up; ``transcribe(audio)`` takes
+16 kHz mono int16 samples and returns an :class:`AsrResult` (``text`` is "" when the guard drops it).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bantz_voice.errors import ModelMissingError
+from bantz_voice.turkish.text import tr_lower
+
+log = logging.getLogger(__name__)
+
+RATE = 16000
+
+# Known Whisper hallucinations on silence/noise in Turkish (and a few multilingual ones),
+# compared after lower-casing and stripping punctuation.
+HALLUCINATIONS: tuple[str, ...] = (
+    "altyazı m.k.",
+    "altyazı m k",
+    "altyazı",
+    "altyazılar",
+    "izlediğiniz için teşekkür ederim",
+    "izlediğiniz için teşekkürler",
+    "izlediğiniz için teşekkür ederiz",
+    "videoyu izlediğiniz için teşekkür ederim",
+    "abone olmayı unutmayın",
+    "abone olun",
+    "bir sonraki videoda görüşmek üzere",
+    "sonraki videoda görüşmek üzere",
+    "hoşça kalın",
+    "teşekkür ederim",
+    "teşekkürler",
+    "müzik",
+    "alkış",
+    "altyazı m.k",
+    "thank you for watching",
+    "thanks for watching",
+    "subtitles by the amara.org community",
+)
+
+_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+
+
+def _norm(text: str) -> str:
+    return " ".join(_PUNCT.sub(" ", tr_lower(text)).split())
+
+
+_HALLU_NORM = {_norm(h) for h in HALLUCINATIONS}
+
+
+def is_repetitive(text: str) -> bool:
+    """True for loops like "evet evet evet evet" or a phrase repeated 3+ times."""
+    words = _norm(text).split()
+    if len(words) >= 4 and len(set(words)) <= max(1, len(words) // 4):
+        return True
+    for n in (2, 3, 4):
+        if len(words) >= 3 * n:
+            grams = [" ".join(words[i : i + n]) for i in range(0, len(words) - n + 1)]
+            for g in set(grams):
+                if grams.count(g) >= 3 and len(set(words)) <= 2 * n:
+                    return True
+    # a single character/syllable repeated ("ı ı ı ı ı", "aaaaaaaaaa")
+    compact = _norm(text).replace(" ", "")
+    return len(compact) >= 10 and len(set(compact)) <= 2
+
+
+def hallucination_reason(
+    text: str,
+    *,
+    no_speech_prob: float = 0.0,
+    avg_logprob: float = 0.0,
+    no_speech_threshold: float = 0.6,
+    logprob_threshold: float = -1.0,
+    prompt: str | None = None,
+) -> str | None:
+    """Why a transcript should be dropped, or None when it looks like real speech."""
+    norm = _norm(text)
+    if not norm:
+        return "empty"
+    if prompt:
+        pw, tw = set(_norm(prompt).split()), norm.split()
+        if len(tw) >= 3 and all(w in pw for w in tw):
+            return "prompt_echo"
+    if no_speech_prob > no_speech_threshold and avg_logprob < logprob_threshold / 2:
+        return "no_speech"
+    if avg_logprob < logprob_threshold:
+        return "low_logprob"
+    if norm in _HALLU_NORM:
+        return "known_hallucination"
+    if is_repetitive(text):
+        return "repetitive"
+    return None
+
+
+@dataclass
+class AsrResult:
+    text: str
+    raw_text: str = ""
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    dropped: str | None = None  # reason when the guard dropped it
+    seconds: float = 0.0
+    audio_s: float = 0.0
+    meta: dict = field(default_factory=dict)
+
+
+class Transcriber:
+    """faster-whisper wrapper. Thread-safe (one decode at a time); call from a worker thread."""
+
+    def __init__(self, asr_settings, *, warm_up: bool = True) -> None:
+        self.settings = asr_settings
+        self.model_path = self._resolve(asr_settings.model)
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError as exc:  # pragma: no cover - dependency missing
+            raise ModelMissingError(f"faster-whisper kurulu değil: {exc}") from None
+        try:
+            self.model = WhisperModel(
+                str(self.model_path),
+                device=asr_settings.device,
+                compute_type=asr_settings.compute_type,
+                cpu_threads=asr_settings.cpu_threads,
+            )
+        except Exception as exc:
+            raise ModelMissingError(f"Whisper modeli yüklenemedi ({self.model_path}): {str(exc).splitlines()[0]}") from None
+        self._lock = threading.Lock()
+        if warm_up:
+            self.warm_up()
+
+    @staticmethod
+    def _resolve(name: str) -> Path:
+        from bantz_voice.models import resolve_model
+
+        path = resolve_model(name)
+        if path.is_dir() and not (path / "model.bin").is_file():
+            raise ModelMissingError(f"Whisper modeli eksik: {path}/model.bin yok")
+        if not path.exists():
+            raise ModelMissingError(f"Whisper modeli bulunamadı: {path}")
+        return path
+
+    def warm_up(self) -> None:
+        rng = np.random.default_rng(0)
+        noise = (rng.standard_normal(RATE) * 300).astype(np.int16)
+        t = time.monotonic()
+        self.transcribe(noise)
+        log.debug("whisper warm-up %.2f s", time.monotonic() - t)
+
+    def transcribe(self, audio: np.ndarray, cancel: threading.Event | None = None) -> AsrResult:
+        """Transcribe int16 samples. A set ``cancel`` event skips (or stops at the next segment)
+        a decode whose result nobody wants any more (speculative ASR after speech resumed)."""
+        s = self.settings
+        if cancel is not None and cancel.is_set():
+            return AsrResult(text="", dropped="cancelled")
+        pad = np.zeros(int(RATE * s.pad_ms / 1000), dtype=np.float32)
+        x = np.concatenate([audio.astype(np.float32) / 32768.0, pad])
+        t0 = time.monotonic()
+        with self._lock:
+            segments, info = self.model.transcribe(
+                x,
+                language=s.language,
+                task="transcribe",
+                beam_size=s.beam_size,
+                best_of=1,
+                temperature=0.0,
+                without_timestamps=True,
+                condition_on_previous_text=False,
+                initial_prompt=s.initial_prompt or None,
+                vad_filter=False,
+                no_speech_threshold=None,
+                log_prob_threshold=None,
+                compression_ratio_threshold=None,
+            )
+            texts, logprobs, nsp, n_tok = [], [], [], []
+            for seg in segments:
+                texts.append(seg.text)
+                logprobs.append(seg.avg_logprob)
+                nsp.append(seg.no_speech_prob)
+                n_tok.append(max(1, len(seg.tokens)))
+                if cancel is not None and cancel.is_set():
+                    break
+        if cancel is not None and cancel.is_set():
+            return AsrResult(text="", dropped="cancelled", seconds=round(time.monotonic() - t0, 3))
+        raw = " ".join(t.strip() for t in texts).strip()
+        total = sum(n_tok) or 1
+        avg_lp = float(sum(lp * n for lp, n in zip(logprobs, n_tok)) / total) if logprobs else -10.0
+        no_speech = float(max(nsp)) if nsp else 1.0
+        reason = hallucination_reason(
+            raw,
+            no_speech_prob=no_speech,
+            avg_logprob=avg_lp,
+            no_speech_threshold=s.no_speech_threshold,
+            logprob_threshold=s.logprob_threshold,
+            prompt=s.initial_prompt,
+        )
+        if reason:
+            log.info("ASR result dropped (%s): %r", reason, raw)
+        return AsrResult(
+            text="" if reason else raw,
+            raw_text=raw,
+            avg_logprob=round(avg_lp, 3),
+            no_speech_prob=round(no_speech, 3),
+            dropped=reason,
+            seconds=round(time.monotonic() - t0, 3),
+            audio_s=round(len(audio) / RATE, 3),
+        )

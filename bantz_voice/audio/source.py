@@ -1,0 +1,278 @@
+"""Audio sources: async iterators of 16 kHz mono int16 :class:`Frame`s.
+
+``MicSource`` reads a sounddevice ``InputStream`` (device by name or index, else the default),
+opened at the device's own rate when 16 kHz is refused and resampled with soxr. When the device
+disappears or stops delivering audio it logs once, retries with back-off and resumes.
+``FileSource`` feeds a WAV at real-time pace (or as fast as possible) through the same frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import AsyncIterator, Callable, Protocol
+
+import numpy as np
+import soxr
+
+from bantz_voice.audio.vad import Frame
+from bantz_voice.audio.wavio import read_wav
+from bantz_voice.errors import AudioInputError
+
+log = logging.getLogger(__name__)
+
+
+class AudioSource(Protocol):
+    rate: int
+    frame_ms: int
+
+    def frames(self) -> AsyncIterator[Frame]: ...
+
+
+def _sd():
+    try:
+        import sounddevice as sd
+    except OSError as exc:  # PortAudio library missing
+        raise AudioInputError(f"ses sistemi kullanılamıyor (PortAudio yüklenemedi: {exc})") from None
+    return sd
+
+
+def find_device(device: str | int | None, kind: str) -> int | None:
+    """Resolve a device name (case-insensitive substring) or index to a PortAudio index for
+    ``kind`` ("input"/"output"). ``None`` means the default device, which must exist."""
+    sd = _sd()
+    label = "mikrofon" if kind == "input" else "hoparlör"
+    chan_key = "max_input_channels" if kind == "input" else "max_output_channels"
+    try:
+        devices = list(sd.query_devices())
+    except Exception as exc:
+        raise AudioInputError(f"ses aygıtları listelenemedi: {exc}") from None
+    if device is None or device == "":
+        try:
+            info = sd.query_devices(kind=kind)
+        except Exception:
+            info = None
+        if not info or info.get(chan_key, 0) < 1:
+            raise AudioInputError(f"{label} bulunamadı: sistemde varsayılan ses {('giriş' if kind == 'input' else 'çıkış')} aygıtı yok")
+        return None
+    if isinstance(device, int) or (isinstance(device, str) and device.isdigit()):
+        idx = int(device)
+        if 0 <= idx < len(devices) and devices[idx][chan_key] > 0:
+            return idx
+        raise AudioInputError(f"{label} bulunamadı: {idx} numaralı aygıt yok")
+    needle = str(device).lower()
+    for i, d in enumerate(devices):
+        if d[chan_key] > 0 and d["name"].lower() == needle:
+            return i
+    for i, d in enumerate(devices):
+        if d[chan_key] > 0 and needle in d["name"].lower():
+            return i
+    raise AudioInputError(f"{label} bulunamadı: '{device}' adlı aygıt yok")
+
+
+class MicSource:
+    """Microphone frames with reconnect. ``connected`` and ``on_status(connected, message)`` report health."""
+
+    def __init__(
+        self,
+        device: str | int | None = None,
+        *,
+        rate: int = 16000,
+        frame_ms: int = 30,
+        reconnect_initial_s: float = 0.5,
+        reconnect_max_s: float = 10.0,
+        stall_s: float = 1.5,
+        on_status: Callable[[bool, str], None] | None = None,
+    ) -> None:
+        self.device = device
+        self.rate = rate
+        self.frame_ms = frame_ms
+        self.frame_samples = rate * frame_ms // 1000
+        self.reconnect_initial_s = reconnect_initial_s
+        self.reconnect_max_s = reconnect_max_s
+        self.stall_s = stall_s
+        self.on_status = on_status
+        self.connected = False
+        self.native_rate: int | None = None
+        self.reconnects = 0
+        self.origin: float | None = None
+
+    @classmethod
+    def from_settings(cls, audio, **kw) -> "MicSource":
+        return cls(
+            audio.input_device,
+            rate=audio.sample_rate,
+            frame_ms=audio.frame_ms,
+            reconnect_initial_s=audio.reconnect_initial_s,
+            reconnect_max_s=audio.reconnect_max_s,
+            **kw,
+        )
+
+    def check(self) -> None:
+        """Raise :class:`AudioInputError` now if the configured microphone does not exist."""
+        find_device(self.device, "input")
+
+    def _status(self, connected: bool, message: str) -> None:
+        self.connected = connected
+        if self.on_status:
+            try:
+                self.on_status(connected, message)
+            except Exception:  # a status hook never breaks audio
+                log.exception("on_status hook failed")
+
+    def _open(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue):
+        sd = _sd()
+        idx = find_device(self.device, "input")
+        info = sd.query_devices(idx, "input") if idx is not None else sd.query_devices(kind="input")
+        rates = [self.rate, int(info.get("default_samplerate") or 48000), 48000, 44100]
+        last: Exception | None = None
+        for native in dict.fromkeys(rates):
+            try:
+                sd.check_input_settings(device=idx, channels=1, dtype="int16", samplerate=native)
+            except Exception as exc:
+                last = exc
+                continue
+            resampler = None if native == self.rate else soxr.ResampleStream(native, self.rate, 1, dtype="int16")
+            pending = bytearray()
+            need = self.frame_samples * 2
+            state = {"closed": False}
+
+            def callback(indata, frames, time_info, status, _r=resampler, _p=pending):
+                if state["closed"]:
+                    return
+                data = indata[:, 0] if indata.ndim == 2 else indata
+                if _r is not None:
+                    data = _r.resample_chunk(np.ascontiguousarray(data))
+                _p.extend(data.tobytes())
+                now = time.monotonic()
+                while len(_p) >= need:
+                    block = bytes(_p[:need])
+                    del _p[:need]
+                    try:
+                        loop.call_soon_threadsafe(queue.put_nowait, Frame(block, now))
+                    except RuntimeError:  # loop closed
+                        state["closed"] = True
+                        return
+
+            def finished():
+                if not state["closed"]:
+                    try:
+                        loop.call_soon_threadsafe(queue.put_nowait, None)
+                    except RuntimeError:
+                        pass
+
+            blocksize = native * self.frame_ms // 1000
+            stream = sd.InputStream(
+                device=idx, channels=1, dtype="int16", samplerate=native, blocksize=blocksize,
+                callback=callback, finished_callback=finished,
+            )
+            stream.start()
+            self.native_rate = native
+            return stream, state
+        raise AudioInputError(f"mikrofon açılamadı: {last}")
+
+    async def frames(self) -> AsyncIterator[Frame]:
+        loop = asyncio.get_running_loop()
+        backoff = self.reconnect_initial_s
+        lost_logged = False
+        first = True
+        while True:
+            queue: asyncio.Queue = asyncio.Queue()
+            try:
+                stream, state = await asyncio.to_thread(self._open, loop, queue)
+            except Exception as exc:
+                msg = str(exc) if isinstance(exc, AudioInputError) else f"mikrofon açılamadı: {exc}"
+                if not lost_logged:
+                    log.warning("%s — %.1f sn sonra yeniden denenecek", msg, backoff)
+                    lost_logged = True
+                self._status(False, msg)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.reconnect_max_s)
+                continue
+            if lost_logged or not first:
+                self.reconnects += 1
+                log.warning("mikrofon yeniden bağlandı")
+            lost_logged = False
+            first = False
+            backoff = self.reconnect_initial_s
+            self._status(True, "mikrofon açık")
+            try:
+                while True:
+                    try:
+                        item = await asyncio.wait_for(queue.get(), timeout=self.stall_s)
+                    except asyncio.TimeoutError:
+                        item = None
+                    if item is None:
+                        log.warning("mikrofon kayboldu (ses gelmiyor) — yeniden bağlanılacak")
+                        lost_logged = True
+                        self._status(False, "mikrofon kayboldu")
+                        break
+                    if self.origin is None:
+                        self.origin = item.t - self.frame_ms / 1000
+                    yield item
+            finally:
+                state["closed"] = True
+                await asyncio.to_thread(_close_stream, stream)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self.reconnect_max_s)
+
+
+def _close_stream(stream) -> None:
+    try:
+        stream.abort(ignore_errors=True)
+    except Exception:
+        pass
+    try:
+        stream.close(ignore_errors=True)
+    except Exception:
+        pass
+
+
+class FileSource:
+    """Frames from a WAV (any rate/channels, resampled) at real-time pace, or ``fast``.
+
+    ``tail_s`` of digital silence follows the file so the endpointer can close the utterance.
+    ``origin`` is the monotonic time of the first sample (the trace's zero).
+    """
+
+    def __init__(
+        self,
+        wav: str | Path | np.ndarray,
+        *,
+        rate: int = 16000,
+        frame_ms: int = 30,
+        fast: bool = False,
+        tail_s: float = 1.2,
+    ) -> None:
+        self.samples = wav if isinstance(wav, np.ndarray) else read_wav(wav, rate)
+        self.rate = rate
+        self.frame_ms = frame_ms
+        self.fast = fast
+        self.tail_s = tail_s
+        self.origin: float | None = None
+        self.connected = True
+        self.finished = threading.Event()
+
+    async def frames(self) -> AsyncIterator[Frame]:
+        n = self.rate * self.frame_ms // 1000
+        tail = np.zeros(int(self.tail_s * self.rate), dtype=np.int16)
+        audio = np.concatenate([self.samples, tail])
+        pad = (-len(audio)) % n
+        if pad:
+            audio = np.concatenate([audio, np.zeros(pad, dtype=np.int16)])
+        step = self.frame_ms / 1000
+        t0 = time.monotonic()
+        self.origin = t0
+        for i in range(len(audio) // n):
+            if self.fast:
+                if i % 8 == 0:
+                    await asyncio.sleep(0)
+            else:
+                delay = t0 + (i + 1) * step - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            yield Frame(audio[i * n : (i + 1) * n].tobytes(), time.monotonic())
+        self.finished.set()

@@ -1,0 +1,521 @@
+"""The voice loop: microphone → VAD → (speculative) ASR → transcript gate → responder →
+chunker → TTS overlapped with playback → speaker, with barge-in. One code path for the mic,
+``once`` and the benchmarks.
+
+API (used by the daemon, ``once`` and ``scripts/bench_pipeline.py``)::
+
+    p = VoicePipeline(settings, transcriber=..., tts=..., responder=...)   # or app.build_pipeline
+    p.transcript_filter = fn        # str -> str | None: None ignores the utterance (no wake word),
+                                    # a string is the request text (wake word stripped). PTT bypasses it.
+    p.on_state_change = fn          # (state: str) -> None; state in idle/listening/thinking/speaking/muted
+    p.on_turn_done = fn             # (TurnOutcome) -> None, for every utterance (ignored ones too)
+    await p.listen(source, on_event=None)   # runs until the source ends (FileSource) or is cancelled;
+                                    # on_event(VadEvent) sees speech_start/pause/resume/endpoint
+    p.ptt_begin(); p.ptt_end()      # push-to-talk: the audio between them is the utterance (call
+                                    # from the event loop); release = endpoint; no wake word needed
+    p.mute(); p.unmute()            # muted: frames are dropped
+    p.cancel_speech()               # stop playback now and cancel the turn (generation included)
+    await p.run_turn_from_wav(path, out_wav=None, fast=False) -> TurnOutcome
+                                    # the WAV goes through FileSource into the same listen() loop
+
+``settings.vad.speculative_asr`` (ASR starts at the first silent frame, during the hangover) and
+``settings.tts.early_first_chunk`` (first TTS chunk cut early) set False give the baseline design.
+``p.last_frame_at`` (monotonic) lets a watchdog see that audio keeps flowing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import concurrent.futures
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import webrtcvad
+
+from bantz_voice import paths
+from bantz_voice.asr import AsrResult
+from bantz_voice.audio.player import AudioSink, Player, WavSink
+from bantz_voice.audio.source import FileSource
+from bantz_voice.audio.vad import Endpointer, Frame, Utterance, VadEvent, frame_is_speech
+from bantz_voice.errors import AudioInputError, BantzError
+from bantz_voice.responder import Responder, TurnRequest, TurnResult
+from bantz_voice.trace import TraceLog, TurnTrace
+from bantz_voice.tts.chunker import TextChunker
+
+log = logging.getLogger(__name__)
+
+STATES = ("idle", "listening", "thinking", "speaking", "muted")
+BARGE_IN_FLOOR = 0.003  # RMS (~ -50 dBFS): quieter frames never interrupt
+BARGE_IN_REF_RATIO = 0.3  # while playing, the mic must be at least this loud relative to the output
+
+
+@dataclass
+class TurnOutcome:
+    transcript: str
+    request_text: str | None
+    result: TurnResult
+    trace: TurnTrace
+    asr: AsrResult | None = None
+    ignored: bool = False  # no transcript, or transcript_filter said no
+    interrupted: bool = False  # barge-in / cancel_speech / a newer utterance
+    error: str | None = None
+    ptt: bool = False
+    reply_audio: np.ndarray | None = field(default=None, repr=False)
+    reply_rate: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.result
+        return {
+            "transcript": self.transcript,
+            "request": self.request_text,
+            "route": r.route,
+            "intent": r.intent,
+            "slots": r.slots,
+            "tool_calls": r.tool_calls,
+            "requires_confirmation": r.requires_confirmation,
+            "source": r.source,
+            "reply": r.reply,
+            "ignored": self.ignored,
+            "interrupted": self.interrupted,
+            "error": self.error or r.error,
+            "asr": None
+            if self.asr is None
+            else {
+                "seconds": self.asr.seconds,
+                "avg_logprob": self.asr.avg_logprob,
+                "no_speech_prob": self.asr.no_speech_prob,
+                "dropped": self.asr.dropped,
+                "speculative": self.asr.meta.get("speculative", False),
+            },
+            "trace": self.trace.to_dict(),
+        }
+
+
+class _Speculation:
+    """ASR started at a pause; valid for the endpoint only if speech did not resume."""
+
+    def __init__(self, future: asyncio.Future, cancel: threading.Event) -> None:
+        self.future = future
+        self.cancel = cancel
+
+
+class VoicePipeline:
+    def __init__(
+        self,
+        settings,
+        *,
+        transcriber,
+        tts,
+        responder: Responder,
+        sink_factory: Callable[[], AudioSink] | None = None,
+        trace_log: TraceLog | None = None,
+    ) -> None:
+        self.settings = settings
+        self.transcriber = transcriber
+        self.tts = tts
+        self.responder = responder
+        self.sink_factory = sink_factory or (lambda: Player(settings.audio.output_device))
+        if trace_log is None and settings.logging.traces:
+            trace_log = TraceLog(paths.state_dir() / "traces.jsonl")
+        self.trace_log = trace_log
+        self.transcript_filter: Callable[[str], str | None] | None = None
+        self.on_state_change: Callable[[str], None] | None = None
+        self.on_turn_done: Callable[[TurnOutcome], None] | None = None
+        self.state = "idle"
+        self.last_frame_at: float | None = None
+        self._asr_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="bantz-asr")
+        self._tts_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="bantz-tts")
+        self._muted = False
+        self._listening = False
+        self._sink: AudioSink | None = None
+        self._turn_task: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()
+        self._endpointer: Endpointer | None = None
+        self._ring: collections.deque[Frame] = collections.deque(maxlen=10)
+        self._ptt_frames: list[Frame] | None = None
+        self._ptt_begin_t = 0.0
+        self._ptt_voiced: list[float] = []
+        self._ptt_vad = webrtcvad.Vad(settings.vad.aggressiveness)
+        self._origin_from_source: float | None = None
+        self._use_filter = True
+        self._collect: Callable[[TurnOutcome], None] | None = None
+
+    # ---------------------------------------------------------------- state & control
+    def _set_state(self, state: str) -> None:
+        if state == self.state:
+            return
+        self.state = state
+        if self.on_state_change:
+            try:
+                self.on_state_change(state)
+            except Exception:
+                log.exception("on_state_change hook failed")
+
+    def _idle_state(self) -> str:
+        if not self._listening:
+            return "idle"
+        return "muted" if self._muted else "listening"
+
+    def mute(self) -> None:
+        self._muted = True
+        self.ptt_cancel()
+        if self.state in ("listening", "idle") or self._listening:
+            if self.state not in ("thinking", "speaking"):
+                self._set_state("muted")
+
+    def unmute(self) -> None:
+        self._muted = False
+        if self.state == "muted":
+            self._set_state(self._idle_state())
+
+    @property
+    def muted(self) -> bool:
+        return self._muted
+
+    def cancel_speech(self) -> bool:
+        """Stop playback now and cancel the running turn. True when something was cancelled."""
+        cancelled = False
+        if self._sink is not None and self.state == "speaking":
+            self._sink.stop()
+            cancelled = True
+        task = self._turn_task
+        if task is not None and not task.done():
+            if self._sink is not None:
+                self._sink.stop()
+            task.cancel()
+            cancelled = True
+        return cancelled
+
+    def ptt_begin(self) -> None:
+        """Start a push-to-talk utterance now (pre-roll included); stops any reply being spoken."""
+        if self._ptt_frames is not None:
+            return
+        self.cancel_speech()
+        self._ptt_frames = list(self._ring)
+        self._ptt_begin_t = time.monotonic()
+        self._ptt_voiced = []
+        if self._endpointer is not None:
+            self._endpointer.reset()
+
+    def ptt_end(self) -> bool:
+        """Release: the collected audio becomes an utterance. False when there was nothing to send."""
+        frames, self._ptt_frames = self._ptt_frames, None
+        if not frames or not self._listening:
+            return False
+        now = time.monotonic()
+        audio = np.frombuffer(b"".join(f.pcm for f in frames), dtype=np.int16).copy()
+        start_t = frames[0].t - len(frames[0].pcm) / 2 / self.settings.audio.sample_rate
+        voiced = self._ptt_voiced
+        utt = Utterance(
+            audio=audio,
+            start_t=start_t,
+            speech_start=voiced[0] if voiced else self._ptt_begin_t,
+            speech_end=voiced[-1] if voiced else now,
+            endpoint=now,
+            ptt=True,
+        )
+        self._spawn(self._handle_utterance(utt, None))
+        return True
+
+    def ptt_cancel(self) -> None:
+        self._ptt_frames = None
+
+    @property
+    def ptt_active(self) -> bool:
+        return self._ptt_frames is not None
+
+    # ---------------------------------------------------------------- the loop
+    def _spawn(self, coro) -> asyncio.Task:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _barge_in_speech(self, frame: Frame, strict: webrtcvad.Vad) -> bool:
+        if not frame_is_speech(strict, frame.pcm, self.settings.audio.sample_rate):
+            return False
+        x = frame.samples().astype(np.float32) / 32768.0
+        rms = float(np.sqrt(np.mean(x * x)))
+        ref = self._sink.level if self._sink is not None else 0.0
+        return rms >= max(BARGE_IN_FLOOR, ref * BARGE_IN_REF_RATIO)
+
+    async def listen(
+        self,
+        source,
+        on_event: Callable[[VadEvent], None] | None = None,
+        *,
+        sink: AudioSink | None = None,
+        use_filter: bool = True,
+    ) -> None:
+        """Run the loop over ``source`` until it ends (then finish pending turns) or is cancelled."""
+        if self._listening:
+            raise BantzError("dinleme döngüsü zaten çalışıyor")
+        s = self.settings
+        ep = Endpointer.from_settings(s.vad, frame_ms=s.audio.frame_ms, rate=s.audio.sample_rate)
+        self._endpointer = ep
+        self._ring = collections.deque(maxlen=ep.preroll_frames)
+        strict = webrtcvad.Vad(3)
+        self._sink = sink if sink is not None else self.sink_factory()
+        self._use_filter = use_filter
+        self._origin_from_source = None
+        self._listening = True
+        self._set_state(self._idle_state())
+        spec: _Speculation | None = None
+        barge_min = s.audio.barge_in_min_ms
+        try:
+            async for frame in source.frames():
+                self.last_frame_at = frame.t
+                if self._origin_from_source is None and isinstance(source, FileSource):
+                    self._origin_from_source = source.origin
+                if self._muted:
+                    if ep.in_speech:
+                        ep.reset()
+                    continue
+                self._ring.append(frame)
+                if self._ptt_frames is not None:
+                    self._ptt_frames.append(frame)
+                    if frame_is_speech(self._ptt_vad, frame.pcm, s.audio.sample_rate):
+                        self._ptt_voiced.append(frame.t)
+                    continue
+                speaking = self.state == "speaking"
+                override: bool | None = None
+                if speaking:
+                    if not s.audio.barge_in:
+                        if ep.in_speech:
+                            ep.reset()
+                        continue
+                    override = self._barge_in_speech(frame, strict)
+                events = ep.process(frame, override)
+                if speaking and ep.speech_ms >= barge_min:
+                    log.info("barge-in: user speech during playback")
+                    self.cancel_speech()
+                for ev in events:
+                    if on_event is not None:
+                        try:
+                            on_event(ev)
+                        except Exception:
+                            log.exception("on_event hook failed")
+                    if ev.kind == "pause" and s.vad.speculative_asr and ev.utterance is not None:
+                        if spec is not None:
+                            spec.cancel.set()
+                        spec = self._start_asr(ev.utterance.audio)
+                    elif ev.kind == "resume" and spec is not None:
+                        spec.cancel.set()
+                        spec = None
+                    elif ev.kind == "endpoint" and ev.utterance is not None:
+                        self._spawn(self._handle_utterance(ev.utterance, spec))
+                        spec = None
+            # the source ended (a file): let the turns in flight finish
+            while self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        finally:
+            if spec is not None:
+                spec.cancel.set()
+            for task in list(self._tasks):
+                task.cancel()
+            if self._tasks:
+                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            self._listening = False
+            self._endpointer = None
+            self._ptt_frames = None
+            self._set_state("idle")
+
+    def _start_asr(self, audio: np.ndarray) -> _Speculation:
+        cancel = threading.Event()
+        loop = asyncio.get_running_loop()
+        fut = loop.run_in_executor(self._asr_pool, self.transcriber.transcribe, audio, cancel)
+        return _Speculation(fut, cancel)
+
+    async def _await_asr(self, spec: _Speculation) -> tuple[AsrResult, float]:
+        res = await asyncio.shield(spec.future)
+        return res, time.monotonic()
+
+    # ---------------------------------------------------------------- one utterance / turn
+    async def _handle_utterance(self, utt: Utterance, spec: _Speculation | None) -> None:
+        origin = self._origin_from_source if self._origin_from_source is not None else utt.start_t
+        trace = TurnTrace(origin=origin)
+        trace.mark("speech_start", utt.speech_start)
+        trace.mark("speech_end", utt.speech_end)
+        trace.mark("endpoint", utt.endpoint or time.monotonic())
+        trace.meta.update(utterance_ms=round(len(utt.audio) / self.settings.audio.sample_rate * 1000), ptt=utt.ptt)
+        if self.state in ("listening", "idle", "muted"):
+            self._set_state("thinking")
+        speculative = spec is not None
+        try:
+            if spec is None:
+                spec = self._start_asr(utt.audio)
+            asr = await asyncio.shield(spec.future)
+            done_at = time.monotonic()
+            if speculative:
+                # the transcript is usable at the endpoint at the earliest
+                done_at = max(done_at, trace.endpoint or done_at)
+            trace.mark("asr_done", done_at)
+            asr.meta["speculative"] = speculative
+            trace.meta.update(asr_ms=round(asr.seconds * 1000, 1), speculative_asr=speculative)
+        except asyncio.CancelledError:
+            spec.cancel.set()
+            raise
+        except Exception as exc:
+            log.exception("ASR failed")
+            self._finish(TurnOutcome("", None, TurnResult(), trace, None, ignored=True, error=f"konuşma tanıma hatası: {exc}", ptt=utt.ptt))
+            return
+        transcript = asr.text
+        request_text: str | None = transcript or None
+        if request_text and self._use_filter and self.transcript_filter is not None and not utt.ptt:
+            try:
+                request_text = self.transcript_filter(transcript)
+            except Exception:
+                log.exception("transcript_filter failed")
+                request_text = None
+        if not request_text:
+            self._finish(TurnOutcome(transcript, None, TurnResult(), trace, asr, ignored=True, ptt=utt.ptt))
+            return
+        # an accepted utterance replaces whatever turn is still running
+        previous = self._turn_task
+        if previous is not None and not previous.done():
+            self.cancel_speech()
+            await asyncio.gather(previous, return_exceptions=True)
+        self._turn_task = asyncio.current_task()
+        try:
+            await self._run_turn(transcript, request_text, trace, asr, utt.ptt)
+        finally:
+            if self._turn_task is asyncio.current_task():
+                self._turn_task = None
+
+    async def _run_turn(self, transcript: str, request_text: str, trace: TurnTrace, asr: AsrResult, ptt: bool) -> None:
+        s = self.settings
+        request = TurnRequest(text=request_text, trace=trace)
+        sink = self._sink
+        assert sink is not None
+        self._set_state("thinking")
+        loop = asyncio.get_running_loop()
+        chunks: asyncio.Queue[str | None] = asyncio.Queue()
+        outcome = TurnOutcome(transcript, request_text, request.result, trace, asr, ptt=ptt)
+        begin_task = loop.create_task(sink.begin(self.tts.sample_rate))
+
+        async def produce() -> None:
+            chunker = TextChunker(s.tts.first_chunk_words, early=s.tts.early_first_chunk)
+            agen = self.responder.respond(request)
+            try:
+                async for piece in agen:
+                    if not piece:
+                        continue
+                    trace.mark("llm_first_token")
+                    for c in chunker.push(piece):
+                        await chunks.put(c)
+            finally:
+                await agen.aclose()
+            for c in chunker.flush():
+                await chunks.put(c)
+            await chunks.put(None)
+
+        producer = loop.create_task(produce())
+        begun = False
+        try:
+            while True:
+                text = await chunks.get()
+                if text is None:
+                    break
+                trace.mark("first_chunk_text")
+                audio = await loop.run_in_executor(self._tts_pool, self.tts.synthesize, text)
+                trace.mark("tts_first_audio")
+                if audio.size == 0:
+                    continue
+                if not begun:
+                    await begin_task
+                    begun = True
+                sink.write(audio)
+                if self.state != "speaking":
+                    self._set_state("speaking")
+            await producer  # re-raise responder errors
+            if not begun:
+                await begin_task
+                begun = True
+            await sink.drain()
+        except asyncio.CancelledError:
+            outcome.interrupted = True
+            sink.stop()
+        except BantzError as exc:
+            outcome.error = str(exc)
+            sink.stop()
+        except Exception as exc:  # one failing turn never kills the loop
+            log.exception("turn failed")
+            outcome.error = f"tur başarısız: {exc.__class__.__name__}: {exc}"
+            sink.stop()
+        finally:
+            for t in (producer, begin_task):
+                if not t.done():
+                    t.cancel()
+            await asyncio.gather(producer, begin_task, return_exceptions=True)
+            if sink.started_at is not None:
+                trace.mark("playback_start", sink.started_at)
+            try:
+                await asyncio.shield(sink.end())
+            except asyncio.CancelledError:
+                pass
+            except BantzError as exc:
+                outcome.error = outcome.error or str(exc)
+            if isinstance(sink, WavSink):
+                outcome.reply_audio = sink.audio
+                outcome.reply_rate = sink.rate
+            self._finish(outcome)
+
+    def _finish(self, outcome: TurnOutcome) -> None:
+        trace = outcome.trace
+        trace.mark("turn_done")
+        trace.meta.update(interrupted=outcome.interrupted, ignored=outcome.ignored)
+        if self.trace_log is not None and not outcome.ignored:
+            try:
+                r = outcome.result
+                self.trace_log.append(trace, route=r.route, intent=r.intent, source=r.source, error=outcome.error or r.error)
+            except OSError:
+                log.warning("trace log not writable")
+        for hook in (self._collect, self.on_turn_done):
+            if hook is not None:
+                try:
+                    hook(outcome)
+                except Exception:
+                    log.exception("turn-done hook failed")
+        if self._turn_task is None or self._turn_task is asyncio.current_task() or self._turn_task.done():
+            self._set_state(self._idle_state())
+
+    # ---------------------------------------------------------------- one turn from a file
+    async def run_turn_from_wav(self, path: str | Path, out_wav: str | Path | None = None, fast: bool = False) -> TurnOutcome:
+        """One turn from a WAV fed through :class:`FileSource` into :meth:`listen` (no devices)."""
+        s = self.settings
+        source = FileSource(
+            path, rate=s.audio.sample_rate, frame_ms=s.audio.frame_ms, fast=fast,
+            tail_s=s.vad.hangover_ms / 1000 + 0.6,
+        )
+        sink = WavSink(out_wav)
+        outcomes: list[TurnOutcome] = []
+        self._collect = outcomes.append
+        try:
+            await self.listen(source, sink=sink, use_filter=False)
+        finally:
+            self._collect = None
+        if not outcomes:
+            raise AudioInputError(f"{path}: dosyada konuşma algılanmadı")
+        answered = [o for o in outcomes if not o.ignored and not o.interrupted]
+        if answered:
+            return answered[-1]
+        heard = [o for o in outcomes if not o.ignored]
+        if heard:
+            return heard[-1]
+        if any(o.error for o in outcomes):
+            raise BantzError(next(o.error for o in outcomes if o.error))
+        raise AudioInputError(f"{path}: konuşma anlaşılamadı (tanınan metin yok)")
+
+    async def aclose(self) -> None:
+        self.cancel_speech()
+        try:
+            await self.responder.aclose()
+        finally:
+            self._asr_pool.shutdown(wait=False, cancel_futures=True)
+            self._tts_pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,1 @@
+"""Text to speech: the reply chunker and the Piper voice."""

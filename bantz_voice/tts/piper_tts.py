@@ -1,0 +1,117 @@
+"""Piper voice, loaded once. ``synthesize(text)`` -> mono int16 samples at ``sample_rate``.
+
+Text goes through the Turkish spoken-form normalizer (``bantz_voice.turkish.normalize``) when it
+is available. Each chunk is brought to the same RMS level (``target_rms_dbfs``, peak-limited) so
+loudness stays consistent across chunks.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from bantz_voice.errors import ModelMissingError
+
+log = logging.getLogger(__name__)
+
+
+def _load_normalizer() -> Callable[[str], str]:
+    try:
+        from bantz_voice.turkish.normalize import normalize
+    except Exception:  # not written yet / broken: speak the text as is
+        return lambda s: s
+    return normalize
+
+
+def level(samples: np.ndarray, target_dbfs: float, peak: float = 0.95) -> np.ndarray:
+    """Scale float samples in [-1, 1] to ``target_dbfs`` RMS, never clipping beyond ``peak``."""
+    if samples.size == 0:
+        return samples.astype(np.int16)
+    x = samples.astype(np.float64)
+    rms = float(np.sqrt(np.mean(x * x)))
+    if rms > 1e-5:
+        gain = (10 ** (target_dbfs / 20.0)) / rms
+        mx = float(np.max(np.abs(x))) * gain
+        if mx > peak:
+            gain *= peak / mx
+        x = x * gain
+    return np.clip(np.round(x * 32767.0), -32768, 32767).astype(np.int16)
+
+
+class PiperTTS:
+    def __init__(self, tts_settings) -> None:
+        self.settings = tts_settings
+        self.note: str | None = None
+        self.voice_name, self.model_path, self.note = self._resolve(tts_settings)
+        cfg = Path(f"{self.model_path}.json")
+        if not cfg.is_file():
+            raise ModelMissingError(f"Piper ses ayar dosyası eksik: {cfg}")
+        try:
+            from piper import PiperVoice
+            from piper.config import SynthesisConfig
+        except ImportError as exc:  # pragma: no cover
+            raise ModelMissingError(f"piper-tts kurulu değil: {exc}") from None
+        try:
+            self.voice = PiperVoice.load(str(self.model_path), config_path=str(cfg))
+        except Exception as exc:
+            raise ModelMissingError(f"Piper sesi yüklenemedi ({self.model_path}): {str(exc).splitlines()[0]}") from None
+        self.syn_config = SynthesisConfig(length_scale=tts_settings.length_scale, normalize_audio=False)
+        self.sample_rate = int(self.voice.config.sample_rate)
+        self.language = getattr(self.voice.config, "espeak_voice", "") or ""
+        self._normalize = _load_normalizer()
+        self._lock = threading.Lock()
+        self.synthesize("Hazır.")  # warm-up (onnxruntime first run is slow)
+
+    @staticmethod
+    def _resolve(tts) -> tuple[str, Path, str | None]:
+        from bantz_voice.models import resolve_model, resolve_with_fallback
+
+        name = tts.voice
+        if name.endswith(".onnx") or "/" in name:
+            path = Path(name).expanduser()
+            if not path.is_file():
+                raise ModelMissingError(f"Piper sesi bulunamadı: {path}")
+            return path.stem, path, None
+        try:
+            r = resolve_with_fallback(name, "tts")
+        except ModelMissingError:
+            if not tts.fallback_voice:
+                raise
+            return tts.fallback_voice, resolve_model(tts.fallback_voice), None
+        path = Path(r.path)
+        if path.is_dir():
+            found = sorted(path.glob("*.onnx"))
+            if not found:
+                raise ModelMissingError(f"Piper sesi eksik: {path} içinde .onnx yok")
+            path = found[0]
+        if not path.is_file():
+            raise ModelMissingError(f"Piper sesi bulunamadı: {path}")
+        return r.name, path, r.note
+
+    def prepare(self, text: str) -> str:
+        try:
+            return self._normalize(text)
+        except Exception:
+            log.exception("normalize failed; speaking raw text")
+            return text
+
+    def synthesize(self, text: str) -> np.ndarray:
+        """Speak ``text`` (all its sentences) as one int16 array at ``sample_rate``."""
+        spoken = self.prepare(text).strip()
+        if not spoken:
+            return np.zeros(0, dtype=np.int16)
+        t0 = time.monotonic()
+        with self._lock:
+            parts = [c.audio_float_array for c in self.voice.synthesize(spoken, syn_config=self.syn_config)]
+        if not parts:
+            return np.zeros(0, dtype=np.int16)
+        gap = np.zeros(int(self.sample_rate * 0.12), dtype=np.float32)
+        joined = parts[0] if len(parts) == 1 else np.concatenate([p for part in parts for p in (part, gap)][:-1])
+        out = level(joined, self.settings.target_rms_dbfs)
+        log.debug("tts %d chars -> %.2f s audio in %.3f s", len(spoken), out.size / self.sample_rate, time.monotonic() - t0)
+        return out
