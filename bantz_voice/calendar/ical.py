@@ -340,3 +340,28 @@ def uid_calendar(cal: icalendar.Calendar, uid: str) -> icalendar.Calendar | None
         out.add_component(c)
     add_timezones(out)
     return out
+
+
+def event_after_change(cal: icalendar.Calendar, event: Event, tz: tzinfo, series: bool = False) -> Event:
+    """The changed event as it now stands (the override for a single occurrence)."""
+    comps = components_for(cal, event.uid)
+    if not comps:
+        raise _not_found(event)
+    masters = recurring_masters(comps)
+    if event.recurring and event.recurrence_id is not None and not series:
+        override = _override(comps, event.recurrence_id, tz)
+        if override is not None:
+            ev = occurrence_to_event(override, tz, masters)
+            if ev is not None:
+                return ev
+    ev = occurrence_to_event(_master(comps) or comps[0], tz, masters)
+    if ev is None:
+        raise _not_found(event)
+    return ev
+
+
+def master_event(cal: icalendar.Calendar, uid: str, tz: tzinfo) -> Event | None:
+    comps = components_for(cal, uid)
+    if not comps:
+        return None
+    return occurrence_to_event(_master(comps) or comps[0], tz, recurring_masters(comps))

@@ -87,14 +87,7 @@ class IcsCalendar(CalendarBackend):
         return out
 
     def get(self, uid: str) -> Event | None:
-        idx = self._load()
-        comps = ical.components_for(idx.cal, uid)
-        if not comps:
-            return None
-        master = next((c for c in comps if "RECURRENCE-ID" not in c), comps[0])
-        masters = ical.recurring_masters(comps)
-        ev = ical.occurrence_to_event(master, self.tz, masters)
-        return ev
+        return ical.master_event(self._load().cal, uid, self.tz)
 
     def snapshot(self, uid: str) -> str | None:
         sub = ical.uid_calendar(self._load().cal, uid)
@@ -130,21 +123,7 @@ class IcsCalendar(CalendarBackend):
 
     def update(self, event: Event, *, series: bool = False, **fields: Any) -> Event:
         self._mutate(lambda cal: ical.apply_update(cal, event, fields, self.tz, series=series))
-        return self._after_update(event, fields, series)
-
-    def _after_update(self, event: Event, fields: dict[str, Any], series: bool) -> Event:
-        comps = ical.components_for(self._load().cal, event.uid)
-        masters = ical.recurring_masters(comps)
-        if event.recurring and event.recurrence_id is not None and not series:
-            for c in comps:
-                if "RECURRENCE-ID" in c and ical.to_local(c["RECURRENCE-ID"].dt, self.tz) == event.recurrence_id:
-                    ev = ical.occurrence_to_event(c, self.tz, masters)
-                    assert ev is not None
-                    return ev
-        master = next((c for c in comps if "RECURRENCE-ID" not in c), comps[0])
-        ev = ical.occurrence_to_event(master, self.tz, masters)
-        assert ev is not None
-        return ev
+        return ical.event_after_change(self._load().cal, event, self.tz, series)
 
     def delete(self, event: Event, *, series: bool = False) -> None:
         self._mutate(lambda cal: ical.apply_delete(cal, event, self.tz, series=series))

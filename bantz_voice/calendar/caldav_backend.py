@@ -1,0 +1,307 @@
+"""CalDAV backend (Nextcloud, Radicale, iCloud, Fastmail…) through the ``caldav`` library.
+
+The password comes from the environment variable named in the settings, or else the system
+keyring (service ``bantz-voice``, the CalDAV user name); it is never logged nor put in an error.
+Every change is one PUT or DELETE of one calendar object, so a failure leaves the server as it
+was. Recurring events are expanded here (not by the server) so that every server behaves alike."""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from bantz_voice.calendar import ical
+from bantz_voice.calendar.base import CalendarBackend, check_range
+from bantz_voice.calendar.errors import CalendarError, EventNotFoundError
+from bantz_voice.calendar.model import Event
+from bantz_voice.config import CalendarSettings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+KEYRING_SERVICE = "bantz-voice"
+
+
+def caldav_password(cfg: CalendarSettings, environ: dict[str, str] | None = None) -> str | None:
+    env = os.environ if environ is None else environ
+    value = env.get(cfg.caldav_password_env)
+    if value:
+        return value
+    try:
+        import keyring  # optional
+    except ImportError:
+        return None
+    try:
+        return keyring.get_password(KEYRING_SERVICE, cfg.caldav_username or "")
+    except Exception:  # no keyring daemon etc.
+        return None
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.hostname + (f":{parts.port}" if parts.port else "") if parts.hostname else url
+
+
+class _Redact(logging.Filter):
+    """Drops the password (and the Basic credentials) from anything the caldav stack logs."""
+
+    def __init__(self, secrets: builtins.list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        if any(s in msg for s in self.secrets):
+            for s in self.secrets:
+                msg = msg.replace(s, "***")
+            record.msg, record.args = msg, None
+        return True
+
+
+class CaldavCalendar(CalendarBackend):
+    def __init__(
+        self,
+        url: str,
+        username: str | None,
+        password: str | None,
+        tz: ZoneInfo,
+        calendar: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.url = url
+        self.username = username
+        self._password = password
+        self.tz = tz
+        self.calendar_name = calendar
+        self.timeout = timeout
+        self._client: Any = None
+        self._calendar: Any = None
+        self._mutex = threading.RLock()
+        self._install_redaction()
+
+    def __repr__(self) -> str:  # never shows the password
+        return f"CaldavCalendar(url={self.url!r}, username={self.username!r})"
+
+    @classmethod
+    def from_settings(cls, cfg: CalendarSettings, tz: ZoneInfo) -> "CaldavCalendar":
+        if not cfg.caldav_url:
+            raise CalendarError("CalDAV sunucu adresi ayarlanmamış (calendar.caldav_url).")
+        return cls(cfg.caldav_url, cfg.caldav_username, caldav_password(cfg), tz, cfg.caldav_calendar, cfg.timeout_s)
+
+    def _install_redaction(self) -> None:
+        import base64
+
+        secrets = []
+        if self._password:
+            secrets.append(self._password)
+            if self.username:
+                secrets.append(base64.b64encode(f"{self.username}:{self._password}".encode()).decode())
+        flt = _Redact(secrets)
+        for name in ("caldav", "niquests", "urllib3", "urllib3_future", "requests"):
+            logging.getLogger(name).addFilter(flt)
+
+    # --- connection -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _errors(self, writing: bool) -> Iterator[None]:
+        from caldav.lib import error as dav_error
+
+        host = _host(self.url)
+        unchanged = " Değişiklik yapılmadı." if writing else ""
+        try:
+            yield
+        except CalendarError:
+            raise
+        except dav_error.AuthorizationError:
+            self._reset()
+            raise CalendarError(f"Takvim sunucusu ({host}) kullanıcı adını ya da parolayı kabul etmedi.{unchanged}") from None
+        except dav_error.NotFoundError:
+            raise CalendarError(f"Takvim sunucusunda ({host}) aranan takvim ya da etkinlik bulunamadı.{unchanged}") from None
+        except dav_error.DAVError as exc:
+            status = getattr(exc, "reason", "") or type(exc).__name__
+            raise CalendarError(f"Takvim sunucusu ({host}) isteği reddetti ({status}).{unchanged}") from None
+        except Exception as exc:
+            self._reset()
+            if _is_timeout(exc):
+                raise CalendarError(
+                    f"Takvim sunucusu ({host}) {self.timeout:g} saniye içinde yanıt vermedi.{unchanged}"
+                ) from None
+            if _is_connection(exc):
+                raise CalendarError(f"Takvim sunucusuna ({host}) ulaşılamadı.{unchanged}") from None
+            log.debug("caldav failure: %s", type(exc).__name__)
+            raise CalendarError(f"Takvim sunucusundan ({host}) beklenmeyen bir yanıt geldi.{unchanged}") from None
+
+    def _reset(self) -> None:
+        self._client = None
+        self._calendar = None
+
+    def _cal(self) -> Any:
+        if self._calendar is not None:
+            return self._calendar
+        import caldav
+
+        if self._client is None:
+            self._client = caldav.DAVClient(
+                url=self.url,
+                username=self.username,
+                password=self._password,
+                timeout=self.timeout,
+                enable_rfc6764=False,
+                require_tls=False,
+            )
+        name = self.calendar_name
+        if name and "://" in name:
+            self._calendar = self._client.calendar(url=name)
+            return self._calendar
+        calendars = self._client.principal().calendars()
+        if name:
+            match = [c for c in calendars if (c.get_display_name() or "") == name or str(c.url).rstrip("/").endswith("/" + name)]
+            if not match:
+                raise CalendarError(f"CalDAV sunucusunda '{name}' adlı takvim yok.")
+            self._calendar = match[0]
+        elif calendars:
+            self._calendar = calendars[0]
+        else:
+            self._calendar = self._client.principal().make_calendar(name="Bantz")
+        return self._calendar
+
+    def _run(self, fn: Callable[[Any], T], writing: bool = False) -> T:
+        with self._mutex, self._errors(writing):
+            return fn(self._cal())
+
+    def _object(self, cal: Any, uid: str) -> Any | None:
+        from caldav.lib import error as dav_error
+
+        try:
+            return cal.get_object_by_uid(uid)
+        except dav_error.NotFoundError:
+            return None
+
+    # --- reading ----------------------------------------------------------------------------
+    def list(self, start: datetime, end: datetime) -> builtins.list[Event]:
+        start, end = self.local(start), self.local(end)
+        check_range(start, end)
+
+        def fetch(cal: Any) -> builtins.list[str]:
+            return [o.data for o in cal.search(start=start, end=end, event=True, expand=False)]
+
+        merged = ical.new_calendar()
+        seen_tz: set[str] = set()
+        for data in self._run(fetch):
+            part = ical.parse(data, _host(self.url))
+            for comp in part.subcomponents:
+                if comp.name == "VTIMEZONE":
+                    tzid = str(comp.get("TZID"))
+                    if tzid in seen_tz:
+                        continue
+                    seen_tz.add(tzid)
+                merged.add_component(comp)
+        return ical.expand(merged, start, end, self.tz)
+
+    def get(self, uid: str) -> Event | None:
+        data = self.snapshot(uid)
+        return ical.master_event(ical.parse(data, _host(self.url)), uid, self.tz) if data else None
+
+    def snapshot(self, uid: str) -> str | None:
+        def fetch(cal: Any) -> str | None:
+            obj = self._object(cal, uid)
+            return obj.data if obj is not None else None
+
+        return self._run(fetch)
+
+    # --- writing ----------------------------------------------------------------------------
+    def create(
+        self, title: str, start: datetime | date, end: datetime | date | None = None, all_day: bool = False, *, rrule: str | None = None
+    ) -> Event:
+        s, e = ical.normalize_times(start, end, all_day, self.tz)
+        comp = ical.build_event(title, s, e, all_day, rrule=rrule)
+        body = ical.new_calendar()
+        body.add_component(comp)
+        ical.add_timezones(body)
+        text = body.to_ical().decode()
+        self._run(lambda cal: cal.add_event(ical=text, no_overwrite=True, increase_seqno=False), writing=True)
+        ev = ical.occurrence_to_event(comp, self.tz, ical.recurring_masters([comp]))
+        assert ev is not None
+        return ev
+
+    def _edit(self, uid: str, change: Callable[[icalendar.Calendar], None]) -> icalendar.Calendar | None:
+        """Fetch the object of ``uid``, change it, PUT it back (or DELETE it once empty)."""
+
+        def run(cal: Any) -> icalendar.Calendar | None:
+            obj = self._object(cal, uid)
+            if obj is None:
+                raise EventNotFoundError("Etkinlik takvimde bulunamadı; silinmiş ya da değişmiş olabilir.")
+            parsed = ical.parse(obj.data, _host(self.url))
+            change(parsed)
+            if not ical.events_of(parsed):
+                obj.delete()
+                return None
+            obj.data = parsed.to_ical().decode()
+            obj.save(increase_seqno=False)
+            return parsed
+
+        return self._run(run, writing=True)
+
+    def update(self, event: Event, *, series: bool = False, **fields: Any) -> Event:
+        parsed = self._edit(event.uid, lambda c: ical.apply_update(c, event, fields, self.tz, series=series))
+        assert parsed is not None
+        return ical.event_after_change(parsed, event, self.tz, series)
+
+    def delete(self, event: Event, *, series: bool = False) -> None:
+        self._edit(event.uid, lambda c: ical.apply_delete(c, event, self.tz, series=series))
+
+    def restore(self, uid: str, data: str | None) -> None:
+        if data is not None:
+            ical.parse(data, "geri alma kaydı")
+
+        def run(cal: Any) -> None:
+            obj = self._object(cal, uid)
+            if data is None:
+                if obj is not None:
+                    obj.delete()
+            elif obj is None:
+                cal.add_event(ical=data, increase_seqno=False)
+            else:
+                obj.data = data
+                obj.save(increase_seqno=False)
+
+        self._run(run, writing=True)
+
+    def close(self) -> None:
+        client, self._client, self._calendar = self._client, None, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.close()
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen = 0
+    cur: BaseException | None = exc
+    while cur is not None and seen < 10:
+        yield cur
+        cur = cur.__cause__ or cur.__context__
+        seen += 1
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    for e in _chain(exc):
+        name = type(e).__name__
+        if isinstance(e, (TimeoutError, socket.timeout)) or "Timeout" in name:
+            return True
+    return False
+
+
+def _is_connection(exc: BaseException) -> bool:
+    for e in _chain(exc):
+        if isinstance(e, (ConnectionError, OSError)) or "Connection" in type(e).__name__:
+            return True
+    return False

@@ -1,0 +1,342 @@
+"""The embedded .ics backend: CRUD, recurrence, time zones, and never losing data."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+
+from bantz_voice import paths
+from bantz_voice.calendar import CalendarError, open_calendar
+from bantz_voice.calendar.ics import IcsCalendar
+from bantz_voice.config import Settings
+
+TZ = ZoneInfo("Europe/Istanbul")
+REPO = Path(__file__).resolve().parent.parent
+
+
+def at(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=TZ)
+
+
+@pytest.fixture
+def cal() -> IcsCalendar:
+    backend = open_calendar(Settings())
+    assert isinstance(backend, IcsCalendar)
+    return backend
+
+
+def test_default_path_is_in_data_dir_and_configurable(tmp_path: Path) -> None:
+    assert open_calendar(Settings()).path == paths.data_dir() / "calendar.ics"
+    custom = tmp_path / "x" / "my.ics"
+    settings = Settings()
+    settings.calendar.ics_path = custom
+    backend = open_calendar(settings)
+    backend.create("Deneme", at(27, 10))
+    assert custom.is_file()
+
+
+def test_create_list_update_delete(cal: IcsCalendar) -> None:
+    ev = cal.create("Diş hekimi", at(27, 14))
+    assert ev.end - ev.start == timedelta(minutes=60)
+    assert ev.start.tzinfo is not None and ev.start.utcoffset() == timedelta(hours=3)
+    got = cal.list(at(27, 0), at(28, 0))
+    assert [(e.uid, e.title, e.start) for e in got] == [(ev.uid, "Diş hekimi", at(27, 14))]
+    assert cal.list(at(28, 0), at(29, 0)) == []
+
+    moved = cal.update(ev, start=at(27, 16), title="Diş hekimi kontrolü")
+    assert (moved.start, moved.end, moved.title) == (at(27, 16), at(27, 17), "Diş hekimi kontrolü")
+    assert [e.start for e in cal.list(at(27, 0), at(28, 0))] == [at(27, 16)]
+
+    cal.delete(moved)
+    assert cal.list(at(1, 0), at(30, 0)) == []
+    assert cal.get(ev.uid) is None
+
+
+def test_naive_times_mean_the_users_zone(cal: IcsCalendar) -> None:
+    ev = cal.create("Toplantı", datetime(2026, 11, 27, 9, 30), datetime(2026, 11, 27, 10, 0))
+    assert ev.start == at(27, 9, 30) and ev.end == at(27, 10)
+
+
+def test_all_day_events(cal: IcsCalendar) -> None:
+    ev = cal.create("Doğum günü", date(2026, 11, 28), all_day=True)
+    assert ev.all_day and ev.start == at(28, 0) and ev.end == at(29, 0)
+    assert [e.uid for e in cal.list(at(28, 12), at(28, 13))] == [ev.uid]
+    assert cal.list(at(29, 0), at(30, 0)) == []
+    text = cal.path.read_text(encoding="utf-8")
+    assert "DTSTART;VALUE=DATE:20261128" in text
+
+
+def test_bad_input_is_a_calendar_error(cal: IcsCalendar) -> None:
+    with pytest.raises(CalendarError, match="bitiş"):
+        cal.create("Ters", at(27, 14), at(27, 13))
+    with pytest.raises(CalendarError, match="adı"):
+        cal.create("   ", at(27, 14))
+    with pytest.raises(CalendarError, match="aralığın"):
+        cal.list(at(28, 0), at(27, 0))
+    assert not cal.path.exists()
+
+
+def test_file_is_standard_icalendar(cal: IcsCalendar) -> None:
+    cal.create("Konser", at(29, 20), at(29, 22))
+    parsed = icalendar.Calendar.from_ical(cal.path.read_bytes())
+    (vevent,) = parsed.walk("VEVENT")
+    assert str(vevent["SUMMARY"]) == "Konser"
+    assert vevent["DTSTART"].dt == at(29, 20)
+    assert vevent["DTSTART"].params["TZID"] == "Europe/Istanbul"
+    assert parsed.walk("VTIMEZONE"), "time zone definition included for other apps"
+
+
+def test_recurring_expanded_and_single_occurrence_changes(cal: IcsCalendar) -> None:
+    master = cal.create("Ekip toplantısı", at(2, 10), rrule="FREQ=WEEKLY;COUNT=4")
+    assert master.recurring and master.rrule == "FREQ=WEEKLY;COUNT=4"
+    occ = cal.list(at(1, 0), at(30, 0))
+    assert [e.start for e in occ] == [at(2, 10), at(9, 10), at(16, 10), at(23, 10)]
+    assert all(e.uid == master.uid and e.recurring for e in occ)
+
+    cal.delete(occ[1])  # only the 9th
+    cal.update(occ[2], start=at(16, 11), title="Uzun ekip toplantısı")  # only the 16th
+    after = cal.list(at(1, 0), at(30, 0))
+    assert [(e.start, e.title) for e in after] == [
+        (at(2, 10), "Ekip toplantısı"),
+        (at(16, 11), "Uzun ekip toplantısı"),
+        (at(23, 10), "Ekip toplantısı"),
+    ]
+    cal.update(after[0], series=True, title="Haftalık ekip")
+    assert [e.title for e in cal.list(at(1, 0), at(30, 0))] == ["Haftalık ekip", "Uzun ekip toplantısı", "Haftalık ekip"]
+    cal.delete(after[0], series=True)
+    assert cal.list(at(1, 0), at(30, 0)) == []
+
+
+def test_events_in_utc_floating_and_other_zones_are_shown_in_users_zone(cal: IcsCalendar) -> None:
+    cal.path.parent.mkdir(parents=True, exist_ok=True)
+    cal.path.write_text(
+        textwrap.dedent(
+            """\
+            BEGIN:VCALENDAR
+            VERSION:2.0
+            PRODID:-//hand//EN
+            BEGIN:VEVENT
+            UID:utc-1
+            DTSTAMP:20261101T000000Z
+            SUMMARY:UTC toplantısı
+            DTSTART:20261127T090000Z
+            DTEND:20261127T100000Z
+            END:VEVENT
+            BEGIN:VEVENT
+            UID:floating-1
+            DTSTAMP:20261101T000000Z
+            SUMMARY:Yüzen saat
+            DTSTART:20261127T150000
+            DTEND:20261127T153000
+            END:VEVENT
+            BEGIN:VEVENT
+            UID:ny-1
+            DTSTAMP:20261101T000000Z
+            SUMMARY:New York araması
+            DTSTART;TZID=America/New_York:20261127T080000
+            DURATION:PT45M
+            END:VEVENT
+            END:VCALENDAR
+            """
+        ).replace("\n", "\r\n"),
+        encoding="utf-8",
+    )
+    got = {e.uid: e for e in cal.list(at(27, 0), at(28, 0))}
+    assert got["utc-1"].start == at(27, 12) and got["utc-1"].start.tzinfo == TZ
+    assert got["floating-1"].start == at(27, 15)
+    assert got["ny-1"].start == at(27, 16) and got["ny-1"].end == at(27, 16, 45)
+
+
+def test_next_event_and_find(cal: IcsCalendar) -> None:
+    cal.create("Doktor randevusu", at(27, 15))
+    cal.create("Ekip toplantısı", at(27, 10))
+    cal.create("Proje toplantısı", at(27, 14))
+    cal.create("Müşteri toplantısı", at(28, 14))
+    cal.create("Annemle yemek", at(27, 19))
+    assert cal.next_event(at(27, 10, 30)).title == "Proje toplantısı"
+    assert cal.next_event(at(28, 15)) is None
+
+    assert [e.title for e in cal.find("doktor randevumu", date(2026, 11, 27))] == ["Doktor randevusu"]
+    assert [e.title for e in cal.find("toplantılarımı", date(2026, 11, 27))] == ["Ekip toplantısı", "Proje toplantısı"]
+    assert [e.title for e in cal.find("ekip toplantısını", None, now=at(26, 9))] == ["Ekip toplantısı"]
+    assert [e.title for e in cal.find("TOPLANTIYI", None, now=at(26, 9))] == [
+        "Ekip toplantısı",
+        "Proje toplantısı",
+        "Müşteri toplantısı",
+    ]
+    assert cal.find("annenizle yemeği", date(2026, 11, 27))[0].title == "Annemle yemek"
+    assert cal.find("kuaför", date(2026, 11, 27)) == []
+    assert len(cal.find("", date(2026, 11, 27))) == 4  # no words: everything that day
+
+
+# --- durability -----------------------------------------------------------------------------
+def test_previous_version_is_kept_as_backup(cal: IcsCalendar) -> None:
+    cal.create("Bir", at(27, 9))
+    first = cal.path.read_bytes()
+    cal.create("İki", at(27, 11))
+    assert cal.path.with_name("calendar.ics.bak").read_bytes() == first
+    assert b"SUMMARY:\xc4\xb0ki" in cal.path.read_bytes()
+    leftovers = [p.name for p in cal.path.parent.iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"this is not a calendar\r\n",
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:2026XX\r\nSUMMARY:Bozuk\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\n",
+    ],
+    ids=["garbage", "bad-date", "truncated"],
+)
+def test_corrupt_file_is_reported_and_never_overwritten(cal: IcsCalendar, content: bytes) -> None:
+    cal.path.parent.mkdir(parents=True, exist_ok=True)
+    cal.path.write_bytes(content)
+    before = os.stat(cal.path)
+    with pytest.raises(CalendarError, match="bozuk") as info:
+        cal.list(at(27, 0), at(28, 0))
+    assert "\n" not in str(info.value)
+    with pytest.raises(CalendarError, match="bozuk"):
+        cal.create("Yeni", at(27, 10))
+    assert cal.path.read_bytes() == content
+    assert os.stat(cal.path).st_ino == before.st_ino
+    assert not cal.path.with_name("calendar.ics.bak").exists()
+
+
+def test_hand_edit_is_picked_up_and_preserved(cal: IcsCalendar) -> None:
+    cal.create("Bir", at(27, 9))
+    text = cal.path.read_text(encoding="utf-8")
+    hand = text.replace("END:VCALENDAR", "BEGIN:VTODO\r\nUID:todo-1\r\nSUMMARY:Süt al\r\nEND:VTODO\r\nEND:VCALENDAR")
+    cal.path.write_text(hand, encoding="utf-8")
+    time.sleep(0.01)
+    cal.create("İki", at(27, 11))
+    final = cal.path.read_text(encoding="utf-8")
+    assert "SUMMARY:Süt al" in final and "SUMMARY:Bir" in final and "SUMMARY:İki" in final
+
+
+def _writer(path: str, tag: str, count: int, start_evt) -> None:  # runs in a child process
+    start_evt.wait()
+    backend = IcsCalendar(Path(path), TZ)
+    for i in range(count):
+        backend.create(f"{tag} {i}", datetime(2026, 12, 1, 8, tzinfo=TZ) + timedelta(hours=i))
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "shared.ics"
+    ctx = multiprocessing.get_context("spawn")
+    go = ctx.Event()
+    procs = [ctx.Process(target=_writer, args=(str(path), tag, 15, go)) for tag in ("cli", "daemon")]
+    for p in procs:
+        p.start()
+    go.set()
+    for p in procs:
+        p.join(60)
+        assert p.exitcode == 0
+    titles = sorted(e.title for e in IcsCalendar(path, TZ).list(datetime(2026, 12, 1, tzinfo=TZ), datetime(2026, 12, 3, tzinfo=TZ)))
+    assert titles == sorted([f"cli {i}" for i in range(15)] + [f"daemon {i}" for i in range(15)])
+
+
+CRASH_CHILD = """
+import sys, time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+from bantz_voice.calendar import store
+from bantz_voice.calendar.ics import IcsCalendar
+
+def stuck(tmp, path):
+    Path(sys.argv[2]).write_text(str(tmp))
+    time.sleep(60)
+
+store.replace_into_place = stuck
+IcsCalendar(Path(sys.argv[1]), ZoneInfo("Europe/Istanbul")).create("Yarım kalan", datetime(2026, 11, 27, 18))
+"""
+
+
+def test_writer_killed_between_write_and_rename_leaves_original_intact(cal: IcsCalendar, tmp_path: Path) -> None:
+    cal.create("Önemli", at(27, 9))
+    original = cal.path.read_bytes()
+    marker = tmp_path / "reached"
+    child = subprocess.Popen([sys.executable, "-c", CRASH_CHILD, str(cal.path), str(marker)], cwd=REPO)
+    try:
+        deadline = time.monotonic() + 30
+        while not marker.exists():
+            assert child.poll() is None, "child ended before reaching the rename"
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        tmp_written = Path(marker.read_text())
+        assert tmp_written.exists() and b"Yar\xc4\xb1m kalan" in tmp_written.read_bytes()
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert cal.path.read_bytes() == original
+    assert [e.title for e in cal.list(at(27, 0), at(28, 0))] == ["Önemli"]
+    # the lock died with the child: the next write works and sweeps the stale temp file
+    cal.create("Sonraki", at(27, 12))
+    assert [e.title for e in cal.list(at(27, 0), at(28, 0))] == ["Önemli", "Sonraki"]
+    assert not tmp_written.exists()
+
+
+def test_lock_held_elsewhere_times_out_with_turkish_message(tmp_path: Path) -> None:
+    path = tmp_path / "locked.ics"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys,time; from filelock import FileLock; l=FileLock(sys.argv[1]); l.acquire(); print('ok', flush=True); time.sleep(60)",
+            str(path) + ".lock",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout.readline().strip() == b"ok"
+        with pytest.raises(CalendarError, match="kilitli"):
+            IcsCalendar(path, TZ, lock_timeout=0.3).create("Bekleyen", at(27, 9))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not path.exists()
+
+
+def test_five_thousand_events(tmp_path: Path) -> None:
+    path = tmp_path / "big.ics"
+    body = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//bench//EN"]
+    base = datetime(2026, 1, 1, 8, tzinfo=TZ)
+    for i in range(5000):
+        s = base + timedelta(hours=7 * i)
+        body += [
+            "BEGIN:VEVENT",
+            f"UID:ev-{i}",
+            "DTSTAMP:20260101T000000Z",
+            f"SUMMARY:Etkinlik {i}",
+            f"DTSTART;TZID=Europe/Istanbul:{s:%Y%m%dT%H%M%S}",
+            f"DTEND;TZID=Europe/Istanbul:{s + timedelta(minutes=30):%Y%m%dT%H%M%S}",
+            "END:VEVENT",
+        ]
+    body += ["BEGIN:VEVENT", "UID:weekly", "DTSTAMP:20260101T000000Z", "SUMMARY:Haftalık",
+             "DTSTART;TZID=Europe/Istanbul:20260105T123000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY", "END:VEVENT"]
+    body += ["END:VCALENDAR", ""]
+    path.write_text("\r\n".join(body), encoding="utf-8")
+    backend = IcsCalendar(path, TZ)
+    day = datetime(2026, 3, 2, tzinfo=TZ)  # a Monday
+    got = backend.list(day, day + timedelta(days=1))
+    expected = sorted(
+        [i for i in range(5000) if day <= base + timedelta(hours=7 * i) < day + timedelta(days=1)]
+    )
+    assert [e.uid for e in got if e.uid != "weekly"] == [f"ev-{i}" for i in expected]
+    assert [e.start for e in got if e.uid == "weekly"] == [day.replace(hour=12, minute=30)]
+    assert len(backend.list(base, base + timedelta(days=3000))) > 5000
+    ev = backend.create("Yeni", day.replace(hour=23))
+    assert IcsCalendar(path, TZ).get(ev.uid) is not None
+    assert len(icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")) == 5002
