@@ -1,0 +1,330 @@
+"""Fast-path NLU: route + intent + slots + confidence from Turkish rules, in well under 5 ms.
+
+``parse`` is the router's first stage. It is confident (>= 0.8) only when it is sure: a
+``calendar.create`` needs a title and a resolved start, an update needs a title and a new time,
+and an out-of-range value ("saat 27'de") is never turned into a date. Everything else gets a low
+confidence so the LLM router decides; with ``--rules-only`` the best guess stands and unmatched
+chit-chat falls to smalltalk.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from bantz_voice.schemas import ROUTE_OF_INTENT, Intent, NluDecision, Slots
+from bantz_voice.turkish import lexicon as lx
+from bantz_voice.turkish.temporal import DEFAULT_TZ, Found, compose, fmt_d, scan, slot_value
+from bantz_voice.turkish.tokens import MAX_CHARS, Tok, tokenize
+
+CONFIDENT = 0.9
+UNSURE = 0.55
+GUESS = 0.3
+
+_CAL_WORDS = r"(?:takvim|ajanda|program|randevu|toplanti|etkinlik|gorusme|bulusma|plan(?!la)|mesgul|musait|gundem|islerim|isim var)"
+
+_SYSTEM_TIME = re.compile(
+    r"\bsaat\s+(?:kac\b|ne\b|nedir|kac oldu)|\bsaati?\s+(?:soyle|soyler|ogren|bildir|sorabilir)|\bsaatin\s+kac"
+    r"|\bkac\s+oldu\s+saat|\bsaat\s+kac\w*\s*$|\bsimdi\s+saat\b|\bsu\s*an\s+saat|\bsaat\s+ne\s+oldu|\bsaati\s+(?:verir|soyler|goster)"
+)
+_SYSTEM_DATE = re.compile(
+    r"\btarih\w*|\bhangi\s+gun\w*\s*(?:deyiz|dayiz|yiz|$)|\bgundeyiz|\bgunlerden\b|\bbugun\s+(?:ne|hangi)\s+gun\w*"
+    r"|\bayin\s+kac\w*|\bhangi\s+aydayiz|\bhangi\s+yildayiz|\bbugun\s+(?:pazartesi|sali|carsamba|persembe|cuma|cumartesi|pazar)\s+mi"
+    r"|\bbugun\s+gunlerden|\bhaftanin\s+hangi\s+gun|\bbugun\s+ne\s*$|\bhangi\s+yil\w*|\bkac\w*\s+kasim|\bbugun\s+kac\w*\s*$"
+)
+_MEMORY = re.compile(
+    r"\b(?:az\s+once|demin|biraz\s+once|en\s+son|onceki|daha\s+once)\b.*\b(?:ne|neler|neydi|hangi|kim|nereye)\b"
+    r"|\bne\s+(?:yaptik|konustuk|dedim|dedin|sordum|soyledim|soyledin|istedim|ekledik|ekledin|yaptin)"
+    r"|\bneler\s+(?:yaptik|konustuk|konusmustuk|sordum)|\bson\s+(?:konusma|istedigim|sordugum|soyledigim)"
+)
+_SMALLTALK = re.compile(
+    r"\b(?:merhaba\w*|selam\w*|slm|gunaydin\w*|iyi\s+(?:aksamlar|geceler|gunler|sabahlar|calismalar)|hos\s*ca\s*kal|gorusuruz"
+    r"|nasilsin\w*|naber|nbr|ne\s+haber|nasil\s+gidiyor|keyif\w*|tesekkur\w*|sagol\w*|sag\s+ol\w*|eyvallah|mersi|eline\s+saglik"
+    r"|adin\s+ne|ismin\s+ne|adin\s+neydi|kimsin|nesin|kac\s+yasindasin|seni\s+kim|ne(?:ler)?\s+yapabilir\w*|yardim\s+et\w*"
+    r"|hissediyorsun|mutlu\s+musun|robot\s+musun|yapay\s+zeka|seviyor\s+musun|seni\s+seviyorum|iyi\s+ki\s+varsin"
+    r"|fikra\w*|saka\w*|espri\w*|siir\w*|hikaye\w*|masal\w*|bilmece\w*|ilginc|bilgi\s+ver|sohbet\w*|canim\s+sikil\w*|sikildim"
+    r"|yorgunum|uzgunum|mutluyum|mutsuzum|harika\w*|super\w*|aferin|cok\s+iyisin|tamamdir|evet|hayir|tamam|peki|anladim|anlamadim"
+    r"|tekrar\w*|bir\s+daha\s+soyle|nasil\s+hissed\w*|motivasyon|tavsiye|oneri|ne\s+dusunuyorsun|sence|bana\s+bir\s+sey\s+anlat"
+    r"|kendinden\s+bahset|kendini\s+tanit|iyi\s+misin|nasil\s+gecti|ne\s+yapiyorsun|uykum|aciktim|sarki\s+soyle\w*|gul\w*|bosver)"
+)
+_UNKNOWN = re.compile(
+    r"\b(?:hava(?:lar)?(?:\s+durum\w*|\s+nasil|\s+ne\s+durumda|\s+soguk|\s+sicak|\s+yagmurlu|\s+acik|yi|da|nin)?\b|havadurumu|yagmur\w*|kar\s+yag\w*"
+    r"|sicaklik\w*|kac\s+derece|derece\s+olacak|semsiye|muzi[gk]\w*|sarki(?!\s+soyle)\w*|radyo\w*|podcast\w*|spotify\w*|playlist\w*|calma\s+liste\w*"
+    r"|album\w*|cal(?:ar|sana|ar\s+misin|in|abilir\w*)?\b|youtube\w*|video\w*|netflix\w*|dizi\w*|televizyon\w*|tv\b|kanal\w*"
+    r"|e\s*posta\w*|mail\w*|mesaj\w*|sms\w*|whatsapp\w*|telegram\w*|ara(?:r\s+misin|sana|yin|yiver|yabilir\w*|rmisin)?\s*$|arama\s+yap\w*|telefon\w*"
+    r"|isik\w*|isig\w*|lamba\w*|klima\w*|kombi\w*|isitma\w*|isiticiyi|perde\w*|kapi\w*|kilit\w*|priz\w*|termostat\w*|robot\s+supurge\w*|supurge\w*"
+    r"|camasir\s+makine\w*|bulasik\s+makine\w*|firin\w*|ses\w*\s+(?:ac|kis|yukselt|azalt|artir|kapat|dusur)\w*|sesi\w*|sessize|parlaklig\w*|parlaklik\w*"
+    r"|bluetooth|wifi|wi\s+fi|internet\w*|bilgisayar\w*|ekran\w*|euro\w*|avro\w*|dolar\w*|doviz\w*|borsa\w*|hisse(?:si|ler\w*|\s+senet\w*)?\b|bitcoin\w*|kripto\w*|altin\w*"
+    r"|faiz\w*|bist\b|para\s+gonder\w*|havale\w*|eft\b|banka\w*|bakiye\w*|fatura\w*|trafik\w*|yol\s+durum\w*|navigasyon\w*|rota\w*|yol\s+tarif\w*"
+    r"|nasil\s+gider\w*|harita\w*|konum\w*|taksi\s+cagir\w*|uber\b|otobus\w*|metro\w*|ucak\w*|ucus\w*|bilet\w*|otel\w*|restoran\w*|lokanta\w*"
+    r"|siparis\w*|kargo\w*|alisveris\s+liste\w*|market\s+liste\w*|liste(?:ye|sine|me|mize)\b|sepet\w*|haber\w*|mac\s+skor\w*|skor\w*|puan\s+durum\w*"
+    r"|kim\s+kazandi|alarm\w*|zamanlayici\w*|sayac\w*|kronometre\w*|geri\s+sayim\w*|cevir\w*|ceviri\w*|ingilizce\w*|almanca\w*|hesapla\w*|kac\s+eder"
+    r"|karekok\w*|internette|google\w*|wikipedia|vikipedi|arastir\w*|fotograf\w*|foto\b|kamera\w*|uygulama\w*|chrome|firefox|tarayici\w*"
+    r"|eczane\w*|nobetci|adres\w*|yakinda\w*|en\s+yakin|benzin\w*|akaryakit\w*|tweet\w*|instagram\w*|facebook\w*|rehber\w*|kisiler\w*"
+    r"|pil\w*|sarj\w*|hatirlatici\w*|notlarim\w*|not\s+defter\w*|wikipedi\w*|nobet\w*\s+eczane|ac(?:ar\s+misin|sana|in|abilir\w*)?\s*$"
+    r"|kapat(?:ir\s+misin|sana|in|abilir\w*)?\s*$|kis(?:ar\s+misin|sana|in)?\s*$|yukselt\w*\s*$|sondur\w*|yak(?:ar\s+misin|sana|in)?\s*$"
+    r"|kilitle\w*|oyna\w*|indir\w*|yukle\w*|guncelleme)"
+)
+# unknown capabilities that beat a create verb ("alarm kur", "alışveriş listesine ekle")
+_UNKNOWN_OVER_CREATE = re.compile(
+    r"\b(?:alarm\w*|liste(?:ye|sine|me|mize)\b|alisveris\s+liste\w*|sepet\w*|e\s*posta\w*|mail\w*|mesaj\w*|sms\w*|playlist\w*"
+    r"|calma\s+liste\w*|rehber\w*|kisiler\w*|notlarim\w*|not\s+defter\w*|zamanlayici\w*|sayac\w*|whatsapp\w*)"
+)
+_QUERY = re.compile(
+    r"\bne(?:ler)?\s+var\b|\bvar\s+mi\w*|\bvarmi\w*|\bprogram\w*|\btakvim\w*|\bajanda\w*|\bplan(?!la)\w*|\bmusait\w*|\bbos\s+mu\w*"
+    r"|\bbosmu\w*|\bmesgul\w*|\bne\s+yap\w*|\bneler\s+yap\w*|\bne\s+zaman\w*|\bkacta\w*|\bhangi\s+gun\w*|\brandevu\w*|\btoplanti\w*"
+    r"|\betkinlik\w*|\betkinlig\w*|\bislerim\w*|\bisim\s+var|\bgorusme\w*|\bbulusma\w*|\blistele\w*|\bgoster\w*|\boku\b|\boku\w+|\bgundem\w*"
+    r"|\bneler\b|\bkac\s+(?:tane|toplanti|randevu|etkinlik)|\bsirada\s+ne|\bsiradaki\w*|\bilk\s+\w+\s+ne|\bdolu\s+mu\w*|\bdolumu"
+)
+
+_ACC_SUFFIXES = ("yi", "yu", "yı", "yü")
+_SOFTEN = {"ğ": "k", "b": "p", "c": "ç", "d": "t"}
+_QUESTION_PARTICLE = re.compile(r"^(?:mi|mı|mu|mü)(?:yim|yım|yum|yüm|sin|sın|sun|sün|yiz|yız|yuz|yüz|siniz|sınız|sunuz|sünüz|dir|dır|dur|dür)?$")
+
+
+def _verb(fold: str, stems: tuple[str, ...]) -> bool:
+    for stem in stems:
+        if fold.startswith(stem) and fold[len(stem) :] in lx.VERB_SUFFIXES:
+            return True
+    return False
+
+
+@dataclass(slots=True)
+class _Utterance:
+    toks: list[Tok]
+    text: str  # folded tokens joined by spaces
+
+    @classmethod
+    def of(cls, toks: list[Tok]) -> "_Utterance":
+        return cls(toks, " ".join(t.fold for t in toks))
+
+
+def _clean(raw: str) -> list[Tok]:
+    """Tokens without a leading wake word and without filler words."""
+    toks = tokenize(raw[:MAX_CHARS])
+    i = 0
+    while i < len(toks) and toks[i].fold in lx.LEAD_NOISE and i + 1 < len(toks) and toks[i + 1].fold in lx.WAKE_WORDS:
+        i += 1
+    while i < len(toks) and toks[i].fold in lx.WAKE_WORDS:
+        i += 1
+    toks = toks[i:]
+    # a trailing wake word ("iyi akşamlar bantz") is not part of the request either
+    while toks and toks[-1].fold in lx.WAKE_WORDS:
+        toks = toks[:-1]
+    return [t for t in toks if t.fold not in lx.FILLERS or t.fold == "ya" and False]
+
+
+def _decision(intent: Intent, confidence: float, **slots: str | None) -> NluDecision:
+    return NluDecision(
+        route=ROUTE_OF_INTENT[intent],
+        intent=intent,
+        slots=Slots(**{k: v for k, v in slots.items() if v}),
+        confidence=max(0.0, min(1.0, confidence)),
+        source="rules",
+    )
+
+
+# --- titles ---------------------------------------------------------------------------------
+def _is_title_word(tok: Tok, idx: int, found: Found, verbs: set[int]) -> bool:
+    if idx in found.used or idx in verbs:
+        return False
+    f = tok.fold
+    if f in lx.TITLE_STOP or f in lx.WAKE_WORDS or _QUESTION_PARTICLE.match(tok.low):
+        return False
+    if f.startswith(("takvim", "ajanda")) and f not in ("takvim",):
+        return False
+    return True
+
+
+def _strip_object_case(word: str) -> str:
+    """"kahvaltıyı" -> "kahvaltı", "randevusunu" -> "randevusu", "yemeğini" -> "yemek"."""
+    w = word
+    for ap in ("'", "’"):
+        if ap in w:
+            w = w.split(ap, 1)[0]
+            break
+    else:
+        if len(w) > 4 and w.endswith(_ACC_SUFFIXES) and w[-3] in "aeıioöuü":
+            w = w[:-2]
+        elif len(w) > 4 and w.endswith(("nı", "ni", "nu", "nü")) and w[-3] in "aeıioöuü":
+            w = w[:-2]
+        elif len(w) > 5 and w.endswith(("ları", "leri")):
+            w = w[:-1]
+        elif len(w) > 5 and w.endswith(("nın", "nin", "nun", "nün")) and w[-4] in "aeıioöuü":
+            w = w[:-3]
+    return _unsoften(w)
+
+
+def _unsoften(w: str) -> str:
+    """Undo consonant softening before a possessive: "temizliği" -> "temizlik"."""
+    m = re.match(r"^(.*[aeıioöuü].*?)([ğ])(ı|i|u|ü)$", w)
+    if m and len(w) > 4:
+        return m.group(1) + _SOFTEN[m.group(2)]
+    m = re.match(r"^(.*[aeıioöuü].*?)([ğ])(ı|i|u|ü)(m|n|mız|miz|muz|müz)?$", w)
+    if m and len(w) > 4:
+        return m.group(1) + _SOFTEN[m.group(2)]
+    return w
+
+
+def _title(toks: list[Tok], raw: str, idxs: list[int], strip_case: bool) -> str | None:
+    if not idxs:
+        return None
+    runs: list[list[int]] = []
+    for i in idxs:
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    parts = [raw[toks[r[0]].start : toks[r[-1]].end] for r in runs]
+    title = " ".join(parts).strip(" -'’.,")
+    words = title.split(" ")
+    if strip_case and words:
+        words[-1] = _strip_object_case(words[-1])
+    elif words:
+        words[-1] = _unsoften(words[-1])
+    title = " ".join(w for w in words if w)
+    return title or None
+
+
+# --- main entry -----------------------------------------------------------------------------
+def parse(text: str, now: datetime | None = None) -> NluDecision:
+    """Decide route/intent/slots of one Turkish utterance by rules (never raises)."""
+    try:
+        return _parse(text, now)
+    except Exception:  # noqa: BLE001 - the fast path must never take the turn down
+        return _decision(Intent.smalltalk_chat, 0.0)
+
+
+def _parse(text: str, now: datetime | None) -> NluDecision:
+    if now is None:
+        now = datetime.now(DEFAULT_TZ)
+    elif now.tzinfo is None:
+        now = now.replace(tzinfo=DEFAULT_TZ)
+    if not isinstance(text, str):
+        return _decision(Intent.smalltalk_chat, 0.0)
+    raw = text[:MAX_CHARS]
+    toks = _clean(raw)
+    if not toks:
+        return _decision(Intent.smalltalk_chat, 0.1)
+    u = _Utterance.of(toks)
+    s = u.text
+    folds = [t.fold for t in toks]
+    cal_noun = re.search(r"\b" + _CAL_WORDS, s) is not None
+
+    delete_v = {i for i, f in enumerate(folds) if _verb(f, lx.DELETE_VERBS)}
+    update_v = {i for i, f in enumerate(folds) if _verb(f, lx.UPDATE_VERBS) and f[:2] != "al" or _is_update_al(folds, i)}
+    create_v = {i for i, f in enumerate(folds) if _verb(f, lx.CREATE_VERBS)}
+    update_v -= {i for i in update_v if folds[i].startswith("al") and not _is_update_al(folds, i)}
+
+    # system time / date (unless the sentence is about the calendar)
+    if not cal_noun and not (create_v or delete_v or update_v):
+        if _SYSTEM_TIME.search(s):
+            return _decision(Intent.system_time, 0.95)
+        if _SYSTEM_DATE.search(s) and not re.search(r"\bne(?:ler)?\s+var|\bvar\s+mi", s):
+            return _decision(Intent.system_date, 0.92)
+    if _MEMORY.search(s) and not (create_v or delete_v or update_v):
+        return _decision(Intent.smalltalk_chat, 0.88)
+
+    found = scan(toks, now)
+    unknown = _UNKNOWN.search(s) is not None
+
+    if delete_v and not (unknown and not cal_noun and not found.used):
+        return _delete(toks, raw, found, delete_v, now)
+    if update_v and (cal_noun or found.any or len(toks) > 2):
+        return _update(toks, raw, found, update_v, now)
+    if create_v and not _UNKNOWN_OVER_CREATE.search(s):
+        return _create(toks, raw, found, create_v, now)
+    if unknown and not cal_noun:
+        return _decision(Intent.unknown, 0.85 if not found.bad else 0.6)
+    if not cal_noun and _SMALLTALK.search(s) and not found.used:
+        return _decision(Intent.smalltalk_chat, 0.85)
+    if _QUERY.search(s) or (found.any and re.search(r"\b(?:ne|neler|mi|mu|mı|var)\b|\?", s + " " + raw)):
+        return _query(toks, found, now, s)
+    if create_v:
+        return _decision(Intent.unknown, 0.6)
+    if _SMALLTALK.search(s):
+        return _decision(Intent.smalltalk_chat, 0.85)
+    if found.any and len(toks) <= 3:
+        return _query(toks, found, now, s, confidence=UNSURE)
+    return _decision(Intent.smalltalk_chat, GUESS)
+
+
+def _is_update_al(folds: list[str], i: int) -> bool:
+    f = folds[i]
+    if not (f == "al" or (f.startswith("al") and f[2:] in lx.VERB_SUFFIXES)):
+        return False
+    prev = folds[i - 1] if i > 0 else ""
+    if prev in ("ileri", "geri", "one", "erkene", "sonraya", "oteye", "ileriye", "geriye", "ogleye", "aksama", "sabaha"):
+        return True
+    if prev.endswith(("e", "a", "ye", "ya")) and not prev.startswith("randevu"):
+        return True  # "cumartesi saat ona al", "salıya al"
+    return False
+
+
+def _create(toks: list[Tok], raw: str, found: Found, verbs: set[int], now: datetime) -> NluDecision:
+    r = compose(found, now)
+    idxs = [i for i, t in enumerate(toks) if _is_title_word(t, i, found, verbs) and i < max(verbs)]
+    idxs += [i for i in sorted(found.keep) if i not in idxs]
+    idxs.sort()
+    title = _title(toks, raw, idxs, strip_case=False)
+    start = slot_value("start", r)
+    end = slot_value("end", r) if r.start is not None else None
+    conf = CONFIDENT if (title and start and not found.bad) else UNSURE
+    if found.bad:
+        conf = 0.3
+    if r.assumed_day and r.start is not None and found.clock is not None and not found.clock.h24 and found.part is None:
+        conf = min(conf, 0.75)  # "dokuzda" with no day and no part of day: ask the model
+    return _decision(Intent.calendar_create, conf, title=title, start=start, end=end)
+
+
+def _delete(toks: list[Tok], raw: str, found: Found, verbs: set[int], now: datetime) -> NluDecision:
+    r = compose(found, now)
+    idxs = [i for i, t in enumerate(toks) if _is_title_word(t, i, found, verbs) and i < max(verbs)]
+    title = _title(toks, raw, idxs, strip_case=True)
+    target = fmt_d(r.start_date) if r.start_date is not None else None
+    conf = 0.85 if title and not found.bad else UNSURE
+    return _decision(Intent.calendar_delete, conf, title=title, target_date=target)
+
+
+def _update(toks: list[Tok], raw: str, found: Found, verbs: set[int], now: datetime) -> NluDecision:
+    idxs = [i for i, t in enumerate(toks) if _is_title_word(t, i, found, verbs) and i < max(verbs)]
+    if not idxs:
+        r = compose(found, now)
+        return _decision(Intent.calendar_update, UNSURE, new_start=slot_value("new_start", r))
+    first, last = idxs[0], idxs[-1]
+    # title words are the object; temporal words after it are the new time
+    idxs = [i for i in idxs if i >= first]
+    title = _title(toks, raw, idxs, strip_case=True)
+    before = [t for i, t in enumerate(toks) if i < first]
+    after = [t for i, t in enumerate(toks) if i > last and i not in verbs]
+    old = scan(before, now) if before else None
+    new = scan(after, now) if after else None
+    target_day = None
+    if old is not None and old.any and not old.bad:
+        ro = compose(old, now)
+        target_day = ro.start_date
+    new_start = None
+    bad = found.bad
+    if new is not None and new.any and not new.bad:
+        rn = compose(new, now, base_day=target_day if new.day is None else None)
+        new_start = slot_value("new_start", rn)
+    elif new is not None and new.bad:
+        bad = True
+    conf = 0.85 if title and new_start and not bad else UNSURE
+    return _decision(
+        Intent.calendar_update, conf, title=title, target_date=fmt_d(target_day) if target_day else None, new_start=new_start
+    )
+
+
+def _query(toks: list[Tok], found: Found, now: datetime, s: str, confidence: float = CONFIDENT) -> NluDecision:
+    r = compose(found, now)
+    if found.bad:
+        return _decision(Intent.calendar_query, 0.3)
+    if r.range is not None:
+        return _decision(
+            Intent.calendar_query, confidence, range_start=fmt_d(r.range[0]), range_end=fmt_d(r.range[1])
+        )
+    if re.search(r"\b(?:sonraki|siradaki|ilk|yaklasan|gelecek|ne\s+zaman|kacta)\b", s):
+        return _decision(Intent.calendar_query, min(confidence, 0.85))
+    return _decision(Intent.calendar_query, min(confidence, 0.7))
