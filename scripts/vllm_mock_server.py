@@ -102,6 +102,15 @@ def guess_intent(text: str, route: str) -> str:
     return _INTENT_OF_ROUTE[route]
 
 
+_TOOLS_OF_INTENT: dict[str, tuple[str, ...]] = {
+    "calendar.create": ("calendar.create",),
+    "calendar.query": ("calendar.list",),
+    "calendar.update": ("calendar.find", "calendar.update"),
+    "calendar.delete": ("calendar.find", "calendar.delete"),
+}
+_TIME_WORDS = frozenset("bugün yarın öbür saat sabah akşam öğle öğlen öğleden sonra gece bu hafta haftaya gelecek buçuk".split())
+_TIME_STEMS = ("pazartesi", "salı", "çarşamba", "perşembe", "cuma", "cumartesi", "pazar", "bir", "iki", "üç", "dört",
+               "beş", "altı", "yedi", "sekiz", "dokuz", "on", "yarın", "bugün", "akşam", "sabah")
 _TITLE_STOP = frozenset(
     "yarın bugün saat sabah akşam öğleden sonra gece ekle oluştur planla iptal ertele bantz lütfen "
     "haftaya gelecek pazartesi salı çarşamba perşembe cuma cumartesi pazar buçukta randevusu toplantısı".split()
@@ -157,6 +166,17 @@ class SchemaFaker:
             return " ".join(words) or "etkinlik"
         if k in ("reply", "text", "answer", "message"):
             return "Tamam efendim."
+        if k in ("tools", "tool_calls"):
+            return list(_TOOLS_OF_INTENT.get(self.intent, ()))
+        if k in ("start", "new_start", "target_date", "range_start", "range_end"):
+            wanted = {"start": ("calendar.create",), "new_start": ("calendar.update",),
+                      "target_date": ("calendar.update", "calendar.delete"),
+                      "range_start": ("calendar.query",), "range_end": ("calendar.query",)}[k]
+            if self.intent in wanted:
+                expr = " ".join(w for w in re.findall(r"[\w']+", self.text.lower()) if w in _TIME_WORDS or w[:1].isdigit()
+                                or any(w.startswith(t) for t in _TIME_STEMS))
+                return expr or "bugün"
+            return _NO
         return _NO
 
     def _value(self, schema: Any, key: str | None, depth: int) -> Any:
@@ -197,6 +217,8 @@ class SchemaFaker:
         hint = self._hint(key, {})
         if hint is not _NO and hint in values:
             return hint
+        if key and key.lower() == "confidence" and "high" in values:
+            return "high"
         return values[0]
 
     def _pick_branch(self, branches: list[Any], key: str | None) -> Any:
@@ -293,6 +315,12 @@ class SchemaFaker:
     def _array(self, schema: dict[str, Any], key: str | None, depth: int) -> list[Any]:
         if "prefixItems" in schema:
             return [self._value(s, None, depth + 1) for s in schema["prefixItems"]]
+        hint = self._hint(key, schema)
+        items_schema = self._resolve(schema.get("items", {})) if isinstance(schema.get("items"), dict) else {}
+        if isinstance(hint, list) and "enum" in items_schema and all(h in items_schema["enum"] for h in hint):
+            lo_n, hi_n = schema.get("minItems", 0), schema.get("maxItems")
+            if len(hint) >= lo_n and (hi_n is None or len(hint) <= hi_n):
+                return list(hint)
         n = max(schema.get("minItems", 0), 1 if key and "step" in key.lower() else 0)
         if schema.get("maxItems") is not None:
             n = min(n, schema["maxItems"])
