@@ -1,0 +1,303 @@
+"""The brain: pending confirmation -> router (fast path, else LLM) -> orchestrator -> tools ->
+chat, behind the voice loop's :class:`~bantz_voice.responder.Responder` interface."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import deque
+from datetime import datetime
+from typing import Any, AsyncIterator
+from zoneinfo import ZoneInfo
+
+from bantz_voice.brain.budget import BudgetExceeded
+from bantz_voice.brain.chat import FALLBACK_REPLY, LanguageGuard, chat_parts, stream_chat
+from bantz_voice.brain.confirm import PendingStore, classify
+from bantz_voice.brain.memory import Memory
+from bantz_voice.brain.orchestrator import orchestrator_parts
+from bantz_voice.brain.router import route, router_parts
+from bantz_voice.brain.tools import CalendarTools, ToolOutcome, date_reply, time_reply
+from bantz_voice.config import Settings
+from bantz_voice.errors import BantzError
+from bantz_voice.llm import Backends, LLMError, LLMTimeout
+from bantz_voice.privacy import ScrubFilter
+from bantz_voice.responder import TurnRequest
+from bantz_voice.schemas import Intent, Route
+from bantz_voice.turkish.text import tr_lower
+
+log = logging.getLogger(__name__)
+log.addFilter(ScrubFilter())
+
+HISTORY_TURNS = 3
+
+REPLY_EMPTY = "Sizi duyamadım efendim, tekrar eder misiniz?"
+REPLY_UNKNOWN = "Bunu henüz yapamıyorum efendim; şimdilik takviminiz, saat ve tarih konusunda yardımcı olabilirim."
+REPLY_NO_PENDING = "Şu an onay bekleyen bir işlem yok efendim."
+REPLY_CANCELLED = "Peki efendim, vazgeçtim; hiçbir şeyi değiştirmedim."
+REPLY_EXPIRED = "Onay süresi doldu efendim, o işlemi yapmadım."
+REPLY_LLM_DOWN = "Kusura bakmayın efendim, dil modeline şu an ulaşamıyorum; takvim, saat ve tarih işlerinde yine yardımcı olabilirim."
+REPLY_LLM_SLOW = "Kusura bakmayın efendim, dil modeli şu an çok yavaş yanıt veriyor; biraz sonra tekrar dener misiniz?"
+REPLY_INVALID = "Kusura bakmayın efendim, isteğinizi tam anlayamadım; biraz farklı söyler misiniz?"
+REPLY_ERROR = "Bir sorun çıktı efendim, tekrar dener misiniz?"
+REPLY_NO_MEMORY = "Henüz birlikte bir şey yapmadık efendim."
+
+_UNDO = re.compile(r"^(?:bantz\W*)?(?:son (?:değişikliği|işlemi) |bunu |onu )?geri al(?:ır mısın|sana|abilir misin)?\W*$")
+_RECALL = re.compile(
+    r"(?:az önce|demin|biraz önce|en son|son olarak|daha önce|bugün)\b.*\b(?:ne yaptık|ne yaptın|ne konuştuk|ne istedim|ne dedim)"
+    r"|^(?:bantz\W*)?(?:ne yaptık|ne konuştuk)\W*$"
+)
+
+
+def _error_reply(kind: str | None) -> str:
+    return {"llm_timeout": REPLY_LLM_SLOW, "invalid_output": REPLY_INVALID}.get(kind or "", REPLY_LLM_DOWN)
+
+
+class Brain:
+    def __init__(self, settings: Settings, *, calendar_service: Any = None, memory: Memory | None = None) -> None:
+        self.settings = settings
+        self.tz = ZoneInfo(settings.brain.timezone)
+        self.llm = Backends(settings.models)
+        self.memory = memory or Memory(settings.brain.memory_max_tokens)
+        self.pending = PendingStore(self.memory.conn)
+        self.tools = CalendarTools(settings, calendar_service)
+        self.history: deque[tuple[str, str]] = deque(maxlen=HISTORY_TURNS)
+        self._closed = False
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    async def warmup(self) -> None:
+        """Load the models once and warm every role's stable prompt prefix. Failures are logged:
+        the fast path works without any model."""
+        prefixes = {
+            "router": router_parts("").stable_prefix(),
+            "orchestrator": orchestrator_parts("").stable_prefix(),
+            "chat": chat_parts("", [], []).stable_prefix(),
+        }
+        from bantz_voice.brain.router import fast_path
+
+        fast_path("merhaba", datetime.now(self.tz))  # imports and warms the Turkish layer
+        roles = ("chat",) if self.settings.brain.rules_only else ("router", "orchestrator", "chat")
+        by_backend: dict[int, tuple[Any, list]] = {}
+        for role in roles:
+            try:
+                backend = self.llm.for_role(role)
+            except BantzError as exc:
+                log.warning("no backend for %s: %s", role, exc)
+                continue
+            by_backend.setdefault(id(backend), (backend, []))[1].append(prefixes[role])
+        for backend, pre in by_backend.values():
+            try:
+                await backend.warmup(pre)
+            except (BantzError, OSError) as exc:
+                log.warning("warm-up of %s failed: %s", getattr(backend, "name", "?"), exc)
+
+    def set_prefix_cache(self, on: bool) -> None:
+        """Benchmarks: turn the warm prefix cache of embedded backends on or off."""
+        for role in ("router", "orchestrator", "chat"):
+            backend = self.llm.for_role(role)
+            if hasattr(backend, "prefix_cache"):
+                backend.prefix_cache = on
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            await self.llm.aclose()
+            self.memory.close()
+
+    # --- one turn -----------------------------------------------------------------------------
+    async def respond(self, request: TurnRequest) -> AsyncIterator[str]:
+        now = request.now or datetime.now(self.tz)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=self.tz)
+        res = request.result
+        parts: list[str] = []
+        done = ""
+        try:
+            async for piece, what in self._turn(request, now):
+                if what is not None:
+                    done = what
+                if piece:
+                    parts.append(piece)
+                    yield piece
+        except (asyncio.CancelledError, GeneratorExit):
+            raise
+        except BantzError as exc:  # a tool or the calendar said no: its message is Turkish
+            log.warning("turn failed: %s", exc)
+            res.error = res.error or type(exc).__name__
+            text = str(exc)
+            parts.append(text)
+            yield text
+        except Exception:  # noqa: BLE001 - the daemon must stay up
+            log.exception("turn failed unexpectedly")
+            res.error = res.error or "internal"
+            parts.append(REPLY_ERROR)
+            yield REPLY_ERROR
+        res.reply = "".join(parts).strip()
+        if request.text.strip():
+            self.memory.add(request.text, done or f"'{res.reply[:60]}' dedim.")
+            self.history.append((request.text, res.reply))
+
+    async def _turn(self, request: TurnRequest, now: datetime) -> AsyncIterator[tuple[str, str | None]]:
+        res, trace = request.result, request.trace
+        text = " ".join(request.text.split())
+        if not text:
+            res.route, res.source = Route.unknown.value, "rules"
+            trace.mark("route_done")
+            trace.mark("plan_done")
+            trace.mark("llm_first_token")
+            yield REPLY_EMPTY, "boş bir istek geldi."
+            return
+
+        # 1. pending confirmation
+        handled = self._confirmation(text, now, request)
+        if handled is not None:
+            trace.mark("route_done")
+            trace.mark("plan_done")
+            trace.mark("llm_first_token")
+            yield handled.reply, handled.done
+            return
+
+        # deterministic helpers: undo and recall
+        low = tr_lower(text)
+        if _UNDO.search(low):
+            res.route, res.intent, res.source = Route.calendar.value, "calendar.undo", "rules"
+            out = self.tools.undo(now)
+            res.tool_calls = out.tool_calls
+            trace.mark("route_done")
+            trace.mark("plan_done")
+            trace.mark("llm_first_token")
+            yield out.reply, out.done
+            return
+        if _RECALL.search(low):
+            res.route, res.intent, res.source = Route.smalltalk.value, Intent.smalltalk_chat.value, "memory"
+            trace.mark("route_done")
+            trace.mark("plan_done")
+            trace.mark("llm_first_token")
+            yield self._recall(), "önceki konuşmayı özetledim."
+            return
+
+        # 2-3. route and plan
+        baseline = self.settings.brain.baseline
+        routed = await route(
+            text, now, self.settings, self.llm, trace=trace, summary=self.memory.lines(5), baseline=baseline
+        )
+        d = routed.decision
+        res.route, res.intent, res.slots = d.route.value, d.intent.value, d.slots.compact()
+        res.source = routed.source
+        if routed.error:
+            res.error = routed.error
+            if d.confidence < self.settings.brain.fast_path_min_confidence or baseline:
+                trace.mark("llm_first_token")
+                yield _error_reply(routed.error), "dil modeline ulaşamadığım için bir şey yapamadım."
+                return
+
+        # 4. tools / deterministic replies
+        outcome: ToolOutcome | None = None
+        if d.intent == Intent.system_time:
+            outcome = ToolOutcome(time_reply(now), "saati söyledim.", [{"tool": "system.time", "args": {}, "ok": True}], data=now.isoformat())
+        elif d.intent == Intent.system_date:
+            outcome = ToolOutcome(date_reply(now), "tarihi söyledim.", [{"tool": "system.date", "args": {}, "ok": True}], data=now.date().isoformat())
+        elif d.route == Route.calendar:
+            outcome = await asyncio.to_thread(self.tools.run, d, now)
+        elif d.intent == Intent.unknown:
+            outcome = ToolOutcome(REPLY_UNKNOWN, "bunu yapamayacağımı söyledim.")
+        if outcome is not None:
+            res.tool_calls = outcome.tool_calls
+            if outcome.pending is not None:
+                self.pending.put(outcome.pending, self.settings.brain.confirmation_timeout_s)
+                res.requires_confirmation = True
+            if baseline:
+                async for piece in self._baseline_phrase(text, outcome, request):
+                    yield piece, outcome.done
+                return
+            trace.mark("llm_first_token")
+            yield outcome.reply, outcome.done
+            return
+
+        # 5. chat
+        async for piece in self._chat(text, request, data=None, stream=not baseline):
+            yield piece, None
+
+    # --- stages -----------------------------------------------------------------------------
+    def _confirmation(self, text: str, now: datetime, request: TurnRequest) -> ToolOutcome | None:
+        res = request.result
+        answer = classify(text)
+        got = self.pending.peek()
+        if got is None:
+            if answer is not None and len(text.split()) <= 3:
+                res.route, res.intent, res.source = Route.smalltalk.value, Intent.smalltalk_chat.value, "confirmation"
+                return ToolOutcome(REPLY_NO_PENDING, "onay bekleyen bir işlem yoktu.")
+            return None
+        action, expired = got
+        if answer is None:  # an unrelated answer: the action is dropped, the text is a new request
+            self.pending.clear()
+            return None
+        self.pending.clear()
+        op = action.get("op", "")
+        res.route, res.intent, res.source = Route.calendar.value, f"calendar.{op}", "confirmation"
+        if expired:
+            return ToolOutcome(REPLY_EXPIRED, "onay süresi dolduğu için işlemi yapmadım.")
+        if answer == "no":
+            return ToolOutcome(REPLY_CANCELLED, "onay istediğim işlemden vazgeçtik.")
+        out = self.tools.execute(action, now)
+        res.tool_calls = out.tool_calls
+        return out
+
+    def _recall(self) -> str:
+        lines = self.memory.lines(3)
+        if not lines:
+            return REPLY_NO_MEMORY
+        return "Son konuştuklarımız efendim: " + " Ardından ".join(lines)
+
+    async def _chat(self, text: str, request: TurnRequest, data: str | None, stream: bool) -> AsyncIterator[str]:
+        res, trace = request.result, request.trace
+        guard = LanguageGuard()
+        parts = chat_parts(text, self.memory.lines(), list(self.history), data)
+        yielded = False
+        try:
+            backend = self.llm.for_role("chat")
+            gen = stream_chat(backend, self.llm.params("chat"), parts, self.llm.budget("chat"), trace, guard)
+            if stream:
+                async for piece in gen:
+                    yielded = True
+                    yield piece
+            else:
+                whole = "".join([p async for p in gen])
+                if whole.strip() and not guard.state.drifted:
+                    yielded = True
+                    yield whole
+        except BudgetExceeded as exc:
+            res.error = "budget"
+            trace.mark("llm_first_token")
+            yield str(exc)
+            return
+        except LLMError as exc:
+            log.warning("chat failed: %s", exc)
+            res.error = "llm_timeout" if isinstance(exc, LLMTimeout) else "llm_unavailable"
+            if not yielded:
+                trace.mark("llm_first_token")
+                yield REPLY_LLM_SLOW if isinstance(exc, LLMTimeout) else REPLY_LLM_DOWN
+            return
+        if guard.state.drifted or not yielded:
+            res.error = res.error or "language_drift"
+            if not yielded:
+                note = getattr(self.llm.for_role("chat"), "note", None)
+                trace.mark("llm_first_token")
+                yield FALLBACK_REPLY if not note else FALLBACK_REPLY + " Türkçe yanıtlar için asıl modelin kurulması gerekiyor."
+
+    async def _baseline_phrase(self, text: str, outcome: ToolOutcome, request: TurnRequest) -> AsyncIterator[str]:
+        """Baseline: the chat LLM phrases every reply from the tool data, yielded whole."""
+        data = f"{outcome.data}\nÖnerilen yanıt: {outcome.reply}" if outcome.data else f"Önerilen yanıt: {outcome.reply}"
+        got: list[str] = []
+        async for piece in self._chat(text, request, data=data, stream=False):
+            got.append(piece)
+        reply = "".join(got)
+        if request.result.error in ("language_drift", "llm_unavailable", "llm_timeout") or not reply.strip():
+            request.result.error = None if request.result.error == "language_drift" else request.result.error
+            reply = outcome.reply
+        yield reply
+
+
+def now_in(settings: Settings) -> datetime:
+    return datetime.now(ZoneInfo(settings.brain.timezone))
+

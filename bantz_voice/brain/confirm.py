@@ -1,0 +1,71 @@
+"""Spoken confirmations: yes/no matching and the pending action, persisted in SQLite (state dir)
+so a follow-up ``bantz-voice ask "evet"`` in a new process confirms within the timeout."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+from typing import Any, Literal
+
+from bantz_voice.turkish.text import tr_lower
+
+YES_WORDS = {
+    "evet", "tamam", "olur", "tabii", "tabi", "elbette", "onaylıyorum", "onayla", "onay", "peki",
+    "aynen", "kesinlikle", "lütfen", "yap", "sil", "ekle", "güncelle", "değiştir", "hı", "hıhı", "ok", "okey",
+}
+YES_LEAD = {"evet", "tamam", "olur", "tabii", "tabi", "elbette", "onaylıyorum", "onayla", "aynen", "kesinlikle", "okey", "ok"}
+NO_WORDS = {"hayır", "hayir", "iptal", "vazgeç", "vazgec", "vazgeçtim", "istemiyorum", "boşver", "bosver", "yok", "dur", "kalsın", "kalsin", "yapma", "etme"}
+FILLER = {"bantz", "efendim", "et", "edin", "lütfen", "ya", "şimdi", "öyle", "olsun", "o", "zaman", "bence", "de", "da", "bir", "hayır,"}
+
+_WORD = re.compile(r"[a-zçğıöşüâîû]+")
+
+Answer = Literal["yes", "no"]
+
+
+def classify(text: str) -> Answer | None:
+    """"yes" / "no" for a confirmation answer, None when the text is something else."""
+    ws = _WORD.findall(tr_lower(text))
+    if not ws or len(ws) > 6:
+        return None
+    has_no = any(w in NO_WORDS for w in ws)
+    has_yes = any(w in YES_LEAD for w in ws)
+    if has_no and not has_yes:
+        return "no" if all(w in NO_WORDS or w in FILLER or w in YES_WORDS for w in ws) else None
+    if has_yes and not has_no:
+        return "yes" if all(w in YES_WORDS or w in FILLER for w in ws) else None
+    if has_yes and has_no:  # "evet, vazgeç" / "hayır, tamam": the first word decides
+        first = next(w for w in ws if w in NO_WORDS or w in YES_LEAD)
+        return "no" if first in NO_WORDS else "yes"
+    return None
+
+
+class PendingStore:
+    """At most one action waiting for a yes/no, with an absolute expiry (wall clock)."""
+
+    def __init__(self, conn: sqlite3.Connection, clock=time.time) -> None:
+        self.conn = conn
+        self.clock = clock
+
+    def put(self, action: dict[str, Any], timeout_s: float) -> None:
+        now = self.clock()
+        self.conn.execute(
+            "INSERT OR REPLACE INTO pending (id, created, expires, payload) VALUES (1, ?, ?, ?)",
+            (now, now + timeout_s, json.dumps(action, ensure_ascii=False)),
+        )
+
+    def peek(self) -> tuple[dict[str, Any], bool] | None:
+        """(action, expired) or None."""
+        row = self.conn.execute("SELECT expires, payload FROM pending WHERE id = 1").fetchone()
+        if row is None:
+            return None
+        return json.loads(row[1]), self.clock() > row[0]
+
+    def take(self) -> tuple[dict[str, Any], bool] | None:
+        got = self.peek()
+        self.clear()
+        return got
+
+    def clear(self) -> None:
+        self.conn.execute("DELETE FROM pending")

@@ -1,0 +1,123 @@
+"""The router stage: the Turkish fast path first; when it is not confident, the LLM router
+(schema-constrained route + confidence) and then the orchestrator for intent and slots.
+
+``baseline=True`` is the original sequential design: router LLM always, then orchestrator LLM
+always, whatever the fast path says."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bantz_voice.brain import prompts
+from bantz_voice.brain.budget import BudgetExceeded, PromptParts
+from bantz_voice.brain.orchestrator import CHANGING, Plan, plan
+from bantz_voice.brain.schemas import CONFIDENCE_VALUE, RouterOutput
+from bantz_voice.brain.structured import InvalidOutput, structured
+from bantz_voice.config import Settings
+from bantz_voice.llm import Backends, LLMError
+from bantz_voice.privacy import ScrubFilter
+from bantz_voice.schemas import ROUTE_OF_INTENT, Intent, NluDecision, Route, Slots
+from bantz_voice.trace import TurnTrace
+
+log = logging.getLogger(__name__)
+log.addFilter(ScrubFilter())
+
+INTENT_OF_ROUTE = {Route.smalltalk: Intent.smalltalk_chat, Route.unknown: Intent.unknown}
+
+
+@dataclass
+class Routed:
+    decision: NluDecision
+    plan: Plan
+    source: str  # "rules" | "llm"
+    llm_calls: list[str] = field(default_factory=list)
+    error: str | None = None  # "llm_unavailable" | "llm_timeout" | "invalid_output" | "budget"
+    error_text: str | None = None
+
+
+def fast_path(text: str, now: datetime) -> NluDecision:
+    try:
+        from bantz_voice.turkish.nlu import parse
+    except ImportError:  # pragma: no cover - the Turkish layer is part of the package
+        return NluDecision(route=Route.unknown, intent=Intent.unknown, confidence=0.0)
+    return parse(text, now)
+
+
+def router_parts(text: str) -> PromptParts:
+    return PromptParts(system=prompts.ROUTER_SYSTEM, user=text, few_shots=tuple(prompts.shot_pairs(prompts.ROUTER_SHOTS)))
+
+
+def _from_rules(rules: NluDecision) -> Routed:
+    confirm = rules.intent in CHANGING
+    return Routed(rules, Plan(rules.intent, rules.slots, [], confirm, "fast path"), "rules")
+
+
+def _fail(rules: NluDecision, exc: BaseException, calls: list[str]) -> Routed:
+    kind = {
+        "LLMTimeout": "llm_timeout",
+        "LLMUnavailable": "llm_unavailable",
+        "InvalidOutput": "invalid_output",
+        "BudgetExceeded": "budget",
+    }.get(type(exc).__name__, "llm_error")
+    log.warning("router stage failed (%s): %s", kind, exc)
+    out = _from_rules(rules)
+    out.error, out.error_text, out.llm_calls = kind, str(exc), calls
+    return out
+
+
+async def route(
+    text: str,
+    now: datetime,
+    settings: Settings,
+    llm: Backends | None,
+    *,
+    trace: TurnTrace | None = None,
+    summary: list[str] | None = None,
+    baseline: bool = False,
+) -> Routed:
+    rules = fast_path(text, now)
+    confident = rules.confidence >= settings.brain.fast_path_min_confidence
+    if not baseline and (confident or settings.brain.rules_only or llm is None):
+        if trace:
+            trace.mark("route_done")
+            trace.mark("plan_done")
+        return _from_rules(rules)
+    calls: list[str] = []
+    try:
+        calls.append("router")
+        out, _ = await structured(
+            llm.for_role("router"), llm.params("router"), router_parts(text), llm.budget("router"), RouterOutput
+        )
+        if trace:
+            trace.mark("route_done")
+        confidence = CONFIDENCE_VALUE[out.confidence]
+        if baseline or out.route in (Route.calendar, Route.system):
+            calls.append("orchestrator")
+            p, _ = await plan(llm, text, now, summary)
+            intent = p.intent if ROUTE_OF_INTENT[p.intent] == out.route or baseline else _default_intent(out.route, rules)
+            if baseline:
+                r = ROUTE_OF_INTENT[intent]
+            else:
+                r = out.route
+            p.intent = intent
+            decision = NluDecision(route=r, intent=intent, slots=p.slots, confidence=confidence, source="llm")
+        else:
+            intent = INTENT_OF_ROUTE[out.route]
+            p = Plan(intent, Slots(), [], False, "router")
+            decision = NluDecision(route=out.route, intent=intent, confidence=confidence, source="llm")
+        if trace:
+            trace.mark("plan_done")
+        return Routed(decision, p, "llm", calls)
+    except (LLMError, InvalidOutput, BudgetExceeded) as exc:
+        if trace:
+            trace.mark("route_done")
+            trace.mark("plan_done")
+        return _fail(rules, exc, calls)
+
+
+def _default_intent(r: Route, rules: NluDecision) -> Intent:
+    if rules.route == r:
+        return rules.intent
+    return {Route.calendar: Intent.calendar_query, Route.system: Intent.system_time}.get(r, INTENT_OF_ROUTE.get(r, Intent.unknown))

@@ -1,0 +1,50 @@
+"""What the LLM router and orchestrator must answer: Pydantic models, the single source of the
+JSON schemas (llama.cpp grammar and OpenAI ``response_format`` are both built from these)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bantz_voice.schemas import Intent, Route
+
+Confidence = Literal["low", "medium", "high"]
+CONFIDENCE_VALUE: dict[str, float] = {"low": 0.4, "medium": 0.7, "high": 0.9}
+
+ToolName = Literal[
+    "calendar.list", "calendar.next", "calendar.find", "calendar.create", "calendar.update", "calendar.delete"
+]
+
+_EXPR = "the time expression exactly as the user said it in Turkish (e.g. 'yarın saat üçte'), never a computed date"
+
+
+class RouterOutput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    route: Route
+    confidence: Confidence
+
+
+class PlanSlots(BaseModel):
+    """Slots as the user said them; temporal ones are resolved by the deterministic Turkish parser."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(max_length=60, description="event title in Turkish")
+    start: str | None = Field(max_length=32, description=_EXPR)
+    end: str | None = Field(max_length=32, description=_EXPR)
+    range_start: str | None = Field(max_length=32, description=_EXPR)
+    range_end: str | None = Field(max_length=32, description=_EXPR)
+    target_date: str | None = Field(max_length=32, description=_EXPR)
+    new_start: str | None = Field(max_length=32, description=_EXPR)
+
+
+class OrchestratorOutput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    intent: Intent
+    slots: PlanSlots
+    tools: list[ToolName] = Field(max_length=3)
+    requires_confirmation: bool
+    reasoning: str = Field(max_length=80, description="one short line")

@@ -1,0 +1,72 @@
+"""LLM backends behind one small async interface (see :mod:`bantz_voice.llm.base`)."""
+
+from __future__ import annotations
+
+from bantz_voice.config import EndpointSettings, ModelSettings
+from bantz_voice.errors import ConfigError
+from bantz_voice.llm.base import (
+    GenParams,
+    LLMBackend,
+    LLMError,
+    LLMTimeout,
+    LLMUnavailable,
+    Message,
+    complete,
+    with_deadline,
+)
+
+ROLES = ("router", "orchestrator", "chat")
+
+
+def make_backend(endpoint: EndpointSettings, name: str) -> LLMBackend:
+    if endpoint.kind == "openai":
+        from bantz_voice.llm.openai_backend import OpenAIBackend
+
+        return OpenAIBackend(endpoint, name)
+    from bantz_voice.llm.llamacpp_backend import LlamaCppBackend
+
+    return LlamaCppBackend(endpoint, name)
+
+
+class Backends:
+    """One backend per configured endpoint, created lazily; roles map onto endpoints."""
+
+    def __init__(self, models: ModelSettings) -> None:
+        self.models = models
+        self._by_endpoint: dict[str, LLMBackend] = {}
+
+    def for_role(self, role: str) -> LLMBackend:
+        if role not in ROLES:
+            raise ValueError(role)
+        ep_name = getattr(self.models, role).endpoint
+        if ep_name not in self.models.endpoints:
+            raise ConfigError(f"'{role}' rolü için tanımsız uç nokta: {ep_name}")
+        if ep_name not in self._by_endpoint:
+            self._by_endpoint[ep_name] = make_backend(self.models.endpoints[ep_name], ep_name)
+        return self._by_endpoint[ep_name]
+
+    def params(self, role: str) -> GenParams:
+        return GenParams.from_role(getattr(self.models, role))
+
+    def budget(self, role: str) -> int:
+        return int(getattr(self.models, role).input_budget)
+
+    async def aclose(self) -> None:
+        for backend in self._by_endpoint.values():
+            await backend.aclose()
+        self._by_endpoint.clear()
+
+
+__all__ = [
+    "Backends",
+    "GenParams",
+    "LLMBackend",
+    "LLMError",
+    "LLMTimeout",
+    "LLMUnavailable",
+    "Message",
+    "ROLES",
+    "complete",
+    "make_backend",
+    "with_deadline",
+]

@@ -1,0 +1,265 @@
+"""Embedded llama.cpp (``llama-cpp-python``) with a GGUF model.
+
+One :class:`_Engine` per model file and context size is shared by every role that uses it (the
+weights are loaded once). Generation runs in the engine's worker thread; each token is handed to
+the event loop and a cancel flag is checked per token, so cancelling the consuming task stops
+generation within one token.
+
+Warm prefix cache: ``warmup(prefixes)`` evaluates each role's stable prompt prefix (system prompt
+and few-shot examples) once and keeps a snapshot of the KV state. Before a generation, the
+snapshot with the longest common prefix is restored when it beats what the context already holds,
+so time to first token covers only the new tokens (dialog summary, history, the user's words).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from pydantic import BaseModel
+
+from bantz_voice.config import EndpointSettings
+from bantz_voice.llm.base import GenParams, LLMError, LLMUnavailable, Message
+from bantz_voice.llm.grammar import grammar_for
+from bantz_voice.privacy import ScrubFilter
+
+log = logging.getLogger(__name__)
+log.addFilter(ScrubFilter())
+
+_ENGINES: dict[tuple[str, int, int], "_Engine"] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+class _Engine:
+    """One loaded model + context, used by one thread at a time."""
+
+    def __init__(self, path: Path, n_ctx: int, n_threads: int) -> None:
+        self.path = path
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or max(1, os.cpu_count() or 1)
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama")
+        self.lock = threading.Lock()
+        self.llm: Any = None
+        self.formatter: Any = None
+        self.snapshots: list[tuple[list[int], Any]] = []
+        self.prefix_cache = True
+
+    # called in the worker thread ------------------------------------------------------------
+    def load(self) -> None:
+        if self.llm is not None:
+            return
+        try:
+            from llama_cpp import Llama
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise LLMUnavailable("llama-cpp-python kurulu değil.") from exc
+        try:
+            llm = Llama(
+                model_path=str(self.path),
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                n_threads_batch=self.n_threads,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise LLMUnavailable(f"Dil modeli yüklenemedi: {self.path.name}") from exc
+        template = llm.metadata.get("tokenizer.chat_template") or _CHATML
+        eos = llm._model.token_get_text(llm.token_eos()) if llm.token_eos() != -1 else ""
+        bos = llm._model.token_get_text(llm.token_bos()) if llm.token_bos() != -1 else ""
+        self.formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
+        self.llm = llm
+
+    def tokens(self, messages: list[Message]) -> list[int]:
+        self.load()
+        rendered = self.formatter(messages=messages)
+        return self.llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
+
+    def warm(self, prefixes: list[list[Message]]) -> None:
+        """Snapshot the KV state after each stable prefix (the tokens two different user turns share)."""
+        self.load()
+        for prefix in prefixes:
+            a = self.tokens(prefix + [{"role": "user", "content": "merhaba"}])
+            b = self.tokens(prefix + [{"role": "user", "content": "saat kaç acaba"}])
+            stable = a[: _common_prefix(a, b)]
+            if not stable or any(_common_prefix(s, stable) == len(stable) for s, _ in self.snapshots):
+                continue
+            self.llm.reset()
+            self.llm.eval(stable)
+            self.snapshots.append((stable, self.llm.save_state()))
+
+    def prepare(self, tokens: list[int]) -> None:
+        """Before a generation: restore the best prefix snapshot, or start cold when disabled."""
+        llm = self.llm
+        if not self.prefix_cache:
+            llm.reset()
+            return
+        have = _common_prefix(list(llm._input_ids[: llm.n_tokens]), tokens)
+        best, best_len = None, have
+        for stable, state in self.snapshots:
+            n = _common_prefix(stable, tokens)
+            if n == len(stable) and n > best_len:
+                best, best_len = state, n
+        if best is not None:
+            llm.load_state(best)
+
+    def generate(self, tokens: list[int], params: GenParams, grammar: Any, emit, cancel: threading.Event) -> None:
+        with self.lock:
+            if cancel.is_set():
+                return
+            if len(tokens) + params.max_tokens > self.n_ctx:
+                raise LLMError("İstem modelin bağlam penceresine sığmıyor.")
+            self.prepare(tokens)
+            stream = self.llm.create_completion(
+                prompt=tokens,
+                max_tokens=params.max_tokens,
+                temperature=params.temperature,
+                top_p=params.top_p,
+                grammar=grammar,
+                stream=True,
+            )
+            try:
+                for chunk in stream:
+                    if cancel.is_set():
+                        break
+                    text = chunk["choices"][0]["text"]
+                    if text:
+                        emit(text)
+            finally:
+                stream.close()
+
+
+_CHATML = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+
+
+def resolve_gguf(name_or_path: str | None) -> tuple[Path, str | None]:
+    """A GGUF path for ``name_or_path`` (a file, or a manifest name through the model manager,
+    which falls back to the PyPI-carried SmolLM2 with a Turkish note)."""
+    if not name_or_path:
+        raise LLMUnavailable("Gömülü dil modeli ayarlanmamış (endpoints.*.gguf).")
+    p = Path(name_or_path).expanduser()
+    if p.is_file():
+        return p, None
+    from bantz_voice.models import resolve_with_fallback
+
+    resolved = resolve_with_fallback(name_or_path, role="llm")
+    path = Path(resolved.path)
+    if path.is_dir():
+        ggufs = sorted(path.glob("*.gguf"))
+        if not ggufs:
+            raise LLMUnavailable(f"'{name_or_path}' içinde GGUF dosyası yok.")
+        path = ggufs[0]
+    return path, getattr(resolved, "note", None)
+
+
+def engine_for(path: Path, n_ctx: int, n_threads: int) -> _Engine:
+    key = (str(path.resolve()), n_ctx, n_threads)
+    with _ENGINES_LOCK:
+        eng = _ENGINES.get(key)
+        if eng is None:
+            eng = _ENGINES[key] = _Engine(path, n_ctx, n_threads)
+        return eng
+
+
+class LlamaCppBackend:
+    def __init__(self, endpoint: EndpointSettings, name: str = "llamacpp") -> None:
+        self.name = name
+        self.endpoint = endpoint
+        self.note: str | None = None
+        self._engine: _Engine | None = None
+
+    def _get_engine(self) -> _Engine:
+        if self._engine is None:
+            path, note = resolve_gguf(self.endpoint.gguf)
+            self.note = note
+            self._engine = engine_for(path, self.endpoint.n_ctx, self.endpoint.n_threads)
+        return self._engine
+
+    @property
+    def prefix_cache(self) -> bool:
+        return self._get_engine().prefix_cache
+
+    @prefix_cache.setter
+    def prefix_cache(self, on: bool) -> None:
+        self._get_engine().prefix_cache = on
+
+    async def _in_thread(self, fn, *args):
+        eng = self._get_engine()
+        return await asyncio.get_running_loop().run_in_executor(eng.executor, fn, *args)
+
+    async def load(self) -> None:
+        await self._in_thread(self._get_engine().load)
+
+    async def count_tokens(self, messages: list[Message]) -> int:
+        eng = self._get_engine()
+        if eng.llm is None:
+            await self.load()
+        return len(eng.tokens(messages))
+
+    async def warmup(self, prefixes: list[list[Message]]) -> None:
+        eng = self._get_engine()
+
+        def work() -> None:
+            with eng.lock:
+                eng.warm(prefixes)
+
+        await self._in_thread(work)
+
+    async def stream(
+        self, messages: list[Message], params: GenParams, schema: type[BaseModel] | None = None
+    ) -> AsyncIterator[str]:
+        eng = self._get_engine()
+        if eng.llm is None:
+            await self.load()
+        tokens = eng.tokens(messages)
+        grammar = grammar_for(schema) if schema is not None else None
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        cancel = threading.Event()
+
+        def put(kind: str, value: Any) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
+            except RuntimeError:  # the loop is gone: the consumer has left
+                cancel.set()
+
+        def work() -> None:
+            try:
+                eng.generate(tokens, params, grammar, lambda t: put("tok", t), cancel)
+                put("end", None)
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+                put("err", exc)
+
+        eng.executor.submit(work)
+        try:
+            while True:
+                kind, value = await queue.get()
+                if kind == "tok":
+                    yield value
+                elif kind == "end":
+                    return
+                else:
+                    if isinstance(value, LLMError):
+                        raise value
+                    raise LLMError("Dil modeli yanıt üretirken hata oluştu.") from value
+        finally:
+            cancel.set()
+
+    async def aclose(self) -> None:
+        return None  # engines are shared and live for the process
