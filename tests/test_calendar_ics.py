@@ -256,7 +256,8 @@ from bantz_voice.calendar import store
 from bantz_voice.calendar.ics import IcsCalendar
 
 def stuck(tmp, path):
-    Path(sys.argv[2]).write_text(str(tmp))
+    Path(sys.argv[2] + ".part").write_text(str(tmp))
+    Path(sys.argv[2] + ".part").rename(sys.argv[2])  # the parent never sees a half-written marker
     time.sleep(60)
 
 store.replace_into_place = stuck

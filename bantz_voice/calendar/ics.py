@@ -96,8 +96,7 @@ class IcsCalendar(CalendarBackend):
     # --- writing ----------------------------------------------------------------------------
     def _mutate(self, change: Callable[[icalendar.Calendar], T]) -> T:
         with self._mutex, self.file.locked():
-            self._index = None  # re-read under the lock: another process may have written
-            cal = self._load().cal
+            cal = self._load().cal  # re-checked under the lock: another process may have written
             self._index = None  # the parsed calendar is about to change
             result = change(cal)
             data = cal.to_ical()

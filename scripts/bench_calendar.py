@@ -1,0 +1,81 @@
+"""Calendar speed on a 5,000-event .ics file (plus one weekly recurring event).
+
+    .venv/bin/python scripts/bench_calendar.py [--events 5000] [--repeat 20]
+
+Prints the median time of: first load (parse + index), a one-day query, a one-week query,
+a query over the whole file, ``find`` without a day, and one ``create`` (lock + atomic write)."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bantz_voice.calendar.ics import IcsCalendar
+
+TZ = ZoneInfo("Europe/Istanbul")
+BASE = datetime(2026, 1, 1, 8, tzinfo=TZ)
+
+
+def write_file(path: Path, n: int) -> None:
+    body = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//bench//EN"]
+    for i in range(n):
+        s = BASE + timedelta(hours=7 * i)
+        body += [
+            "BEGIN:VEVENT", f"UID:ev-{i}", "DTSTAMP:20260101T000000Z", f"SUMMARY:Etkinlik {i} toplantısı",
+            f"DTSTART;TZID=Europe/Istanbul:{s:%Y%m%dT%H%M%S}",
+            f"DTEND;TZID=Europe/Istanbul:{s + timedelta(minutes=30):%Y%m%dT%H%M%S}", "END:VEVENT",
+        ]
+    body += ["BEGIN:VEVENT", "UID:weekly", "DTSTAMP:20260101T000000Z", "SUMMARY:Haftalık",
+             "DTSTART;TZID=Europe/Istanbul:20260105T123000", "DURATION:PT1H", "RRULE:FREQ=WEEKLY", "END:VEVENT"]
+    body += ["END:VCALENDAR", ""]
+    path.write_text("\r\n".join(body), encoding="utf-8")
+
+
+def timed(fn, repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t)
+    return statistics.median(samples) * 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=5000)
+    ap.add_argument("--repeat", type=int, default=20)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "calendar.ics"
+        write_file(path, args.events)
+        size = path.stat().st_size
+
+        def cold() -> None:
+            IcsCalendar(path, TZ).list(BASE, BASE + timedelta(days=1))
+
+        load_ms = timed(cold, max(3, args.repeat // 5))
+        cal = IcsCalendar(path, TZ)
+        cal.list(BASE, BASE + timedelta(days=1))
+        day = datetime(2026, 3, 2, tzinfo=TZ)
+        rows = [
+            (f"first load of {args.events} events ({size // 1024} KiB): parse + index", load_ms),
+            ("list one day (warm)", timed(lambda: cal.list(day, day + timedelta(days=1)), args.repeat)),
+            ("list one week (warm)", timed(lambda: cal.list(day, day + timedelta(days=7)), args.repeat)),
+            ("list whole file, ~4 years (warm)", timed(lambda: cal.list(BASE, BASE + timedelta(days=1500)), 3)),
+            ("find 'toplantımı' (one year window)", timed(lambda: cal.find("toplantımı", now=day), 3)),
+            ("next_event", timed(lambda: cal.next_event(day), args.repeat)),
+        ]
+        counter = iter(range(10**6))
+        rows.append(("create one event (lock, serialize, fsync, rename)",
+                     timed(lambda: cal.create(f"Yeni {next(counter)}", day + timedelta(hours=1)), 5)))
+        for name, ms in rows:
+            print(f"{name:<55} {ms:9.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
