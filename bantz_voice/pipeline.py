@@ -8,13 +8,15 @@ API (used by the daemon, ``once`` and ``scripts/bench_pipeline.py``)::
     p.transcript_filter = fn        # str -> str | None: None ignores the utterance (no wake word),
                                     # a string is the request text (wake word stripped). PTT bypasses it.
     p.on_state_change = fn          # (state: str) -> None; state in idle/listening/thinking/speaking/muted
-    p.on_turn_done = fn             # (TurnOutcome) -> None, for every utterance (ignored ones too)
+    p.on_turn_done = fn             # (TurnTrace, TurnOutcome) -> None for every turn that ran, failed
+                                    # ones included (trace.meta["error"]); not for ignored utterances
     await p.listen(source, on_event=None)   # runs until the source ends (FileSource) or is cancelled;
                                     # on_event(VadEvent) sees speech_start/pause/resume/endpoint
     p.ptt_begin(); p.ptt_end()      # push-to-talk: the audio between them is the utterance (call
                                     # from the event loop); release = endpoint; no wake word needed
     p.mute(); p.unmute()            # muted: frames are dropped
     p.cancel_speech()               # stop playback now and cancel the turn (generation included)
+    await p.speak(text)             # say a text through the same TTS/playback path (cancel_speech stops it)
     await p.run_turn_from_wav(path, out_wav=None, fast=False) -> TurnOutcome
                                     # the WAV goes through FileSource into the same listen() loop
 
@@ -105,6 +107,20 @@ class _Speculation:
         self.cancel = cancel
 
 
+class _StaticResponder:
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    async def respond(self, request: TurnRequest):
+        request.result.route = request.result.route or "say"
+        request.result.source = "say"
+        request.result.reply = self.text
+        yield self.text
+
+    async def aclose(self) -> None:
+        return None
+
+
 class VoicePipeline:
     def __init__(
         self,
@@ -126,7 +142,7 @@ class VoicePipeline:
         self.trace_log = trace_log
         self.transcript_filter: Callable[[str], str | None] | None = None
         self.on_state_change: Callable[[str], None] | None = None
-        self.on_turn_done: Callable[[TurnOutcome], None] | None = None
+        self.on_turn_done: Callable[[TurnTrace, TurnOutcome], None] | None = None
         self.state = "idle"
         self.last_frame_at: float | None = None
         self._asr_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="bantz-asr")
@@ -388,7 +404,9 @@ class VoicePipeline:
             if self._turn_task is asyncio.current_task():
                 self._turn_task = None
 
-    async def _run_turn(self, transcript: str, request_text: str, trace: TurnTrace, asr: AsrResult, ptt: bool) -> None:
+    async def _run_turn(
+        self, transcript: str, request_text: str, trace: TurnTrace, asr: AsrResult | None, ptt: bool, responder: Responder | None = None
+    ) -> None:
         s = self.settings
         request = TurnRequest(text=request_text, trace=trace)
         sink = self._sink
@@ -401,7 +419,7 @@ class VoicePipeline:
 
         async def produce() -> None:
             chunker = TextChunker(s.tts.first_chunk_words, early=s.tts.early_first_chunk)
-            agen = self.responder.respond(request)
+            agen = (responder or self.responder).respond(request)
             try:
                 async for piece in agen:
                     if not piece:
@@ -470,18 +488,21 @@ class VoicePipeline:
         trace = outcome.trace
         trace.mark("turn_done")
         trace.meta.update(interrupted=outcome.interrupted, ignored=outcome.ignored)
+        if outcome.error or outcome.result.error:
+            trace.meta["error"] = outcome.error or outcome.result.error
         if self.trace_log is not None and not outcome.ignored:
             try:
                 r = outcome.result
                 self.trace_log.append(trace, route=r.route, intent=r.intent, source=r.source, error=outcome.error or r.error)
             except OSError:
                 log.warning("trace log not writable")
-        for hook in (self._collect, self.on_turn_done):
-            if hook is not None:
-                try:
-                    hook(outcome)
-                except Exception:
-                    log.exception("turn-done hook failed")
+        if self._collect is not None:
+            self._collect(outcome)
+        if self.on_turn_done is not None and not outcome.ignored:
+            try:
+                self.on_turn_done(trace, outcome)
+            except Exception:
+                log.exception("turn-done hook failed")
         if self._turn_task is None or self._turn_task is asyncio.current_task() or self._turn_task.done():
             self._set_state(self._idle_state())
 
@@ -511,6 +532,33 @@ class VoicePipeline:
         if any(o.error for o in outcomes):
             raise BantzError(next(o.error for o in outcomes if o.error))
         raise AudioInputError(f"{path}: konuşma anlaşılamadı (tanınan metin yok)")
+
+    async def speak(self, text: str) -> TurnOutcome | None:
+        """Speak ``text`` as a turn of its own (the socket's ``say``); ``cancel_speech`` stops it."""
+        text = text.strip()
+        if not text:
+            return None
+        previous = self._turn_task
+        if previous is not None and not previous.done():
+            self.cancel_speech()
+            await asyncio.gather(previous, return_exceptions=True)
+        own_sink = self._sink is None
+        if own_sink:
+            self._sink = self.sink_factory()
+        outcomes: list[TurnOutcome] = []
+        collect, self._collect = self._collect, outcomes.append
+        self._turn_task = asyncio.current_task()
+        try:
+            trace = TurnTrace()
+            trace.meta["say"] = True
+            await self._run_turn("", text, trace, None, False, _StaticResponder(text))
+        finally:
+            self._collect = collect
+            if self._turn_task is asyncio.current_task():
+                self._turn_task = None
+            if own_sink and not self._listening:
+                self._sink = None
+        return outcomes[0] if outcomes else None
 
     async def aclose(self) -> None:
         self.cancel_speech()

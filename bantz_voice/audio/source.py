@@ -167,7 +167,7 @@ class MicSource:
             blocksize = native * self.frame_ms // 1000
             stream = sd.InputStream(
                 device=idx, channels=1, dtype="int16", samplerate=native, blocksize=blocksize,
-                callback=callback, finished_callback=finished,
+                latency="low", callback=callback, finished_callback=finished,
             )
             stream.start()
             self.native_rate = native
@@ -199,10 +199,11 @@ class MicSource:
             first = False
             backoff = self.reconnect_initial_s
             self._status(True, "mikrofon açık")
+            got_first = False
             try:
                 while True:
                     try:
-                        item = await asyncio.wait_for(queue.get(), timeout=self.stall_s)
+                        item = await asyncio.wait_for(queue.get(), timeout=self.stall_s if got_first else max(5.0, self.stall_s))
                     except asyncio.TimeoutError:
                         item = None
                     if item is None:
@@ -210,6 +211,7 @@ class MicSource:
                         lost_logged = True
                         self._status(False, "mikrofon kayboldu")
                         break
+                    got_first = True
                     if self.origin is None:
                         self.origin = item.t - self.frame_ms / 1000
                     yield item

@@ -48,6 +48,20 @@ def _once(args: argparse.Namespace) -> int:
     return 0
 
 
+def _forward_to_daemon(settings, text: str) -> bool:
+    """A running daemon owns the speaker: let it speak. False when no daemon answers."""
+    try:
+        from bantz_voice.daemon.client import DaemonNotRunning, call
+        from bantz_voice.daemon.control import socket_path_from
+    except ImportError:
+        return False
+    try:
+        call(socket_path_from(settings.daemon.socket_path), "say", {"text": text})
+    except DaemonNotRunning:
+        return False
+    return True
+
+
 def _say(args: argparse.Namespace) -> int:
     from bantz_voice.audio.player import Player
     from bantz_voice.audio.wavio import write_wav
@@ -58,6 +72,8 @@ def _say(args: argparse.Namespace) -> int:
         raise BantzError("söylenecek metin boş")
     settings = load_settings()
     player = None
+    if not args.out and not args.local and _forward_to_daemon(settings, text):
+        return 0
     if not args.out:
         player = Player(settings.audio.output_device)
         player.check()  # a missing speaker fails before the voice loads
@@ -110,6 +126,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("say", help="metni seslendir (hoparlöre ya da dosyaya)")
     s.add_argument("text", nargs="+", help="söylenecek metin")
     s.add_argument("--out", help="hoparlör yerine bu WAV dosyasına yaz")
+    s.add_argument("--local", action="store_true", help="çalışan bir servis olsa da doğrudan hoparlöre çal")
     s.set_defaults(func=_say)
 
     t = sub.add_parser("transcribe", help="WAV dosyasını yazıya dök")
