@@ -1,0 +1,60 @@
+"""Memory-lite: rolling summary within its token limit, persisted, PII-scrubbed on disk."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from bantz_voice.brain.memory import Memory, db_path, estimate_tokens
+from bantz_voice.privacy import PHONE
+
+
+def test_lines_persist_across_instances() -> None:
+    m = Memory(500)
+    m.add("yarın saat üçte doktor ekle", "takvime 'doktor' ekledim.")
+    m.add("saat kaç", "saati söyledim.")
+    m.close()
+    again = Memory(500)
+    lines = again.lines()
+    assert len(lines) == 2 and "doktor" in lines[0] and "saati" in lines[1]
+    assert again.lines(1) == [lines[1]]
+
+
+def test_rolling_limit_keeps_newest() -> None:
+    m = Memory(120)
+    for i in range(60):
+        m.add(f"istek numara {i} " + "uzun metin " * 5, f"iş {i} yapıldı.")
+        assert m.tokens() <= 120
+    lines = m.lines()
+    assert "iş 59 yapıldı" in lines[-1]
+    assert all("iş 0 yapıldı" not in line for line in lines)
+
+
+def test_limit_with_a_real_tokenizer(smollm2_gguf) -> None:  # noqa: ANN001
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=str(smollm2_gguf), n_ctx=256, verbose=False, vocab_only=True)
+
+    def count(text: str) -> int:
+        return len(llm.tokenize(text.encode("utf-8"), add_bos=False))
+
+    m = Memory(500, count=count)
+    for i in range(80):
+        m.add(f"{i}. istek: yarın sabah toplantı var mı diye sordum", "takviminize baktım: yarın hiç etkinliğiniz yok.")
+    total = sum(count(line) for line in m.lines())
+    assert 400 < total <= 500
+
+
+def test_pii_never_reaches_the_database() -> None:
+    m = Memory(500)
+    m.add("annemi 0532 123 45 67 numarasından ara, e-postam ali@ornek.com", "bunu yapamayacağımı söyledim.")
+    m.close()
+    raw = sqlite3.connect(db_path()).execute("SELECT line FROM summary").fetchall()
+    blob = " ".join(r[0] for r in raw)
+    assert "0532" not in blob and "ali@ornek.com" not in blob and PHONE in blob
+    assert db_path().read_bytes().find(b"0532 123") == -1
+
+
+def test_long_user_text_is_shortened() -> None:
+    m = Memory(500)
+    line = m.add("a" * 500, "bir şey yaptım.")
+    assert len(line) < 140 and estimate_tokens(line) < 100
