@@ -41,7 +41,7 @@ _MEMORY = re.compile(
 _SMALLTALK = re.compile(
     r"\b(?:merhaba\w*|selam\w*|slm|gunaydin\w*|iyi\s+(?:aksamlar|geceler|gunler|sabahlar|calismalar)|hos\s*ca\s*kal|gorusuruz"
     r"|nasilsin\w*|naber|nbr|ne\s+haber|nasil\s+gidiyor|keyif\w*|tesekkur\w*|sagol\w*|sag\s+ol\w*|eyvallah|mersi|eline\s+saglik"
-    r"|adin\s+ne|ismin\s+ne|adin\s+neydi|kimsin|nesin|kac\s+yasindasin|seni\s+kim|ne(?:ler)?\s+yapabilir\w*|yardim\s+et\w*"
+    r"|adin\s+ne|ismin\s+ne|adin\s+neydi|kimsin|nesin|kac\s+yasindasin|seni\s+kim|ne(?:ler)?\s+yapabil\w*|yardim\s+et\w*"
     r"|hissediyorsun|mutlu\s+musun|robot\s+musun|yapay\s+zeka|seviyor\s+musun|seni\s+seviyorum|iyi\s+ki\s+varsin"
     r"|fikra\w*|saka\w*|espri\w*|siir\w*|hikaye\w*|masal\w*|bilmece\w*|ilginc|bilgi\s+ver|sohbet\w*|canim\s+sikil\w*|sikildim"
     r"|yorgunum|uzgunum|mutluyum|mutsuzum|harika\w*|super\w*|aferin|cok\s+iyisin|tamamdir|evet|hayir|tamam|peki|anladim|anlamadim"
@@ -58,7 +58,7 @@ _UNKNOWN = re.compile(
     r"|bluetooth|wifi|wi\s+fi|internet\w*|bilgisayar\w*|ekran\w*|euro\w*|avro\w*|dolar\w*|doviz\w*|borsa\w*|hisse(?:si|ler\w*|\s+senet\w*)?\b|bitcoin\w*|kripto\w*|altin\w*"
     r"|faiz\w*|bist\b|para\s+gonder\w*|havale\w*|eft\b|banka\w*|bakiye\w*|fatura\w*|trafik\w*|yol\s+durum\w*|navigasyon\w*|rota\w*|yol\s+tarif\w*"
     r"|nasil\s+gider\w*|harita\w*|konum\w*|taksi\s+cagir\w*|uber\b|otobus\w*|metro\w*|ucak\w*|ucus\w*|bilet\w*|otel\w*|restoran\w*|lokanta\w*"
-    r"|siparis\w*|kargo\w*|alisveris\s+liste\w*|market\s+liste\w*|liste(?:ye|sine|me|mize)\b|sepet\w*|haber\w*|mac\s+skor\w*|skor\w*|puan\s+durum\w*"
+    r"|siparis\w*|kargo\w*|alisveris\s+liste\w*|market\s+liste\w*|liste(?:ye|sine|me|mize)\b|sepet\w*|(?<!\bne\s)haber\w*|mac\s+skor\w*|mac\w*\s+sonuc\w*|kazandi\s+mi|kac\s+kac\s+bitti|skor\w*|puan\s+durum\w*"
     r"|kim\s+kazandi|alarm\w*|zamanlayici\w*|sayac\w*|kronometre\w*|geri\s+sayim\w*|cevir\w*|ceviri\w*|ingilizce\w*|almanca\w*|hesapla\w*|kac\s+eder"
     r"|karekok\w*|internette|google\w*|wikipedia|vikipedi|arastir\w*|fotograf\w*|foto\b|kamera\w*|uygulama\w*|chrome|firefox|tarayici\w*"
     r"|eczane\w*|nobetci|adres\w*|yakinda\w*|en\s+yakin|benzin\w*|akaryakit\w*|tweet\w*|instagram\w*|facebook\w*|rehber\w*|kisiler\w*"
@@ -161,9 +161,6 @@ def _unsoften(w: str) -> str:
     m = re.match(r"^(.*[aeıioöuü].*?)([ğ])(ı|i|u|ü)$", w)
     if m and len(w) > 4:
         return m.group(1) + _SOFTEN[m.group(2)]
-    m = re.match(r"^(.*[aeıioöuü].*?)([ğ])(ı|i|u|ü)(m|n|mız|miz|muz|müz)?$", w)
-    if m and len(w) > 4:
-        return m.group(1) + _SOFTEN[m.group(2)]
     return w
 
 
@@ -245,7 +242,8 @@ def _parse(text: str, now: datetime | None) -> NluDecision:
         return _decision(Intent.unknown, 0.6)
     if _SMALLTALK.search(s):
         return _decision(Intent.smalltalk_chat, 0.85)
-    if found.any and len(toks) <= 3:
+    rest = [t for i, t in enumerate(toks) if i not in found.used and t.fold not in ("ne", "neler", "var", "mi", "mu", "icin")]
+    if found.used and not rest:
         return _query(toks, found, now, s, confidence=UNSURE)
     return _decision(Intent.smalltalk_chat, GUESS)
 
@@ -265,6 +263,8 @@ def _is_update_al(folds: list[str], i: int) -> bool:
 def _create(toks: list[Tok], raw: str, found: Found, verbs: set[int], now: datetime) -> NluDecision:
     r = compose(found, now)
     idxs = [i for i, t in enumerate(toks) if _is_title_word(t, i, found, verbs) and i < max(verbs)]
+    if not idxs:  # "ekle: yarın saat 3'te dişçi"
+        idxs = [i for i, t in enumerate(toks) if _is_title_word(t, i, found, verbs) and i > min(verbs)]
     idxs += [i for i in sorted(found.keep) if i not in idxs]
     idxs.sort()
     title = _title(toks, raw, idxs, strip_case=False)

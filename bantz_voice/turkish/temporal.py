@@ -409,6 +409,8 @@ class _Scanner:
         if f in ("yarindan", "yarinda") and nxt == "sonra":
             self._set_day(self.today + timedelta(days=2), self.t[i])
             return i + 2
+        if f == "yarn":
+            f = "yarin"
         if f.startswith("yarin") and f[5:] in ("", "ki", "a", "da", "dan", "in", "ina", "e"):
             self._set_day(self.today + timedelta(days=1), self.t[i])
             return i + 1
@@ -586,7 +588,7 @@ class _Scanner:
                     return None
                 return Clock(hour, 0, h24), case, k
             return None
-        if case in ("loc", "rel", "abl") or (case == "dat" and after_from):
+        if case in ("loc", "rel", "abl") or (case in ("dat", "") and after_from):
             if num.digits and num.value > 24 and case != "loc":
                 return None
             if case in ("loc", "rel", "abl") and num.digits and self._looks_like_not_clock(k):
