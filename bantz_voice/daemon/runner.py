@@ -48,12 +48,11 @@ def _norm_state(value: Any) -> str:
 
 
 class HeartbeatSource:
-    """Wraps an audio source: beats the heartbeat per frame; yields silence while muted."""
+    """Wraps an audio source: beats the heartbeat on every frame the listening loop pulls."""
 
     def __init__(self, inner: Any, heartbeat: Heartbeat) -> None:
         self.inner = inner
         self.heartbeat = heartbeat
-        self.muted = False
         self.frames_seen = 0
 
     def __getattr__(self, name: str) -> Any:  # rate, frame_ms, origin, connected, ...
@@ -63,11 +62,6 @@ class HeartbeatSource:
         async for frame in self.inner.frames():
             self.heartbeat.beat()
             self.frames_seen += 1
-            if self.muted:
-                try:
-                    frame = type(frame)(bytes(len(frame.pcm)), frame.t)
-                except Exception:  # noqa: BLE001 - unknown frame type: drop it instead
-                    continue
             yield frame
 
 
@@ -99,7 +93,6 @@ class Daemon:
         self.started_at = time.monotonic()
         self.state = "starting"
         self.muted = False
-        self.ptt_active = False
         self.ready = False
         self.turns = 0
         self.turns_failed = 0
@@ -114,13 +107,11 @@ class Daemon:
         self._pending_mode: str | None = None
         self._say_task: asyncio.Task[Any] | None = None
         self.hotkey: Any = None
+        self._speech_since: float | None = None
 
     # --- pipeline callbacks ---------------------------------------------------------------
-    def transcript_filter(self, text: str, ptt: bool = False) -> str | None:
-        """Hands-free gate. PTT utterances need no wake word. Ignored text is not kept."""
-        if ptt or self.ptt_active or self._pending_mode == "ptt":
-            self._pending_mode = "ptt"
-            return text.strip() or None
+    def transcript_filter(self, text: str) -> str | None:
+        """Hands-free gate (the pipeline skips it for PTT utterances). Ignored text is not kept."""
         decision = self.gate.decide(text)
         if decision.text is None:
             if decision.reason == "bare_wake_word":
@@ -134,34 +125,45 @@ class Daemon:
         return decision.text
 
     def on_state(self, state: Any, *_: Any) -> None:
-        new = _norm_state(state)
-        old = self.state
-        if self.state not in ("stopping",):
-            self.state = new
-        if old == "speaking" and new != "speaking":
-            self.gate.open_follow_up()
+        if self.state not in ("starting", "stopping"):
+            self.state = _norm_state(state)
         self.heartbeat.beat()
 
-    def on_turn_done(self, trace: Any = None, *rest: Any, **kw: Any) -> None:
-        err = None
-        data: dict[str, Any] = {}
-        try:
-            data = trace.to_dict() if hasattr(trace, "to_dict") else dict(trace or {})
-            meta = data.get("meta") or {}
-            err = meta.get("error") or kw.get("error")
-        except Exception:  # noqa: BLE001
-            pass
-        self.turns += 1
-        if err:
-            self.turns_failed += 1
-            self.last_error = str(err)
-            self.earcons.play("error")
-        self.last_turns.append({"ts": time.time(), "mode": self._pending_mode or "unknown", "trace": data, "error": err})
+    def on_turn_done(self, *args: Any) -> None:
+        """``(trace, outcome)`` of every turn that ran (ignored utterances never reach here)."""
+        outcome = next((a for a in args if hasattr(a, "ignored")), None)
+        if outcome is None:
+            return
+        error = getattr(outcome, "error", None) or getattr(getattr(outcome, "result", None), "error", None)
+        mode = "ptt" if getattr(outcome, "ptt", False) else (self._pending_mode or "hands_free")
         self._pending_mode = None
-        self.gate.open_follow_up()
+        if getattr(outcome, "ignored", False) and not error:
+            return
+        trace = getattr(outcome, "trace", None)
+        record = {
+            "ts": round(time.time(), 3),
+            "mode": mode,
+            "interrupted": bool(getattr(outcome, "interrupted", False)),
+            "route": getattr(getattr(outcome, "result", None), "route", None),
+            "error": error,
+            "trace": trace.to_dict() if hasattr(trace, "to_dict") else {},
+        }
+        self.turns += 1
+        self.last_turns.append(record)
+        if error:
+            self.turns_failed += 1
+            self.last_error = str(error)
+            self.earcons.play("error")
+        elif not record["interrupted"]:
+            self.gate.open_follow_up()  # the reply has been played: follow-up window starts now
         self.heartbeat.beat()
 
     def on_event(self, event: Any, *_: Any) -> None:
+        kind = getattr(event, "kind", None)
+        if kind == "speech_start":
+            self._speech_since = time.monotonic()
+        elif kind == "endpoint":
+            self._speech_since = None
         self.heartbeat.beat()
 
     def _on_mic_status(self, connected: bool, message: str) -> None:
@@ -186,7 +188,7 @@ class Daemon:
         if p is None:
             out["models"] = {"ok": False, "detail": "modeller yükleniyor"}
             return out
-        for name, attr in (("asr", "asr"), ("tts", "tts")):
+        for name, attr in (("asr", "transcriber"), ("tts", "tts")):
             obj = getattr(p, attr, None) or getattr(p, f"{attr}_engine", None)
             if obj is not None:
                 detail = str(getattr(obj, "model_path", "") or getattr(obj, "voice_name", "") or "yüklü")
@@ -206,12 +208,14 @@ class Daemon:
         if self.muted:
             return "muted"
         p = self.pipeline
-        if p is not None and getattr(p, "state", None) is not None:
-            s = _norm_state(p.state)
-            if self.ptt_active and s == "idle":
-                return "listening"
-            return s
-        return self.state
+        s = _norm_state(getattr(p, "state", None) or self.state) if p is not None else self.state
+        if s in ("idle", "listening"):
+            # "listening" while capturing an utterance (speech detected or PTT held), else idle
+            capturing = self._speech_since is not None and (
+                time.monotonic() - self._speech_since < self.settings.vad.max_utterance_s + 1
+            )
+            return "listening" if (capturing or self.ptt_active) else "idle"
+        return s
 
     def status(self) -> dict[str, Any]:
         return {
@@ -268,6 +272,10 @@ class Daemon:
             return await self.say(request.data.text)
         raise ProtocolError("unknown_type", f"bilinmeyen istek türü: {kind}")
 
+    @property
+    def ptt_active(self) -> bool:
+        return bool(getattr(self.pipeline, "ptt_active", False))
+
     def ptt(self, action: str) -> dict[str, Any]:
         if not self.settings.daemon.push_to_talk:
             self.earcons.play("error")
@@ -277,12 +285,9 @@ class Daemon:
             raise BantzError("mikrofon kapalı; önce: bantz-voice unmute")
         start = (not self.ptt_active) if action == "toggle" else action == "start"
         if start and not self.ptt_active:
-            self.ptt_active = True
-            self._pending_mode = "ptt"
             self.earcons.play("ptt_start")
             _call(self.pipeline, "ptt_begin")
         elif not start and self.ptt_active:
-            self.ptt_active = False
             _call(self.pipeline, "ptt_end")
         return {"ptt_active": self.ptt_active}
 
@@ -290,13 +295,8 @@ class Daemon:
         if muted == self.muted:
             return
         self.muted = muted
-        if self.source is not None:
-            self.source.muted = muted
         if muted:
-            if self.ptt_active:
-                self.ptt_active = False
-                _call(self.pipeline, "ptt_end")
-            _call(self.pipeline, "mute")
+            _call(self.pipeline, "mute")  # drops frames (and a PTT in progress)
         else:
             _call(self.pipeline, "unmute")
         self.notifier.status("sessizde" if muted else "dinliyor")
@@ -306,10 +306,35 @@ class Daemon:
             self._say_task.cancel()
         _call(self.pipeline, "cancel_speech")
 
+    async def _speak(self, text: str) -> None:
+        """Speak ``text`` on the pipeline's speaker: chunked, synthesis overlapped with playback."""
+        from bantz_voice.tts.chunker import TextChunker
+
+        p = self.pipeline
+        chunker = TextChunker(self.settings.tts.first_chunk_words)
+        pieces = [*chunker.push(text), *chunker.flush()]
+        sink = p.sink_factory()
+        began = False
+        try:
+            for piece in pieces:
+                audio = await asyncio.to_thread(p.tts.synthesize, piece)
+                if audio.size == 0:
+                    continue
+                if not began:
+                    await sink.begin(p.tts.sample_rate)
+                    began = True
+                sink.write(audio)
+            if began:
+                await sink.drain()
+        except asyncio.CancelledError:
+            sink.stop()
+            raise
+        finally:
+            if began:
+                await asyncio.shield(sink.end())
+
     async def say(self, text: str) -> dict[str, Any]:
-        speak = getattr(self.pipeline, "speak", None)
-        if speak is None:
-            raise BantzError("bu sürümde 'say' desteklenmiyor (ses hattı metin okuyamıyor)")
+        speak = getattr(self.pipeline, "speak", None) or self._speak
         if self._say_task is not None and not self._say_task.done():
             self._say_task.cancel()
 
@@ -493,17 +518,20 @@ class Daemon:
         self.notifier.close()
 
     async def _shutdown_parts(self) -> None:
+        t0 = time.monotonic()
         if self.pipeline is not None:
             _call(self.pipeline, "cancel_speech")
         if self._say_task is not None:
             self._say_task.cancel()
+        await self.control.close()
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        log.debug("shutdown: tasks stopped after %.2f s", time.monotonic() - t0)
         if self.hotkey is not None:
             await self.hotkey.stop()
         await self.health.stop()
-        await self.control.close()
+        log.debug("shutdown: health stopped after %.2f s", time.monotonic() - t0)
         aclose = getattr(self.pipeline, "aclose", None) or getattr(self.pipeline, "close", None)
         if callable(aclose):
             res = aclose()
