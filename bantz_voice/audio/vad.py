@@ -5,7 +5,9 @@ Events carry monotonic timestamps (the time the frame was captured):
 ``pause`` (first silent frame after speech — speculative ASR may start here),
 ``resume`` (speech again during the hangover — discard speculative work),
 ``endpoint`` (hangover of silence elapsed, or ``max_utterance_s`` reached).
-``pause``/``endpoint`` carry the utterance audio (with ≥ 300 ms pre-roll).
+``pause``/``endpoint`` carry the utterance audio (with ≥ 300 ms pre-roll); the endpoint's audio stops
+at the first silent frame of the final pause (the hangover's silence is not part of it), so it is
+exactly the audio a speculative transcription started with.
 """
 
 from __future__ import annotations
@@ -158,7 +160,9 @@ class Endpointer:
                 events.append(VadEvent("pause", frame.t, self._utterance(None)))
             if self._silent_run >= self.hangover_frames:
                 if self._started_emitted:
-                    events.append(VadEvent("endpoint", frame.t, self._utterance(frame.t)))
+                    # the audio ends where the last pause began (same audio as speculative ASR got)
+                    upto = len(self._frames) - self._silent_run + 1
+                    events.append(VadEvent("endpoint", frame.t, self._utterance(frame.t, upto=upto)))
                 self._end()
                 return events
         if len(self._frames) >= self.max_frames:

@@ -1,0 +1,260 @@
+"""Voice loop with the real models (Whisper base, the Piper voice): ASR, TTS, one full turn
+through ``run_turn_from_wav`` (the same listen() loop as the microphone), CLI and bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bantz_voice.audio.player import WavSink
+from bantz_voice.audio.wavio import dbfs, read_wav
+from bantz_voice.config import Settings
+from bantz_voice.errors import AudioInputError, ModelMissingError
+from bantz_voice.pipeline import VoicePipeline
+from bantz_voice.responder import EchoResponder, TurnRequest
+from bantz_voice.trace import STAGES
+from bantz_voice.turkish.text import ascii_fold
+
+pytestmark = pytest.mark.slow
+
+DATA = Path(__file__).parent / "data"
+HAVA = DATA / "tr_bantz_hava.wav"
+RANDEVU = DATA / "tr_randevu.wav"
+REPO = Path(__file__).resolve().parent.parent
+CLI = [sys.executable, "-m", "bantz_voice"]
+
+
+def _pipeline(settings, whisper, piper, responder=None) -> VoicePipeline:
+    return VoicePipeline(settings, transcriber=whisper, tts=piper, responder=responder or EchoResponder())
+
+
+def _order(trace: dict, stages: list[str]) -> None:
+    vals = [trace[s] for s in stages]
+    assert all(v is not None for v in vals), trace
+    assert vals == sorted(vals), trace
+
+
+# --- ASR / TTS ----------------------------------------------------------------------------
+def test_whisper_transcribes_turkish_speech(whisper):
+    r = whisper.transcribe(read_wav(RANDEVU))
+    folded = ascii_fold(r.text)
+    assert r.dropped is None
+    assert "bantz" in folded or "banz" in folded
+    assert any(w in folded for w in ("doktor", "randevu", "dokuz", "ekle")), r.text
+
+
+def test_whisper_guard_drops_noise(whisper):
+    rng = np.random.default_rng(3)
+    noise = (rng.standard_normal(16000 * 2) * 200).astype(np.int16)
+    r = whisper.transcribe(noise)
+    assert r.text == "" and r.dropped is not None
+
+
+def test_piper_speaks_with_consistent_loudness(piper, voice_settings):
+    a = piper.synthesize("Tamam,")
+    b = piper.synthesize("yarın sabah dokuzda doktor randevusu ekledim.")
+    assert a.size > piper.sample_rate * 0.2 and b.size > a.size
+    target = voice_settings.tts.target_rms_dbfs
+    assert abs(dbfs(a) - target) < 1.0 and abs(dbfs(b) - target) < 1.0
+    assert piper.synthesize("   ").size == 0
+    # the voice is named honestly: the fallback is the English voice
+    assert piper.voice_name in ("tr_TR-fahrettin-medium", "en_US-joe-medium")
+    if piper.voice_name.startswith("en_"):
+        assert piper.note and "İngilizce" in piper.note
+
+
+# --- full turns ---------------------------------------------------------------------------
+async def test_run_turn_from_wav_real_time_echo(voice_settings, whisper, piper, tmp_path):
+    p = _pipeline(voice_settings, whisper, piper)
+    states: list[str] = []
+    p.on_state_change = states.append
+    out = tmp_path / "reply.wav"
+    outcome = await p.run_turn_from_wav(RANDEVU, out_wav=out)
+    d = outcome.to_dict()
+    assert d["route"] == "echo" and d["reply"].startswith("Şunu duydum:")
+    assert "bantz" in ascii_fold(d["transcript"]) or "banz" in ascii_fold(d["transcript"])
+    t = d["trace"]
+    _order(t, ["speech_start", "speech_end", "endpoint", "asr_done", "route_done", "first_chunk_text",
+               "tts_first_audio", "playback_start", "turn_done"])
+    assert t["plan_done"] is None  # the echo responder has no planner
+    # real-time feed: speech starts in the first second and the endpoint comes a hangover later
+    assert 0 <= t["speech_start"] < 1000
+    assert t["speech_end"] > 3000
+    assert 350 <= t["endpoint"] - t["speech_end"] <= 600
+    assert t["spoken_latency_ms"] > 0
+    reply = read_wav(out, piper.sample_rate)
+    assert reply.size > piper.sample_rate and dbfs(reply) > -30
+    assert states[0] == "listening" and "thinking" in states and "speaking" in states and states[-1] == "idle"
+    # the trace went to <state dir>/traces.jsonl, without the transcript
+    from bantz_voice import paths
+
+    lines = (paths.state_dir() / "traces.jsonl").read_text(encoding="utf-8").splitlines()
+    rec = json.loads(lines[-1])
+    assert rec["route"] == "echo" and rec["asr_done"] is not None
+    assert "Şunu" not in lines[-1]
+
+
+async def test_speculative_asr_and_baseline(whisper, piper):
+    fast = Settings()
+    base = Settings()
+    base.vad.speculative_asr = False
+    base.tts.early_first_chunk = False
+    o1 = await _pipeline(fast, whisper, piper).run_turn_from_wav(HAVA, fast=True)
+    o2 = await _pipeline(base, whisper, piper).run_turn_from_wav(HAVA, fast=True)
+    assert o1.asr.meta["speculative"] is True and o2.asr.meta["speculative"] is False
+    assert o1.transcript == o2.transcript  # same audio (pause audio + silent hangover) gives the same text
+
+
+async def test_long_reply_is_chunked_and_first_audio_comes_early(voice_settings, whisper, piper):
+    class Long:
+        async def respond(self, request: TurnRequest):
+            request.trace.mark("route_done")
+            for w in ("Tamam, ", "yarın ", "için ", "üç ", "etkinlik ", "buldum. ", "İlki ", "sabah ", "dokuzda. "):
+                await asyncio.sleep(0.05)
+                yield w
+            request.result.reply = "..."
+
+        async def aclose(self):
+            return None
+
+    sink = WavSink()
+    p = _pipeline(voice_settings, whisper, piper, Long())
+    p.sink_factory = lambda: sink
+    seen: list = []
+    p.on_turn_done = lambda trace, outcome: seen.append((trace, outcome))
+    outcome = await p.run_turn_from_wav(HAVA, fast=True)
+    t = outcome.trace
+    # the first chunk ("Tamam,") is spoken before the reply has finished streaming
+    assert t.first_chunk_text is not None and t.tts_first_audio is not None
+    assert t.first_chunk_text - t.llm_first_token < 0.2
+    assert seen and seen[0][0] is t
+    assert outcome.reply_audio is not None and outcome.reply_audio.size > piper.sample_rate * 2
+
+
+async def test_cancel_speech_cancels_generation(voice_settings, whisper, piper):
+    closed = asyncio.Event()
+
+    class Endless:
+        async def respond(self, request: TurnRequest):
+            try:
+                yield "Uzun bir yanıt başlıyor. "
+                while True:
+                    await asyncio.sleep(0.05)
+                    yield "Ve devam ediyor. "
+            finally:
+                closed.set()
+
+        async def aclose(self):
+            return None
+
+    p = _pipeline(voice_settings, whisper, piper, Endless())
+    task = asyncio.create_task(p.run_turn_from_wav(HAVA, fast=True))
+    for _ in range(400):
+        if p.state == "speaking":
+            break
+        await asyncio.sleep(0.025)
+    assert p.state == "speaking"
+    assert p.cancel_speech()
+    outcome = await asyncio.wait_for(task, 10)
+    assert outcome.interrupted and closed.is_set()
+
+
+async def test_speak_uses_the_tts_path(voice_settings, whisper, piper):
+    sink = WavSink()
+    p = _pipeline(voice_settings, whisper, piper)
+    p.sink_factory = lambda: sink
+    outcome = await p.speak("Toplantınız on dakika sonra başlıyor.")
+    assert outcome is not None and not outcome.interrupted
+    assert sink.audio.size > piper.sample_rate and outcome.trace.playback_start is not None
+
+
+async def test_silent_wav_and_noise_give_turkish_errors(voice_settings, whisper, piper, tmp_path):
+    from bantz_voice.audio.wavio import write_wav
+
+    p = _pipeline(voice_settings, whisper, piper)
+    quiet = write_wav(tmp_path / "hum.wav", (np.random.default_rng(0).standard_normal(32000) * 40).astype(np.int16), 16000)
+    with pytest.raises(AudioInputError, match="konuşma"):
+        await p.run_turn_from_wav(quiet, fast=True)
+
+
+# --- models missing -----------------------------------------------------------------------
+def test_missing_model_files(tmp_path):
+    from bantz_voice.asr import Transcriber
+    from bantz_voice.tts.piper_tts import PiperTTS
+
+    s = Settings()
+    s.asr.model = str(tmp_path / "whisper-yok")
+    with pytest.raises(ModelMissingError):
+        Transcriber(s.asr)
+    empty = tmp_path / "empty-whisper"
+    empty.mkdir()
+    s.asr.model = str(empty)
+    with pytest.raises(ModelMissingError, match="model.bin"):
+        Transcriber(s.asr)
+    s.tts.voice = str(tmp_path / "yok.onnx")
+    with pytest.raises(ModelMissingError, match="bulunamadı"):
+        PiperTTS(s.tts)
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    (tmp_path / "broken.onnx.json").write_text("{}")
+    s.tts.voice = str(broken)
+    with pytest.raises(ModelMissingError):
+        PiperTTS(s.tts)
+
+
+# --- command line -------------------------------------------------------------------------
+def _cli(*args: str, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run([*CLI, *args], cwd=REPO, env=e, capture_output=True, text=True, timeout=timeout)
+
+
+def test_cli_once_json_and_out(tmp_path):
+    out = tmp_path / "y.wav"
+    r = _cli("once", "--wav", str(RANDEVU), "--out", str(out), "--json", "--fast", "--responder", "echo")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    for key in ("transcript", "route", "intent", "reply", "trace"):
+        assert key in d
+    assert d["route"] == "echo" and d["trace"]["playback_start"] is not None
+    assert set(STAGES) <= set(d["trace"])
+    assert read_wav(out, 22050).size > 0
+
+
+@pytest.mark.parametrize("kind", ["empty", "text", "silent", "truncated", "missing"])
+def test_cli_bad_wavs_one_line_no_traceback(tmp_path, kind):
+    p = tmp_path / f"{kind}.wav"
+    if kind == "empty":
+        p.write_bytes(b"")
+    elif kind == "text":
+        p.write_text("bu bir ses dosyası değil\n")
+    elif kind == "silent":
+        from bantz_voice.audio.wavio import write_wav
+
+        write_wav(p, np.zeros(32000, np.int16), 16000)
+    elif kind == "truncated":
+        p.write_bytes(RANDEVU.read_bytes()[:40])
+    for cmd in (["once", "--wav", str(p), "--json"], ["transcribe", str(p)]):
+        r = _cli(*cmd, timeout=60)
+        assert r.returncode != 0
+        assert "Traceback" not in r.stderr
+        lines = [l for l in r.stderr.splitlines() if l.startswith("hata:")]
+        assert len(lines) == 1, r.stderr
+        assert r.stdout == ""
+
+
+def test_cli_say_to_file_and_missing_speaker(tmp_path):
+    out = tmp_path / "s.wav"
+    r = _cli("say", "Merhaba, nasılsınız?", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert read_wav(out, 22050).size > 22050 // 2
+    r = _cli("say", "--local", "Merhaba", env={"BANTZ_AUDIO__OUTPUT_DEVICE": "olmayan-hoparlor-xyz"}, timeout=60)
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "hoparlör bulunamadı" in r.stderr
