@@ -307,6 +307,8 @@ def _update(toks: list[Tok], raw: str, found: Found, verbs: set[int], now: datet
     new_start = None
     bad = found.bad
     if new is not None and new.any and not new.bad:
+        if new.part is None and found.part is not None and found.keep:
+            new.part = found.part  # "akşam yemeğini saat dokuza al": the title says evening
         rn = compose(new, now, base_day=target_day if new.day is None else None)
         new_start = slot_value("new_start", rn)
     elif new is not None and new.bad:

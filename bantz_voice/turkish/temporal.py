@@ -469,7 +469,7 @@ class _Scanner:
         if name is None:
             return None
         part, j = name
-        if self.fold(j).startswith(_PART_COMPOUND_HEADS) and part not in ("oglesonra",):
+        if self.fold(j).startswith(_PART_COMPOUND_HEADS) and self.fold(i) in ("sabah", "ogle", "oglen", "aksam", "gece"):
             self.f.part = self.f.part or part
             self.f.keep.add(i)
             return None if start == i else start + 1
@@ -505,7 +505,7 @@ class _Scanner:
         if prev == "ceyrek":
             return True
         num_prev = read_number(self.t, i - 1)
-        return num_prev is not None and num_prev.end == i
+        return num_prev is not None and num_prev.end == i and num_prev.case in ("", "acc") and num_prev.minute is None
 
     # clocks: "saat 3'te", "14:30'da", "dörtte", "yedi buçukta", "ikiye on kala", "üçten beşe kadar"
     def clock_range(self, i: int) -> int | None:
@@ -673,10 +673,7 @@ def compose(f: Found, now: datetime, base_day: date | None = None) -> Resolved:
         d = day or today
         start = datetime.combine(d + timedelta(days=extra), time(h, m), tzinfo=now.tzinfo)
         if day is None and start < now - timedelta(minutes=1):
-            if f.part is None and f.clock is not None and not c.h24 and 7 <= c.hour <= 11 and start + timedelta(hours=12) > now:
-                start += timedelta(hours=12)
-            else:
-                start += timedelta(days=1)
+            start += timedelta(days=1)  # a time that has passed today means tomorrow
             r.assumed_day = True
         r.start = start
         r.start_date = start.date()
