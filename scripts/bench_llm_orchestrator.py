@@ -59,6 +59,13 @@ def product_roles() -> tuple[dict[str, RoleSpec], str]:
         return lambda text: PromptParts(system=system, user=text, few_shots=tuple(P.shot_pairs(shots))).messages()
 
     router_build = parts_fn(P.ROUTER_SYSTEM, P.ROUTER_SHOTS)
+    chat_build = parts_fn(P.CHAT_SYSTEM, P.CHAT_SHOTS)
+    try:
+        from bantz_voice.brain.chat import chat_parts
+
+        chat_build = lambda text: chat_parts(text, [], []).messages()  # noqa: E731
+    except ImportError:
+        pass
     orch_build = parts_fn(P.ORCHESTRATOR_SYSTEM, P.ORCHESTRATOR_SHOTS)
     try:  # the brain's own builders, when it has them
         from bantz_voice.brain.orchestrator import orchestrator_parts
@@ -76,7 +83,7 @@ def product_roles() -> tuple[dict[str, RoleSpec], str]:
         "router": RoleSpec("router", router_build, RouterOutput, models.router.max_tokens, models.router.temperature),
         "orchestrator": RoleSpec("orchestrator", orch_build, OrchestratorOutput, models.orchestrator.max_tokens,
                                  models.orchestrator.temperature),
-        "chat": RoleSpec("chat", parts_fn(P.CHAT_SYSTEM, P.CHAT_SHOTS), None, models.chat.max_tokens,
+        "chat": RoleSpec("chat", chat_build, None, models.chat.max_tokens,
                          models.chat.temperature, models.chat.top_p),
     }
     return specs, "bantz_voice.brain (prompts, schemas, role settings)"

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Make the Turkish benchmark utterances in ``tests/data/bench/``: espeak-ng (``-v tr``) → sox,
+16 kHz mono 16-bit, 0.3 s of leading and 1.0 s of trailing silence, plus ``manifest.jsonl``
+(file, text, kind, route). ``kind`` is what the turn is meant to exercise: ``fast_path`` (calendar
+and system requests the Turkish layer routes alone) or ``chat`` (smalltalk, answered by the chat
+model). Re-running gives the same files for the same espeak-ng/sox versions.
+
+    python scripts/make_bench_wavs.py [--out tests/data/bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (text, kind, route, espeak-ng words per minute). Whisper base transcribes espeak-ng's Turkish
+# poorly; each rate was picked so that the transcript keeps the request recognisable (checked with
+# `bantz-voice transcribe`), since a garbled fast-path request would go to the LLM instead.
+UTTERANCES: list[tuple[str, str, str, int]] = [
+    ("saat kaç", "fast_path", "system", 175),
+    ("saat kaç oldu", "fast_path", "system", 150),
+    ("bugünün tarihi ne", "fast_path", "system", 175),
+    ("bugün hangi gün", "fast_path", "system", 150),
+    ("bugün takvimde ne var", "fast_path", "calendar", 175),
+    ("bugün toplantım var mı", "fast_path", "calendar", 175),
+    ("yarın saat onda doktor randevusu ekle", "fast_path", "calendar", 150),
+    ("merhaba", "chat", "smalltalk", 175),
+    ("beni dinliyor musun", "chat", "smalltalk", 175),
+    ("bugün çok yoruldum", "chat", "smalltalk", 175),
+    ("canım sıkılıyor", "chat", "smalltalk", 175),
+    ("günaydın", "chat", "smalltalk", 150),
+    ("hafta sonu ne yapsam", "chat", "smalltalk", 165),
+]
+
+
+def make(out: Path) -> list[dict[str, object]]:
+    for tool in ("espeak-ng", "sox"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} is needed (apt-get install espeak-ng sox)")
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, (text, kind, route, speed) in enumerate(UTTERANCES, 1):
+            name = f"{i:02d}_{kind}.wav"
+            raw = Path(tmp) / "raw.wav"
+            subprocess.run(["espeak-ng", "-v", "tr", "-s", str(speed), "-w", str(raw), text], check=True)
+            subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out / name),
+                            "pad", "0.3", "1.0"], check=True)
+            rows.append({"file": name, "text": text, "kind": kind, "route": route, "espeak_wpm": speed})
+    (out / "manifest.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", type=Path, default=ROOT / "tests/data/bench")
+    args = p.parse_args(argv)
+    for old in args.out.glob("*.wav"):
+        old.unlink()
+    rows = make(args.out)
+    print(f"{len(rows)} utterances in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
