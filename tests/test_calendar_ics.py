@@ -225,6 +225,27 @@ def test_hand_edit_is_picked_up_and_preserved(cal: IcsCalendar) -> None:
     assert "SUMMARY:Süt al" in final and "SUMMARY:Bir" in final and "SUMMARY:İki" in final
 
 
+def test_untouched_events_are_written_back_byte_for_byte(cal: IcsCalendar) -> None:
+    hand = (
+        "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Another App//EN\nX-WR-CALNAME:Ev\n"
+        "BEGIN:VEVENT\nUID:hand-1\nDTSTAMP:20261101T000000Z\nSUMMARY:Elle yazılmış çok uzun bir başlık olan bir etki\n"
+        " nlik\nX-CUSTOM-THING;X-PARAM=1:korunmalı\nDTSTART:20261127T080000Z\nDTEND:20261127T090000Z\nEND:VEVENT\n"
+        "BEGIN:VEVENT\nUID:hand-2\nDTSTAMP:20261101T000000Z\nSUMMARY:Silinecek\nDTSTART:20261128T080000Z\nEND:VEVENT\n"
+        "END:VCALENDAR\n"
+    )
+    cal.path.parent.mkdir(parents=True, exist_ok=True)
+    cal.path.write_text(hand, encoding="utf-8")
+    first_event = hand[hand.index("BEGIN:VEVENT") : hand.index("END:VEVENT") + len("END:VEVENT\n")]
+    (title,) = [e.title for e in cal.list(at(27, 0), at(28, 0))]
+    assert title == "Elle yazılmış çok uzun bir başlık olan bir etkinlik"
+    cal.create("Yeni", at(27, 14))
+    cal.delete(cal.get("hand-2"))
+    out = cal.path.read_bytes()
+    assert first_event.replace("\n", "\r\n").encode() in out
+    assert b"X-WR-CALNAME:Ev" in out and b"hand-2" not in out
+    assert [e.title for e in IcsCalendar(cal.path, TZ).list(at(27, 0), at(29, 0))] == [title, "Yeni"]
+
+
 def _writer(path: str, tag: str, count: int, start_evt) -> None:  # runs in a child process
     start_evt.wait()
     backend = IcsCalendar(Path(path), TZ)

@@ -239,6 +239,19 @@ def add_timezones(cal: icalendar.Calendar) -> None:
         pass
 
 
+def add_timezones_for(cal: icalendar.Calendar, uid: str) -> None:
+    """Add the VTIMEZONEs that ``uid``'s components need and ``cal`` lacks (without scanning
+    every event of a large file)."""
+    have = {str(c.get("TZID")) for c in cal.subcomponents if c.name == "VTIMEZONE"}
+    probe = new_calendar()
+    for comp in components_for(cal, uid):
+        probe.add_component(comp)
+    add_timezones(probe)
+    for comp in probe.subcomponents:
+        if comp.name == "VTIMEZONE" and str(comp.get("TZID")) not in have:
+            cal.subcomponents.insert(0, comp)
+
+
 def apply_update(cal: icalendar.Calendar, event: Event, fields: dict[str, Any], tz: tzinfo, series: bool = False) -> None:
     unknown = set(fields) - EDITABLE
     if unknown:
@@ -301,7 +314,7 @@ def apply_update(cal: icalendar.Calendar, event: Event, fields: dict[str, Any], 
     target.pop("SEQUENCE", None)
     target.add("sequence", seq)
     _stamp(target)
-    add_timezones(cal)
+    add_timezones_for(cal, event.uid)
 
 
 def apply_delete(cal: icalendar.Calendar, event: Event, tz: tzinfo, series: bool = False) -> None:

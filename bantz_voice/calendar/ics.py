@@ -2,10 +2,14 @@
 
 Reads parse the file once and keep an index until the file changes (inode, mtime, size); writes
 happen under a file lock on a freshly checked copy and replace the file atomically
-(:class:`AtomicFile`). A file that does not parse is reported and never written over."""
+(:class:`AtomicFile`). A file that does not parse is reported and never written over.
+
+Components a write does not touch are written back byte for byte as they were read (which also
+makes a write to a large file cheap: only the changed event is serialized again)."""
 
 from __future__ import annotations
 
+import bisect
 import builtins
 import logging
 import threading
@@ -34,9 +38,57 @@ class _Index:
     cal: icalendar.Calendar
     plain: list[Event]  # non-recurring events, sorted by start
     recurring: icalendar.Calendar  # recurring masters + overrides (+ time zones), expanded per query
+    blobs: dict[int, tuple[Any, bytes]]  # id(component) -> (component, its bytes in the file)
+    recurring_uids: set[str | None]
 
 
-def _build_index(cal: icalendar.Calendar, key: StatKey | None, tz: ZoneInfo) -> _Index:
+_END = b"END:VCALENDAR\r\n"
+
+
+def split_components(data: bytes) -> list[bytes]:
+    """The raw text of each top-level component of a VCALENDAR, lines ending in CRLF."""
+    chunks: list[bytes] = []
+    current: list[bytes] | None = None
+    depth = 0
+    for line in data.splitlines():
+        head = line[:6].upper()
+        if head.startswith(b"BEGIN:"):
+            depth += 1
+            if depth == 2:
+                current = []
+        if current is not None:
+            current.append(line + b"\r\n")
+        if head.startswith(b"END:"):
+            if depth == 2 and current is not None:
+                chunks.append(b"".join(current))
+                current = None
+            depth -= 1
+    return chunks
+
+
+def serialize(cal: icalendar.Calendar, blobs: dict[int, tuple[Any, bytes]]) -> tuple[bytes, dict[int, tuple[Any, bytes]]]:
+    """The file's bytes, reusing the stored bytes of unchanged components."""
+    parts: list[bytes] = []
+    fresh: dict[int, tuple[Any, bytes]] = {}
+    for comp in cal.subcomponents:
+        hit = blobs.get(id(comp))
+        raw = hit[1] if hit is not None and hit[0] is comp else comp.to_ical()
+        fresh[id(comp)] = (comp, raw)
+        parts.append(raw)
+    subs = cal.subcomponents
+    cal.subcomponents = []
+    try:
+        shell = cal.to_ical()
+    finally:
+        cal.subcomponents = subs
+    if not shell.endswith(_END):  # pragma: no cover - icalendar always ends like this
+        return cal.to_ical(), {}
+    return shell[: -len(_END)] + b"".join(parts) + _END, fresh
+
+
+def _build_index(
+    cal: icalendar.Calendar, key: StatKey | None, tz: ZoneInfo, blobs: dict[int, tuple[Any, bytes]] | None = None
+) -> _Index:
     recurring_uids = {ical.uid_of(c) for c in ical.events_of(cal) if ical.is_recurring_component(c)}
     rec = ical.new_calendar()
     plain: list[Event] = []
@@ -51,7 +103,20 @@ def _build_index(cal: icalendar.Calendar, key: StatKey | None, tz: ZoneInfo) -> 
                 if ev is not None:
                     plain.append(ev)
     plain.sort(key=lambda e: (e.start, e.end, e.title))
-    return _Index(key=key, cal=cal, plain=plain, recurring=rec)
+    return _Index(key=key, cal=cal, plain=plain, recurring=rec, blobs=blobs or {}, recurring_uids=recurring_uids)
+
+
+def _reindex(old: _Index, cal: icalendar.Calendar, uid: str, key: StatKey, tz: ZoneInfo, blobs: dict[int, tuple[Any, bytes]]) -> _Index:
+    """The index after a write that touched only ``uid`` (full rebuild when recurrence is involved)."""
+    comps = ical.components_for(cal, uid)
+    if uid in old.recurring_uids or any(ical.is_recurring_component(c) for c in comps):
+        return _build_index(cal, key, tz, blobs)
+    plain = [e for e in old.plain if e.uid != uid]
+    for comp in comps:
+        ev = ical.occurrence_to_event(comp, tz, {})
+        if ev is not None:
+            bisect.insort(plain, ev, key=lambda e: (e.start, e.end, e.title))
+    return _Index(key=key, cal=cal, plain=plain, recurring=old.recurring, blobs=blobs, recurring_uids=old.recurring_uids)
 
 
 class IcsCalendar(CalendarBackend):
@@ -69,11 +134,15 @@ class IcsCalendar(CalendarBackend):
             if self._index is not None and self._index.key == key:
                 return self._index
             data, key = self.file.read()
+            blobs: dict[int, tuple[Any, bytes]] = {}
             if data is None or not data.strip():
                 cal = ical.new_calendar()
             else:
                 cal = ical.parse(data, str(self.path))
-            self._index = _build_index(cal, key, self.tz)
+                chunks = split_components(data)
+                if len(chunks) == len(cal.subcomponents):
+                    blobs = {id(c): (c, raw) for c, raw in zip(cal.subcomponents, chunks)}
+            self._index = _build_index(cal, key, self.tz, blobs)
             return self._index
 
     def list(self, start: datetime, end: datetime) -> builtins.list[Event]:
@@ -94,14 +163,18 @@ class IcsCalendar(CalendarBackend):
         return sub.to_ical().decode() if sub is not None else None
 
     # --- writing ----------------------------------------------------------------------------
-    def _mutate(self, change: Callable[[icalendar.Calendar], T]) -> T:
+    def _mutate(self, uid: str, change: Callable[[icalendar.Calendar], T]) -> T:
+        """Apply ``change`` (which touches only ``uid``'s components) and write the file."""
         with self._mutex, self.file.locked():
-            cal = self._load().cal  # re-checked under the lock: another process may have written
+            idx = self._load()  # re-checked under the lock: another process may have written
+            cal, blobs = idx.cal, idx.blobs
             self._index = None  # the parsed calendar is about to change
+            for comp in ical.components_for(cal, uid):
+                blobs.pop(id(comp), None)
             result = change(cal)
-            data = cal.to_ical()
+            data, blobs = serialize(cal, blobs)
             key = self.file.write(data)
-            self._index = _build_index(cal, key, self.tz)
+            self._index = _reindex(idx, cal, uid, key, self.tz, blobs)
             log.debug("calendar written: %s (%d bytes)", self.path, len(data))
             return result
 
@@ -113,19 +186,19 @@ class IcsCalendar(CalendarBackend):
 
         def change(cal: icalendar.Calendar) -> None:
             cal.add_component(comp)
-            ical.add_timezones(cal)
+            ical.add_timezones_for(cal, ical.uid_of(comp) or "")
 
-        self._mutate(change)
+        self._mutate(ical.uid_of(comp) or "", change)
         ev = ical.occurrence_to_event(comp, self.tz, ical.recurring_masters([comp]))
         assert ev is not None
         return ev
 
     def update(self, event: Event, *, series: bool = False, **fields: Any) -> Event:
-        self._mutate(lambda cal: ical.apply_update(cal, event, fields, self.tz, series=series))
+        self._mutate(event.uid, lambda cal: ical.apply_update(cal, event, fields, self.tz, series=series))
         return ical.event_after_change(self._load().cal, event, self.tz, series)
 
     def delete(self, event: Event, *, series: bool = False) -> None:
-        self._mutate(lambda cal: ical.apply_delete(cal, event, self.tz, series=series))
+        self._mutate(event.uid, lambda cal: ical.apply_delete(cal, event, self.tz, series=series))
 
     def restore(self, uid: str, data: str | None) -> None:
         new = ical.parse(data, "geri alma kaydı") if data is not None else None
@@ -140,6 +213,6 @@ class IcsCalendar(CalendarBackend):
                         continue
                     cal.add_component(c)
 
-        self._mutate(change)
+        self._mutate(uid, change)
 
 
