@@ -57,6 +57,8 @@ class Player:
         self._empty = threading.Event()
         self._stopped = False
         self.played_samples = 0
+        self.stopped_at: float | None = None  # when stop() was called
+        self.last_audio_at: float | None = None  # when a callback last delivered reply audio
 
     def check(self) -> None:
         find_device(self.device, "output")
@@ -68,6 +70,8 @@ class Player:
         sd = _sd()
         idx = find_device(self.device, "output")
         self.started_at = None
+        self.stopped_at = None
+        self.last_audio_at = None
         self._stopped = False
         self.played_samples = 0
         self._chunks.clear()
@@ -106,8 +110,9 @@ class Player:
                     self._chunks[0] = head[n:]
             empty = not self._chunks
         if filled:
+            self.last_audio_at = time.monotonic()
             if self.started_at is None:
-                self.started_at = time.monotonic()
+                self.started_at = self.last_audio_at
             seg = out[:filled].astype(np.float32) / 32768.0
             self.level = float(np.sqrt(np.mean(seg * seg)))
             self.played_samples += filled
@@ -140,6 +145,8 @@ class Player:
 
     def stop(self) -> None:
         """Silence now: drop queued audio; the next callback (≤ one block) plays zeros."""
+        if not self._stopped:
+            self.stopped_at = time.monotonic()
         self._stopped = True
         with self._lock:
             self._chunks.clear()
