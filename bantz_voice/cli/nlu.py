@@ -8,7 +8,7 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from bantz_voice.errors import BantzError
@@ -60,29 +60,34 @@ def parse_now(value: str | None, tz_name: str) -> datetime:
     return now.replace(tzinfo=tz) if now.tzinfo is None else now
 
 
-def _decider(rules_only: bool, settings) -> Callable[[str, datetime], NluDecision]:
-    """The function that decides one utterance: the brain (fast path + LLM) or rules only."""
+Decide = Callable[[str, datetime], Awaitable[NluDecision]]
+
+
+def _decider(rules_only: bool, settings) -> Decide:
+    """The coroutine that decides one utterance: the brain (fast path + LLM) or rules only.
+    All decisions of one command run in one event loop (model clients stay valid)."""
     from bantz_voice.turkish.nlu import parse
 
+    async def rules(text: str, now: datetime) -> NluDecision:
+        return parse(text, now)
+
     if rules_only or settings.brain.rules_only:
-        return parse
+        return rules
     try:
         import bantz_voice.brain as brain
 
         decide = getattr(brain, "decide")
     except Exception:  # noqa: BLE001 - brain missing or broken: rules still work
         print("not: beyin (LLM) kullanılamıyor, yalnızca kurallar kullanılıyor", file=sys.stderr)
-        return parse
+        return rules
     state = {"failed": False}
 
-    def run(text: str, now: datetime) -> NluDecision:
+    async def run(text: str, now: datetime) -> NluDecision:
         if state["failed"]:
             return parse(text, now)
         try:
-            result = asyncio.run(decide(text, now, settings))
-            if isinstance(result, NluDecision):
-                return result
-            return NluDecision.model_validate(result)
+            result = await decide(text, now, settings)
+            return result if isinstance(result, NluDecision) else NluDecision.model_validate(result)
         except BantzError as exc:
             print(f"not: model kullanılamıyor ({exc}); yalnızca kurallar kullanılıyor", file=sys.stderr)
         except Exception as exc:  # noqa: BLE001
@@ -91,6 +96,10 @@ def _decider(rules_only: bool, settings) -> Callable[[str, datetime], NluDecisio
         return parse(text, now)
 
     return run
+
+
+async def _decide_all(decide: Decide, texts: list[str], now: datetime) -> list[NluDecision]:
+    return [await decide(t, now) for t in texts]
 
 
 def _read_jsonl_texts(path: Path) -> list[str]:
@@ -131,10 +140,10 @@ def _cmd_nlu(args: argparse.Namespace) -> int:
         raise NluCliError("cümle ile --jsonl birlikte verilemez")
     decide = _decider(args.rules_only, settings)
     if args.jsonl is not None:
-        for text in _read_jsonl_texts(args.jsonl):
-            print(json.dumps(decide(text, now).to_json_dict(), ensure_ascii=False), flush=True)
+        for d in asyncio.run(_decide_all(decide, _read_jsonl_texts(args.jsonl), now)):
+            print(json.dumps(d.to_json_dict(), ensure_ascii=False))
         return 0
-    d = decide(args.text, now)
+    d = asyncio.run(decide(args.text, now))
     print(json.dumps(d.to_json_dict(), ensure_ascii=False) if args.json else _human(d))
     return 0
 
@@ -148,7 +157,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     if not cases:
         raise NluCliError(f"{args.file}: değerlendirilecek satır yok")
     decide = _decider(args.rules_only, settings)
-    preds = [decide(c.text, now).to_json_dict() for c in cases]
+    preds = [d.to_json_dict() for d in asyncio.run(_decide_all(decide, [c.text for c in cases], now))]
     print(format_report(score(cases, preds)))
     return 0
 

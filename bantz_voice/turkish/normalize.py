@@ -127,13 +127,23 @@ _RE_CUR_BEFORE = re.compile(rf"(₺|\$|€|£)\s?({_NUM})(?:[,.](\d{{1,2}}))?(?!
 _RE_DATE = re.compile(rf"\b(\d{{1,2}})[./](\d{{1,2}})[./](\d{{4}})\b{_SUFFIX}")
 _RE_TIME = re.compile(rf"\b([01]?\d|2[0-3])[:.]([0-5]\d)(?![\d.,]){_SUFFIX}")
 _RE_PERCENT = re.compile(rf"%\s?(\d+)(?:,(\d+))?{_SUFFIX}")
-_RE_ORDINAL = re.compile(r"\b(\d+)\.(?=\s+[a-zçğıöşü])")
+_RE_ORDINAL = re.compile(r"\b(\d{1,6})\.(?=\s+[a-zçğıöşü])")
 _RE_DECIMAL = re.compile(rf"\b(\d+),(\d+)\b{_SUFFIX}")
 _RE_INT = re.compile(rf"(?<![\w])(-)?({_NUM}){_SUFFIX}")
 
 
+_DIGIT_WORDS = ["sıfır", "bir", "iki", "üç", "dört", "beş", "altı", "yedi", "sekiz", "dokuz"]
+
+
 def _int(s: str) -> int:
     return int(s.replace(".", ""))
+
+
+def _int_words(s: str) -> str:
+    digits = s.replace(".", "")
+    if len(digits) > 15:  # a long digit string (a code, an id) is read digit by digit
+        return " ".join(_DIGIT_WORDS[int(ch)] for ch in digits)
+    return number_words(int(digits))
 
 
 def _with_suffix(words: str, suffix: str | None) -> str:
@@ -141,18 +151,18 @@ def _with_suffix(words: str, suffix: str | None) -> str:
 
 
 def _decimal_words(whole: str, frac: str) -> str:
-    return f"{number_words(_int(whole))} virgül {_frac_words(frac)}"
+    return f"{_int_words(whole)} virgül {_frac_words(frac)}"
 
 
 def _frac_words(frac: str) -> str:
     zeros = len(frac) - len(frac.lstrip("0"))
     rest = frac.lstrip("0")
-    return " ".join(["sıfır"] * zeros + ([number_words(int(rest))] if rest else []))
+    return " ".join(["sıfır"] * zeros + ([_int_words(rest)] if rest else []))
 
 
 def _currency(amount: str, cents: str | None, unit: str, suffix: str | None) -> str:
     name = _CURRENCY_NAMES.get(unit.lower(), unit)
-    words = f"{number_words(_int(amount))} {name}"
+    words = f"{_int_words(amount)} {name}"
     if cents and int(cents):
         c = int(cents.ljust(2, "0"))
         words += f" {number_words(c)} {_SUB_UNIT.get(name, 'kuruş')}"
@@ -187,13 +197,13 @@ def normalize(text: str) -> str:
     s = _RE_TIME.sub(_time, s)
     s = _RE_PERCENT.sub(
         lambda m: _with_suffix(
-            "yüzde " + (_decimal_words(m.group(1), m.group(2)) if m.group(2) else number_words(int(m.group(1)))), m.group(3)
+            "yüzde " + (_decimal_words(m.group(1), m.group(2)) if m.group(2) else _int_words(m.group(1))), m.group(3)
         ),
         s,
     )
     s = _RE_ORDINAL.sub(lambda m: ordinal_words(int(m.group(1))), s)
     s = _RE_DECIMAL.sub(lambda m: _with_suffix(_decimal_words(m.group(1), m.group(2)), m.group(3)), s)
     s = _RE_INT.sub(
-        lambda m: _with_suffix(("eksi " if m.group(1) else "") + number_words(_int(m.group(2))), m.group(3)), s
+        lambda m: _with_suffix(("eksi " if m.group(1) else "") + _int_words(m.group(2)), m.group(3)), s
     )
     return re.sub(r"[ \t]{2,}", " ", s).strip()

@@ -131,7 +131,7 @@ def _next_date(today: date, month: int, day: int) -> date | None:
             continue
         d = date(year, month, day)
         if d >= today:
-            return d
+            return d if (d - today).days <= 400 else None
     return None
 
 
@@ -368,7 +368,10 @@ class _Scanner:
             mon = _monday(self.today) + timedelta(days=7 * which)
             wd = _weekday_of(self.fold(k + 1))
             if wd is not None:
-                self._set_day(mon + timedelta(days=wd), self.t[k + 1])
+                d = mon + timedelta(days=wd)
+                if d < self.today:  # "bu hafta salı" said on a Thursday: the coming one
+                    d = _next_weekday(self.today, wd)
+                self._set_day(d, self.t[k + 1])
                 return self._day_tail(k + 2)
             if self.fold(k + 1) in ("ici", "icinde") :
                 self.f.range = (mon, mon + timedelta(days=4))
