@@ -64,7 +64,7 @@ _UNKNOWN = re.compile(
     r"|eczane\w*|nobetci|adres\w*|yakinda\w*|en\s+yakin|benzin\w*|akaryakit\w*|tweet\w*|instagram\w*|facebook\w*|rehber\w*|kisiler\w*"
     r"|pil\w*|sarj\w*|hatirlatici\w*|notlarim\w*|not\s+defter\w*|wikipedi\w*|nobet\w*\s+eczane|ac(?:ar\s+misin|sana|in|abilir\w*)?\s*$"
     r"|kapat(?:ir\s+misin|sana|in|abilir\w*)?\s*$|kis(?:ar\s+misin|sana|in)?\s*$|yukselt\w*\s*$|sondur\w*|yak(?:ar\s+misin|sana|in)?\s*$"
-    r"|kilitle\w*|oyna\w*|indir\w*|yukle\w*|guncelleme)"
+    r"|kilitle\w*|oyna\w*|indir\w*|yukle\w*|guncelleme|gelen\s+kutu\w*|surer\b|pizza\w*|yemek\s+soyle\w*|uyandir\w*)"
 )
 # unknown capabilities that beat a create verb ("alarm kur", "alışveriş listesine ekle")
 _UNKNOWN_OVER_CREATE = re.compile(
@@ -78,6 +78,7 @@ _QUERY = re.compile(
     r"|\bneler\b|\bkac\s+(?:tane|toplanti|randevu|etkinlik)|\bsirada\s+ne|\bsiradaki\w*|\bilk\s+\w+\s+ne|\bdolu\s+mu\w*|\bdolumu"
 )
 
+_WHEN_NOUNS = {"saatini", "tarihini", "gununu", "saatinin", "tarihinin", "vaktini", "zamanini"}
 _ACC_SUFFIXES = ("yi", "yu", "yı", "yü")
 _SOFTEN = {"ğ": "k", "b": "p", "c": "ç", "d": "t"}
 _QUESTION_PARTICLE = re.compile(r"^(?:mi|mı|mu|mü)(?:yim|yım|yum|yüm|sin|sın|sun|sün|yiz|yız|yuz|yüz|siniz|sınız|sunuz|sünüz|dir|dır|dur|dür)?$")
@@ -213,6 +214,14 @@ def _parse(text: str, now: datetime | None) -> NluDecision:
     update_v = {i for i, f in enumerate(folds) if _verb(f, lx.UPDATE_VERBS) and f[:2] != "al" or _is_update_al(folds, i)}
     create_v = {i for i, f in enumerate(folds) if _verb(f, lx.CREATE_VERBS)}
     update_v -= {i for i in update_v if folds[i].startswith("al") and not _is_update_al(folds, i)}
+    for i, f in enumerate(folds):
+        prev = folds[i - 1] if i else ""
+        if prev.startswith("randevu") and _verb(f, ("al",)):  # "doktordan randevu al"
+            create_v.add(i)
+        elif prev == "not" and _verb(f, ("al", "dus", "et")):  # "takvime not düş"
+            create_v.add(i)
+        elif _verb(f, ("yap",)) and any(g in _WHEN_NOUNS for g in folds):  # "saatini beşe yap"
+            update_v.add(i)
 
     # system time / date (unless the sentence is about the calendar)
     if not cal_noun and not (create_v or delete_v or update_v):
@@ -271,6 +280,8 @@ def _create(toks: list[Tok], raw: str, found: Found, verbs: set[int], now: datet
     start = slot_value("start", r)
     end = slot_value("end", r) if r.start is not None else None
     conf = CONFIDENT if (title and start and not found.bad) else UNSURE
+    if title and any(ch.isdigit() for ch in title):
+        conf = min(conf, UNSURE)  # a number the rules did not understand
     if found.bad:
         conf = 0.3
     if r.assumed_day and r.start is not None and found.clock is not None and not found.clock.h24 and found.part is None:
@@ -306,6 +317,9 @@ def _update(toks: list[Tok], raw: str, found: Found, verbs: set[int], now: datet
         target_day = ro.start_date
     new_start = None
     bad = found.bad
+    if new is not None and len(new.days) >= 2 and new.days[0][1].endswith(("den", "dan", "ten", "tan")):
+        target_day = target_day or new.days[0][0]  # "salıdan çarşambaya al"
+        new.day = new.days[1][0]
     if new is not None and new.any and not new.bad:
         if new.part is None and found.part is not None and found.keep:
             new.part = found.part  # "akşam yemeğini saat dokuza al": the title says evening

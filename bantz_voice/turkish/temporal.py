@@ -481,7 +481,7 @@ class _Scanner:
 
     def _part_name(self, i: int) -> tuple[str, int] | None:
         f, g = self.fold(i), self.fold(i + 1)
-        if f.startswith("sabah") and f[5:] in ("", "ki", "a", "leyin", "lari", "tan", "in", "i", "da"):
+        if f.startswith("sabah") and f[5:] in ("", "ki", "a", "leyin", "lari", "tan", "in", "i", "da", "ina", "inda", "indan"):
             return "sabah", i + 1
         if f in ("ogleden", "oglenden") and g == "sonra":
             return "oglesonra", i + 2
@@ -493,9 +493,9 @@ class _Scanner:
             return "aksamustu", i + 1
         if f.startswith("aksam") and g in ("ustu", "uzeri", "ustune"):
             return "aksamustu", i + 2
-        if f.startswith("aksam") and f[5:] in ("", "i", "a", "ki", "leyin", "lari", "in", "da", "dan"):
+        if f.startswith("aksam") and f[5:] in ("", "i", "a", "ki", "leyin", "lari", "in", "da", "dan", "ina", "inda", "indan"):
             return "aksam", i + 1
-        if f.startswith("gece") and f[4:] in ("", "si", "ki", "leyin", "ye", "leri", "de", "yarisi"):
+        if f.startswith("gece") and f[4:] in ("", "si", "ki", "leyin", "ye", "leri", "de", "sine", "sinde"):
             if f == "gece" and (self.t[i].low == "geçe" or self._is_past_marker(i)):
                 return None
             return "gece", i + 1
@@ -701,7 +701,6 @@ def compose(f: Found, now: datetime, base_day: date | None = None) -> Resolved:
     elif len(f.days) >= 2 and f.days[0][1].endswith(("den", "dan", "ten", "tan")):
         a, b = f.days[0][0], f.days[1][0]
         r.range = (a, b) if a <= b else None
-        r.start_date = a
     elif r.start_date is not None:
         r.range = (r.start_date, r.start_date)
     return r

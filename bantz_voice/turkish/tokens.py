@@ -40,12 +40,30 @@ class Tok:
         return low, ""
 
 
+# case suffixes people type apart from a number ("saat 3 te", "9 da", "4 e")
+_LOOSE_SUFFIXES = {
+    "da", "de", "ta", "te", "a", "e", "ya", "ye", "u", "ü", "ı", "i", "yu", "yü", "yı", "yi", "dan", "den",
+    "tan", "ten", "inde", "ında", "unda", "ünde", "sinde", "sında",
+}  # fmt: skip
+
+
+def _make(orig: str, start: int, end: int) -> Tok:
+    return Tok(orig, tr_lower(orig), ascii_fold(orig).replace("'", "").replace("’", ""), start, end)
+
+
 def tokenize(text: str) -> list[Tok]:
     text = text[:MAX_CHARS]
     out: list[Tok] = []
     for m in _TOKEN.finditer(text):
         orig = m.group(0)
-        low = tr_lower(orig)
-        fold = ascii_fold(orig).replace("'", "").replace("’", "")
-        out.append(Tok(orig, low, fold, m.start(), m.end()))
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.orig[-1:].isdigit()
+            and tr_lower(orig) in _LOOSE_SUFFIXES
+            and text[prev.end : m.start()].strip() == ""
+        ):
+            out[-1] = _make(f"{prev.orig}'{orig}", prev.start, m.end())
+            continue
+        out.append(_make(orig, m.start(), m.end()))
     return out
