@@ -246,6 +246,36 @@ def test_untouched_events_are_written_back_byte_for_byte(cal: IcsCalendar) -> No
     assert [e.title for e in IcsCalendar(cal.path, TZ).list(at(27, 0), at(29, 0))] == [title, "Yeni"]
 
 
+def test_index_cache_serves_fresh_processes_and_follows_the_file(cal: IcsCalendar, monkeypatch) -> None:
+    from bantz_voice.calendar import ics
+
+    monkeypatch.setattr(ics, "CACHE_MIN_EVENTS", 1)
+    cal.create("Bir", at(27, 9))
+    cal.create("Haftalık", at(23, 12), rrule="FREQ=WEEKLY;COUNT=3")
+    cache = ics._cache_file(cal.path)
+    assert cache.is_file() and cache.parent.parent == paths.cache_dir()
+
+    def no_full_parse(*_a, **_k):
+        raise AssertionError("parsed the whole file although the index cache is valid")
+
+    monkeypatch.setattr(ics.ical, "parse", no_full_parse)
+    fresh = IcsCalendar(cal.path, TZ)
+    got = fresh.list(at(23, 0), at(30, 0) + timedelta(days=14))
+    assert [(e.title, e.start) for e in got] == [("Haftalık", at(23, 12)), ("Bir", at(27, 9)), ("Haftalık", at(30, 12)),
+                                                 ("Haftalık", datetime(2026, 12, 7, 12, tzinfo=TZ))]
+    assert all(e.start.tzinfo == TZ for e in got)
+    monkeypatch.undo()
+    monkeypatch.setattr(ics, "CACHE_MIN_EVENTS", 1)
+
+    # a hand edit changes the content: the cache no longer applies
+    text = cal.path.read_text(encoding="utf-8").replace("SUMMARY:Bir", "SUMMARY:Elle değişti")
+    cal.path.write_text(text, encoding="utf-8")
+    assert [e.title for e in IcsCalendar(cal.path, TZ).list(at(27, 0), at(28, 0))] == ["Elle değişti"]
+    # a damaged cache is ignored
+    cache.write_bytes(b"{not json")
+    assert [e.title for e in IcsCalendar(cal.path, TZ).list(at(27, 0), at(28, 0))] == ["Elle değişti"]
+
+
 def _writer(path: str, tag: str, count: int, start_evt) -> None:  # runs in a child process
     start_evt.wait()
     backend = IcsCalendar(Path(path), TZ)

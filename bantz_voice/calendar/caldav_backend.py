@@ -192,7 +192,7 @@ class CaldavCalendar(CalendarBackend):
         check_range(start, end)
 
         def fetch(cal: Any) -> builtins.list[str]:
-            return [o.data for o in cal.search(start=start, end=end, event=True, expand=False)]
+            return [o.data for o in cal.search(start=start, end=end, event=True, expand=False, post_filter=False)]
 
         merged = ical.new_calendar()
         seen_tz: set[str] = set()
@@ -226,9 +226,10 @@ class CaldavCalendar(CalendarBackend):
         comp = ical.build_event(title, s, e, all_day, rrule=rrule)
         body = ical.new_calendar()
         body.add_component(comp)
-        ical.add_timezones(body)
+        ical.add_timezones(body, compact=True)
         text = body.to_ical().decode()
-        self._run(lambda cal: cal.add_event(ical=text, no_overwrite=True, increase_seqno=False), writing=True)
+        # a fresh random UID: no need for the extra "does it exist" request of no_overwrite
+        self._run(lambda cal: cal.add_event(ical=text, increase_seqno=False), writing=True)
         ev = ical.occurrence_to_event(comp, self.tz, ical.recurring_masters([comp]))
         assert ev is not None
         return ev
@@ -252,7 +253,7 @@ class CaldavCalendar(CalendarBackend):
         return self._run(run, writing=True)
 
     def update(self, event: Event, *, series: bool = False, **fields: Any) -> Event:
-        parsed = self._edit(event.uid, lambda c: ical.apply_update(c, event, fields, self.tz, series=series))
+        parsed = self._edit(event.uid, lambda c: ical.apply_update(c, event, fields, self.tz, series=series, compact=True))
         assert parsed is not None
         return ical.event_after_change(parsed, event, self.tz, series)
 

@@ -232,27 +232,39 @@ def _override(comps: list[icalendar.cal.Component], rid: datetime, tz: tzinfo) -
     return None
 
 
-def add_timezones(cal: icalendar.Calendar) -> None:
+LONG_TZ_FROM = date(2000, 1, 1)
+
+
+def add_timezones(cal: icalendar.Calendar, compact: bool = False) -> None:
+    """Add the VTIMEZONEs the events use. They describe the zone from a year before the earliest
+    event (``compact``: one CalDAV object) or from 2000 at the latest (the shared .ics file)."""
+    starts = [c["DTSTART"].dt for c in events_of(cal) if "DTSTART" in c]
+    days = [d.date() if isinstance(d, datetime) else d for d in starts]
+    first = (min(days) if days else date.today()) - timedelta(days=366)
+    if not compact:
+        first = min(first, LONG_TZ_FROM)
     try:
-        cal.add_missing_timezones()
+        cal.add_missing_timezones(first_date=first)
     except Exception:  # a zone icalendar cannot describe: TZID alone is still valid for most clients
         pass
 
 
-def add_timezones_for(cal: icalendar.Calendar, uid: str) -> None:
+def add_timezones_for(cal: icalendar.Calendar, uid: str, compact: bool = False) -> None:
     """Add the VTIMEZONEs that ``uid``'s components need and ``cal`` lacks (without scanning
     every event of a large file)."""
     have = {str(c.get("TZID")) for c in cal.subcomponents if c.name == "VTIMEZONE"}
     probe = new_calendar()
     for comp in components_for(cal, uid):
         probe.add_component(comp)
-    add_timezones(probe)
+    add_timezones(probe, compact)
     for comp in probe.subcomponents:
         if comp.name == "VTIMEZONE" and str(comp.get("TZID")) not in have:
             cal.subcomponents.insert(0, comp)
 
 
-def apply_update(cal: icalendar.Calendar, event: Event, fields: dict[str, Any], tz: tzinfo, series: bool = False) -> None:
+def apply_update(
+    cal: icalendar.Calendar, event: Event, fields: dict[str, Any], tz: tzinfo, series: bool = False, compact: bool = False
+) -> None:
     unknown = set(fields) - EDITABLE
     if unknown:
         raise CalendarError(f"Değiştirilemeyen alan: {', '.join(sorted(unknown))}.")
@@ -314,7 +326,7 @@ def apply_update(cal: icalendar.Calendar, event: Event, fields: dict[str, Any], 
     target.pop("SEQUENCE", None)
     target.add("sequence", seq)
     _stamp(target)
-    add_timezones_for(cal, event.uid)
+    add_timezones_for(cal, event.uid, compact)
 
 
 def apply_delete(cal: icalendar.Calendar, event: Event, tz: tzinfo, series: bool = False) -> None:
@@ -351,7 +363,7 @@ def uid_calendar(cal: icalendar.Calendar, uid: str) -> icalendar.Calendar | None
     out = new_calendar()
     for c in comps:
         out.add_component(c)
-    add_timezones(out)
+    add_timezones(out, compact=True)
     return out
 
 

@@ -5,12 +5,17 @@ happen under a file lock on a freshly checked copy and replace the file atomical
 (:class:`AtomicFile`). A file that does not parse is reported and never written over.
 
 Components a write does not touch are written back byte for byte as they were read (which also
-makes a write to a large file cheap: only the changed event is serialized again)."""
+makes a write to a large file cheap: only the changed event is serialized again). A read-only
+index of the file (keyed by a hash of its content) is cached in the XDG cache dir, so a fresh
+process (the CLI) can answer queries on a large file without parsing all of it."""
 
 from __future__ import annotations
 
 import bisect
 import builtins
+import hashlib
+import json
+import os
 import logging
 import threading
 from collections.abc import Callable
@@ -35,7 +40,7 @@ T = TypeVar("T")
 @dataclass
 class _Index:
     key: StatKey | None
-    cal: icalendar.Calendar
+    cal: icalendar.Calendar | None  # None: loaded from the index cache (parse before writing)
     plain: list[Event]  # non-recurring events, sorted by start
     recurring: icalendar.Calendar  # recurring masters + overrides (+ time zones), expanded per query
     blobs: dict[int, tuple[Any, bytes]]  # id(component) -> (component, its bytes in the file)
@@ -119,6 +124,64 @@ def _reindex(old: _Index, cal: icalendar.Calendar, uid: str, key: StatKey, tz: Z
     return _Index(key=key, cal=cal, plain=plain, recurring=old.recurring, blobs=blobs, recurring_uids=old.recurring_uids)
 
 
+CACHE_VERSION = 1
+CACHE_MIN_EVENTS = 200  # small files parse fast enough
+
+
+def _cache_file(path: Path) -> Path:
+    from bantz_voice import paths
+
+    name = hashlib.blake2b(str(path.resolve()).encode(), digest_size=8).hexdigest()
+    return paths.cache_dir() / "calendar" / f"index-{name}.json"
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+def _save_cache(path: Path, data: bytes, idx: _Index, tz: ZoneInfo) -> None:
+    """Best effort: a cache that cannot be written only costs speed."""
+    try:
+        body = json.dumps(
+            {
+                "version": CACHE_VERSION,
+                "digest": _digest(data),
+                "tz": tz.key,
+                "plain": [e.model_dump(mode="json") for e in idx.plain],
+                "recurring": idx.recurring.to_ical().decode(),
+                "recurring_uids": sorted(u for u in idx.recurring_uids if u),
+            },
+            ensure_ascii=False,
+        ).encode()
+        target = _cache_file(path)
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(body)
+        os.replace(tmp, target)
+    except Exception as exc:  # noqa: BLE001
+        log.debug("calendar index cache not written: %s", exc)
+
+
+def _load_cache(path: Path, data: bytes, key: StatKey | None, tz: ZoneInfo) -> _Index | None:
+    try:
+        raw = json.loads(_cache_file(path).read_bytes())
+        if raw.get("version") != CACHE_VERSION or raw.get("tz") != tz.key or raw.get("digest") != _digest(data):
+            return None
+        plain = []
+        for d in raw["plain"]:
+            for k in ("start", "end", "recurrence_id"):
+                if d.get(k):
+                    d[k] = datetime.fromisoformat(d[k]).astimezone(tz)
+            plain.append(Event(**d))
+        recurring = icalendar.Calendar.from_ical(raw["recurring"])
+        return _Index(key=key, cal=None, plain=plain, recurring=recurring, blobs={}, recurring_uids=set(raw["recurring_uids"]))
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # noqa: BLE001 - a damaged cache is ignored
+        log.debug("calendar index cache ignored: %s", exc)
+        return None
+
+
 class IcsCalendar(CalendarBackend):
     def __init__(self, path: Path, tz: ZoneInfo, lock_timeout: float = 10.0) -> None:
         self.path = Path(path)
@@ -128,22 +191,36 @@ class IcsCalendar(CalendarBackend):
         self._mutex = threading.RLock()
 
     # --- reading ----------------------------------------------------------------------------
-    def _load(self) -> _Index:
+    def _load(self, full: bool = False) -> _Index:
+        """The index of the file as it is now; ``full`` also parses every component (writes)."""
         with self._mutex:
             key = self.file.stat_key()
-            if self._index is not None and self._index.key == key:
-                return self._index
+            idx = self._index
+            if idx is not None and idx.key == key and (idx.cal is not None or not full):
+                return idx
             data, key = self.file.read()
             blobs: dict[int, tuple[Any, bytes]] = {}
             if data is None or not data.strip():
                 cal = ical.new_calendar()
             else:
+                if not full:
+                    cached = _load_cache(self.path, data, key, self.tz)
+                    if cached is not None:
+                        self._index = cached
+                        return cached
                 cal = ical.parse(data, str(self.path))
                 chunks = split_components(data)
                 if len(chunks) == len(cal.subcomponents):
                     blobs = {id(c): (c, raw) for c, raw in zip(cal.subcomponents, chunks)}
             self._index = _build_index(cal, key, self.tz, blobs)
+            if data and len(self._index.plain) >= CACHE_MIN_EVENTS:
+                _save_cache(self.path, data, self._index, self.tz)
             return self._index
+
+    def _cal(self) -> icalendar.Calendar:
+        cal = self._load(full=True).cal
+        assert cal is not None
+        return cal
 
     def list(self, start: datetime, end: datetime) -> builtins.list[Event]:
         start, end = self.local(start), self.local(end)
@@ -156,18 +233,19 @@ class IcsCalendar(CalendarBackend):
         return out
 
     def get(self, uid: str) -> Event | None:
-        return ical.master_event(self._load().cal, uid, self.tz)
+        return ical.master_event(self._cal(), uid, self.tz)
 
     def snapshot(self, uid: str) -> str | None:
-        sub = ical.uid_calendar(self._load().cal, uid)
+        sub = ical.uid_calendar(self._cal(), uid)
         return sub.to_ical().decode() if sub is not None else None
 
     # --- writing ----------------------------------------------------------------------------
     def _mutate(self, uid: str, change: Callable[[icalendar.Calendar], T]) -> T:
         """Apply ``change`` (which touches only ``uid``'s components) and write the file."""
         with self._mutex, self.file.locked():
-            idx = self._load()  # re-checked under the lock: another process may have written
+            idx = self._load(full=True)  # re-checked under the lock: another process may have written
             cal, blobs = idx.cal, idx.blobs
+            assert cal is not None
             self._index = None  # the parsed calendar is about to change
             for comp in ical.components_for(cal, uid):
                 blobs.pop(id(comp), None)
@@ -175,6 +253,8 @@ class IcsCalendar(CalendarBackend):
             data, blobs = serialize(cal, blobs)
             key = self.file.write(data)
             self._index = _reindex(idx, cal, uid, key, self.tz, blobs)
+            if len(self._index.plain) >= CACHE_MIN_EVENTS:
+                _save_cache(self.path, data, self._index, self.tz)
             log.debug("calendar written: %s (%d bytes)", self.path, len(data))
             return result
 
@@ -195,7 +275,7 @@ class IcsCalendar(CalendarBackend):
 
     def update(self, event: Event, *, series: bool = False, **fields: Any) -> Event:
         self._mutate(event.uid, lambda cal: ical.apply_update(cal, event, fields, self.tz, series=series))
-        return ical.event_after_change(self._load().cal, event, self.tz, series)
+        return ical.event_after_change(self._cal(), event, self.tz, series)
 
     def delete(self, event: Event, *, series: bool = False) -> None:
         self._mutate(event.uid, lambda cal: ical.apply_delete(cal, event, self.tz, series=series))
