@@ -150,11 +150,25 @@ def test_password_is_never_logged_on_success(dav: CaldavCalendar, radicale: Radi
     assert radicale.password not in caplog.text and basic not in caplog.text
 
 
-def test_missing_url_and_missing_password(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_url_and_missing_password(radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch) -> None:
     s = Settings()
     s.calendar.backend = "caldav"
     with pytest.raises(CalendarError, match="caldav_url"):
         open_calendar(s)
+    monkeypatch.delenv(ENV, raising=False)
+    monkeypatch.setitem(__import__("sys").modules, "keyring", None)  # no system keyring either
+    backend = open_calendar(settings_for(radicale, radicale.new_calendar()))
+    with pytest.raises(CalendarError, match=f"parolası bulunamadı: {ENV}"):
+        backend.list(at(27, 0), at(28, 0))
+
+
+def test_password_comes_from_the_configured_env_var(radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = radicale.new_calendar()
+    monkeypatch.setenv("BANTZ_CALDAV_PASSWORD", "not-this-one")
+    monkeypatch.setenv(ENV, radicale.password)
+    backend = open_calendar(settings_for(radicale, url))
+    backend.create("Ortamdan", at(27, 9))
+    assert [e.title for e in backend.list(at(27, 0), at(28, 0))] == ["Ortamdan"]
 
 
 def test_server_down_then_back(radicale_factory, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -227,3 +241,13 @@ def test_timeout_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
         for c in conns:
             c.close()
         silent.close()
+
+
+def test_calendar_chosen_by_name(radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ENV, radicale.password)
+    url = radicale.new_calendar("is-takvimi")
+    by_name = open_calendar(settings_for(radicale, "is-takvimi"))
+    by_name.create("İsimle", at(27, 9))
+    assert [e.title for e in open_calendar(settings_for(radicale, url)).list(at(27, 0), at(28, 0))] == ["İsimle"]
+    with pytest.raises(CalendarError, match="'olmayan' adlı takvim yok"):
+        open_calendar(settings_for(radicale, "olmayan")).list(at(27, 0), at(28, 0))

@@ -77,8 +77,10 @@ class CaldavCalendar(CalendarBackend):
         tz: ZoneInfo,
         calendar: str | None = None,
         timeout: float = 10.0,
+        password_env: str = "BANTZ_CALDAV_PASSWORD",
     ) -> None:
         self.url = url
+        self.password_env = password_env
         self.username = username
         self._password = password
         self.tz = tz
@@ -96,7 +98,9 @@ class CaldavCalendar(CalendarBackend):
     def from_settings(cls, cfg: CalendarSettings, tz: ZoneInfo) -> "CaldavCalendar":
         if not cfg.caldav_url:
             raise CalendarError("CalDAV sunucu adresi ayarlanmamış (calendar.caldav_url).")
-        return cls(cfg.caldav_url, cfg.caldav_username, caldav_password(cfg), tz, cfg.caldav_calendar, cfg.timeout_s)
+        return cls(
+            cfg.caldav_url, cfg.caldav_username, caldav_password(cfg), tz, cfg.caldav_calendar, cfg.timeout_s, cfg.caldav_password_env
+        )
 
     def _install_redaction(self) -> None:
         import base64
@@ -149,6 +153,10 @@ class CaldavCalendar(CalendarBackend):
             return self._calendar
         import caldav
 
+        if self.username and not self._password:
+            raise CalendarError(
+                f"CalDAV parolası bulunamadı: {self.password_env} ortam değişkenini ya da sistem anahtarlığını ayarlayın."
+            )
         if self._client is None:
             self._client = caldav.DAVClient(
                 url=self.url,
