@@ -258,3 +258,73 @@ def test_cli_say_to_file_and_missing_speaker(tmp_path):
     r = _cli("say", "--local", "Merhaba", env={"BANTZ_AUDIO__OUTPUT_DEVICE": "olmayan-hoparlor-xyz"}, timeout=60)
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert "hoparlör bulunamadı" in r.stderr
+
+
+# --- push-to-talk, gate, mute (FileSource at real-time pace into listen()) ----------------
+async def _listen_file(p: VoicePipeline, samples: np.ndarray, sink: WavSink | None = None):
+    from bantz_voice.audio.source import FileSource
+
+    src = FileSource(samples, tail_s=1.0)
+    return asyncio.create_task(p.listen(src, sink=sink or WavSink())), src
+
+
+async def test_push_to_talk_bypasses_the_gate(voice_settings, whisper, piper):
+    p = _pipeline(voice_settings, whisper, piper)
+    p.transcript_filter = lambda text: None  # hands-free gate that accepts nothing
+    turns: list = []
+    p.on_turn_done = lambda trace, outcome: turns.append(outcome)
+    speech = read_wav(HAVA)
+    task, _ = await _listen_file(p, np.concatenate([np.zeros(8000, np.int16), speech, np.zeros(16000, np.int16)]))
+    while p.state != "listening":
+        await asyncio.sleep(0.01)
+    p.ptt_begin()
+    assert p.ptt_active
+    await asyncio.sleep(0.5 + len(speech) / 16000 + 0.2)
+    assert p.ptt_end()
+    await asyncio.wait_for(task, 60)
+    assert len(turns) == 1
+    o = turns[0]
+    assert o.ptt and not o.ignored and o.result.route == "echo"
+    assert "bantz" in ascii_fold(o.transcript) or "hava" in ascii_fold(o.transcript)
+    t = o.trace.to_dict()
+    # the release is the endpoint; speech_start/speech_end come from the voiced frames
+    assert t["speech_start"] < t["speech_end"] < t["endpoint"] < t["asr_done"] < t["playback_start"]
+
+
+async def test_gate_ignores_and_strips(voice_settings, whisper, piper):
+    p = _pipeline(voice_settings, whisper, piper)
+    seen: list[str] = []
+
+    def gate(text: str):
+        seen.append(text)
+        return None
+
+    p.transcript_filter = gate
+    turns: list = []
+    p.on_turn_done = lambda trace, outcome: turns.append(outcome)
+    speech = read_wav(HAVA)
+    task, _ = await _listen_file(p, np.concatenate([np.zeros(8000, np.int16), speech]))
+    await asyncio.wait_for(task, 60)
+    assert seen and turns == []  # heard, gated, not a turn, nothing logged
+    from bantz_voice import paths
+
+    assert not (paths.state_dir() / "traces.jsonl").exists()
+    p.transcript_filter = lambda text: "yarın ne var"
+    task, _ = await _listen_file(p, np.concatenate([np.zeros(8000, np.int16), speech]))
+    await asyncio.wait_for(task, 60)
+    assert len(turns) == 1 and turns[0].request_text == "yarın ne var"
+    assert turns[0].result.reply == "Şunu duydum: yarın ne var"
+
+
+async def test_mute_drops_speech(voice_settings, whisper, piper):
+    p = _pipeline(voice_settings, whisper, piper)
+    states: list[str] = []
+    p.on_state_change = states.append
+    turns: list = []
+    p.on_turn_done = lambda trace, outcome: turns.append(outcome)
+    p.mute()
+    task, _ = await _listen_file(p, np.concatenate([np.zeros(8000, np.int16), read_wav(HAVA)]))
+    await asyncio.wait_for(task, 60)
+    assert turns == [] and states[0] == "muted" and "thinking" not in states
+    p.unmute()
+    assert not p.muted
