@@ -13,7 +13,7 @@ VERB_SUFFIXES = {
     "abilirmisin", "yebilirsin", "yabilirsin", "ebilirsin", "abilirsin", "mek", "mak", "meni",
     "mani", "mesini", "masini", "yelim", "yalim", "elim", "alim", "ir", "ar", "er", "ur", "ver",
     "iver", "yiver", "yecegim", "yacagim", "ecegim", "acagim", "yeceksin", "yacaksin",
-    "mem", "mam", "meliyim", "maliyim", "dim", "din", "di", "sin", "sinler", "yebilirmisiniz",
+    "mem", "mam", "meliyim", "maliyim", "sin", "sinler", "yebilirmisiniz",
     "yabilirmisiniz", "ebilirmisiniz", "abilirmisiniz", "yin", "un", "unuz", "iniz", "mis", "mistim",
     "ivermisin", "iverir", "iverirmisin", "verir", "verirmisin", "ler", "lar", "mesi", "masi",
     "mesine", "masina", "yelimmi", "yalimmi", "ecek", "acak", "yecek", "yacak", "iyorum", "uyorum",

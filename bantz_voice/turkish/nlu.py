@@ -26,7 +26,7 @@ _CAL_WORDS = r"(?:takvim|ajanda|program|randevu|toplanti|etkinlik|gorusme|bulusm
 
 _SYSTEM_TIME = re.compile(
     r"\bsaat\s+(?:kac\b|ne\b|nedir|kac oldu)|\bsaati?\s+(?:soyle|soyler|ogren|bildir|sorabilir)|\bsaatin\s+kac"
-    r"|\bkac\s+oldu\s+saat|\bsaat\s+kac\w*\s*$|\bsimdi\s+saat\b|\bsu\s*an\s+saat|\bsaat\s+ne\s+oldu|\bsaati\s+(?:verir|soyler|goster)"
+    r"|\bkac\s+oldu\s+saat|\bsaat\s+kac\w*\s*$|\bsimdi\s+saat\b|\bsu\s*an\s+saat|\bsaat\s+ne\s+oldu|\bsaati\s+(?:verir|soyler|goster)|\bsaat\s+kaci\b"
 )
 _SYSTEM_DATE = re.compile(
     r"\btarih\w*|\bhangi\s+gun\w*\s*(?:deyiz|dayiz|yiz|$)|\bgundeyiz|\bgunlerden\b|\bbugun\s+(?:ne|hangi)\s+gun\w*"
@@ -64,7 +64,7 @@ _UNKNOWN = re.compile(
     r"|eczane\w*|nobetci|adres\w*|yakinda\w*|en\s+yakin|benzin\w*|akaryakit\w*|tweet\w*|instagram\w*|facebook\w*|rehber\w*|kisiler\w*"
     r"|pil\w*|sarj\w*|hatirlatici\w*|notlarim\w*|not\s+defter\w*|wikipedi\w*|nobet\w*\s+eczane|ac(?:ar\s+misin|sana|in|abilir\w*)?\s*$"
     r"|kapat(?:ir\s+misin|sana|in|abilir\w*)?\s*$|kis(?:ar\s+misin|sana|in)?\s*$|yukselt\w*\s*$|sondur\w*|yak(?:ar\s+misin|sana|in)?\s*$"
-    r"|kilitle\w*|oyna\w*|indir\w*|yukle\w*|guncelleme|gelen\s+kutu\w*|surer\b|pizza\w*|yemek\s+soyle\w*|uyandir\w*)"
+    r"|kilitle\w*|oyna\w*|indir\w*|yukle\w*|guncelleme|gelen\s+kutu\w*|surer\b|pizza\w*|yemek\s+soyle\w*|uyandir\w*|disari\w*|soguk\s+mu\w*|sicak\s+mi\w*|sterlin\w*|yen\b|frank\w*|kac\s+lira|en\s+hizli\s+yol\w*|yol\b|yolu\b|kac\s+kac|bolu\b|carpi\b|arti\b)"
 )
 # unknown capabilities that beat a create verb ("alarm kur", "alışveriş listesine ekle")
 _UNKNOWN_OVER_CREATE = re.compile(
@@ -75,9 +75,11 @@ _QUERY = re.compile(
     r"\bne(?:ler)?\s+var\b|\bvar\s+mi\w*|\bvarmi\w*|\bprogram\w*|\btakvim\w*|\bajanda\w*|\bplan(?!la)\w*|\bmusait\w*|\bbos\s+mu\w*"
     r"|\bbosmu\w*|\bmesgul\w*|\bne\s+yap\w*|\bneler\s+yap\w*|\bne\s+zaman\w*|\bkacta\w*|\bhangi\s+gun\w*|\brandevu\w*|\btoplanti\w*"
     r"|\betkinlik\w*|\betkinlig\w*|\bislerim\w*|\bisim\s+var|\bgorusme\w*|\bbulusma\w*|\blistele\w*|\bgoster\w*|\boku\b|\boku\w+|\bgundem\w*"
-    r"|\bneler\b|\bkac\s+(?:tane|toplanti|randevu|etkinlik)|\bsirada\s+ne|\bsiradaki\w*|\bilk\s+\w+\s+ne|\bdolu\s+mu\w*|\bdolumu"
+    r"|\bneler\b|\bkac\s+(?:tane|toplanti|randevu|etkinlik)|\bkim(?:inle|le|lerle)\b|\bne(?:ler)?\s+planla\w*|\bdolu\w*|\bsirada\s+ne|\bsiradaki\w*|\bilk\s+\w+\s+ne|\bdolu\s+mu\w*|\bdolumu"
 )
 
+_QUESTION_FILL = {"ne", "neler", "var", "yok", "mi", "mu", "icin", "bir", "sey", "seyler", "acaba", "peki", "nasil", "hangi"}
+_N_STEMS = {"düğün", "öğün", "düğüm", "doğum", "ağustos"}
 _WHEN_NOUNS = {"saatini", "tarihini", "gununu", "saatinin", "tarihinin", "vaktini", "zamanini"}
 _ACC_SUFFIXES = ("yi", "yu", "yı", "yü")
 _SOFTEN = {"ğ": "k", "b": "p", "c": "ç", "d": "t"}
@@ -146,6 +148,8 @@ def _strip_object_case(word: str) -> str:
             w = w.split(ap, 1)[0]
             break
     else:
+        if w[:-1] in _N_STEMS:  # "düğünü" -> "düğün"
+            return w[:-1]
         if len(w) > 4 and w.endswith(_ACC_SUFFIXES) and w[-3] in "aeıioöuü":
             w = w[:-2]
         elif len(w) > 4 and w.endswith(("nı", "ni", "nu", "nü")) and w[-3] in "aeıioöuü":
@@ -229,7 +233,7 @@ def _parse(text: str, now: datetime | None) -> NluDecision:
             return _decision(Intent.system_time, 0.95)
         if _SYSTEM_DATE.search(s) and not re.search(r"\bne(?:ler)?\s+var|\bvar\s+mi", s):
             return _decision(Intent.system_date, 0.92)
-    if _MEMORY.search(s) and not (create_v or delete_v or update_v):
+    if _MEMORY.search(s) and (not (create_v or delete_v or update_v) or re.search(r"\b(?:az\s+once|demin|biraz\s+once|en\s+son)\b", s)):
         return _decision(Intent.smalltalk_chat, 0.88)
 
     found = scan(toks, now)
@@ -245,13 +249,13 @@ def _parse(text: str, now: datetime | None) -> NluDecision:
         return _decision(Intent.unknown, 0.85 if not found.bad else 0.6)
     if not cal_noun and _SMALLTALK.search(s) and not found.used:
         return _decision(Intent.smalltalk_chat, 0.85)
-    if _QUERY.search(s) or (found.any and re.search(r"\b(?:ne|neler|mi|mu|mı|var)\b|\?", s + " " + raw)):
+    rest = [t for i, t in enumerate(toks) if i not in found.used and t.fold not in _QUESTION_FILL]
+    if _QUERY.search(s) or (found.used and not rest and re.search(r"\b(?:ne|neler|mi|mu|var)\b|\?", s + " " + raw)):
         return _query(toks, found, now, s)
     if create_v:
         return _decision(Intent.unknown, 0.6)
     if _SMALLTALK.search(s):
         return _decision(Intent.smalltalk_chat, 0.85)
-    rest = [t for i, t in enumerate(toks) if i not in found.used and t.fold not in ("ne", "neler", "var", "mi", "mu", "icin")]
     if found.used and not rest:
         return _query(toks, found, now, s, confidence=UNSURE)
     return _decision(Intent.smalltalk_chat, GUESS)
@@ -320,6 +324,8 @@ def _update(toks: list[Tok], raw: str, found: Found, verbs: set[int], now: datet
     if new is not None and len(new.days) >= 2 and new.days[0][1].endswith(("den", "dan", "ten", "tan")):
         target_day = target_day or new.days[0][0]  # "salıdan çarşambaya al"
         new.day = new.days[1][0]
+    if new is not None and new.clock is not None and new.end_clock is not None:
+        new.clock, new.end_clock = new.end_clock, None  # "saat üçten dörde al": the new time is the second
     if new is not None and new.any and not new.bad:
         if new.part is None and found.part is not None and found.keep:
             new.part = found.part  # "akşam yemeğini saat dokuza al": the title says evening

@@ -524,6 +524,11 @@ class _Scanner:
                     k += 1
                 self._put_clock(c, c2)
                 return k
+        if self.fold(j).startswith("basla"):  # "üçte başlayıp beşte bitecek"
+            nxt = self.clock(j + 1, after_from=True)
+            if nxt is not None and self.fold(nxt[2]).startswith("bit"):
+                self._put_clock(c, nxt[0])
+                return nxt[2] + 1
         if self.fold(j) == "ile" or self.fold(j) == "-":
             nxt = self.clock(j + 1, after_from=True)
             if nxt is not None and self.fold(nxt[2]).startswith("aras"):
@@ -581,6 +586,12 @@ class _Scanner:
                     return Clock(hour, 0, h24, offset=-mins), "", m_end + 1
                 if word.startswith("gece") and case in ("acc", ""):
                     return Clock(hour, mins, h24), "", m_end + 1
+        if not num.digits and not case and num.value <= 24 and (said_saat or self.fold(k) not in ("saat", "dakika", "gun", "hafta")):
+            mnum = read_number(self.t, k)
+            if mnum is not None and not mnum.digits and mnum.value >= 10 and mnum.minute is None and mnum.case in ("loc", "dat", "abl", "rel"):
+                if mnum.value > 59:
+                    self.f.bad = True
+                return Clock(hour, mnum.value % 60, h24), mnum.case, mnum.end
         if num.minute is not None:  # "14:30", "14.30'da"
             if not num.digits:
                 return None
