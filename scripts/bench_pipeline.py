@@ -1,0 +1,350 @@
+#!/usr/bin/env python3
+"""Benchmark whole voice turns: Turkish utterance WAVs through the daemon's own pipeline
+(``bantz_voice.app.build_pipeline(...).run_turn_from_wav``: FileSource at real-time pace → VAD →
+speculative ASR → brain → chunker → Piper), reporting p50/p95 per stage and per kind of turn.
+
+    python scripts/bench_pipeline.py --llm embedded --compare-baseline
+    python scripts/bench_pipeline.py --llm simulator --json   # LLM = scripts/vllm_mock_server.py, a SIMULATOR
+
+Stages (ms, per turn; a stage that did not run is left out of its percentiles):
+  endpoint_delay  endpoint − speech_end (the VAD hangover)
+  asr             asr_done − endpoint (what ASR still costs after the endpoint)
+  route           route_done − asr_done
+  plan            plan_done − route_done
+  llm_first_token llm_first_token − (plan_done | route_done | asr_done): first reply text
+  first_chunk     first_chunk_text − llm_first_token: waiting for the first TTS chunk
+  tts_first_audio tts_first_audio − first_chunk_text: synthesis of the first chunk
+  reply_latency   playback_start − endpoint;  spoken_latency  playback_start − speech_end
+
+``--compare-baseline`` runs every utterance also through the original sequential design on the
+same models, in the same process (``brain.baseline``: router LLM → orchestrator LLM → chat LLM;
+no speculative ASR; TTS of the whole reply), alternating turn by turn.
+Turns are grouped by the kind the utterance was made for (``manifest.jsonl``: fast_path / chat).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_WAVS = ROOT / "tests/data/bench"
+KINDS = ("fast_path", "chat")
+STAGES = ("endpoint_delay_ms", "asr_ms", "route_ms", "plan_ms", "llm_first_token_ms", "first_chunk_ms",
+          "tts_first_audio_ms", "reply_latency_ms", "spoken_latency_ms")
+SHARE_STAGES = ("asr_ms", "route_ms", "plan_ms", "llm_first_token_ms", "first_chunk_ms", "tts_first_audio_ms")
+
+
+# --- statistics --------------------------------------------------------------------------------
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    v = sorted(values)
+    pos = (len(v) - 1) * q / 100.0
+    lo = int(pos)
+    hi = min(lo + 1, len(v) - 1)
+    return round(v[lo] + (v[hi] - v[lo]) * (pos - lo), 1)
+
+
+def _d(ms: dict[str, float | None], a: str, b: str) -> float | None:
+    va, vb = ms.get(a), ms.get(b)
+    return None if va is None or vb is None else round(vb - va, 1)
+
+
+def stage_times(trace: dict[str, Any]) -> dict[str, float | None]:
+    """Per-stage durations of one turn from ``TurnTrace.to_dict()`` (stage marks in ms)."""
+    decided = next((s for s in ("plan_done", "route_done", "asr_done") if trace.get(s) is not None), None)
+    return {
+        "endpoint_delay_ms": _d(trace, "speech_end", "endpoint"),
+        "asr_ms": _d(trace, "endpoint", "asr_done"),
+        "route_ms": _d(trace, "asr_done", "route_done"),
+        "plan_ms": _d(trace, "route_done", "plan_done"),
+        "llm_first_token_ms": _d(trace, decided, "llm_first_token") if decided else None,
+        "first_chunk_ms": _d(trace, "llm_first_token", "first_chunk_text"),
+        "tts_first_audio_ms": _d(trace, "first_chunk_text", "tts_first_audio"),
+        "reply_latency_ms": trace.get("reply_latency_ms"),
+        "spoken_latency_ms": trace.get("spoken_latency_ms"),
+    }
+
+
+def summarize(turns: list[dict[str, Any]]) -> dict[str, Any]:
+    """``{"turns": N, "by_kind": {kind: {stage: {"p50", "p95"}}, …}, "cpu_s": …}`` for these turns."""
+    ok = [t for t in turns if t["error"] is None]
+    by_kind: dict[str, Any] = {}
+    for kind in KINDS:
+        rows = [t for t in ok if t["kind"] == kind]
+        entry: dict[str, Any] = {"turns": len(rows)}
+        for st in STAGES:
+            vals = [t["stages"][st] for t in rows if t["stages"].get(st) is not None]
+            entry[st] = {"p50": percentile(vals, 50), "p95": percentile(vals, 95)}
+        reply_sum = sum(t["stages"]["reply_latency_ms"] or 0 for t in rows)
+        entry["share_of_reply_latency"] = {
+            st: (round(sum(t["stages"][st] or 0 for t in rows) / reply_sum, 3) if reply_sum else None) for st in SHARE_STAGES
+        }
+        entry["asr_compute_ms"] = {"p50": percentile([t["asr_compute_ms"] for t in rows if t["asr_compute_ms"] is not None], 50)}
+        entry["paths"] = {}
+        for t in rows:
+            entry["paths"][t["path"]] = entry["paths"].get(t["path"], 0) + 1
+        by_kind[kind] = entry
+    return {"turns": len(ok), "failed": len(turns) - len(ok), "by_kind": by_kind,
+            "cpu_s": round(sum(t["cpu_s"] for t in turns), 2)}
+
+
+# --- environment -------------------------------------------------------------------------------
+def private_dirs() -> tempfile.TemporaryDirectory:
+    """Private XDG dirs: the benchmark's calendar events, memory and traces never touch the user's."""
+    tmp = tempfile.TemporaryDirectory(prefix="bantz-bench-")
+    for name in ("CONFIG", "DATA", "STATE", "RUNTIME"):
+        d = Path(tmp.name) / name.lower()
+        d.mkdir(mode=0o700)
+        os.environ[f"BANTZ_{name}_DIR"] = str(d)
+    return tmp
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_simulator() -> tuple[subprocess.Popen, str]:
+    import httpx
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts/vllm_mock_server.py"), "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/models", timeout=0.5).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("the simulator did not start")
+
+
+def configure(settings: Any, llm: str, sim_url: str | None, baseline: bool) -> Any:
+    data = settings.model_dump(mode="json")
+    if llm == "simulator":
+        assert sim_url
+        data["models"]["endpoints"] = {
+            "small": {"kind": "openai", "base_url": sim_url, "model": "bantz-sim-3b", "schema_style": "json_schema"},
+            "chat": {"kind": "openai", "base_url": sim_url, "model": "bantz-sim-8b", "schema_style": "json_schema"},
+        }
+        data["models"]["router"]["endpoint"] = data["models"]["orchestrator"]["endpoint"] = "small"
+        data["models"]["chat"]["endpoint"] = "chat"
+    if baseline:
+        data["brain"]["baseline"] = True
+        data["vad"]["speculative_asr"] = False
+        data["tts"]["early_first_chunk"] = False
+    return type(settings).model_validate(data)
+
+
+def seed_calendar(settings: Any) -> None:
+    """Two events so that calendar questions have something to answer."""
+    try:
+        from bantz_voice.calendar import open_calendar
+    except ImportError:
+        return
+    cal = open_calendar(settings)
+    try:
+        today = datetime.now(cal.tz).replace(hour=15, minute=0, second=0, microsecond=0)
+        cal.create("proje toplantısı", today)
+        cal.create("spor", today + timedelta(days=1, hours=3))
+    finally:
+        cal.close()
+
+
+def load_manifest(wavs: Path) -> list[dict[str, Any]]:
+    manifest = wavs / "manifest.jsonl"
+    if manifest.is_file():
+        rows = [json.loads(ln) for ln in manifest.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    else:
+        rows = [{"file": p.name, "kind": "fast_path" if "fast" in p.name else "chat"} for p in sorted(wavs.glob("*.wav"))]
+    if not rows:
+        raise SystemExit(f"no WAVs in {wavs}")
+    return rows
+
+
+# --- running -----------------------------------------------------------------------------------
+async def _warm(pipeline: Any) -> None:
+    responder = pipeline.responder
+    warm = getattr(responder, "warmup", None)
+    if warm is not None:
+        await warm()
+
+
+def _path_of(outcome: Any) -> str:
+    r = outcome.result
+    return f"{r.source or '?'}:{r.route or '?'}"
+
+
+async def one_turn(pipeline: Any, wav: Path, kind: str, fast: bool) -> dict[str, Any]:
+    import psutil
+
+    proc = psutil.Process()
+    c0 = proc.cpu_times()
+    error = None
+    trace: dict[str, Any] = {}
+    path = "-"
+    transcript = reply = ""
+    asr_compute = None
+    try:
+        outcome = await pipeline.run_turn_from_wav(wav, fast=fast)
+        trace = outcome.trace.to_dict()
+        path = _path_of(outcome)
+        transcript, reply = outcome.transcript, outcome.result.reply
+        asr_compute = trace.get("meta", {}).get("asr_ms")
+        error = outcome.error or outcome.result.error
+        if error is None and trace.get("playback_start") is None:
+            error = "no audio reply"
+    except Exception as exc:  # noqa: BLE001 - a failed turn is reported, not fatal
+        error = f"{type(exc).__name__}: {exc}"
+    c1 = proc.cpu_times()
+    return {"file": wav.name, "kind": kind, "path": path, "transcript": transcript, "reply": reply, "error": error,
+            "stages": stage_times(trace) if trace else {}, "asr_compute_ms": asr_compute,
+            "cpu_s": round((c1.user - c0.user) + (c1.system - c0.system), 3)}
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    from bantz_voice.app import build_pipeline
+    from bantz_voice.config import load_settings
+
+    rows = load_manifest(args.wavs)
+    if args.limit:
+        picked: list[dict[str, Any]] = []
+        for kind in KINDS:  # keep both kinds in a short run
+            picked += [r for r in rows if r.get("kind") == kind][: max(1, args.limit // len(KINDS))]
+        rows = picked[: args.limit]
+    sim_proc, sim_url = (start_simulator() if args.llm == "simulator" else (None, None))
+    try:
+        base_settings = load_settings()
+        settings = configure(base_settings, args.llm, sim_url, baseline=False)
+        seed_calendar(settings)
+        t_load = time.perf_counter()
+        main_pipe = build_pipeline(settings)
+        await _warm(main_pipe)
+        pipes = {"optimized": main_pipe}
+        if args.compare_baseline:
+            bsettings = configure(base_settings, args.llm, sim_url, baseline=True)
+            pipes["baseline"] = build_pipeline(bsettings, transcriber=main_pipe.transcriber, tts=main_pipe.tts)
+            await _warm(pipes["baseline"])
+        # one unmeasured turn per design: first-call costs (model load, caches) are not a turn's latency
+        first = args.wavs / rows[0]["file"]
+        for p in pipes.values():
+            await one_turn(p, first, rows[0].get("kind", "chat"), fast=True)
+        load_s = time.perf_counter() - t_load
+        turns: dict[str, list[dict[str, Any]]] = {name: [] for name in pipes}
+        for _ in range(args.repeat):
+            for row in rows:
+                for name, p in pipes.items():
+                    t = await one_turn(p, args.wavs / row["file"], row.get("kind", "chat"), args.fast)
+                    turns[name].append(t)
+                    if args.verbose:
+                        print(f"[{name}] {row['file']} {t['path']} {t['stages'].get('spoken_latency_ms')} ms "
+                              f"{t['transcript']!r} -> {t['reply'][:60]!r} {t['error'] or ''}", file=sys.stderr, flush=True)
+        for p in pipes.values():
+            await p.aclose()
+    finally:
+        if sim_proc is not None:
+            sim_proc.terminate()
+            sim_proc.wait(timeout=10)
+    rss_peak_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    out: dict[str, Any] = summarize(turns["optimized"])
+    out["rss_peak_mb"] = rss_peak_mb
+    if args.compare_baseline:
+        base = summarize(turns["baseline"])
+        base["rss_peak_mb"] = rss_peak_mb
+        out["baseline"] = base
+        out["speedup_spoken_p50"] = {}
+        for kind in KINDS:
+            a = out["by_kind"][kind]["spoken_latency_ms"]["p50"]
+            b = base["by_kind"][kind]["spoken_latency_ms"]["p50"]
+            out["speedup_spoken_p50"][kind] = round(b / a, 2) if a and b else None
+    out["meta"] = {
+        "llm": args.llm + (" (SIMULATOR: scripts/vllm_mock_server.py, bantz-sim-3b/bantz-sim-8b)" if args.llm == "simulator" else ""),
+        "models": {"asr": settings.asr.model, "tts": settings.tts.voice,
+                   "llm": {k: (v.model or v.gguf) for k, v in settings.models.endpoints.items()}},
+        "responder_note": getattr(getattr(main_pipe.responder, "note", None), "__str__", lambda: None)()
+        if getattr(main_pipe.responder, "note", None) else None,
+        "feed": "fast" if args.fast else "real-time",
+        "repeat": args.repeat,
+        "load_and_warmup_s": round(load_s, 1),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU, {platform.system()} {platform.release()}",
+        "loadavg_end": [round(x, 2) for x in os.getloadavg()],
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "turn_details": {name: [{k: t[k] for k in ("file", "kind", "path", "transcript", "error")} |
+                                {"spoken_latency_ms": t["stages"].get("spoken_latency_ms")} for t in ts]
+                         for name, ts in turns.items()},
+    }
+    return out
+
+
+# --- output ------------------------------------------------------------------------------------
+def render(result: dict[str, Any]) -> str:
+    lines = [f"bench_pipeline: LLM {result['meta']['llm']}; feed {result['meta']['feed']}; {result['meta']['machine']}; "
+             f"{result['meta']['date']}; load avg at end {result['meta']['loadavg_end']}"]
+    designs = [("optimized", result)] + ([("baseline", result["baseline"])] if "baseline" in result else [])
+    for name, res in designs:
+        for kind in KINDS:
+            k = res["by_kind"][kind]
+            lines.append(f"\n[{name}] {kind}: {k['turns']} turns, paths {k['paths']}")
+            lines.append(f"  {'stage':20s} {'p50':>8s} {'p95':>8s}  share of reply latency")
+            for st in STAGES:
+                v = k[st]
+                share = k["share_of_reply_latency"].get(st)
+                p50 = "–" if v["p50"] is None else f"{v['p50']:.0f}"
+                p95 = "–" if v["p95"] is None else f"{v['p95']:.0f}"
+                lines.append(f"  {st:20s} {p50:>8s} {p95:>8s}  {'' if share is None else f'{share * 100:.0f}%'}")
+        lines.append(f"  [{name}] failed turns: {res['failed']}, CPU {res['cpu_s']} s")
+    if "speedup_spoken_p50" in result:
+        lines.append(f"\nspeed-up of spoken latency p50 over the baseline: {result['speedup_spoken_p50']}")
+    lines.append(f"peak RSS {result['rss_peak_mb']} MB (this process: Whisper, Piper, brain"
+                 + (", embedded LLM)" if result['meta']['llm'].startswith("embedded") else "; the simulator runs apart)"))
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+    p.add_argument("--llm", choices=["embedded", "simulator"], default="embedded",
+                   help="embedded: the configured llama.cpp models; simulator: starts scripts/vllm_mock_server.py "
+                   "(a SIMULATOR at the strategy's GPU speeds)")
+    p.add_argument("--wavs", type=Path, default=DEFAULT_WAVS, help="folder with WAVs and manifest.jsonl")
+    p.add_argument("--compare-baseline", action="store_true", help="also run the original sequential design, same run")
+    p.add_argument("--repeat", type=int, default=1, help="passes over the utterances")
+    p.add_argument("--limit", type=int, default=0, help="only the first N utterances (both kinds kept)")
+    p.add_argument("--fast", action="store_true", help="feed the WAVs as fast as possible (latencies then mean little)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("-v", "--verbose", action="store_true", help="one line per turn on stderr")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    tmp = private_dirs()
+    try:
+        result = asyncio.run(run(args))
+    finally:
+        tmp.cleanup()
+    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else render(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
