@@ -124,6 +124,21 @@ def test_update_splits_old_and_new_time() -> None:
     assert relative.confidence < CONFIDENT
 
 
+@pytest.mark.parametrize(
+    "text,title,target,new",
+    [
+        ("sunumu saat üçten dörde al", "sunum", None, "2026-11-26T16:00"),
+        ("veli toplantısını salıdan çarşambaya al", "veli", "2026-12-01", "2026-12-02"),
+        ("kuaför randevumu cumartesi saat ona al", "kuaför", None, "2026-11-28T10:00"),
+        ("akşam yemeğini saat dokuza al", "yeme", None, "2026-11-26T21:00"),
+    ],
+)
+def test_update_new_time(text: str, title: str, target: str | None, new: str) -> None:
+    d = _p(text)
+    assert d.intent is Intent.calendar_update and title in (d.slots.title or "")
+    assert d.slots.target_date == target and d.slots.new_start == new
+
+
 def test_delete_with_ki_suffix() -> None:
     d = _p("cumartesi sabahki kahvaltıyı iptal et")
     assert d.intent is Intent.calendar_delete

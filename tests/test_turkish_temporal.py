@@ -117,6 +117,17 @@ def test_ascii_typed(day_expr: str, day: str, clock_expr: str, clock: str) -> No
         ("ayın yirmi sekizinde", "2026-11-28"),
         ("bu cumartesi", "2026-11-28"),
         ("yarın saat 03:00'te", "2026-11-27T03:00"),
+        ("yarın on dört otuzda", "2026-11-27T14:30"),
+        ("cuma dokuz kırk beşte", "2026-11-27T09:45"),
+        ("bugün saat on yedi otuzda", "2026-11-26T17:30"),
+        ("yarın saat 3 te", "2026-11-27T15:00"),
+        ("yarın akşam 9 da", "2026-11-27T21:00"),
+        ("pazartesi 9:00 da", "2026-11-30T09:00"),
+        ("pazartesi sabahına", "2026-11-30T09:00"),
+        ("perşembe gecesi on ikide", "2026-12-04T00:00"),
+        ("yarın on ikiye çeyrek kala", "2026-11-27T11:45"),
+        ("haftaya salı ona çeyrek kala", "2026-12-01T09:45"),
+        ("ayın otuzunda", "2026-11-30"),
     ],
 )
 def test_start(expr: str, expected: str) -> None:
@@ -135,6 +146,8 @@ def test_start(expr: str, expected: str) -> None:
         ("cuma saat 3'ten 5'e kadar", "2026-11-27T17:00"),
         ("cuma saat üç ile beş arası", "2026-11-27T17:00"),
         ("yarın sabah dokuzdan on bire kadar", "2026-11-27T11:00"),
+        ("yarın saat üçte başlayıp beşte bitecek", "2026-11-27T17:00"),
+        ("cumartesi saat 10 ile 12 arası", "2026-11-28T12:00"),
     ],
 )
 def test_end(expr: str, expected: str) -> None:
