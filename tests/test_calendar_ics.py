@@ -214,6 +214,27 @@ def test_corrupt_file_is_reported_and_never_overwritten(cal: IcsCalendar, conten
     assert not cal.path.with_name("calendar.ics.bak").exists()
 
 
+def test_corrupt_file_message_points_at_the_backup(cal: IcsCalendar) -> None:
+    cal.create("Önemli", at(27, 9))
+    cal.create("İkinci", at(27, 10))
+    cal.path.write_bytes(b"bozuk")
+    with pytest.raises(CalendarError, match=r"Önceki sürüm: .*calendar\.ics\.bak") as info:
+        cal.create("Yeni", at(27, 11))
+    assert "\n" not in str(info.value)
+    assert cal.path.read_bytes() == b"bozuk"
+    assert [e.title for e in IcsCalendar(cal.file.backup, TZ).list(at(27, 0), at(28, 0))] == ["Önemli"]
+
+
+def test_symlinked_calendar_file_keeps_its_link(tmp_path: Path) -> None:
+    real = tmp_path / "sync" / "real.ics"
+    real.parent.mkdir()
+    link = tmp_path / "calendar.ics"
+    link.symlink_to(real)
+    IcsCalendar(link, TZ).create("Bağlantılı", at(27, 9))
+    assert link.is_symlink() and real.is_file()
+    assert [e.title for e in IcsCalendar(real, TZ).list(at(27, 0), at(28, 0))] == ["Bağlantılı"]
+
+
 def test_hand_edit_is_picked_up_and_preserved(cal: IcsCalendar) -> None:
     cal.create("Bir", at(27, 9))
     text = cal.path.read_text(encoding="utf-8")

@@ -156,3 +156,9 @@ def test_spoken_text_has_no_digits_from_times() -> None:
     for text in texts:
         assert not re.search(r"\d", text), text
     assert "beş Ocak iki bin yirmi yedide" in texts[-1]
+
+
+def test_past_ranges_are_spoken_in_past_tense() -> None:
+    yesterday = (at(25, 0), at(26, 0))
+    assert speech.summarize([], *yesterday, NOW) == "Dün hiç etkinliğiniz yoktu."
+    assert speech.summarize([ev("Sunum", at(25, 15))], *yesterday, NOW) == "Dün bir etkinliğiniz vardı: saat on beşte Sunum."

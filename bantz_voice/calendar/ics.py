@@ -208,7 +208,12 @@ class IcsCalendar(CalendarBackend):
                     if cached is not None:
                         self._index = cached
                         return cached
-                cal = ical.parse(data, str(self.path))
+                try:
+                    cal = ical.parse(data, str(self.path))
+                except CalendarError as exc:
+                    if self.file.backup.is_file():
+                        raise CalendarError(f"{str(exc).rstrip('.')}. Önceki sürüm: {self.file.backup}") from exc
+                    raise
                 chunks = split_components(data)
                 if len(chunks) == len(cal.subcomponents):
                     blobs = {id(c): (c, raw) for c, raw in zip(cal.subcomponents, chunks)}

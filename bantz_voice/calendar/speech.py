@@ -61,10 +61,11 @@ def summarize(
     label = label or range_label(start, end, now)
     today = now.date()
     n = len(events)
+    past = end.date() <= today and end <= now  # a range that is over: past tense
     if n == 0:
-        return f"{label} hiç etkinliğiniz yok."
+        return f"{label} hiç etkinliğiniz {'yoktu' if past else 'yok'}."
     one_day = len({e.start.date() for e in events}) == 1 and (end - start) <= timedelta(days=1)
-    head = f"{label} {number_words(n)} etkinliğiniz var"
+    head = f"{label} {number_words(n)} etkinliğiniz {'vardı' if past else 'var'}"
     if n <= max_listed:
         return f"{head}: {', '.join(item(e, today, with_day=not one_day) for e in events)}."
     per_day = Counter(e.start.date() for e in events)
@@ -74,7 +75,7 @@ def summarize(
         tail = f" ve {number_words(more)} gün daha" if more > 0 else ""
         return f"{head}: {days}{tail}. İlki {item(events[0], today, with_day=True)}."
     listed = ", ".join(item(e, today) for e in events[:3])
-    return f"{head}. İlk üçü: {listed}; {number_words(n - 3)} etkinlik daha var."
+    return f"{head}. İlk üçü: {listed}; {number_words(n - 3)} etkinlik daha {'vardı' if past else 'var'}."
 
 
 def next_event_text(ev: Event | None, now: datetime) -> str:

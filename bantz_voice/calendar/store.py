@@ -26,7 +26,7 @@ def replace_into_place(tmp: Path, path: Path) -> None:
 
 class AtomicFile:
     def __init__(self, path: Path, lock_timeout: float = 10.0) -> None:
-        self.path = Path(path)
+        self.path = Path(os.path.realpath(Path(path).expanduser()))  # a symlinked file keeps its link
         self.backup = self.path.with_name(self.path.name + ".bak")
         self.lock_path = self.path.with_name(self.path.name + ".lock")
         self.lock_timeout = lock_timeout
