@@ -246,3 +246,26 @@ def test_sunday_weekend_and_next_week() -> None:
     assert resolve_slot("range_start", "haftaya", sunday) == "2026-11-30"
     assert resolve_slot("start", "pazar", sunday) == "2026-12-06"  # next occurrence after today
     assert resolve_slot("start", "haftaya cuma", sunday) == "2026-12-04"
+
+
+@pytest.mark.parametrize(
+    "slot,expr,expected",
+    [
+        ("new_start", "dörde", "2026-11-26T16:00"),
+        ("new_start", "beşi çeyrek geçe", "2026-11-26T17:15"),
+        ("new_start", "yarın on", "2026-11-27T10:00"),
+        ("end", "saat beşe kadar", "2026-11-26T17:00"),
+        ("end", "17:00", "2026-11-26T17:00"),
+        ("start", "2026-11-27T16:00", "2026-11-27T16:00"),
+        ("start", "2026-11-27", "2026-11-27"),
+        ("target_date", "2026-11-27T16:00", "2026-11-27"),
+        ("range_end", "2026-12-31", "2026-12-31"),
+        ("start", "2026-02-30", None),
+        ("start", "2031-01-01", None),
+        ("start", "2026-11-27T25:00", None),
+        ("start", "iki saat sonra", "2026-11-26T12:00"),
+    ],
+)
+def test_resolve_slot_for_model_text(slot: str, expr: str, expected: str | None) -> None:
+    """What the brain passes: Turkish temporal text (or, despite the prompt, an ISO value)."""
+    assert resolve_slot(slot, expr, NOW) == expected

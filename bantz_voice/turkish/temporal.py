@@ -177,7 +177,8 @@ def _read_amount(toks: list[Tok], i: int) -> tuple[float, int] | None:
 
 # --- the scanner ----------------------------------------------------------------------------
 class _Scanner:
-    def __init__(self, toks: list[Tok], now: datetime) -> None:
+    def __init__(self, toks: list[Tok], now: datetime, lenient: bool = False) -> None:
+        self.lenient = lenient  # the text is known to be temporal: "dörde", "beşi" alone are hours
         self.t = toks
         self.n = len(toks)
         self.now = now
@@ -610,6 +611,9 @@ class _Scanner:
             return Clock(hour, 0, h24), case, k
         if case == "dat" and self._dative_is_clock(i, k):
             return Clock(hour, 0, h24), case, k
+        if self.lenient and case in ("", "dat", "acc") and num.minute is None and 0 <= hour <= 24:
+            if self.fold(k) not in ("saat", "saatlik", "dakika", "dakikalik", "gun", "hafta", "ay", "sonra"):
+                return Clock(hour, 0, h24), case, k
         return None
 
     def _looks_like_not_clock(self, k: int) -> bool:
@@ -623,10 +627,10 @@ class _Scanner:
         return nxt in ("kadar", "dek") or nxt.startswith(_UPDATE_VERB_PREFIXES)
 
 
-def scan(toks: list[Tok], now: datetime) -> Found:
+def scan(toks: list[Tok], now: datetime, lenient: bool = False) -> Found:
     """Find every temporal expression in ``toks`` (never raises)."""
     try:
-        return _Scanner(toks, now).run()
+        return _Scanner(toks, now, lenient).run()
     except (ValueError, OverflowError, IndexError):  # pragma: no cover - defensive
         f = Found()
         f.bad = True
@@ -796,8 +800,35 @@ def resolve_slot(slot: str, expression: str, now: datetime) -> str | None:
     """
     if slot not in SLOTS or not isinstance(expression, str) or not expression.strip():
         return None
-    now = _now(now)
-    f = scan(tokenize(expression), now)
+    try:
+        return _resolve_slot(slot, expression, _now(now))
+    except Exception:  # noqa: BLE001 - a slot that cannot be resolved is None, never an error
+        return None
+
+
+_ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{1,2}):(\d{2})(?::\d{2})?)?\s*$")
+
+
+def _iso_slot(slot: str, m: re.Match[str], now: datetime) -> str | None:
+    """An ISO value (a model may still write one): checked and re-formatted, never trusted blindly."""
+    y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    try:
+        day = date(y, mo, d)
+        clock = time(int(m.group(4)), int(m.group(5))) if m.group(4) else None
+    except ValueError:
+        return None
+    if not -31 <= (day - now.date()).days <= 400:
+        return None
+    if slot in ("start", "end", "new_start") and clock is not None:
+        return f"{fmt_d(day)}T{clock.strftime('%H:%M')}"
+    return fmt_d(day)
+
+
+def _resolve_slot(slot: str, expression: str, now: datetime) -> str | None:
+    m = _ISO.match(expression)
+    if m:
+        return _iso_slot(slot, m, now)
+    f = scan(tokenize(expression), now, lenient=True)
     if f.bad or not f.any:
         return None
     r = compose(f, now)
