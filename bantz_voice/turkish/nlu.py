@@ -71,6 +71,11 @@ _UNKNOWN_OVER_CREATE = re.compile(
     r"\b(?:alarm\w*|liste(?:ye|sine|me|mize)\b|alisveris\s+liste\w*|sepet\w*|e\s*posta\w*|mail\w*|mesaj\w*|sms\w*|playlist\w*"
     r"|calma\s+liste\w*|rehber\w*|kisiler\w*|notlarim\w*|not\s+defter\w*|zamanlayici\w*|sayac\w*|whatsapp\w*)"
 )
+# devices: "kombiyi yirmi dereceye ayarla" is not a calendar entry
+_DEVICE = re.compile(
+    r"\b(?:klima\w*|kombi\w*|isik\w*|isig\w*|lamba\w*|termostat\w*|sicaklig\w*|derece\w*|parlaklig\w*|perde\w*"
+    r"|televizyon\w*|radyo\w*|sesi\w*|alarm\w*|isitici\w*|priz\w*)"
+)
 _QUERY = re.compile(
     r"\bne(?:ler)?\s+var\b|\bvar\s+mi\w*|\bvarmi\w*|\bprogram\w*|\btakvim\w*|\bajanda\w*|\bplan(?!la)\w*|\bmusait\w*|\bbos\s+mu\w*"
     r"|\bbosmu\w*|\bmesgul\w*|\bne\s+yap\w*|\bneler\s+yap\w*|\bne\s+zaman\w*|\bkacta\w*|\bhangi\s+gun\w*|\brandevu\w*|\btoplanti\w*"
@@ -239,11 +244,12 @@ def _parse(text: str, now: datetime | None) -> NluDecision:
     found = scan(toks, now)
     unknown = _UNKNOWN.search(s) is not None
 
-    if delete_v and not (unknown and not cal_noun and not found.used):
+    if delete_v and not (_UNKNOWN_OVER_CREATE.search(s) and not cal_noun):
         return _delete(toks, raw, found, delete_v, now)
     if update_v and (cal_noun or found.any or len(toks) > 2):
         return _update(toks, raw, found, update_v, now)
-    if create_v and not _UNKNOWN_OVER_CREATE.search(s):
+    device = _DEVICE.search(s) is not None and all(folds[i].startswith(("ayarla", "kur", "koy")) for i in create_v)
+    if create_v and not _UNKNOWN_OVER_CREATE.search(s) and not device:
         return _create(toks, raw, found, create_v, now)
     if unknown and not cal_noun:
         return _decision(Intent.unknown, 0.85 if not found.bad else 0.6)
