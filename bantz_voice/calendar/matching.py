@@ -4,6 +4,7 @@ words is enough for event titles."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from bantz_voice.turkish.text import ascii_fold, words
@@ -32,7 +33,11 @@ _STOP = {
     "etkinlik", "plan", "sey", "kayit", "takvim",
     "bugun", "yarin", "dun", "ertesi", "sabah", "ogle", "oglen", "aksam", "gece", "saat",
     "pazartesi", "sali", "carsamba", "persembe", "cuma", "cumartesi", "pazar", "gun", "hafta",
+    "haftaya", "gelecek", "onumuzdeki", "sonraki", "sonra", "once", "ogleden", "ogle", "aksamustu",
+    "bir", "iki", "uc", "dort", "bes", "alti", "yedi", "sekiz", "dokuz", "on", "yirmi", "otuz", "kirk",
+    "elli", "bucuk", "ceyrek", "gece", "yarisi", "ay", "yil",
 }
+_TEMPORAL_ENDINGS = re.compile(r"(?:(?:n?[dt][ae])?k[iu])$|(?:n?[dt][ae])$")
 
 
 @lru_cache(maxsize=8192)
@@ -53,13 +58,17 @@ def stem(word: str) -> str:
 _STOP_STEMS = {stem(w) for w in _STOP} | _STOP
 
 
+def _is_filler(word: str) -> bool:
+    folded = ascii_fold(word).replace("'", "").replace("’", "")
+    if any(ch.isdigit() for ch in folded):  # "15:00", "3'te"
+        return True
+    bare = _TEMPORAL_ENDINGS.sub("", folded)  # "üçteki", "bugünkü", "akşamki", "cumadaki"
+    return folded in _STOP or bare in _STOP or stem(word) in _STOP_STEMS
+
+
 def query_stems(text: str) -> list[str]:
-    out = []
-    for w in words(text):
-        if ascii_fold(w) in _STOP or stem(w) in _STOP_STEMS:
-            continue
-        out.append(stem(w))
-    return out
+    """Stems of the words that can narrow a title search (fillers and time words dropped)."""
+    return [stem(w) for w in words(text) if not _is_filler(w)]
 
 
 def _word_matches(q: str, t: str) -> bool:
