@@ -45,6 +45,8 @@ def test_corpus_is_large_and_covers_every_intent() -> None:
     assert len(cases) >= 500
     assert {c.intent for c in cases} == {i.value for i in Intent}
     assert len({c.text for c in cases}) == len(cases), "duplicate sentences"
+    dev = {c.text for c in load_cases(DATA / "nlu_dev.jsonl")}
+    assert not dev & {c.text for c in cases}, "dev sentences must not be in the corpus"
 
 
 @pytest.mark.parametrize("name", ["nlu_dev.jsonl", "nlu_corpus.jsonl", "nlu_heldout.jsonl"])

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
+from bantz_voice.turkish.text import ascii_fold
 from bantz_voice.turkish.tokens import Tok
 
 UNITS = {"bir": 1, "iki": 2, "uc": 3, "dort": 4, "dord": 4, "bes": 5, "alti": 6, "yedi": 7, "sekiz": 8, "dokuz": 9}
@@ -34,6 +36,7 @@ CASES = dict(_CASES)
 _STEMS = sorted([*UNITS.items(), *TENS.items()], key=lambda kv: -len(kv[0]))
 
 
+@lru_cache(maxsize=4096)
 def split_number_word(fold: str) -> tuple[int, str, str] | None:
     """"ucte" -> (3, "te", "loc"); "on" -> (10, "", ""); None when not a number word."""
     for stem, value in _STEMS:
@@ -73,10 +76,8 @@ def read_number(toks: list[Tok], i: int) -> Num | None:
     if i >= len(toks):
         return None
     tok = toks[i]
-    m = _DIGITS.match(tok.low)
+    m = _DIGITS.match(tok.low) if tok.low[:1].isdigit() else None
     if m:
-        from bantz_voice.turkish.text import ascii_fold
-
         suffix = ascii_fold(m.group(3) or "")
         case = CASES.get(suffix, "?" if suffix else "")
         minute = int(m.group(2)) if m.group(2) else None

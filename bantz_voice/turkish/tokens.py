@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from bantz_voice.turkish.text import ascii_fold, tr_lower
 
 MAX_CHARS = 400
+MAX_TOKENS = 64  # a spoken request is far shorter; the cap bounds the fast path's worst case
 
 _TOKEN = re.compile(
     r"\d+(?:[:.]\d+)*(?:['’]?[a-zçğıöşüâîû]+)?"  # 14:30'da, 3te, 26.11.2026, 28'inde
@@ -65,5 +66,7 @@ def tokenize(text: str) -> list[Tok]:
         ):
             out[-1] = _make(f"{prev.orig}'{orig}", prev.start, m.end())
             continue
+        if len(out) >= MAX_TOKENS:
+            break
         out.append(_make(orig, m.start(), m.end()))
     return out
