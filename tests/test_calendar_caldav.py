@@ -251,3 +251,17 @@ def test_calendar_chosen_by_name(radicale: RadicaleServer, monkeypatch: pytest.M
     assert [e.title for e in open_calendar(settings_for(radicale, url)).list(at(27, 0), at(28, 0))] == ["İsimle"]
     with pytest.raises(CalendarError, match="'olmayan' adlı takvim yok"):
         open_calendar(settings_for(radicale, "olmayan")).list(at(27, 0), at(28, 0))
+
+
+def test_password_in_the_url_is_used_but_never_shown(radicale: RadicaleServer, monkeypatch, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.delenv(ENV, raising=False)
+    url = radicale.new_calendar()
+    s = settings_for(radicale, url)
+    s.calendar.caldav_url = radicale.url.replace("http://", f"http://{radicale.username}:{radicale.password.replace('#', '%23')}@")
+    s.calendar.caldav_username = None
+    backend = open_calendar(s)
+    assert radicale.password.replace("#", "%23") not in backend.url and "@" not in backend.url
+    backend.create("Adresten", at(27, 9))
+    assert [e.title for e in backend.list(at(27, 0), at(28, 0))] == ["Adresten"]
+    assert radicale.password not in caplog.text and "%23" not in caplog.text

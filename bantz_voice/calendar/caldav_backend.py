@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -53,19 +53,38 @@ def _host(url: str) -> str:
 
 
 class _Redact(logging.Filter):
-    """Drops the password (and the Basic credentials) from anything the caldav stack logs."""
+    """Drops passwords (and Basic credentials) from anything the caldav library logs."""
 
-    def __init__(self, secrets: builtins.list[str]) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.secrets = [s for s in secrets if s]
+        self.secrets: set[str] = set()
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
         msg = record.getMessage()
         if any(s in msg for s in self.secrets):
             for s in self.secrets:
                 msg = msg.replace(s, "***")
             record.msg, record.args = msg, None
         return True
+
+
+_REDACT = _Redact()
+logging.getLogger("caldav").addFilter(_REDACT)  # the library logs through this one logger
+
+
+def _split_credentials(url: str) -> tuple[str, str | None, str | None]:
+    """``https://user:pw@host/dav`` -> (``https://host/dav``, user, pw): never keep a password in a URL."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None, None
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    user = unquote(parts.username) if parts.username is not None else None
+    password = unquote(parts.password) if parts.password is not None else None
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment)), user, password
 
 
 class CaldavCalendar(CalendarBackend):
@@ -79,6 +98,9 @@ class CaldavCalendar(CalendarBackend):
         timeout: float = 10.0,
         password_env: str = "BANTZ_CALDAV_PASSWORD",
     ) -> None:
+        url, url_user, url_password = _split_credentials(url)
+        username = username or url_user
+        password = password or url_password
         self.url = url
         self.password_env = password_env
         self.username = username
@@ -105,14 +127,10 @@ class CaldavCalendar(CalendarBackend):
     def _install_redaction(self) -> None:
         import base64
 
-        secrets = []
         if self._password:
-            secrets.append(self._password)
+            _REDACT.secrets.add(self._password)
             if self.username:
-                secrets.append(base64.b64encode(f"{self.username}:{self._password}".encode()).decode())
-        flt = _Redact(secrets)
-        for name in ("caldav", "niquests", "urllib3", "urllib3_future", "requests"):
-            logging.getLogger(name).addFilter(flt)
+                _REDACT.secrets.add(base64.b64encode(f"{self.username}:{self._password}".encode()).decode())
 
     # --- connection -------------------------------------------------------------------------
     @contextlib.contextmanager
