@@ -162,6 +162,21 @@ class VoicePipeline:
         self._use_filter = True
         self._collect: Callable[[TurnOutcome], None] | None = None
 
+    @property
+    def asr(self):
+        return self.transcriber
+
+    def health(self) -> dict[str, dict[str, Any]]:
+        """Model health for ``status`` (the daemon merges it into its own)."""
+        tts_detail = f"yüklü: {getattr(self.tts, 'voice_name', '?')}"
+        note = getattr(self.tts, "note", None)
+        if note:
+            tts_detail += f" ({note})"
+        return {
+            "asr": {"ok": True, "detail": f"yüklü: {Path(str(getattr(self.transcriber, 'model_path', '?'))).name}"},
+            "tts": {"ok": True, "detail": tts_detail},
+        }
+
     # ---------------------------------------------------------------- state & control
     def _set_state(self, state: str) -> None:
         if state == self.state:

@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 import soxr
 
-from bantz_voice.audio.source import _sd, find_device
+from bantz_voice.audio.source import _sd, find_device, stream_closed, stream_opened
 from bantz_voice.audio.wavio import write_wav
 from bantz_voice.errors import AudioInputError
 
@@ -91,6 +91,7 @@ class Player:
                 latency="low", callback=self._callback,
             )
             self._stream.start()
+            stream_opened()
         except Exception as exc:
             self._stream = None
             raise AudioInputError(f"hoparlör açılamadı: {exc}") from None
@@ -157,6 +158,7 @@ class Player:
         stream, self._stream = self._stream, None
         if stream is not None:
             await asyncio.to_thread(_close, stream, self._stopped)
+            stream_closed()
         self.level = 0.0
 
 

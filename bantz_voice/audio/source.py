@@ -73,6 +73,40 @@ def find_device(device: str | int | None, kind: str) -> int | None:
     raise AudioInputError(f"{label} bulunamadı: '{device}' adlı aygıt yok")
 
 
+_ACTIVE = 0  # streams this process has open (a PortAudio re-init would break them)
+_ACTIVE_LOCK = threading.Lock()
+_LAST_REFRESH = 0.0
+
+
+def stream_opened() -> None:
+    global _ACTIVE
+    with _ACTIVE_LOCK:
+        _ACTIVE += 1
+
+
+def stream_closed() -> None:
+    global _ACTIVE
+    with _ACTIVE_LOCK:
+        _ACTIVE = max(0, _ACTIVE - 1)
+
+
+def refresh_devices(min_interval_s: float = 5.0) -> bool:
+    """Re-initialise PortAudio so new devices show up; only when no stream is open. True if done."""
+    global _LAST_REFRESH
+    sd = _sd()
+    with _ACTIVE_LOCK:
+        if _ACTIVE or time.monotonic() - _LAST_REFRESH < min_interval_s:
+            return False
+        _LAST_REFRESH = time.monotonic()
+        try:
+            sd._terminate()
+            sd._initialize()
+        except Exception as exc:
+            log.debug("PortAudio re-init failed: %s", exc)
+            return False
+    return True
+
+
 class MicSource:
     """Microphone frames with reconnect. ``connected`` and ``on_status(connected, message)`` report health."""
 
@@ -125,7 +159,13 @@ class MicSource:
 
     def _open(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue):
         sd = _sd()
-        idx = find_device(self.device, "input")
+        try:
+            idx = find_device(self.device, "input")
+        except AudioInputError:
+            # PortAudio lists devices once: a re-plugged USB microphone needs a fresh list
+            if not refresh_devices():
+                raise
+            idx = find_device(self.device, "input")
         info = sd.query_devices(idx, "input") if idx is not None else sd.query_devices(kind="input")
         rates = [self.rate, int(info.get("default_samplerate") or 48000), 48000, 44100]
         last: Exception | None = None
@@ -170,6 +210,7 @@ class MicSource:
                 latency="low", callback=callback, finished_callback=finished,
             )
             stream.start()
+            stream_opened()
             self.native_rate = native
             return stream, state
         raise AudioInputError(f"mikrofon açılamadı: {last}")
@@ -223,6 +264,7 @@ class MicSource:
 
 
 def _close_stream(stream) -> None:
+    stream_closed()
     try:
         stream.abort(ignore_errors=True)
     except Exception:
