@@ -265,3 +265,36 @@ def test_password_in_the_url_is_used_but_never_shown(radicale: RadicaleServer, m
     backend.create("Adresten", at(27, 9))
     assert [e.title for e in backend.list(at(27, 0), at(28, 0))] == ["Adresten"]
     assert radicale.password not in caplog.text and "%23" not in caplog.text
+
+
+def test_password_from_the_system_keyring_when_env_is_unset(radicale: RadicaleServer, monkeypatch) -> None:
+    keyring = pytest.importorskip("keyring")
+    from keyring.backend import KeyringBackend
+
+    class MemoryKeyring(KeyringBackend):
+        priority = 1
+        store: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service, username):
+            return self.store.get((service, username))
+
+        def set_password(self, service, username, password):
+            self.store[(service, username)] = password
+
+        def delete_password(self, service, username):
+            self.store.pop((service, username), None)
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    try:
+        keyring.set_password("bantz-voice", radicale.username, radicale.password)
+        monkeypatch.delenv(ENV, raising=False)
+        url = radicale.new_calendar()
+        backend = open_calendar(settings_for(radicale, url))
+        backend.create("Anahtarlıktan", at(27, 9))
+        assert [e.title for e in backend.list(at(27, 0), at(28, 0))] == ["Anahtarlıktan"]
+        monkeypatch.setenv(ENV, "env-wins-and-is-wrong")
+        with pytest.raises(CalendarError, match="parolayı"):
+            open_calendar(settings_for(radicale, url)).list(at(27, 0), at(28, 0))
+    finally:
+        keyring.set_keyring(previous)
