@@ -82,6 +82,8 @@ def test_bad_input_is_a_calendar_error(cal: IcsCalendar) -> None:
         cal.create("Ters", at(27, 14), at(27, 13))
     with pytest.raises(CalendarError, match="adı"):
         cal.create("   ", at(27, 14))
+    with pytest.raises(CalendarError, match="Tekrar kuralı"):
+        cal.create("Bozuk tekrar", at(27, 14), rrule="FREQ=SOMETIMES")
     with pytest.raises(CalendarError, match="aralığın"):
         cal.list(at(28, 0), at(27, 0))
     assert not cal.path.exists()

@@ -206,8 +206,12 @@ def build_event(
     comp.add("summary", title)
     _set_times(comp, start, end, all_day)
     if rrule:
+        from dateutil.rrule import rrulestr
+
+        text = rrule.strip().removeprefix("RRULE:")
         try:
-            comp.add("rrule", icalendar.vRecur.from_ical(rrule.removeprefix("RRULE:")))
+            rrulestr(text, dtstart=start)  # the same rule engine that expands it later
+            comp.add("rrule", icalendar.vRecur.from_ical(text))
         except Exception as exc:
             raise CalendarError(f"Tekrar kuralı anlaşılamadı: {rrule}.") from exc
     comp.add("sequence", 0)
