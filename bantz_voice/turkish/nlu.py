@@ -26,12 +26,13 @@ _CAL_WORDS = r"(?:takvim|ajanda|program|randevu|toplanti|etkinlik|gorusme|bulusm
 
 _SYSTEM_TIME = re.compile(
     r"\bsaat\s+(?:kac\b|ne\b|nedir|kac oldu)|\bsaati?\s+(?:soyle|soyler|ogren|bildir|sorabilir)|\bsaatin\s+kac"
-    r"|\bkac\s+oldu\s+saat|\bsaat\s+kac\w*\s*$|\bsimdi\s+saat\b|\bsu\s*an\s+saat|\bsaat\s+ne\s+oldu|\bsaati\s+(?:verir|soyler|goster)|\bsaat\s+kaci\b"
+    r"|\bkac\s+oldu\s+saat|\bsaat\s+kac\w*\s*$|\bsimdi\s+saat\b|\bsu\s*an\s+saat|\bsaat\s+ne\s+oldu|\bsaati\s+(?:verir|soyler|goster)|\bsaat\s+kaci\b|\bkactayiz\b"
 )
 _SYSTEM_DATE = re.compile(
     r"\btarih\w*|\bhangi\s+gun\w*\s*(?:deyiz|dayiz|yiz|$)|\bgundeyiz|\bgunlerden\b|\bbugun\s+(?:ne|hangi)\s+gun\w*"
     r"|\bayin\s+kac\w*|\bhangi\s+aydayiz|\bhangi\s+yildayiz|\bbugun\s+(?:pazartesi|sali|carsamba|persembe|cuma|cumartesi|pazar)\s+mi"
     r"|\bbugun\s+gunlerden|\bhaftanin\s+hangi\s+gun|\bbugun\s+ne\s*$|\bhangi\s+yil\w*|\bkac\w*\s+kasim|\bbugun\s+kac\w*\s*$"
+    r"|\bhangi\s+ay\w*\s+(?:icindeyiz|deyiz|dayiz)|\byil\s+kac\b|\bhangi\s+yil\w*|\bkacinci\s+gun\w*"
 )
 _MEMORY = re.compile(
     r"\b(?:az\s+once|demin|biraz\s+once|en\s+son|onceki|daha\s+once)\b.*\b(?:ne|neler|neydi|hangi|kim|nereye)\b"
@@ -57,14 +58,14 @@ _UNKNOWN = re.compile(
     r"|camasir\s+makine\w*|bulasik\s+makine\w*|firin\w*|ses\w*\s+(?:ac|kis|yukselt|azalt|artir|kapat|dusur)\w*|sesi\w*|sessize|parlaklig\w*|parlaklik\w*"
     r"|bluetooth|wifi|wi\s+fi|internet\w*|bilgisayar\w*|ekran\w*|euro\w*|avro\w*|dolar\w*|doviz\w*|borsa\w*|hisse(?:si|ler\w*|\s+senet\w*)?\b|bitcoin\w*|kripto\w*|altin\w*"
     r"|faiz\w*|bist\b|para\s+gonder\w*|havale\w*|eft\b|banka\w*|bakiye\w*|fatura\w*|trafik\w*|yol\s+durum\w*|navigasyon\w*|rota\w*|yol\s+tarif\w*"
-    r"|nasil\s+gider\w*|harita\w*|konum\w*|taksi\s+cagir\w*|uber\b|otobus\w*|metro\w*|ucak\w*|ucus\w*|bilet\w*|otel\w*|restoran\w*|lokanta\w*"
+    r"|nasil\s+gider\w*|harita\w*|konum\w*|taksi\w*|uber\b|otobus\w*|metro\w*|ucak\w*|ucus\w*|bilet\w*|otel\w*|restoran\w*|lokanta\w*"
     r"|siparis\w*|kargo\w*|alisveris\s+liste\w*|market\s+liste\w*|liste(?:ye|sine|me|mize)\b|sepet\w*|(?<!\bne\s)haber\w*|mac\s+skor\w*|mac\w*\s+sonuc\w*|kazandi\s+mi|kac\s+kac\s+bitti|skor\w*|puan\s+durum\w*"
     r"|kim\s+kazandi|alarm\w*|zamanlayici\w*|sayac\w*|kronometre\w*|geri\s+sayim\w*|cevir\w*|ceviri\w*|ingilizce\w*|almanca\w*|hesapla\w*|kac\s+eder"
     r"|karekok\w*|internette|google\w*|wikipedia|vikipedi|arastir\w*|fotograf\w*|foto\b|kamera\w*|uygulama\w*|chrome|firefox|tarayici\w*"
     r"|eczane\w*|nobetci|adres\w*|yakinda\w*|en\s+yakin|benzin\w*|akaryakit\w*|tweet\w*|instagram\w*|facebook\w*|rehber\w*|kisiler\w*"
     r"|pil\w*|sarj\w*|hatirlatici\w*|notlarim\w*|not\s+defter\w*|wikipedi\w*|nobet\w*\s+eczane|ac(?:ar\s+misin|sana|in|abilir\w*)?\s*$"
     r"|kapat(?:ir\s+misin|sana|in|abilir\w*)?\s*$|kis(?:ar\s+misin|sana|in)?\s*$|yukselt\w*\s*$|sondur\w*|yak(?:ar\s+misin|sana|in)?\s*$"
-    r"|kilitle\w*|oyna\w*|indir\w*|yukle\w*|guncelleme|gelen\s+kutu\w*|surer\b|pizza\w*|yemek\s+soyle\w*|uyandir\w*|disari\w*|soguk\s+mu\w*|sicak\s+mi\w*|sterlin\w*|yen\b|frank\w*|kac\s+lira|en\s+hizli\s+yol\w*|yol\b|yolu\b|kac\s+kac|bolu\b|carpi\b|arti\b)"
+    r"|kilitle\w*|oyna\w*|indir\w*|yukle\w*|guncelleme|gelen\s+kutu\w*|surer\b|pizza\w*|yemek\s+soyle\w*|uyandir\w*|disari\w*|soguk\s+mu\w*|sicak\s+mi\w*|sterlin\w*|sicaklig\w*|ne\s+kadar\s+surede|giderim\b|son\s+dakika|gelisme\w*|(?:film|dizi|kitap|mekan|kafe)\w*\s+oner\w*|yen\b|frank\w*|kac\s+lira|en\s+hizli\s+yol\w*|yol\b|yolu\b|kac\s+kac|bolu\b|carpi\b|arti\b)"
 )
 # unknown capabilities that beat a create verb ("alarm kur", "alışveriş listesine ekle")
 _UNKNOWN_OVER_CREATE = re.compile(
@@ -83,6 +84,7 @@ _QUERY = re.compile(
     r"|\bneler\b|\bkac\s+(?:tane|toplanti|randevu|etkinlik)|\bkim(?:inle|le|lerle)\b|\bne(?:ler)?\s+planla\w*|\bdolu\w*|\bsirada\s+ne|\bsiradaki\w*|\bilk\s+\w+\s+ne|\bdolu\s+mu\w*|\bdolumu"
 )
 
+_FAREWELL = re.compile(r"\b(?:gorusmek\s+uzere|gorusuruz|hos\s*ca\s*kal\w*|kendine\s+iyi\s+bak\w*|iyi\s+geceler|iyi\s+uykular|allaha\s+ismarladik)\b")
 _QUESTION_FILL = {"ne", "neler", "var", "yok", "mi", "mu", "icin", "bir", "sey", "seyler", "acaba", "peki", "nasil", "hangi"}
 _N_STEMS = {"düğün", "öğün", "düğüm", "doğum", "ağustos"}
 _WHEN_NOUNS = {"saatini", "tarihini", "gununu", "saatinin", "tarihinin", "vaktini", "zamanini"}
@@ -233,22 +235,28 @@ def _parse(text: str, now: datetime | None) -> NluDecision:
             update_v.add(i)
 
     # system time / date (unless the sentence is about the calendar)
+    unknown = _UNKNOWN.search(s) is not None
+    if _FAREWELL.search(s) and len(toks) <= 4:
+        return _decision(Intent.smalltalk_chat, 0.85)
     if not cal_noun and not (create_v or delete_v or update_v):
         if _SYSTEM_TIME.search(s):
             return _decision(Intent.system_time, 0.95)
-        if _SYSTEM_DATE.search(s) and not re.search(r"\bne(?:ler)?\s+var|\bvar\s+mi", s):
+        if _SYSTEM_DATE.search(s) and not unknown and not re.search(r"\bne(?:ler)?\s+var|\bvar\s+mi", s):
             return _decision(Intent.system_date, 0.92)
     if _MEMORY.search(s) and (not (create_v or delete_v or update_v) or re.search(r"\b(?:az\s+once|demin|biraz\s+once|en\s+son)\b", s)):
         return _decision(Intent.smalltalk_chat, 0.88)
 
     found = scan(toks, now)
-    unknown = _UNKNOWN.search(s) is not None
 
     if delete_v and not (_UNKNOWN_OVER_CREATE.search(s) and not cal_noun):
         return _delete(toks, raw, found, delete_v, now)
     if update_v and (cal_noun or found.any or len(toks) > 2):
         return _update(toks, raw, found, update_v, now)
     device = _DEVICE.search(s) is not None and all(folds[i].startswith(("ayarla", "kur", "koy")) for i in create_v)
+    if create_v and unknown and not found.used and not cal_noun:
+        return _decision(Intent.unknown, 0.6)  # "bana bir taksi ayarla", "eşime geç kalacağımı yaz"
+    if create_v and all(folds[i].startswith("yaz") for i in create_v) and not found.used and not re.search(r"\b(?:takvim|ajanda)", s):
+        return _decision(Intent.unknown, 0.6)  # "yaz" without a time or a calendar is a message
     if create_v and not _UNKNOWN_OVER_CREATE.search(s) and not device:
         return _create(toks, raw, found, create_v, now)
     if unknown and not cal_noun:
