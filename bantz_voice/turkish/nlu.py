@@ -254,7 +254,7 @@ def _parse(text: str, now: datetime | None) -> NluDecision:
         return _update(toks, raw, found, update_v, now)
     device = _DEVICE.search(s) is not None and all(folds[i].startswith(("ayarla", "kur", "koy")) for i in create_v)
     if create_v and unknown and not found.used and not cal_noun:
-        return _decision(Intent.unknown, 0.6)  # "bana bir taksi ayarla", "eşime geç kalacağımı yaz"
+        return _decision(Intent.unknown, 0.85 if _UNKNOWN_OVER_CREATE.search(s) else 0.6)  # "bana bir taksi ayarla", "eşime geç kalacağımı yaz"
     if create_v and all(folds[i].startswith("yaz") for i in create_v) and not found.used and not re.search(r"\b(?:takvim|ajanda)", s):
         return _decision(Intent.unknown, 0.6)  # "yaz" without a time or a calendar is a message
     if create_v and not _UNKNOWN_OVER_CREATE.search(s) and not device:
