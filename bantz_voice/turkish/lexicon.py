@@ -41,7 +41,9 @@ TITLE_STOP = {
     "gerekiyor", "ediver", "ekleyiver", "bugunku", "simdi", "hemen", "tamam", "kaydi", "kaydini",
     "etkinlik", "etkinligi", "etkinligini", "etkinligi", "etkinlikler", "etkinlikleri", "planimi",
     "planini", "plani", "planlanan", "olayi", "olayini", "notu", "notunu", "not", "sonra", "once",
-    "ileri", "geri", "one", "erkene", "itibaren", "kadar", "hatirlatici", "hatirlatma",
+    "ileri", "geri", "one", "erkene", "itibaren", "kadar", "hatirlatici", "hatirlatma", "ki", "var", "etsem",
+    "zahmet", "olmazsa", "vazgectim", "ettim", "ettik", "erkenden", "gunduz", "baslayan", "baslayacak",
+    "tarihini", "tarihi", "gununu", "vaktini", "zamanini", "saatinin", "tarihinin",
 }  # fmt: skip
 
 UNKNOWN_STEMS = (

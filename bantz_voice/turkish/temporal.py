@@ -50,7 +50,7 @@ _MONTH_SUFFIXES = {
 }  # fmt: skip
 PART_DEFAULT = {"sabah": 9, "ogle": 12, "oglesonra": 14, "aksamustu": 17, "aksam": 19, "gece": 22}
 # a part of day followed by one of these nouns stays in the title too ("akşam yemeği")
-_PART_COMPOUND_HEADS = ("yemeg", "yemek", "kahvalti", "kosu", "yuruyus", "toplanti", "namaz", "nobet", "ders", "sporu", "sohbet", "programi")
+_PART_COMPOUND_HEADS = ("yemeg", "yemek", "kahvalti", "kosu", "yuruyus", "toplanti", "namaz", "nobet", "ders", "sporu", "sohbet", "programi", "arasi")
 _UPDATE_VERB_PREFIXES = ("al", "ertele", "tasi", "kaydir", "cek", "degistir", "guncelle", "yap", "otele", "ayarla", "koy", "ekle", "kur")
 _HOUR_WORDS = ("saat", "saati", "saatini", "saatte", "saatinde", "saate", "saatine")
 
@@ -230,6 +230,8 @@ class _Scanner:
         k = j + 1
         after = self.fold(k)
         minutes = {"saat": 60, "dakika": 1}.get(unit)
+        if after.startswith(("ertele", "otele")) and not after.startswith("erteleme"):  # "bir gün ertele"
+            after, k = "ileri", k - 1
         if after in ("ileri", "geri", "sonraya", "erkene", "oteye", "once"):  # "yarım saat ileri al"
             if minutes is None:
                 delta = timedelta(days=value * (7 if unit == "hafta" else 30 if unit == "ay" else 1))
@@ -473,6 +475,8 @@ class _Scanner:
         if name is None:
             return None
         part, j = name
+        if self.fold(j) in ("dogru", "civari", "civarinda", "gibi"):  # "akşama doğru"
+            j += 1
         if self.fold(j).startswith(_PART_COMPOUND_HEADS) and self.fold(i) in ("sabah", "ogle", "oglen", "aksam", "gece"):
             self.f.part = self.f.part or part
             self.f.keep.add(i)
