@@ -69,3 +69,25 @@ def test_parse_slots_stay_near_now(expr: str, now: datetime) -> None:
         assert now.date() - timedelta(days=back) <= day <= now.date() + timedelta(days=400), (expr, key, value)
     if d.slots.start and d.slots.end:
         assert d.slots.end > d.slots.start
+
+
+@FAST
+@given(st.integers(min_value=-(10**12), max_value=10**12))
+def test_integers_are_spelled_out_with_spaces(n: int) -> None:
+    from bantz_voice.turkish.normalize import number_words
+
+    spoken = normalize(str(n))
+    assert spoken == number_words(n)
+    assert not any(ch.isdigit() for ch in spoken)
+    morphemes = {
+        "eksi", "sıfır", "bir", "iki", "üç", "dört", "beş", "altı", "yedi", "sekiz", "dokuz", "on", "yirmi", "otuz",
+        "kırk", "elli", "altmış", "yetmiş", "seksen", "doksan", "yüz", "bin", "milyon", "milyar", "trilyon",
+    }  # fmt: skip
+    assert set(spoken.split()) <= morphemes, spoken  # "on beş", never "onbeş"
+
+
+@FAST
+@given(st.integers(min_value=0, max_value=23), st.integers(min_value=0, max_value=59))
+def test_times_are_spoken(h: int, m: int) -> None:
+    spoken = normalize(f"saat {h:02d}:{m:02d}'de")
+    assert not any(ch.isdigit() for ch in spoken) and spoken.startswith("saat ")
