@@ -90,6 +90,9 @@ def test_recurring_events_are_expanded_and_edited_per_occurrence(dav: CaldavCale
     assert [e.start for e in dav.list(at(1, 0), at(30, 0))] == [at(2, 10), at(16, 11), at(23, 10)]
     (stored,) = raw_objects(radicale, dav.calendar_name)  # still one object on the server
     assert "EXDATE" in stored and "RECURRENCE-ID" in stored
+    last = dav.list(at(23, 0), at(24, 0))[0]
+    dav.update(last, series=True, start=at(23, 8, 30))
+    assert [e.start for e in dav.list(at(1, 0), at(30, 0))] == [at(2, 8, 30), at(16, 11), at(23, 8, 30)]
     dav.delete(dav.get(series.uid), series=True)
     assert raw_objects(radicale, dav.calendar_name) == []
 

@@ -116,6 +116,13 @@ def test_recurring_expanded_and_single_occurrence_changes(cal: IcsCalendar) -> N
     ]
     cal.update(after[0], series=True, title="Haftalık ekip")
     assert [e.title for e in cal.list(at(1, 0), at(30, 0))] == ["Haftalık ekip", "Uzun ekip toplantısı", "Haftalık ekip"]
+    third = cal.list(at(23, 0), at(24, 0))[0]
+    cal.update(third, series=True, start=at(23, 9))  # "move the weekly meeting to nine": the whole series
+    assert [(e.start, e.end) for e in cal.list(at(1, 0), at(30, 0))] == [
+        (at(2, 9), at(2, 10)),
+        (at(16, 11), at(16, 12)),  # the moved occurrence keeps its own time
+        (at(23, 9), at(23, 10)),
+    ]
     cal.delete(after[0], series=True)
     assert cal.list(at(1, 0), at(30, 0)) == []
 

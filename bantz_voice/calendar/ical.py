@@ -312,25 +312,48 @@ def apply_update(
     if {"start", "end", "all_day"} & set(fields):
         all_day = bool(fields.get("all_day", cur_all_day))
         new_start: date | datetime = cur_start
-        if fields.get("start") is not None:
-            new_start = fields["start"]
-            if series and event.recurrence_id is not None and isinstance(new_start, datetime):
-                # "move the series": shift the first occurrence by the change asked for this one
-                new_start = cur_start + (to_local(new_start, tz) - event.start)
         new_end: date | datetime | None
-        if fields.get("end") is not None:
-            new_end = fields["end"]
-        elif all_day != cur_all_day:
-            new_end = None
+        moving_series = series and event.recurring and event.recurrence_id is not None and not occurrence
+        if moving_series and isinstance(fields.get("start"), datetime) and all_day == cur_all_day:
+            # "move the series": shift the first instance by the change asked for this occurrence
+            asked = to_local(fields["start"], tz)
+            new_start = cur_start + (asked - event.start)
+            duration = (to_local(fields["end"], tz) - asked) if isinstance(fields.get("end"), datetime) else (cur_end - cur_start)
+            new_end = new_start + duration
         else:
-            new_end = to_local(new_start, tz) + (cur_end - cur_start)
+            if fields.get("start") is not None:
+                new_start = fields["start"]
+            if fields.get("end") is not None:
+                new_end = fields["end"]
+            elif all_day != cur_all_day:
+                new_end = None
+            else:
+                new_end = to_local(new_start, tz) + (cur_end - cur_start)
         s, e = normalize_times(new_start, new_end, all_day, tz)
         _set_times(target, s, e, all_day)
+        if moving_series and all_day == cur_all_day and s != cur_start:
+            _shift_recurrence_keys(comps, target, s - cur_start)
     seq = int(target.get("SEQUENCE", 0)) + 1
     target.pop("SEQUENCE", None)
     target.add("sequence", seq)
     _stamp(target)
     add_timezones_for(cal, event.uid, compact)
+
+
+def _shift_recurrence_keys(comps: list[icalendar.cal.Component], master: icalendar.cal.Component, delta: timedelta) -> None:
+    """After the series moved by ``delta``, its EXDATEs and its overrides' RECURRENCE-IDs must
+    move too, or removed occurrences come back and changed ones appear twice."""
+    if "EXDATE" in master:
+        props = master["EXDATE"] if isinstance(master["EXDATE"], list) else [master["EXDATE"]]
+        values = [d.dt + delta for prop in props for d in prop.dts]
+        master.pop("EXDATE")
+        for value in values:
+            master.add("exdate", value)
+    for comp in comps:
+        if comp is not master and "RECURRENCE-ID" in comp:
+            rid = comp["RECURRENCE-ID"].dt + delta
+            comp.pop("RECURRENCE-ID")
+            comp.add("recurrence-id", rid)
 
 
 def apply_delete(cal: icalendar.Calendar, event: Event, tz: tzinfo, series: bool = False) -> None:
