@@ -422,3 +422,15 @@ def test_five_thousand_events(tmp_path: Path) -> None:
     ev = backend.create("Yeni", day.replace(hour=23))
     assert IcsCalendar(path, TZ).get(ev.uid) is not None
     assert len(icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")) == 5002
+
+
+def test_weekly_event_keeps_wall_clock_time_across_dst(tmp_path: Path) -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+    cal = IcsCalendar(tmp_path / "berlin.ics", berlin)
+    cal.create("Yoga", datetime(2026, 10, 19, 18, 0), rrule="FREQ=WEEKLY;COUNT=3")  # DST ends 25 Oct
+    occ = cal.list(datetime(2026, 10, 1, tzinfo=berlin), datetime(2026, 11, 30, tzinfo=berlin))
+    assert [(e.start.hour, e.start.utcoffset()) for e in occ] == [
+        (18, timedelta(hours=2)),
+        (18, timedelta(hours=1)),
+        (18, timedelta(hours=1)),
+    ]
