@@ -78,7 +78,7 @@ _DEVICE = re.compile(
     r"|televizyon\w*|radyo\w*|sesi\w*|alarm\w*|isitici\w*|priz\w*)"
 )
 _QUERY = re.compile(
-    r"\bne(?:ler)?\s+var\b|\bvar\s+mi\w*|\bvarmi\w*|\bprogram\w*|\btakvim\w*|\bajanda\w*|\bplan(?!la)\w*|\bmusait\w*|\bbos\s+mu\w*"
+    r"\bne(?:ler)?\s+var\b|\bne(?:yim|lerim|miz)\s+var\b|\bvar\s+mi\w*|\bvarmi\w*|\bprogram\w*|\btakvim\w*|\bajanda\w*|\bplan(?!la)\w*|\bmusait\w*|\bbos\s+mu\w*"
     r"|\bbosmu\w*|\bmesgul\w*|\bne\s+yap\w*|\bneler\s+yap\w*|\bne\s+zaman\w*|\bkacta\w*|\bhangi\s+gun\w*|\brandevu\w*|\btoplanti\w*"
     r"|\betkinlik\w*|\betkinlig\w*|\bislerim\w*|\bisim\s+var|\bgorusme\w*|\bbulusma\w*|\blistele\w*|\bgoster\w*|\boku\b|\boku\w+|\bgundem\w*"
     r"|\bneler\b|\bkac\s+(?:tane|toplanti|randevu|etkinlik)|\bkim(?:inle|le|lerle)\b|\bne(?:ler)?\s+planla\w*|\bdolu\w*|\bsirada\s+ne|\bsiradaki\w*|\bilk\s+\w+\s+ne|\bdolu\s+mu\w*|\bdolumu"
@@ -90,7 +90,7 @@ _N_STEMS = {"düğün", "öğün", "düğüm", "doğum", "ağustos"}
 _WHEN_NOUNS = {"saatini", "tarihini", "gununu", "saatinin", "tarihinin", "vaktini", "zamanini"}
 _ACC_SUFFIXES = ("yi", "yu", "yı", "yü")
 _SOFTEN = {"ğ": "k", "b": "p", "c": "ç", "d": "t"}
-_QUESTION_PARTICLE = re.compile(r"^(?:mi|mı|mu|mü)(?:yim|yım|yum|yüm|sin|sın|sun|sün|yiz|yız|yuz|yüz|siniz|sınız|sunuz|sünüz|dir|dır|dur|dür)?$")
+_QUESTION_PARTICLE = re.compile(r"^(?:mi|mı|mu|mü)(?:yim|yım|yum|yüm|sin|sın|sun|sün|yiz|yız|yuz|yüz|siniz|sınız|sunuz|sünüz)?$")
 
 
 def _verb(fold: str, stems: tuple[str, ...]) -> bool:
