@@ -247,21 +247,27 @@ class IcsCalendar(CalendarBackend):
     # --- writing ----------------------------------------------------------------------------
     def _mutate(self, uid: str, change: Callable[[icalendar.Calendar], T]) -> T:
         """Apply ``change`` (which touches only ``uid``'s components) and write the file."""
-        with self._mutex, self.file.locked():
-            idx = self._load(full=True)  # re-checked under the lock: another process may have written
-            cal, blobs = idx.cal, idx.blobs
-            assert cal is not None
-            self._index = None  # the parsed calendar is about to change
-            for comp in ical.components_for(cal, uid):
-                blobs.pop(id(comp), None)
-            result = change(cal)
-            data, blobs = serialize(cal, blobs)
-            key = self.file.write(data)
-            self._index = _reindex(idx, cal, uid, key, self.tz, blobs)
-            if len(self._index.plain) >= CACHE_MIN_EVENTS:
-                _save_cache(self.path, data, self._index, self.tz)
-            log.debug("calendar written: %s (%d bytes)", self.path, len(data))
-            return result
+        with self._mutex:
+            self._load(full=True)  # the slow parse happens before taking the lock
+            with self.file.locked():
+                return self._mutate_locked(uid, change)
+
+    def _mutate_locked(self, uid: str, change: Callable[[icalendar.Calendar], T]) -> T:
+        """The read-modify-write itself; the caller holds the file lock."""
+        idx = self._load(full=True)  # re-checked under the lock: another process may have written
+        cal, blobs = idx.cal, idx.blobs
+        assert cal is not None
+        self._index = None  # the parsed calendar is about to change
+        for comp in ical.components_for(cal, uid):
+            blobs.pop(id(comp), None)
+        result = change(cal)
+        data, blobs = serialize(cal, blobs)
+        key = self.file.write(data)
+        self._index = _reindex(idx, cal, uid, key, self.tz, blobs)
+        if len(self._index.plain) >= CACHE_MIN_EVENTS:
+            _save_cache(self.path, data, self._index, self.tz)
+        log.debug("calendar written: %s (%d bytes)", self.path, len(data))
+        return result
 
     def create(
         self, title: str, start: datetime | date, end: datetime | date | None = None, all_day: bool = False, *, rrule: str | None = None
