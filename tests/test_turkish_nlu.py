@@ -141,6 +141,11 @@ def test_update_new_time(text: str, title: str, target: str | None, new: str) ->
     assert d.slots.target_date == target and d.slots.new_start == new
 
 
+def test_two_actions_in_one_sentence_are_not_confident() -> None:
+    d = _p("yarınki toplantıyı sil ve cuma saat üçte yenisini ekle")
+    assert d.route is Route.calendar and d.confidence < CONFIDENT
+
+
 def test_delete_with_ki_suffix() -> None:
     d = _p("cumartesi sabahki kahvaltıyı iptal et")
     assert d.intent is Intent.calendar_delete

@@ -23,13 +23,6 @@ VERB_SUFFIXES = {
 CREATE_VERBS = ("ekle", "olustur", "ayarla", "koy", "kaydet", "kaydede", "planla", "yaz", "gir", "hatirlat", "isle", "ayir", "tanimla", "kur")  # fmt: skip
 DELETE_VERBS = ("sil", "kaldir", "cikar", "temizle", "iptal", "ucur")
 UPDATE_VERBS = ("ertele", "tasi", "kaydir", "degistir", "guncelle", "otele", "ceki", "cek", "al")
-QUERY_VERBS = ("oku", "goster", "listele", "soyle", "say", "anlat", "bak", "bildir", "ogren", "kontrol")
-# nouns that make a sentence about the calendar
-CAL_NOUNS = (
-    "takvim", "ajanda", "program", "plan", "randevu", "toplanti", "etkinlik", "gorusme", "bulusma",
-    "ajand", "organizasyon", "davet", "mesgul", "musait", "bos", "isim", "islerim", "etkinlig",
-    "toplantilar", "randevular", "gundem",
-)  # fmt: skip
 # words that never belong in a title
 TITLE_STOP = {
     "bir", "bi", "yeni", "takvime", "takvimime", "takvimde", "takvimimde", "takvimden", "takvimimden",
@@ -45,20 +38,3 @@ TITLE_STOP = {
     "zahmet", "olmazsa", "vazgectim", "ettim", "ettik", "erkenden", "gunduz", "baslayan", "baslayacak",
     "tarihini", "tarihi", "gununu", "vaktini", "zamanini", "saatinin", "tarihinin",
 }  # fmt: skip
-
-UNKNOWN_STEMS = (
-    "hava", "yagmur", "kar yag", "sicaklik", "derece", "muzik", "muzig", "sarki", "radyo", "podcast",
-    "spotify", "youtube", "video", "film ac", "dizi ac", "netflix", "calar", "cal", "mesaj", "sms",
-    "whatsapp", "e-posta", "eposta", "e posta", "mail", "maili", "epostа", "ara", "telefon", "isik",
-    "lamba", "klima", "kombi", "isitma", "perde", "kapi", "kilit", "priz", "televizyon", "tv",
-    "euro", "avro", "dolar", "doviz", "kur", "borsa", "hisse", "bitcoin", "altin", "faiz", "kripto",
-    "trafik", "yol durumu", "navigasyon", "rota", "yol tarifi", "taksi cagir", "restoran", "sipari",
-    "yemek sipar", "haber", "mac skoru", "skor", "cevir", "ceviri", "hesapla", "kac eder", "alarm",
-    "zamanlayici", "sayac", "kronometre", "ses", "sesi", "volum", "bilgisayari kapat", "uygulama",
-    "internette ara", "google", "wikipedia", "vikipedi", "fotograf", "kamera", "ekran goruntusu",
-    "bluetooth", "wifi", "parlaklik", "pil", "sarj", "uber", "bilet al", "ucak", "otobus", "metro",
-    "eczane", "nobetci", "ilac", "hastane", "adres", "konum", "harita", "ucus", "bankа", "banka",
-    "hesabim", "para gonder", "havale", "eft", "fatura", "kargo", "hava durumu", "robot supurge",
-    "supurge", "camasir", "bulasik", "firin", "tweet", "instagram", "facebook", "notlarima",
-    "alisveris listesi", "listeye ekle", "yapilacaklar",
-)  # fmt: skip

@@ -122,7 +122,7 @@ def _clean(raw: str) -> list[Tok]:
     # a trailing wake word ("iyi akşamlar bantz") is not part of the request either
     while toks and toks[-1].fold in lx.WAKE_WORDS:
         toks = toks[:-1]
-    return [t for t in toks if t.fold not in lx.FILLERS or t.fold == "ya" and False]
+    return [t for t in toks if t.fold not in lx.FILLERS]
 
 
 def _decision(intent: Intent, confidence: float, **slots: str | None) -> NluDecision:
@@ -205,6 +205,10 @@ def parse(text: str, now: datetime | None = None) -> NluDecision:
         return _decision(Intent.smalltalk_chat, 0.0)
 
 
+def _capped(d: NluDecision, cap: float) -> NluDecision:
+    return d.model_copy(update={"confidence": min(d.confidence, cap)}) if d.confidence > cap else d
+
+
 def _parse(text: str, now: datetime | None) -> NluDecision:
     if now is None:
         now = datetime.now(DEFAULT_TZ)
@@ -222,9 +226,8 @@ def _parse(text: str, now: datetime | None) -> NluDecision:
     cal_noun = re.search(r"\b" + _CAL_WORDS, s) is not None
 
     delete_v = {i for i, f in enumerate(folds) if _verb(f, lx.DELETE_VERBS)}
-    update_v = {i for i, f in enumerate(folds) if _verb(f, lx.UPDATE_VERBS) and f[:2] != "al" or _is_update_al(folds, i)}
+    update_v = {i for i, f in enumerate(folds) if (_verb(f, lx.UPDATE_VERBS) and f[:2] != "al") or _is_update_al(folds, i)}
     create_v = {i for i, f in enumerate(folds) if _verb(f, lx.CREATE_VERBS)}
-    update_v -= {i for i in update_v if folds[i].startswith("al") and not _is_update_al(folds, i)}
     for i, f in enumerate(folds):
         prev = folds[i - 1] if i else ""
         if prev.startswith("randevu") and _verb(f, ("al",)):  # "doktordan randevu al"
@@ -247,11 +250,13 @@ def _parse(text: str, now: datetime | None) -> NluDecision:
         return _decision(Intent.smalltalk_chat, 0.88)
 
     found = scan(toks, now)
+    # two different actions in one sentence ("sil ve yenisini ekle"): a guess, never confident
+    cap = UNSURE if sum(bool(v) for v in (create_v, delete_v, update_v)) > 1 else 1.0
 
     if delete_v and not (_UNKNOWN_OVER_CREATE.search(s) and not cal_noun):
-        return _delete(toks, raw, found, delete_v, now)
+        return _capped(_delete(toks, raw, found, delete_v, now), cap)
     if update_v and (cal_noun or found.any or len(toks) > 2):
-        return _update(toks, raw, found, update_v, now)
+        return _capped(_update(toks, raw, found, update_v, now), cap)
     device = _DEVICE.search(s) is not None and all(folds[i].startswith(("ayarla", "kur", "koy")) for i in create_v)
     if create_v and unknown and not found.used and not cal_noun:
         return _decision(Intent.unknown, 0.85 if _UNKNOWN_OVER_CREATE.search(s) else 0.6)  # "bana bir taksi ayarla", "eşime geç kalacağımı yaz"
