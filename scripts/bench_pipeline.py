@@ -182,6 +182,26 @@ def load_manifest(wavs: Path) -> list[dict[str, Any]]:
 
 
 # --- running -----------------------------------------------------------------------------------
+async def idle_cpu(pipeline: Any, seconds: float) -> float:
+    """CPU of the listening loop over ``seconds`` of quiet room noise (about -60 dBFS) fed at
+    real-time pace through the same FileSource/VAD path as the microphone: % of one core."""
+    import numpy as np
+    import psutil
+
+    from bantz_voice.audio.player import WavSink
+    from bantz_voice.audio.source import FileSource
+
+    rate = pipeline.settings.audio.sample_rate
+    rng = np.random.default_rng(0)
+    noise = (rng.normal(0, 32768 * 10 ** (-60 / 20), int(seconds * rate))).astype(np.int16)
+    source = FileSource(noise, rate=rate, frame_ms=pipeline.settings.audio.frame_ms, tail_s=0.0)
+    proc = psutil.Process()
+    c0, t0 = proc.cpu_times(), time.monotonic()
+    await pipeline.listen(source, sink=WavSink(None), use_filter=False)
+    c1, t1 = proc.cpu_times(), time.monotonic()
+    return round(100 * ((c1.user - c0.user) + (c1.system - c0.system)) / (t1 - t0), 2)
+
+
 async def _warm(pipeline: Any) -> None:
     responder = pipeline.responder
     warm = getattr(responder, "warmup", None)
@@ -210,9 +230,13 @@ async def one_turn(pipeline: Any, wav: Path, kind: str, fast: bool) -> dict[str,
         path = _path_of(outcome)
         transcript, reply = outcome.transcript, outcome.result.reply
         asr_compute = trace.get("meta", {}).get("asr_ms")
-        error = outcome.error or outcome.result.error
-        if error is None and trace.get("playback_start") is None:
-            error = "no audio reply"
+        # a turn that spoke a reply counts in the latencies even when that reply is the brain's
+        # apology for an error (an LLM timeout is slow and must show up); its path says so
+        soft = outcome.result.error
+        if soft:
+            path += f"!{soft}"
+        if trace.get("playback_start") is None:
+            error = outcome.error or soft or "no audio reply"
     except Exception as exc:  # noqa: BLE001 - a failed turn is reported, not fatal
         error = f"{type(exc).__name__}: {exc}"
     c1 = proc.cpu_times()
@@ -249,6 +273,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for p in pipes.values():
             await one_turn(p, first, rows[0].get("kind", "chat"), fast=True)
         load_s = time.perf_counter() - t_load
+        idle_pct = await idle_cpu(main_pipe, args.idle) if args.idle else None
         turns: dict[str, list[dict[str, Any]]] = {name: [] for name in pipes}
         for _ in range(args.repeat):
             for row in rows:
@@ -267,6 +292,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     rss_peak_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     out: dict[str, Any] = summarize(turns["optimized"])
     out["rss_peak_mb"] = rss_peak_mb
+    if idle_pct is not None:
+        out["idle_cpu_pct_of_one_core"] = idle_pct
     if args.compare_baseline:
         base = summarize(turns["baseline"])
         base["rss_peak_mb"] = rss_peak_mb
@@ -314,6 +341,8 @@ def render(result: dict[str, Any]) -> str:
         lines.append(f"  [{name}] failed turns: {res['failed']}, CPU {res['cpu_s']} s")
     if "speedup_spoken_p50" in result:
         lines.append(f"\nspeed-up of spoken latency p50 over the baseline: {result['speedup_spoken_p50']}")
+    if "idle_cpu_pct_of_one_core" in result:
+        lines.append(f"idle listening: {result['idle_cpu_pct_of_one_core']} % of one core")
     lines.append(f"peak RSS {result['rss_peak_mb']} MB (this process: Whisper, Piper, brain"
                  + (", embedded LLM)" if result['meta']['llm'].startswith("embedded") else "; the simulator runs apart)"))
     return "\n".join(lines)
@@ -330,6 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=int, default=1, help="passes over the utterances")
     p.add_argument("--limit", type=int, default=0, help="only the first N utterances (both kinds kept)")
     p.add_argument("--fast", action="store_true", help="feed the WAVs as fast as possible (latencies then mean little)")
+    p.add_argument("--idle", type=float, default=0, metavar="S",
+                   help="also measure the listening loop's CPU over S seconds of quiet noise (%% of one core)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per turn on stderr")
     return p

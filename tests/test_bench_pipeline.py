@@ -61,13 +61,14 @@ def test_summary_percentiles_kinds_and_failures() -> None:
 def test_short_run_against_the_simulator_with_baseline() -> None:
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts/bench_pipeline.py"), "--llm", "simulator", "--limit", "2", "--fast",
-         "--compare-baseline", "--json"],
+         "--compare-baseline", "--idle", "2", "--json"],
         capture_output=True, text=True, timeout=240,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     out = json.loads(proc.stdout)
     assert out["turns"] == 2 and out["rss_peak_mb"] > 50 and out["cpu_s"] > 0
     assert "SIMULATOR" in out["meta"]["llm"]
+    assert 0 <= out["idle_cpu_pct_of_one_core"] < 100
     for res in (out, out["baseline"]):
         for kind in ("fast_path", "chat"):
             k = res["by_kind"][kind]
