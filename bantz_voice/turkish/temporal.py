@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bantz_voice.turkish.numbers import Num, read_number, split_number_word
+from bantz_voice.turkish.numbers import read_number
 from bantz_voice.turkish.tokens import Tok, tokenize
 
 DEFAULT_TZ = ZoneInfo("Europe/Istanbul")
@@ -133,10 +133,6 @@ def _next_date(today: date, month: int, day: int) -> date | None:
         if d >= today:
             return d if (d - today).days <= 400 else None
     return None
-
-
-def _suffix(tok: Tok, stem_len: int) -> str:
-    return tok.fold[stem_len:]
 
 
 def _is_unit(fold: str, unit: str) -> bool:

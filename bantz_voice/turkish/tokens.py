@@ -13,7 +13,7 @@ MAX_CHARS = 400
 MAX_TOKENS = 64  # a spoken request is far shorter; the cap bounds the fast path's worst case
 
 _TOKEN = re.compile(
-    r"\d+(?:[:.]\d+)*(?:['’]?[a-zçğıöşüâîû]+)?"  # 14:30'da, 3te, 26.11.2026, 28'inde
+    r"\d+(?:[:.]\d+)*(?:['’]?[a-zçğıöşüâîûA-ZÇĞİÖŞÜ]+)?"  # 14:30'da, 3te, 26.11.2026, 28'inde, 10'DA
     r"|[a-zçğıöşüâîûA-ZÇĞİÖŞÜÂÎÛ]+(?:['’][a-zçğıöşüâîûA-ZÇĞİÖŞÜ]+)?"
 )
 
@@ -25,20 +25,6 @@ class Tok:
     fold: str  # ascii-folded, apostrophes removed
     start: int
     end: int
-
-    @property
-    def base(self) -> str:
-        """Folded form without the apostrophe suffix ("aralık'ta" -> "aralik")."""
-        return self.fold_parts[0]
-
-    @property
-    def fold_parts(self) -> tuple[str, str]:
-        low = ascii_fold(self.orig)
-        for ap in ("'", "’"):
-            if ap in low:
-                a, b = low.split(ap, 1)
-                return a, b
-        return low, ""
 
 
 # case suffixes people type apart from a number ("saat 3 te", "9 da", "4 e")
