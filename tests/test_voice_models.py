@@ -328,3 +328,103 @@ async def test_mute_drops_speech(voice_settings, whisper, piper):
     assert turns == [] and states[0] == "muted" and "thinking" not in states
     p.unmute()
     assert not p.muted
+
+
+# --- barge-in through listen() with a real-time sink (no devices) -------------------------
+class RealtimeSink(WavSink):
+    """Plays nothing but takes the audio's duration (``speed``× faster) and stops at once."""
+
+    def __init__(self, speed: float = 2.0) -> None:
+        super().__init__()
+        self.speed = speed
+        self.level = 0.0
+
+    def write(self, samples):
+        super().write(samples)
+        self.level = 0.1  # what the speaker plays right now (the echo reference)
+
+    async def drain(self):
+        import time
+
+        while not self.stopped and self.started_at is not None:
+            total = sum(len(p) for p in self.parts) / self.rate / self.speed
+            if time.monotonic() - self.started_at >= total:
+                break
+            await asyncio.sleep(0.02)
+
+    def stop(self):
+        super().stop()
+        self.level = 0.0
+
+
+def _long_responder():
+    class Long:
+        calls = 0
+
+        async def respond(self, request: TurnRequest):
+            Long.calls += 1
+            if Long.calls > 1:
+                request.result.route = "short"
+                yield "Dinliyorum."
+                return
+            request.result.route = "long"
+            for i in range(1, 7):
+                yield f"{i}. madde: yarın saat {i} sularında bir toplantı daha var. "
+                await asyncio.sleep(0)
+
+        async def aclose(self):
+            return None
+
+    return Long()
+
+
+@pytest.mark.parametrize("barge_in", [True, False])
+async def test_barge_in_setting(whisper, piper, barge_in):
+    s = Settings()
+    s.audio.barge_in = barge_in
+    p = _pipeline(s, whisper, piper, _long_responder())
+    turns: list = []
+    p.on_turn_done = lambda trace, outcome: turns.append(outcome)
+    speech = read_wav(HAVA)
+    audio = np.concatenate([np.zeros(8000, np.int16), speech, np.zeros(16000 * 6, np.int16), speech])
+    from bantz_voice.audio.source import FileSource
+
+    sink = RealtimeSink(speed=2.0)
+    task = asyncio.create_task(p.listen(FileSource(audio, tail_s=1.0), sink=sink))
+    await asyncio.wait_for(task, 120)
+    assert turns and turns[0].result.route == "long"
+    if barge_in:
+        assert turns[0].interrupted
+        assert len(turns) == 2 and turns[1].result.route == "short"  # the speech over the reply became the next turn
+    else:
+        assert not turns[0].interrupted
+        assert len(turns) == 1  # the microphone was ignored while speaking
+
+
+def test_barge_in_needs_speech_louder_than_the_echo_reference(voice_settings):
+    import webrtcvad
+
+    from bantz_voice.audio.vad import Frame
+
+    p = VoicePipeline(voice_settings, transcriber=None, tts=None, responder=EchoResponder())
+    speech = read_wav(RANDEVU)
+    strict = webrtcvad.Vad(3)
+    frames = [speech[i : i + 480] for i in range(16000, len(speech) - 480, 480)]
+    voiced = [f for f in frames if strict.is_speech(f.tobytes(), 16000)]
+    assert voiced
+    loud = max(voiced, key=lambda f: np.abs(f).mean())
+    rms = float(np.sqrt(np.mean((loud.astype(np.float32) / 32768) ** 2)))
+
+    class Sink:
+        level = 0.0
+
+    p._sink = Sink()
+    frame = Frame(loud.tobytes(), 0.0)
+    assert p._barge_in_speech(frame, strict)  # nothing playing: speech counts
+    Sink.level = rms / 0.3 * 2  # the speaker is much louder than this "speech": treat it as echo
+    assert not p._barge_in_speech(frame, strict)
+    Sink.level = rms  # the user is as loud as the playback
+    assert p._barge_in_speech(frame, strict)
+    quiet = Frame((loud // 400).astype(np.int16).tobytes(), 0.0)
+    Sink.level = 0.0
+    assert not p._barge_in_speech(quiet, strict)  # below the floor
