@@ -306,6 +306,41 @@ def test_index_cache_serves_fresh_processes_and_follows_the_file(cal: IcsCalenda
     assert [e.title for e in IcsCalendar(cal.path, TZ).list(at(27, 0), at(28, 0))] == ["Elle değişti"]
 
 
+def test_create_in_a_fresh_process_appends_without_parsing_everything(tmp_path: Path, monkeypatch) -> None:
+    from bantz_voice.calendar import ics
+
+    monkeypatch.setattr(ics, "CACHE_MIN_EVENTS", 1)
+    path = tmp_path / "other-app.ics"
+    path.write_bytes(
+        b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Other//EN\r\nBEGIN:VEVENT\r\nUID:u1\r\n"
+        b"DTSTAMP:20261101T000000Z\r\nSUMMARY:Eski\r\nDTSTART:20261127T060000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    IcsCalendar(path, TZ).list(at(27, 0), at(28, 0))  # builds the index cache
+    real_parse = ics.ical.parse
+    parse_allowed = [False]
+
+    def guarded_parse(data, source):
+        assert parse_allowed[0], "the fresh process parsed the whole file"
+        return real_parse(data, source)
+
+    monkeypatch.setattr(ics.ical, "parse", guarded_parse)
+    fresh = IcsCalendar(path, TZ)
+    fresh.list(at(27, 0), at(28, 0))
+    a = fresh.create("Yeni bir", at(27, 14))
+    parse_allowed[0] = True
+    other = IcsCalendar(path, TZ).create("Başka süreçten", at(27, 16))  # another writer in between
+    parse_allowed[0] = False
+    b = fresh.create("Yeni iki", date(2026, 11, 28), all_day=True)
+    assert [e.title for e in fresh.list(at(27, 0), at(29, 0))] == ["Eski", "Yeni bir", "Başka süreçten", "Yeni iki"]
+    monkeypatch.setattr(ics.ical, "parse", real_parse)
+    parsed = icalendar.Calendar.from_ical(path.read_bytes())
+    assert sorted(str(c["UID"]) for c in parsed.walk("VEVENT")) == sorted(["u1", a.uid, other.uid, b.uid])
+    assert [str(c["TZID"]) for c in parsed.walk("VTIMEZONE")] == ["Europe/Istanbul"]
+    full = IcsCalendar(path, TZ)
+    full.delete(full.get("u1"))  # the normal path still works on the appended file
+    assert [e.title for e in IcsCalendar(path, TZ).list(at(27, 0), at(29, 0))] == ["Yeni bir", "Başka süreçten", "Yeni iki"]
+
+
 def _writer(path: str, tag: str, count: int, start_evt) -> None:  # runs in a child process
     start_evt.wait()
     backend = IcsCalendar(Path(path), TZ)

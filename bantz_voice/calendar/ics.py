@@ -279,10 +279,46 @@ class IcsCalendar(CalendarBackend):
             cal.add_component(comp)
             ical.add_timezones_for(cal, ical.uid_of(comp) or "")
 
-        self._mutate(ical.uid_of(comp) or "", change)
         ev = ical.occurrence_to_event(comp, self.tz, ical.recurring_masters([comp]))
         assert ev is not None
+        if not rrule and self._append_without_parsing(comp, ev):
+            return ev
+        self._mutate(ical.uid_of(comp) or "", change)
         return ev
+
+    def _append_without_parsing(self, comp: icalendar.Event, ev: Event) -> bool:
+        """Fast create for a process that has not parsed a large file (only its cached index):
+        append the new event's text to the hash-verified file instead of parsing all of it.
+        False: not possible here (no valid index cache, small file), use the normal path."""
+        with self._mutex:
+            idx = self._index
+            if idx is not None and idx.cal is not None:
+                return False  # fully parsed already: the normal path is cheap
+            with self.file.locked():
+                data, key = self.file.read()
+                if idx is not None and idx.key == key:
+                    current: _Index | None = idx  # unchanged since the cache was verified
+                else:  # another process wrote: its cache entry must match the new content
+                    current = _load_cache(self.path, data, key, self.tz) if data else None
+                body = data.rstrip() if data else b""
+                if current is None or not body.upper().endswith(_END.strip()):
+                    return False
+                vtimezones = b""
+                if not ev.all_day and f"TZID:{self.tz.key}".encode() not in data:
+                    probe = ical.new_calendar()
+                    probe.add_component(comp)
+                    ical.add_timezones(probe)
+                    vtimezones = b"".join(c.to_ical() for c in probe.subcomponents if c.name == "VTIMEZONE")
+                new = body[: -len(_END.strip())] + vtimezones + comp.to_ical() + _END
+                key = self.file.write(new)
+                plain = list(current.plain)
+                bisect.insort(plain, ev, key=lambda e: (e.start, e.end, e.title))
+                self._index = _Index(
+                    key=key, cal=None, plain=plain, recurring=current.recurring, blobs={}, recurring_uids=current.recurring_uids
+                )
+                _save_cache(self.path, new, self._index, self.tz)
+                log.debug("calendar appended: %s", self.path)
+                return True
 
     def update(self, event: Event, *, series: bool = False, **fields: Any) -> Event:
         self._mutate(event.uid, lambda cal: ical.apply_update(cal, event, fields, self.tz, series=series))
