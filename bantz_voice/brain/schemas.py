@@ -31,13 +31,13 @@ class PlanSlots(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str | None = Field(max_length=60, description="event title in Turkish")
-    start: str | None = Field(max_length=32, description=_EXPR)
-    end: str | None = Field(max_length=32, description=_EXPR)
-    range_start: str | None = Field(max_length=32, description=_EXPR)
-    range_end: str | None = Field(max_length=32, description=_EXPR)
-    target_date: str | None = Field(max_length=32, description=_EXPR)
-    new_start: str | None = Field(max_length=32, description=_EXPR)
+    title: str | None = Field(max_length=40, description="event title in Turkish")
+    start: str | None = Field(max_length=24, description=_EXPR)
+    end: str | None = Field(max_length=24, description=_EXPR)
+    range_start: str | None = Field(max_length=24, description=_EXPR)
+    range_end: str | None = Field(max_length=24, description=_EXPR)
+    target_date: str | None = Field(max_length=24, description=_EXPR)
+    new_start: str | None = Field(max_length=24, description=_EXPR)
 
 
 class OrchestratorOutput(BaseModel):
@@ -47,4 +47,4 @@ class OrchestratorOutput(BaseModel):
     slots: PlanSlots
     tools: list[ToolName] = Field(max_length=3)
     requires_confirmation: bool
-    reasoning: str = Field(max_length=80, description="one short line")
+    reasoning: str = Field(max_length=48, description="one short line")

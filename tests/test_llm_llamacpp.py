@@ -1,0 +1,102 @@
+"""The embedded llama.cpp backend with the real SmolLM2 GGUF: streaming, grammar-constrained JSON,
+cancellation, exact token counts, warm prefix snapshots."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from fixtures.llama_server import embedded_models
+
+from bantz_voice.brain.schemas import OrchestratorOutput, RouterOutput
+from bantz_voice.config import EndpointSettings
+from bantz_voice.llm import Backends, GenParams, LLMUnavailable, complete
+from bantz_voice.llm.llamacpp_backend import LlamaCppBackend
+
+SYSTEM = [{"role": "system", "content": "You are a helpful assistant. Answer briefly."}]
+
+
+@pytest.fixture(scope="module")
+def backend(smollm2_gguf):  # noqa: ANN001, ANN201
+    return Backends(embedded_models(smollm2_gguf)).for_role("router")
+
+
+async def test_streams_pieces(backend) -> None:  # noqa: ANN001
+    pieces = [p async for p in backend.stream(SYSTEM + [{"role": "user", "content": "Name three colors."}], GenParams(max_tokens=24))]
+    assert len(pieces) >= 3 and "".join(pieces).strip()
+
+
+async def test_grammar_json(backend) -> None:  # noqa: ANN001
+    msgs = SYSTEM + [{"role": "user", "content": "Plan: add a dentist appointment tomorrow at three."}]
+    raw = await complete(backend, msgs, GenParams(max_tokens=256, timeout_s=120), OrchestratorOutput)
+    out = OrchestratorOutput.model_validate_json(raw)
+    assert len(out.tools) <= 3 and len(out.reasoning) <= 80
+
+
+async def test_cancel_stops_generation(backend) -> None:  # noqa: ANN001
+    got: list[str] = []
+
+    async def consume() -> None:
+        async for piece in backend.stream(SYSTEM + [{"role": "user", "content": "Write a very long story about a cat."}], GenParams(max_tokens=400, temperature=0.7)):
+            got.append(piece)
+
+    task = asyncio.create_task(consume())
+    while len(got) < 3:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    eng = backend._get_engine()
+    t0 = time.monotonic()
+    while eng.lock.locked() and time.monotonic() - t0 < 10:
+        await asyncio.sleep(0.01)
+    assert not eng.lock.locked()
+    n_at_cancel = len(got)
+    await asyncio.sleep(0.2)
+    assert len(got) == n_at_cancel < 400
+
+
+async def test_token_count_is_exact(backend) -> None:  # noqa: ANN001
+    msgs = SYSTEM + [{"role": "user", "content": "merhaba efendim, yarın toplantı var mı?"}]
+    eng = backend._get_engine()
+    n = await backend.count_tokens(msgs)
+    assert n == len(eng.tokens(msgs))
+    longer = await backend.count_tokens(msgs + [{"role": "assistant", "content": "evet"}])
+    assert longer > n
+
+
+async def test_warm_prefix_snapshot_restores_and_matches_cold(backend) -> None:  # noqa: ANN001
+    prefix = [{"role": "system", "content": "You classify requests into routes. " * 20}]
+    await backend.warmup([prefix])
+    eng = backend._get_engine()
+    stable = next(s for s, _ in eng.snapshots if len(s) > 100)
+    msgs = prefix + [{"role": "user", "content": "what time is it"}]
+    # another prompt evicts the prefix from the context; the snapshot brings it back
+    await complete(backend, SYSTEM + [{"role": "user", "content": "hi"}], GenParams(max_tokens=2))
+    tokens = eng.tokens(msgs)
+    with eng.lock:
+        eng.prepare(tokens)
+        assert eng.llm.n_tokens == len(stable)
+    warm = await complete(backend, msgs, GenParams(max_tokens=40), RouterOutput)
+    backend.prefix_cache = False
+    try:
+        with eng.lock:
+            eng.prepare(tokens)
+            assert eng.llm.n_tokens == 0
+        cold = await complete(backend, msgs, GenParams(max_tokens=40), RouterOutput)
+    finally:
+        backend.prefix_cache = True
+    assert RouterOutput.model_validate_json(warm) == RouterOutput.model_validate_json(cold)
+
+
+async def test_missing_model_is_unavailable() -> None:
+    b = LlamaCppBackend(EndpointSettings(kind="llamacpp", gguf="/nonexistent/x.gguf"))
+    with pytest.raises(LLMUnavailable):
+        await complete(b, SYSTEM, GenParams(max_tokens=4))
+
+
+async def test_models_load_once(smollm2_gguf) -> None:  # noqa: ANN001
+    a = Backends(embedded_models(smollm2_gguf))
+    b = Backends(embedded_models(smollm2_gguf))
+    assert a.for_role("router")._get_engine() is b.for_role("chat")._get_engine()
