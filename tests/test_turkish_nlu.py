@@ -146,6 +146,11 @@ def test_two_actions_in_one_sentence_are_not_confident() -> None:
     assert d.route is Route.calendar and d.confidence < CONFIDENT
 
 
+def test_query_over_two_days() -> None:
+    d = _p("salı ve çarşamba neler var")
+    assert (d.slots.range_start, d.slots.range_end) == ("2026-12-01", "2026-12-02")
+
+
 def test_delete_with_ki_suffix() -> None:
     d = _p("cumartesi sabahki kahvaltıyı iptal et")
     assert d.intent is Intent.calendar_delete

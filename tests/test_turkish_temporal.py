@@ -269,3 +269,23 @@ def test_sunday_weekend_and_next_week() -> None:
 def test_resolve_slot_for_model_text(slot: str, expr: str, expected: str | None) -> None:
     """What the brain passes: Turkish temporal text (or, despite the prompt, an ISO value)."""
     assert resolve_slot(slot, expr, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    "slot,expr,expected",
+    [
+        ("start", "gece yarısı", "2026-11-27T00:00"),
+        ("start", "yarın bu saatte", "2026-11-27T10:00"),
+        ("start", "haftaya bugün", "2026-12-03"),
+        ("start", "ay sonunda", "2026-11-30"),
+        ("start", "ayın sonunda", "2026-11-30"),
+        ("range_start", "hafta içi", "2026-11-23"),
+        ("range_end", "hafta içi", "2026-11-27"),
+        ("range_end", "gelecek hafta içi", "2026-12-04"),
+        ("start", "28'inde saat beşte", "2026-11-28T17:00"),
+        ("start", "5'inde", "2026-12-05"),
+        ("start", "45'inde", None),
+    ],
+)
+def test_more_expressions(slot: str, expr: str, expected: str | None) -> None:
+    assert resolve_slot(slot, expr, NOW) == expected

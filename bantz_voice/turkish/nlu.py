@@ -362,6 +362,9 @@ def _query(toks: list[Tok], found: Found, now: datetime, s: str, confidence: flo
     r = compose(found, now)
     if found.bad:
         return _decision(Intent.calendar_query, 0.3)
+    days = sorted({d for d, _ in found.days})
+    if found.range is None and len(days) >= 2:  # "salı ve çarşamba neler var"
+        r.range = (days[0], days[-1])
     if r.range is not None:
         return _decision(
             Intent.calendar_query, confidence, range_start=fmt_d(r.range[0]), range_end=fmt_d(r.range[1])

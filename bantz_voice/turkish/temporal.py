@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bantz_voice.turkish.numbers import read_number
+from bantz_voice.turkish.numbers import Num, read_number
 from bantz_voice.turkish.tokens import Tok, tokenize
 
 DEFAULT_TZ = ZoneInfo("Europe/Istanbul")
@@ -289,26 +289,25 @@ class _Scanner:
             except ValueError:
                 self.f.bad = True
             return i + 1
-        if tok.fold in ("ayin", "ayın") or (tok.fold == "bu" and self.fold(i + 1) == "ayin"):
+        if tok.fold == "ayin" or (tok.fold == "bu" and self.fold(i + 1) == "ayin"):
             k = i + 1 if tok.fold == "ayin" else i + 2
+            if self.fold(k).startswith("son"):  # "ayın sonunda"
+                last = calendar.monthrange(self.today.year, self.today.month)[1]
+                self._set_day(self.today.replace(day=last), self.t[k])
+                return k + 1
             num = read_number(self.t, k)
             if num is None or num.minute is not None:
                 return None
-            if not 1 <= num.value <= 31:
-                self.f.bad = True
-                return num.end
-            for back in (0, 1):
-                base = _add_months(self.today.replace(day=1), back)
-                if num.value <= calendar.monthrange(base.year, base.month)[1]:
-                    d = base.replace(day=num.value)
-                    if d >= self.today:
-                        self._set_day(d, self.t[num.end - 1])
-                        return num.end
-            self.f.bad = True
-            return num.end
+            return self._day_of_month(num)
+        if tok.fold == "ay" and self.fold(i + 1).startswith(("sonu", "sonun")):  # "ay sonu"
+            last = calendar.monthrange(self.today.year, self.today.month)[1]
+            self._set_day(self.today.replace(day=last), self.t[i + 1])
+            return i + 2
         num = read_number(self.t, i)
         if num is None or num.minute is not None:
             return None
+        if num.digits and num.case in ("posloc", "poss") and _month_of(self.fold(num.end)) is None and self.fold(i - 1) not in _HOUR_WORDS:
+            return self._day_of_month(num)  # "28'inde", "5'i"
         month = _month_of(self.fold(num.end))
         if month is None:
             return None
@@ -330,6 +329,19 @@ class _Scanner:
             self._set_day(d, self.t[end - 1])
         return end
 
+    def _day_of_month(self, num: Num) -> int:
+        """Day N of this month if it has not passed, otherwise of next month."""
+        if 1 <= num.value <= 31:
+            for ahead in (0, 1):
+                base = _add_months(self.today.replace(day=1), ahead)
+                if num.value <= calendar.monthrange(base.year, base.month)[1]:
+                    d = base.replace(day=num.value)
+                    if d >= self.today:
+                        self._set_day(d, self.t[num.end - 1])
+                        return num.end
+        self.f.bad = True
+        return num.end
+
     # "bu hafta", "haftaya (cuma)", "gelecek hafta perşembe", "hafta sonu", "bu ay", "gelecek ay"
     def week_words(self, i: int) -> int | None:
         f = self.fold(i)
@@ -346,10 +358,17 @@ class _Scanner:
             if wd is not None:
                 self._set_day(_monday(self.today) + timedelta(days=7 + wd), self.t[i + 1])
                 return self._day_tail(i + 2)
+            if self.fold(i + 1).startswith("bugun"):  # "haftaya bugün": a week from today
+                self._set_day(self.today + timedelta(days=7), self.t[i + 1])
+                return i + 2
             mon = _monday(self.today) + timedelta(days=7)
             self.f.range = (mon, mon + timedelta(days=6))
             return i + 1
         g = self.fold(k)
+        if which is None and f == "hafta" and self.fold(i + 1) in ("ici", "icinde"):
+            mon = _monday(self.today)
+            self.f.range = (mon, mon + timedelta(days=4))
+            return i + 2
         if which is None:
             if g.startswith(("haftasonu", "haftasonl")) or (g == "hafta" and self.fold(k + 1).startswith(("sonu", "sonl"))):
                 which = 0
@@ -482,6 +501,10 @@ class _Scanner:
 
     def _part_name(self, i: int) -> tuple[str, int] | None:
         f, g = self.fold(i), self.fold(i + 1)
+        if f == "gece" and g.startswith("yarisi"):  # "gece yarısı" = 24:00 of that day
+            if self.f.clock is None:
+                self.f.clock = Clock(24, 0, True)
+            return "gece", i + 2
         if f.startswith("sabah") and f[5:] in ("", "ki", "a", "leyin", "lari", "tan", "in", "i", "da", "ina", "inda", "indan"):
             return "sabah", i + 1
         if f in ("ogleden", "oglenden") and g == "sonra":
@@ -548,6 +571,8 @@ class _Scanner:
             self.f.end_clock = end
 
     def clock(self, i: int, after_from: bool = False) -> tuple[Clock, str, int] | None:
+        if self.fold(i) in ("bu", "ayni") and self.fold(i + 1) in ("saatte", "saatlerde", "saat"):  # "yarın bu saatte"
+            return Clock(self.now.hour, self.now.minute, True), "loc", i + 2
         said_saat = self.fold(i) in _HOUR_WORDS
         j = i + 1 if said_saat else i
         if self.fold(j) in ("tam",):
