@@ -287,6 +287,28 @@ def render_table(result: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def render_markdown(result: dict[str, Any], command: str) -> str:
+    import platform
+    from datetime import datetime, timezone
+
+    lines = [f"Machine: {platform.machine()}, {os.cpu_count()} CPU (load average {[round(x, 2) for x in os.getloadavg()]}). "
+             f"Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}. Endpoint: "
+             f"{'the SIMULATOR (scripts/vllm_mock_server.py)' if result['simulator'] else result['base_url']}; "
+             f"prompts: {result['prompts']}; {result['iterations']} iterations per role.", "", f"Command: `{command}`", "",
+             "| role | model | TTFT p50 / p95 | total p50 / p95 / p99 | output tok/s p50 | JSON valid | route accuracy |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+
+    def f(v: Any) -> str:
+        return "–" if v is None else f"{v:.0f}"
+
+    for role, s in result["roles"].items():
+        pct = lambda v: "–" if v is None else f"{v * 100:.1f} %"  # noqa: E731
+        lines.append(f"| {role} | {result['models'][role]} | {f(s['ttft_ms']['p50'])} / {f(s['ttft_ms']['p95'])} | "
+                     f"{f(s['total_ms']['p50'])} / {f(s['total_ms']['p95'])} / {f(s['total_ms']['p99'])} | "
+                     f"{f(s['tok_s_p50'])} | {pct(s['json_valid'])} | {pct(s['route_accuracy'])} |")
+    return "\n".join(lines)
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     specs, origin = product_roles()
     labels = load_labels(Path(args.labels) if args.labels else None)
@@ -337,6 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--simulator", action="store_true",
                    help="start the vLLM SIMULATOR (scripts/vllm_mock_server.py): router/orchestrator on bantz-sim-3b, chat on bantz-sim-8b")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    p.add_argument("--markdown", action="store_true", help="print a Markdown table (for docs/benchmarks.md)")
     return p
 
 
@@ -359,7 +382,12 @@ def main(argv: list[str] | None = None) -> int:
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=10)
-    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else render_table(result))
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    elif args.markdown:
+        print(render_markdown(result, "python scripts/bench_llm_orchestrator.py " + " ".join(argv if argv is not None else sys.argv[1:])))
+    else:
+        print(render_table(result))
     return 0
 
 

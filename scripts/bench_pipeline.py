@@ -348,6 +348,38 @@ def render(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def render_markdown(result: dict[str, Any], command: str) -> str:
+    m = result["meta"]
+    lines = [f"Machine: {m['machine']} (load average at the end {m['loadavg_end']}). Date: {m['date']}. "
+             f"LLM: {m['llm']}; ASR {m['models']['asr']}, TTS {m['models']['tts']}; feed {m['feed']}, {m['repeat']} pass(es).",
+             "", f"Command: `{command}`", "",
+             "| kind | design | turns | paths | endpoint delay | ASR after endpoint | route | plan | LLM first token | first chunk "
+             "| TTS first audio | **reply latency** | **spoken latency** |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    designs = [("optimized", result)] + ([("baseline", result["baseline"])] if "baseline" in result else [])
+
+    def cell(v: dict[str, Any]) -> str:
+        return "–" if v["p50"] is None else f"{v['p50']:.0f} / {v['p95']:.0f}"
+
+    for kind in KINDS:
+        for name, res in designs:
+            k = res["by_kind"][kind]
+            paths = ", ".join(f"{p}×{n}" for p, n in k["paths"].items())
+            lines.append(f"| {kind} | {name} | {k['turns']} | {paths} | " + " | ".join(cell(k[st]) for st in STAGES) + " |")
+    lines += ["", "Cells: p50 / p95 in ms; stages are the time from the previous stage (see the script's --help)."]
+    extra = [f"peak RSS {result['rss_peak_mb']} MB", f"CPU {result['cpu_s']} s for {result['turns']} turns"]
+    if "idle_cpu_pct_of_one_core" in result:
+        extra.append(f"idle listening {result['idle_cpu_pct_of_one_core']} % of one core")
+    if "speedup_spoken_p50" in result:
+        extra.append("speed-up of spoken latency p50 over the baseline: " +
+                     ", ".join(f"{k} {v}×" for k, v in result["speedup_spoken_p50"].items()))
+    failed = result["failed"] + (result["baseline"]["failed"] if "baseline" in result else 0)
+    if failed:
+        extra.append(f"{failed} turn(s) without a spoken reply left out")
+    lines += ["", "; ".join(extra) + "."]
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
                                 epilog="\n\n".join(__doc__.split("\n\n")[1:]))
@@ -362,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--idle", type=float, default=0, metavar="S",
                    help="also measure the listening loop's CPU over S seconds of quiet noise (%% of one core)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--markdown", action="store_true", help="print a Markdown table (for docs/benchmarks.md)")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per turn on stderr")
     return p
 
@@ -373,7 +406,12 @@ def main(argv: list[str] | None = None) -> int:
         result = asyncio.run(run(args))
     finally:
         tmp.cleanup()
-    print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else render(result))
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    elif args.markdown:
+        print(render_markdown(result, "python scripts/bench_pipeline.py " + " ".join(argv if argv is not None else sys.argv[1:])))
+    else:
+        print(render(result))
     return 0
 
 

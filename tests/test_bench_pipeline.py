@@ -81,3 +81,17 @@ def test_short_run_against_the_simulator_with_baseline() -> None:
         a = out["by_kind"][kind]["spoken_latency_ms"]["p50"]
         b = out["baseline"]["by_kind"][kind]["spoken_latency_ms"]["p50"]
         assert out["speedup_spoken_p50"][kind] == round(b / a, 2)
+
+
+def test_markdown_table_has_one_row_per_kind_and_design() -> None:
+    res = bench.summarize([_turn("fast_path", 300), _turn("chat", 900)])
+    res["rss_peak_mb"] = 100.0
+    res["baseline"] = bench.summarize([_turn("fast_path", 900), _turn("chat", 1800)])
+    res["speedup_spoken_p50"] = {"fast_path": 3.0, "chat": 2.0}
+    res["meta"] = {"machine": "m", "loadavg_end": [0.1], "date": "d", "llm": "simulator", "models": {"asr": "a", "tts": "t"},
+                   "feed": "real-time", "repeat": 1}
+    md = bench.render_markdown(res, "python scripts/bench_pipeline.py --x")
+    rows = [ln for ln in md.splitlines() if ln.startswith("| fast_path") or ln.startswith("| chat")]
+    assert len(rows) == 4
+    assert "| fast_path | optimized | 1 |" in md and "300 / 300 |" in md and "900 / 900 |" in md
+    assert "`python scripts/bench_pipeline.py --x`" in md and "fast_path 3.0×" in md
