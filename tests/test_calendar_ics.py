@@ -29,8 +29,14 @@ def at(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=TZ)
 
 
-@pytest.fixture
-def cal() -> IcsCalendar:
+@pytest.fixture(params=["small-file", "index-cache"])
+def cal(request, monkeypatch: pytest.MonkeyPatch) -> IcsCalendar:
+    """Every test runs twice: as a small file (parsed each time) and with the index cache and the
+    append-only fast path on (what large files use)."""
+    if request.param == "index-cache":
+        from bantz_voice.calendar import ics
+
+        monkeypatch.setattr(ics, "CACHE_MIN_EVENTS", 1)
     backend = open_calendar(Settings())
     assert isinstance(backend, IcsCalendar)
     return backend
