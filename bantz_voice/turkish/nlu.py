@@ -353,6 +353,8 @@ def _update(toks: list[Tok], raw: str, found: Found, verbs: set[int], now: datet
     elif new is not None and new.bad:
         bad = True
     conf = 0.85 if title and new_start and not bad else UNSURE
+    if new_start and len(new_start) > 10 and target_day is None and (new is None or new.day is None):
+        conf = min(conf, 0.75)  # a new hour for an event whose day we do not know: let the model check
     return _decision(
         Intent.calendar_update, conf, title=title, target_date=fmt_d(target_day) if target_day else None, new_start=new_start
     )

@@ -507,7 +507,7 @@ class _Scanner:
             return "gece", i + 2
         if f.startswith("sabah") and f[5:] in ("", "ki", "a", "leyin", "lari", "tan", "in", "i", "da", "ina", "inda", "indan"):
             return "sabah", i + 1
-        if f in ("ogleden", "oglenden") and g == "sonra":
+        if f in ("ogleden", "oglenden") and g in ("sonra", "sonraya", "sonraki", "sonrasi", "sonrasina"):
             return "oglesonra", i + 2
         if f in ("ogleden", "oglenden") and g == "once":
             return "sabah", i + 2
@@ -536,6 +536,8 @@ class _Scanner:
 
     # clocks: "saat 3'te", "14:30'da", "dörtte", "yedi buçukta", "ikiye on kala", "üçten beşe kadar"
     def clock_range(self, i: int) -> int | None:
+        if self.fold(i) == "ayni" and self.fold(i + 1).startswith("saat"):  # "aynı saate": the event's own time
+            return i + 2
         got = self.clock(i)
         if got is None:
             return None
@@ -571,7 +573,7 @@ class _Scanner:
             self.f.end_clock = end
 
     def clock(self, i: int, after_from: bool = False) -> tuple[Clock, str, int] | None:
-        if self.fold(i) in ("bu", "ayni") and self.fold(i + 1) in ("saatte", "saatlerde", "saat"):  # "yarın bu saatte"
+        if self.fold(i) == "bu" and self.fold(i + 1) in ("saatte", "saatlerde"):  # "yarın bu saatte"
             return Clock(self.now.hour, self.now.minute, True), "loc", i + 2
         said_saat = self.fold(i) in _HOUR_WORDS
         j = i + 1 if said_saat else i
