@@ -114,6 +114,10 @@ class AsrResult:
     meta: dict = field(default_factory=dict)
 
 
+class _Cancelled(Exception):
+    pass
+
+
 class Transcriber:
     """faster-whisper wrapper. Thread-safe (one decode at a time); call from a worker thread."""
 
@@ -134,6 +138,8 @@ class Transcriber:
         except Exception as exc:
             raise ModelMissingError(f"Whisper modeli yüklenemedi ({self.model_path}): {str(exc).splitlines()[0]}") from None
         self._lock = threading.Lock()
+        self._cancel: threading.Event | None = None
+        self._install_cancel_points()
         if warm_up:
             self.warm_up()
 
@@ -148,6 +154,23 @@ class Transcriber:
             raise ModelMissingError(f"Whisper modeli bulunamadı: {path}")
         return path
 
+    def _install_cancel_points(self) -> None:
+        """A stale speculative decode stops before the encoder and before the decoder (the two
+        CTranslate2 calls cannot be interrupted, but the one not yet started is skipped)."""
+        model = self.model
+        for name in ("encode", "generate_with_fallback"):
+            orig = getattr(model, name, None)
+            if orig is None:
+                continue
+
+            def wrapped(*args, _orig=orig, **kwargs):
+                ev = self._cancel
+                if ev is not None and ev.is_set():
+                    raise _Cancelled
+                return _orig(*args, **kwargs)
+
+            setattr(model, name, wrapped)
+
     def warm_up(self) -> None:
         rng = np.random.default_rng(0)
         noise = (rng.standard_normal(RATE) * 300).astype(np.int16)
@@ -156,8 +179,9 @@ class Transcriber:
         log.debug("whisper warm-up %.2f s", time.monotonic() - t)
 
     def transcribe(self, audio: np.ndarray, cancel: threading.Event | None = None) -> AsrResult:
-        """Transcribe int16 samples. A set ``cancel`` event skips (or stops at the next segment)
-        a decode whose result nobody wants any more (speculative ASR after speech resumed)."""
+        """Transcribe int16 samples. A set ``cancel`` event skips the rest of a decode whose result
+        nobody wants any more (speculative ASR after speech resumed): before the encoder, before
+        the decoder, between segments."""
         s = self.settings
         if cancel is not None and cancel.is_set():
             return AsrResult(text="", dropped="cancelled")
@@ -165,29 +189,39 @@ class Transcriber:
         x = np.concatenate([audio.astype(np.float32) / 32768.0, pad])
         t0 = time.monotonic()
         with self._lock:
-            segments, info = self.model.transcribe(
-                x,
-                language=s.language,
-                task="transcribe",
-                beam_size=s.beam_size,
-                best_of=1,
-                temperature=0.0,
-                without_timestamps=True,
-                condition_on_previous_text=False,
-                initial_prompt=s.initial_prompt or None,
-                vad_filter=False,
-                no_speech_threshold=None,
-                log_prob_threshold=None,
-                compression_ratio_threshold=None,
-            )
-            texts, logprobs, nsp, n_tok = [], [], [], []
-            for seg in segments:
-                texts.append(seg.text)
-                logprobs.append(seg.avg_logprob)
-                nsp.append(seg.no_speech_prob)
-                n_tok.append(max(1, len(seg.tokens)))
-                if cancel is not None and cancel.is_set():
-                    break
+            self._cancel = cancel
+            try:
+                return self._decode(audio, x, cancel, t0)
+            except _Cancelled:
+                return AsrResult(text="", dropped="cancelled", seconds=round(time.monotonic() - t0, 3))
+            finally:
+                self._cancel = None
+
+    def _decode(self, audio: np.ndarray, x: np.ndarray, cancel: threading.Event | None, t0: float) -> AsrResult:
+        s = self.settings
+        segments, info = self.model.transcribe(
+            x,
+            language=s.language,
+            task="transcribe",
+            beam_size=s.beam_size,
+            best_of=1,
+            temperature=0.0,
+            without_timestamps=True,
+            condition_on_previous_text=False,
+            initial_prompt=s.initial_prompt or None,
+            vad_filter=False,
+            no_speech_threshold=None,
+            log_prob_threshold=None,
+            compression_ratio_threshold=None,
+        )
+        texts, logprobs, nsp, n_tok = [], [], [], []
+        for seg in segments:
+            texts.append(seg.text)
+            logprobs.append(seg.avg_logprob)
+            nsp.append(seg.no_speech_prob)
+            n_tok.append(max(1, len(seg.tokens)))
+            if cancel is not None and cancel.is_set():
+                break
         if cancel is not None and cancel.is_set():
             return AsrResult(text="", dropped="cancelled", seconds=round(time.monotonic() - t0, 3))
         raw = " ".join(t.strip() for t in texts).strip()

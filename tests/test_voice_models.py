@@ -428,3 +428,23 @@ def test_barge_in_needs_speech_louder_than_the_echo_reference(voice_settings):
     quiet = Frame((loud // 400).astype(np.int16).tobytes(), 0.0)
     Sink.level = 0.0
     assert not p._barge_in_speech(quiet, strict)  # below the floor
+
+
+def test_cancelled_speculative_decode_stops_early(whisper):
+    import threading
+    import time
+
+    audio = read_wav(RANDEVU)
+    ev = threading.Event()
+    ev.set()
+    assert whisper.transcribe(audio, ev).dropped == "cancelled"
+    full = whisper.transcribe(audio)
+    ev = threading.Event()
+    timer = threading.Timer(0.05, ev.set)  # speech resumed while the encoder runs
+    t0 = time.monotonic()
+    timer.start()
+    r = whisper.transcribe(audio, ev)
+    took = time.monotonic() - t0
+    assert r.dropped == "cancelled" and r.text == ""
+    assert full.text and whisper.transcribe(audio).text == full.text  # the next decode is unaffected
+    assert took < full.seconds * 2 + 1.0  # it did not decode to the end and then again
