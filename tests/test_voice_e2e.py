@@ -232,3 +232,67 @@ async def test_missing_devices_give_clear_errors(pulse, caplog):
     assert len(statuses) >= 3 and not any(ok for ok, _ in statuses)
     assert "mikrofon bulunamadı" in statuses[0][1]
     assert len([r for r in caplog.records if "bulunamadı" in r.getMessage()]) == 1
+
+
+async def test_devices_that_only_open_at_48k_are_resampled(pulse, monkeypatch):
+    """A PipeWire-like device that refuses 16 kHz/22.05 kHz: opened at 48 kHz, resampled with soxr."""
+    import sounddevice as sd
+
+    real_in, real_out = sd.check_input_settings, sd.check_output_settings
+
+    def only_48k(real):
+        def check(*args, samplerate=None, **kw):
+            if samplerate is not None and int(samplerate) != 48000:
+                raise sd.PortAudioError("Invalid sample rate")
+            return real(*args, samplerate=samplerate, **kw)
+
+        return check
+
+    monkeypatch.setattr(sd, "check_input_settings", only_48k(real_in))
+    monkeypatch.setattr(sd, "check_output_settings", only_48k(real_out))
+
+    # microphone: 48 kHz device -> 16 kHz frames of 30 ms that carry the speech played into it
+    src = MicSource(None)
+    frames = []
+
+    async def grab():
+        async for f in src.frames():
+            frames.append(f)
+            if len(frames) >= 120:  # 3.6 s
+                return
+
+    task = asyncio.create_task(grab())
+    await asyncio.sleep(0.5)
+    await asyncio.to_thread(pulse.play, HAVA)
+    await asyncio.wait_for(task, 20)
+    assert src.native_rate == 48000
+    assert all(len(f.pcm) == 480 * 2 for f in frames)
+    audio = np.concatenate([f.samples() for f in frames])
+    assert audible_seconds(audio, 16000) > 1.0
+    # speech energy stays below 8 kHz after resampling (no aliasing garbage): most power < 4 kHz
+    spec = np.abs(np.fft.rfft(audio.astype(np.float64))) ** 2
+    freqs = np.fft.rfftfreq(len(audio), 1 / 16000)
+    assert spec[freqs < 4000].sum() / spec.sum() > 0.8
+
+    # speaker: 22.05 kHz voice on a 48 kHz device plays the right duration
+    player = Player(None)
+    await player.begin(22050)
+    tone = (np.sin(2 * np.pi * 440 * np.arange(22050) / 22050) * 8000).astype(np.int16)
+    player.write(tone)
+    await player.drain()
+    await player.end()
+    assert player._rate == 48000
+    assert abs(player.played_samples - 48000) < 48000 * 0.05
+
+
+def test_say_plays_on_the_speaker(pulse):
+    import os
+    import subprocess
+    import sys
+
+    rec = pulse.start_recording()
+    r = subprocess.run([sys.executable, "-m", "bantz_voice", "say", "--local", "Merhaba, ben Bantz."],
+                       env=dict(os.environ), capture_output=True, text=True, timeout=120)
+    audio = rec.stop()
+    assert r.returncode == 0, r.stderr
+    assert audible_seconds(audio, 22050) > 0.5

@@ -76,12 +76,17 @@ class Player:
         self.played_samples = 0
         self._chunks.clear()
         self._empty.set()
-        native = rate
-        try:
-            sd.check_output_settings(device=idx, channels=1, dtype="int16", samplerate=rate)
-        except Exception:
-            info = sd.query_devices(idx, "output") if idx is not None else sd.query_devices(kind="output")
-            native = int(info.get("default_samplerate") or 48000)
+        info = sd.query_devices(idx, "output") if idx is not None else sd.query_devices(kind="output")
+        native = None
+        for cand in dict.fromkeys([rate, int(info.get("default_samplerate") or 48000), 48000, 44100]):
+            try:
+                sd.check_output_settings(device=idx, channels=1, dtype="int16", samplerate=cand)
+            except Exception:
+                continue
+            native = cand
+            break
+        if native is None:
+            raise AudioInputError("hoparlör açılamadı: aygıt hiçbir örnekleme hızını kabul etmiyor")
         self._resampler = None if native == rate else soxr.ResampleStream(rate, native, 1, dtype="int16")
         self._rate = native
         blocksize = native * self.block_ms // 1000
