@@ -328,12 +328,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for role in ROLES:
             if models[role] is None:
                 models[role] = listed[0]["id"] if listed else "default"
-        if args.warmup:
-            for role in roles:  # fill the prefix cache once, as the daemon does at start
+        reports = {}
+        for role in roles:
+            if args.warmup:  # fill the prefix cache for this role's prompt, as the daemon does at start
                 await one_request(client, args.base_url.rstrip("/") + "/chat/completions",
                                   {"model": models[role], "messages": specs[role].build("merhaba"), "stream": True, "max_tokens": 1})
-        reports = {role: await bench_role(client, args.base_url, models[role], specs[role], labels, args.iterations,
-                                          args.schema_style) for role in roles}
+            reports[role] = await bench_role(client, args.base_url, models[role], specs[role], labels, args.iterations,
+                                             args.schema_style)
     return {
         "base_url": args.base_url, "simulator": simulated, "prompts": origin, "iterations": args.iterations,
         "models": {r: models[r] for r in roles}, "schema_style": args.schema_style,
