@@ -26,7 +26,7 @@ _CAL_WORDS = r"(?:takvim|ajanda|program|randevu|toplanti|etkinlik|gorusme|bulusm
 
 _SYSTEM_TIME = re.compile(
     r"\bsaat\s+(?:kac\b|ne\b|nedir|kac oldu)|\bsaati?\s+(?:soyle|soyler|ogren|bildir|sorabilir)|\bsaatin\s+kac"
-    r"|\bkac\s+oldu\s+saat|\bsaat\s+kac\w*\s*$|\bsimdi\s+saat\b|\bsu\s*an\s+saat|\bsaat\s+ne\s+oldu|\bsaati\s+(?:verir|soyler|goster)|\bsaat\s+kaci\b|\bkactayiz\b"
+    r"|\bkac\s+oldu\s+saat|\bsaat\s+kac\w*\s*$|\bsimdi\s+saat\b|\bsu\s*an\s+saat|\bsaat\s+ne\s+oldu|\bsaati\s+(?:verir|soyler|goster)|\bsaat\s+kaci\b|\bkactayiz\b|\bsaat\s+kac\w*\s+oldugumuz\w*"
 )
 _SYSTEM_DATE = re.compile(
     r"\btarih\w*|\bhangi\s+gun\w*\s*(?:deyiz|dayiz|yiz|$)|\bgundeyiz|\bgunlerden\b|\bbugun\s+(?:ne|hangi)\s+gun\w*"
@@ -65,7 +65,7 @@ _UNKNOWN = re.compile(
     r"|eczane\w*|nobetci|adres\w*|yakinda\w*|en\s+yakin|benzin\w*|akaryakit\w*|tweet\w*|instagram\w*|facebook\w*|rehber\w*|kisiler\w*"
     r"|pil\w*|sarj\w*|hatirlatici\w*|notlarim\w*|not\s+defter\w*|wikipedi\w*|nobet\w*\s+eczane|ac(?:ar\s+misin|sana|in|abilir\w*)?\s*$"
     r"|kapat(?:ir\s+misin|sana|in|abilir\w*)?\s*$|kis(?:ar\s+misin|sana|in)?\s*$|yukselt\w*\s*$|sondur\w*|yak(?:ar\s+misin|sana|in)?\s*$"
-    r"|kilitle\w*|oyna\w*|indir\w*|yukle\w*|guncelleme|gelen\s+kutu\w*|surer\b|pizza\w*|yemek\s+soyle\w*|uyandir\w*|disari\w*|soguk\s+mu\w*|sicak\s+mi\w*|sterlin\w*|sicaklig\w*|ne\s+kadar\s+surede|giderim\b|son\s+dakika|gelisme\w*|(?:film|dizi|kitap|mekan|kafe)\w*\s+oner\w*|yen\b|frank\w*|kac\s+lira|en\s+hizli\s+yol\w*|yol\b|yolu\b|kac\s+kac|bolu\b|carpi\b|arti\b)"
+    r"|kilitle\w*|oyna\w*|indir\w*|yukle\w*|guncelleme|gelen\s+kutu\w*|surer\b|pizza\w*|yemek\s+soyle\w*|uyandir\w*|disari\w*|soguk\s+mu\w*|sicak\s+mi\w*|sterlin\w*|sicaklig\w*|trafig\w*|isit\w*|manset\w*|ne\s+kadar\s+surede|giderim\b|son\s+dakika|gelisme\w*|(?:film|dizi|kitap|mekan|kafe)\w*\s+oner\w*|yen\b|frank\w*|kac\s+lira|en\s+hizli\s+yol\w*|yol\b|yolu\b|kac\s+kac|bolu\b|carpi\b|arti\b)"
 )
 # unknown capabilities that beat a create verb ("alarm kur", "alışveriş listesine ekle")
 _UNKNOWN_OVER_CREATE = re.compile(
@@ -84,7 +84,7 @@ _QUERY = re.compile(
     r"|\bneler\b|\bkac\s+(?:tane|toplanti|randevu|etkinlik)|\bkim(?:inle|le|lerle)\b|\bne(?:ler)?\s+planla\w*|\bdolu\w*|\bsirada\s+ne|\bsiradaki\w*|\bilk\s+\w+\s+ne|\bdolu\s+mu\w*|\bdolumu"
 )
 
-_FAREWELL = re.compile(r"\b(?:gorusmek\s+uzere|gorusuruz|hos\s*ca\s*kal\w*|kendine\s+iyi\s+bak\w*|iyi\s+geceler|iyi\s+uykular|allaha\s+ismarladik)\b")
+_SOCIAL = re.compile(r"^ne\s+var\s+ne\s+yok$|\ben\s+sevdigin\w*|\b(?:gorusmek\s+uzere|gorusuruz|hos\s*ca\s*kal\w*|kendine\s+iyi\s+bak\w*|iyi\s+geceler|iyi\s+uykular|allaha\s+ismarladik)\b")
 _QUESTION_FILL = {"ne", "neler", "var", "yok", "mi", "mu", "icin", "bir", "sey", "seyler", "acaba", "peki", "nasil", "hangi"}
 _N_STEMS = {"düğün", "öğün", "düğüm", "doğum", "ağustos"}
 _WHEN_NOUNS = {"saatini", "tarihini", "gununu", "saatinin", "tarihinin", "vaktini", "zamanini"}
@@ -239,7 +239,7 @@ def _parse(text: str, now: datetime | None) -> NluDecision:
 
     # system time / date (unless the sentence is about the calendar)
     unknown = _UNKNOWN.search(s) is not None
-    if _FAREWELL.search(s) and len(toks) <= 4:
+    if _SOCIAL.search(s) and len(toks) <= 4:
         return _decision(Intent.smalltalk_chat, 0.85)
     if not cal_noun and not (create_v or delete_v or update_v):
         if _SYSTEM_TIME.search(s):
@@ -255,7 +255,7 @@ def _parse(text: str, now: datetime | None) -> NluDecision:
 
     if delete_v and not (_UNKNOWN_OVER_CREATE.search(s) and not cal_noun):
         return _capped(_delete(toks, raw, found, delete_v, now), cap)
-    if update_v and (cal_noun or found.any or len(toks) > 2):
+    if update_v and (cal_noun or found.any or (len(toks) > 2 and not unknown)):
         return _capped(_update(toks, raw, found, update_v, now), cap)
     device = _DEVICE.search(s) is not None and all(folds[i].startswith(("ayarla", "kur", "koy")) for i in create_v)
     if create_v and unknown and not found.used and not cal_noun:
