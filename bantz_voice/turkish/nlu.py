@@ -16,6 +16,7 @@ from datetime import datetime
 from bantz_voice.schemas import ROUTE_OF_INTENT, Intent, NluDecision, Slots
 from bantz_voice.turkish import lexicon as lx
 from bantz_voice.turkish.temporal import DEFAULT_TZ, Found, compose, fmt_d, scan, slot_value
+from bantz_voice.turkish.text import tr_lower
 from bantz_voice.turkish.tokens import MAX_CHARS, Tok, tokenize
 
 CONFIDENT = 0.9
@@ -89,7 +90,7 @@ _QUESTION_FILL = {"ne", "neler", "var", "yok", "mi", "mu", "icin", "bir", "sey",
 _N_STEMS = {"düğün", "öğün", "düğüm", "doğum", "ağustos"}
 _WHEN_NOUNS = {"saatini", "tarihini", "gununu", "saatinin", "tarihinin", "vaktini", "zamanini"}
 _ACC_SUFFIXES = ("yi", "yu", "yı", "yü")
-_SOFTEN = {"ğ": "k", "b": "p", "c": "ç", "d": "t"}
+_VOWELS = set("aeıioöuü")
 _QUESTION_PARTICLE = re.compile(r"^(?:mi|mı|mu|mü)(?:yim|yım|yum|yüm|sin|sın|sun|sün|yiz|yız|yuz|yüz|siniz|sınız|sunuz|sünüz)?$")
 
 
@@ -149,30 +150,32 @@ def _is_title_word(tok: Tok, idx: int, found: Found, verbs: set[int]) -> bool:
 
 def _strip_object_case(word: str) -> str:
     """"kahvaltıyı" -> "kahvaltı", "randevusunu" -> "randevusu", "yemeğini" -> "yemek"."""
-    w = word
-    for ap in ("'", "’"):
-        if ap in w:
-            w = w.split(ap, 1)[0]
-            break
-    else:
-        if w[:-1] in _N_STEMS:  # "düğünü" -> "düğün"
-            return w[:-1]
-        if len(w) > 4 and w.endswith(_ACC_SUFFIXES) and w[-3] in "aeıioöuü":
-            w = w[:-2]
-        elif len(w) > 4 and w.endswith(("nı", "ni", "nu", "nü")) and w[-3] in "aeıioöuü":
-            w = w[:-2]
-        elif len(w) > 5 and w.endswith(("ları", "leri")):
-            w = w[:-1]
-        elif len(w) > 5 and w.endswith(("nın", "nin", "nun", "nün")) and w[-4] in "aeıioöuü":
-            w = w[:-3]
-    return _unsoften(w)
+    w = re.split("['’]", word, maxsplit=1)[0]
+    if w != word:  # "Ayşe'yi": the apostrophe marks the suffix
+        return w
+    lw = tr_lower(w)
+    if len(lw) != len(w):
+        return w
+    cut = 0
+    if lw[:-1] in _N_STEMS:  # "düğünü" -> "düğün"
+        cut = 1
+    elif len(lw) > 4 and lw.endswith(_ACC_SUFFIXES) and lw[-3] in _VOWELS:
+        cut = 2
+    elif len(lw) > 4 and lw.endswith(("nı", "ni", "nu", "nü")) and lw[-3] in _VOWELS:
+        cut = 2
+    elif len(lw) > 5 and lw.endswith(("ları", "leri")):
+        cut = 1
+    elif len(lw) > 5 and lw.endswith(("nın", "nin", "nun", "nün")) and lw[-4] in _VOWELS:
+        cut = 3
+    w = w[: len(w) - cut]
+    return w if cut == 1 and lw[:-1] in _N_STEMS else _unsoften(w)
 
 
 def _unsoften(w: str) -> str:
     """Undo consonant softening before a possessive: "temizliği" -> "temizlik"."""
-    m = re.match(r"^(.*[aeıioöuü].*?)([ğ])(ı|i|u|ü)$", w)
-    if m and len(w) > 4:
-        return m.group(1) + _SOFTEN[m.group(2)]
+    lw = tr_lower(w)
+    if len(lw) == len(w) and len(w) > 4 and lw[-2] == "ğ" and lw[-1] in "ıiuü" and any(c in _VOWELS for c in lw[:-2]):
+        return w[:-2] + ("K" if w[-2].isupper() else "k")
     return w
 
 
