@@ -115,3 +115,18 @@ def test_brain_failure_falls_back_to_rules_with_one_note(
     cap = capsys.readouterr()
     assert [json.loads(x)["source"] for x in cap.out.splitlines()] == ["rules", "rules"]
     assert cap.err.count("not:") == 1 and "model dosyası yok" in cap.err
+
+
+def test_bench_script_reports_accuracy_and_latency() -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, str(root / "scripts/bench_nlu.py"), "--rounds", "1", "--json"],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout
+    data = json.loads(out)
+    assert data["latency"]["calls"] >= 1000 and data["latency"]["p95_ms"] > 0
+    held = data["accuracy"]["held-out (unseen)"]
+    assert held["n"] == 180 and held["intent"] >= 0.92
