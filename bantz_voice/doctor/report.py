@@ -37,11 +37,10 @@ def request_from_settings(settings: Settings, max_num_seqs: int = 4) -> PlanRequ
             device = "gpu"
             gpu_any = True
         else:
-            spec = find_model("qwen2.5-3b-instruct-awq") if "3b" in (ep.gguf or "") else None
+            # embedded llama.cpp runs on the CPU; the 3B entry only sizes its latency estimate
+            spec = MODELS["qwen2.5-3b-instruct-awq"]
             key = ("cpu", ep.gguf or "")
             device = "cpu"
-            if spec is None:
-                spec = MODELS["qwen2.5-3b-instruct-awq"]  # size class only matters for the CPU estimate
         if key not in servers:
             port = 8000
             if ep.base_url and ":" in ep.base_url.split("//")[-1]:
