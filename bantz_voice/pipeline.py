@@ -194,11 +194,11 @@ class VoicePipeline:
         return "muted" if self._muted else "listening"
 
     def mute(self) -> None:
+        """Stop listening (frames are dropped); a reply being spoken finishes unless cancelled."""
         self._muted = True
         self.ptt_cancel()
-        if self.state in ("listening", "idle") or self._listening:
-            if self.state not in ("thinking", "speaking"):
-                self._set_state("muted")
+        if self.state not in ("thinking", "speaking"):
+            self._set_state("muted")
 
     def unmute(self) -> None:
         self._muted = False
@@ -265,8 +265,16 @@ class VoicePipeline:
     def _spawn(self, coro) -> asyncio.Task:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
         return task
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            log.error("utterance handling failed", exc_info=(type(exc), exc, exc.__traceback__))
+            if self.state in ("thinking", "speaking") and (self._turn_task is None or self._turn_task.done()):
+                self._set_state(self._idle_state())
 
     def _barge_in_speech(self, frame: Frame, strict: webrtcvad.Vad) -> bool:
         if not frame_is_speech(strict, frame.pcm, self.settings.audio.sample_rate):
@@ -394,7 +402,7 @@ class VoicePipeline:
             raise
         except Exception as exc:
             log.exception("ASR failed")
-            self._finish(TurnOutcome("", None, TurnResult(), trace, None, ignored=True, error=f"konuşma tanıma hatası: {exc}", ptt=utt.ptt))
+            self._finish(TurnOutcome("", None, TurnResult(), trace, None, error=f"konuşma tanıma hatası: {exc}", ptt=utt.ptt))
             return
         transcript = asr.text
         request_text: str | None = transcript or None
