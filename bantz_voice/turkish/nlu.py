@@ -374,6 +374,7 @@ def _query(toks: list[Tok], found: Found, now: datetime, s: str, confidence: flo
         return _decision(
             Intent.calendar_query, confidence, range_start=fmt_d(r.range[0]), range_end=fmt_d(r.range[1])
         )
-    if re.search(r"\b(?:sonraki|siradaki|ilk|yaklasan|gelecek|ne\s+zaman|kacta)\b", s):
-        return _decision(Intent.calendar_query, min(confidence, 0.85))
-    return _decision(Intent.calendar_query, min(confidence, 0.7))
+    cal_noun = re.search(r"\b" + _CAL_WORDS, s) is not None
+    if cal_noun and re.search(r"\b(?:sonraki|siradaki|ilk|yaklasan|gelecek|ne\s+zaman|kacta)\b", s):
+        return _decision(Intent.calendar_query, min(confidence, 0.85))  # "bir sonraki randevum ne zaman"
+    return _decision(Intent.calendar_query, min(confidence, 0.7 if cal_noun else 0.5))
