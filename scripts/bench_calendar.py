@@ -81,7 +81,7 @@ def main() -> None:
             fresh = IcsCalendar(path, TZ)
             fresh.update(fresh.get("ev-10"), title="Değişti")
 
-        rows.append(("fresh process, first update (parses the whole file)", timed(first_update, n)))
+        rows.append(("fresh process, first get + update (one event re-parsed)", timed(first_update, n)))
         cal = IcsCalendar(path, TZ)
         day = datetime(2026, 3, 2, tzinfo=TZ)
         rows += [

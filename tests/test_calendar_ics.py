@@ -36,7 +36,8 @@ def cal(request, monkeypatch: pytest.MonkeyPatch) -> IcsCalendar:
     if request.param == "index-cache":
         from bantz_voice.calendar import ics
 
-        monkeypatch.setattr(ics, "CACHE_MIN_EVENTS", 1)
+        monkeypatch.setattr(ics, "CACHE_MIN_EVENTS", 0)
+        monkeypatch.setattr(IcsCalendar, "keep_parsed", False)
     backend = open_calendar(Settings())
     assert isinstance(backend, IcsCalendar)
     return backend
@@ -312,7 +313,7 @@ def test_index_cache_serves_fresh_processes_and_follows_the_file(cal: IcsCalenda
     assert [e.title for e in IcsCalendar(cal.path, TZ).list(at(27, 0), at(28, 0))] == ["Elle değişti"]
 
 
-def test_create_in_a_fresh_process_appends_without_parsing_everything(tmp_path: Path, monkeypatch) -> None:
+def test_fresh_process_changes_one_event_without_parsing_everything(tmp_path: Path, monkeypatch) -> None:
     from bantz_voice.calendar import ics
 
     monkeypatch.setattr(ics, "CACHE_MIN_EVENTS", 1)
@@ -325,8 +326,9 @@ def test_create_in_a_fresh_process_appends_without_parsing_everything(tmp_path: 
     real_parse = ics.ical.parse
     parse_allowed = [False]
 
-    def guarded_parse(data, source):
-        assert parse_allowed[0], "the fresh process parsed the whole file"
+    def guarded_parse(data, source):  # parsing just the touched event is fine, the whole file is not
+        whole = b"UID:u1" in (data if isinstance(data, bytes) else data.encode())
+        assert parse_allowed[0] or not whole, "the fresh process parsed the whole file"
         return real_parse(data, source)
 
     monkeypatch.setattr(ics.ical, "parse", guarded_parse)
@@ -338,13 +340,16 @@ def test_create_in_a_fresh_process_appends_without_parsing_everything(tmp_path: 
     parse_allowed[0] = False
     b = fresh.create("Yeni iki", date(2026, 11, 28), all_day=True)
     assert [e.title for e in fresh.list(at(27, 0), at(29, 0))] == ["Eski", "Yeni bir", "Başka süreçten", "Yeni iki"]
-    monkeypatch.setattr(ics.ical, "parse", real_parse)
     parsed = icalendar.Calendar.from_ical(path.read_bytes())
     assert sorted(str(c["UID"]) for c in parsed.walk("VEVENT")) == sorted(["u1", a.uid, other.uid, b.uid])
     assert [str(c["TZID"]) for c in parsed.walk("VTIMEZONE")] == ["Europe/Istanbul"]
+    fresh.update(a, title="Yeni bir (değişti)")  # update/delete of one event: no full parse either
+    fresh.delete(fresh.get(b.uid))
+    assert [e.title for e in IcsCalendar(path, TZ).list(at(27, 0), at(29, 0))] == ["Eski", "Yeni bir (değişti)", "Başka süreçten"]
+    monkeypatch.setattr(ics.ical, "parse", real_parse)
     full = IcsCalendar(path, TZ)
     full.delete(full.get("u1"))  # the normal path still works on the appended file
-    assert [e.title for e in IcsCalendar(path, TZ).list(at(27, 0), at(29, 0))] == ["Yeni bir", "Başka süreçten", "Yeni iki"]
+    assert [e.title for e in IcsCalendar(path, TZ).list(at(27, 0), at(29, 0))] == ["Yeni bir (değişti)", "Başka süreçten"]
 
 
 def _writer(path: str, tag: str, count: int, start_evt) -> None:  # runs in a child process

@@ -22,9 +22,14 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=TZ)
 
 
-@pytest.fixture(params=["ics", "caldav"])
+@pytest.fixture(params=["ics", "ics-index-only", "caldav"])
 def service(request, monkeypatch: pytest.MonkeyPatch) -> CalendarService:
     settings = Settings()
+    if request.param == "ics-index-only":  # how a process edits a large file: raw text + cached index
+        from bantz_voice.calendar import ics
+
+        monkeypatch.setattr(ics, "CACHE_MIN_EVENTS", 0)
+        monkeypatch.setattr(ics.IcsCalendar, "keep_parsed", False)
     if request.param == "caldav":
         server = request.getfixturevalue("radicale")
         monkeypatch.setenv(ENV, server.password)

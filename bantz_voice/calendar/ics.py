@@ -12,6 +12,7 @@ process (the CLI) can answer queries on a large file without parsing all of it."
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import builtins
 import hashlib
 import json
@@ -22,19 +23,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
 
-from bantz_voice.calendar import ical
+from bantz_voice.calendar import ical, rawfile
 from bantz_voice.calendar.base import CalendarBackend, check_range
 from bantz_voice.calendar.errors import CalendarError
 from bantz_voice.calendar.model import Event
 from bantz_voice.calendar.store import AtomicFile, StatKey
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 @dataclass
@@ -183,6 +183,7 @@ def _load_cache(path: Path, data: bytes, key: StatKey | None, tz: ZoneInfo) -> _
 
 
 class IcsCalendar(CalendarBackend):
+    keep_parsed = True  # False: after a write keep only the index (later edits work on raw text)
     def __init__(self, path: Path, tz: ZoneInfo, lock_timeout: float = 10.0) -> None:
         self.path = Path(path)
         self.tz = tz
@@ -238,21 +239,112 @@ class IcsCalendar(CalendarBackend):
         return out
 
     def get(self, uid: str) -> Event | None:
-        return ical.master_event(self._cal(), uid, self.tz)
+        return ical.master_event(self._uid_view(uid), uid, self.tz)
 
     def snapshot(self, uid: str) -> str | None:
-        sub = ical.uid_calendar(self._cal(), uid)
+        sub = ical.uid_calendar(self._uid_view(uid), uid)
         return sub.to_ical().decode() if sub is not None else None
 
+    # --- one UID without parsing the whole file ----------------------------------------------
+    def _raw_state(self) -> tuple[_Index, rawfile.RawCalendar] | None:
+        """The file as raw components plus its verified index, for a process that has not
+        parsed the file (only its index cache). None: use the fully parsed calendar."""
+        idx = self._index
+        if idx is not None and idx.cal is not None:
+            return None  # parsed already: working on the parsed calendar is cheap
+        data, key = self.file.read()
+        if not data:
+            return None
+        current = idx if idx is not None and idx.key == key else _load_cache(self.path, data, key, self.tz)
+        raw = rawfile.split(data) if current is not None else None
+        if current is None or raw is None:
+            return None
+        self._index = current
+        return current, raw
+
+    @staticmethod
+    def _mini(raw: rawfile.RawCalendar, uid: str) -> tuple[icalendar.Calendar, list[int], set[str]]:
+        """A small VCALENDAR with the time zones and ``uid``'s components, their chunk positions,
+        and the TZIDs the file already defines."""
+        zones = [c for c in raw.chunks if rawfile.kind(c) == "VTIMEZONE"]
+        positions = [i for i, c in enumerate(raw.chunks) if rawfile.kind(c) == "VEVENT" and rawfile.uid(c) == uid]
+        text = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:" + ical.PRODID.encode() + b"\r\n"
+        text += b"".join(zones) + b"".join(raw.chunks[i] for i in positions) + rawfile.END
+        mini = ical.parse(text, "takvim dosyası")
+        have = {str(c.get("TZID")) for c in mini.subcomponents if c.name == "VTIMEZONE"}
+        return mini, positions, have
+
+    def _uid_view(self, uid: str) -> icalendar.Calendar:
+        with self._mutex:
+            state = self._raw_state()
+            if state is None:
+                return self._cal()
+            return self._mini(state[1], uid)[0]
+
+    def _change(self, uid: str, change: Callable[[icalendar.Calendar], Any]) -> icalendar.Calendar:
+        """Apply ``change`` to ``uid``'s components and write the file; returns a calendar that
+        holds ``uid``'s components as they are now."""
+        with self._mutex:
+            if self._raw_state() is not None:
+                with self.file.locked():
+                    state = self._raw_state()  # re-checked under the lock
+                    if state is not None:
+                        return self._change_raw(state[0], state[1], uid, change)
+            return self._mutate(uid, change)
+
+    def _change_raw(
+        self, idx: _Index, raw: rawfile.RawCalendar, uid: str, change: Callable[[icalendar.Calendar], Any]
+    ) -> icalendar.Calendar:
+        mini, positions, had_zones = self._mini(raw, uid)
+        change(mini)
+        new_zones = [c.to_ical() for c in mini.subcomponents if c.name == "VTIMEZONE" and str(c.get("TZID")) not in had_zones]
+        mine = ical.components_for(mini, uid)
+        chunks: list[bytes] = []
+        for i, chunk in enumerate(raw.chunks):
+            if i in positions:
+                if i == positions[0]:
+                    chunks.extend(c.to_ical() for c in mine)
+                continue
+            chunks.append(chunk)
+        if not positions:
+            chunks.extend(c.to_ical() for c in mine)
+        data = rawfile.RawCalendar(raw.head, new_zones + chunks).to_bytes()
+        key = self.file.write(data)
+        # the index follows without a parse: drop the UID's events, add what it has now
+        plain = [e for e in idx.plain if e.uid != uid]
+        recurring, recurring_uids = idx.recurring, set(idx.recurring_uids)
+        is_recurring = any(ical.is_recurring_component(c) for c in mine)
+        if uid in recurring_uids or is_recurring:
+            for c in ical.components_for(recurring, uid):
+                recurring.subcomponents.remove(c)
+            recurring_uids.discard(uid)
+        if is_recurring:
+            for c in mini.subcomponents:
+                if c.name == "VTIMEZONE" and str(c.get("TZID")) not in had_zones:
+                    recurring.subcomponents.insert(0, c)
+            for c in mine:
+                recurring.add_component(c)
+            recurring_uids.add(uid)
+        else:
+            for c in mine:
+                ev = ical.occurrence_to_event(c, self.tz, {})
+                if ev is not None:
+                    bisect.insort(plain, ev, key=lambda e: (e.start, e.end, e.title))
+        self._index = _Index(key=key, cal=None, plain=plain, recurring=recurring, blobs={}, recurring_uids=recurring_uids)
+        _save_cache(self.path, data, self._index, self.tz)
+        log.debug("calendar written (one event re-serialized): %s", self.path)
+        return mini
+
     # --- writing ----------------------------------------------------------------------------
-    def _mutate(self, uid: str, change: Callable[[icalendar.Calendar], T]) -> T:
-        """Apply ``change`` (which touches only ``uid``'s components) and write the file."""
+    def _mutate(self, uid: str, change: Callable[[icalendar.Calendar], Any]) -> icalendar.Calendar:
+        """Apply ``change`` (which touches only ``uid``'s components) to the parsed calendar and
+        write the file; returns a calendar holding ``uid``'s components as they are now."""
         with self._mutex:
             self._load(full=True)  # the slow parse happens before taking the lock
             with self.file.locked():
                 return self._mutate_locked(uid, change)
 
-    def _mutate_locked(self, uid: str, change: Callable[[icalendar.Calendar], T]) -> T:
+    def _mutate_locked(self, uid: str, change: Callable[[icalendar.Calendar], Any]) -> icalendar.Calendar:
         """The read-modify-write itself; the caller holds the file lock."""
         idx = self._load(full=True)  # re-checked under the lock: another process may have written
         cal, blobs = idx.cal, idx.blobs
@@ -260,14 +352,18 @@ class IcsCalendar(CalendarBackend):
         self._index = None  # the parsed calendar is about to change
         for comp in ical.components_for(cal, uid):
             blobs.pop(id(comp), None)
-        result = change(cal)
+        change(cal)
+        view = ical.new_calendar()
+        view.subcomponents.extend(ical.components_for(cal, uid))
         data, blobs = serialize(cal, blobs)
         key = self.file.write(data)
         self._index = _reindex(idx, cal, uid, key, self.tz, blobs)
         if len(self._index.plain) >= CACHE_MIN_EVENTS:
             _save_cache(self.path, data, self._index, self.tz)
+            if not self.keep_parsed:
+                self._index = dataclasses.replace(self._index, cal=None, blobs={})
         log.debug("calendar written: %s (%d bytes)", self.path, len(data))
-        return result
+        return view
 
     def create(
         self, title: str, start: datetime | date, end: datetime | date | None = None, all_day: bool = False, *, rrule: str | None = None
@@ -281,51 +377,15 @@ class IcsCalendar(CalendarBackend):
 
         ev = ical.occurrence_to_event(comp, self.tz, ical.recurring_masters([comp]))
         assert ev is not None
-        if not rrule and self._append_without_parsing(comp, ev):
-            return ev
-        self._mutate(ical.uid_of(comp) or "", change)
+        self._change(ical.uid_of(comp) or "", change)
         return ev
 
-    def _append_without_parsing(self, comp: icalendar.Event, ev: Event) -> bool:
-        """Fast create for a process that has not parsed a large file (only its cached index):
-        append the new event's text to the hash-verified file instead of parsing all of it.
-        False: not possible here (no valid index cache, small file), use the normal path."""
-        with self._mutex:
-            idx = self._index
-            if idx is not None and idx.cal is not None:
-                return False  # fully parsed already: the normal path is cheap
-            with self.file.locked():
-                data, key = self.file.read()
-                if idx is not None and idx.key == key:
-                    current: _Index | None = idx  # unchanged since the cache was verified
-                else:  # another process wrote: its cache entry must match the new content
-                    current = _load_cache(self.path, data, key, self.tz) if data else None
-                body = data.rstrip() if data else b""
-                if current is None or not body.upper().endswith(_END.strip()):
-                    return False
-                vtimezones = b""
-                if not ev.all_day and f"TZID:{self.tz.key}".encode() not in data:
-                    probe = ical.new_calendar()
-                    probe.add_component(comp)
-                    ical.add_timezones(probe)
-                    vtimezones = b"".join(c.to_ical() for c in probe.subcomponents if c.name == "VTIMEZONE")
-                new = body[: -len(_END.strip())] + vtimezones + comp.to_ical() + _END
-                key = self.file.write(new)
-                plain = list(current.plain)
-                bisect.insort(plain, ev, key=lambda e: (e.start, e.end, e.title))
-                self._index = _Index(
-                    key=key, cal=None, plain=plain, recurring=current.recurring, blobs={}, recurring_uids=current.recurring_uids
-                )
-                _save_cache(self.path, new, self._index, self.tz)
-                log.debug("calendar appended: %s", self.path)
-                return True
-
     def update(self, event: Event, *, series: bool = False, **fields: Any) -> Event:
-        self._mutate(event.uid, lambda cal: ical.apply_update(cal, event, fields, self.tz, series=series))
-        return ical.event_after_change(self._cal(), event, self.tz, series)
+        cal = self._change(event.uid, lambda cal: ical.apply_update(cal, event, fields, self.tz, series=series))
+        return ical.event_after_change(cal, event, self.tz, series)
 
     def delete(self, event: Event, *, series: bool = False) -> None:
-        self._mutate(event.uid, lambda cal: ical.apply_delete(cal, event, self.tz, series=series))
+        self._change(event.uid, lambda cal: ical.apply_delete(cal, event, self.tz, series=series))
 
     def restore(self, uid: str, data: str | None) -> None:
         new = ical.parse(data, "geri alma kaydı") if data is not None else None
@@ -340,6 +400,6 @@ class IcsCalendar(CalendarBackend):
                         continue
                     cal.add_component(c)
 
-        self._mutate(uid, change)
+        self._change(uid, change)
 
 
