@@ -161,6 +161,7 @@ class VoicePipeline:
         self._origin_from_source: float | None = None
         self._use_filter = True
         self._collect: Callable[[TurnOutcome], None] | None = None
+        self._reconfigure = False
 
     @property
     def asr(self):
@@ -176,6 +177,36 @@ class VoicePipeline:
             "asr": {"ok": True, "detail": f"yüklü: {Path(str(getattr(self.transcriber, 'model_path', '?'))).name}"},
             "tts": {"ok": True, "detail": tts_detail},
         }
+
+    def apply_settings(self, settings) -> None:
+        """Apply reloaded settings live (VAD, barge-in, ASR decoding options, chunking, loudness).
+        Raises :class:`BantzError` when a model or device changed: that needs a restart."""
+        old = self.settings
+        need_restart = [
+            name
+            for name, a, b in (
+                ("asr.model", old.asr.model, settings.asr.model),
+                ("asr.device", old.asr.device, settings.asr.device),
+                ("asr.compute_type", old.asr.compute_type, settings.asr.compute_type),
+                ("asr.cpu_threads", old.asr.cpu_threads, settings.asr.cpu_threads),
+                ("tts.voice", old.tts.voice, settings.tts.voice),
+                ("tts.fallback_voice", old.tts.fallback_voice, settings.tts.fallback_voice),
+                ("audio.input_device", old.audio.input_device, settings.audio.input_device),
+                ("audio.output_device", old.audio.output_device, settings.audio.output_device),
+                ("audio.frame_ms", old.audio.frame_ms, settings.audio.frame_ms),
+            )
+            if a != b
+        ]
+        if need_restart:
+            raise BantzError(f"bu ayarlar için yeniden başlatma gerekir: {', '.join(need_restart)}")
+        self.settings = settings
+        if hasattr(self.transcriber, "settings"):
+            self.transcriber.settings = settings.asr
+        if hasattr(self.tts, "settings"):
+            self.tts.settings = settings.tts
+            if hasattr(self.tts, "syn_config"):
+                self.tts.syn_config.length_scale = settings.tts.length_scale
+        self._reconfigure = True
 
     # ---------------------------------------------------------------- state & control
     def _set_state(self, state: str) -> None:
@@ -310,6 +341,12 @@ class VoicePipeline:
         try:
             async for frame in source.frames():
                 self.last_frame_at = frame.t
+                if self._reconfigure and not ep.in_speech:
+                    self._reconfigure = False
+                    s = self.settings
+                    ep = Endpointer.from_settings(s.vad, frame_ms=s.audio.frame_ms, rate=s.audio.sample_rate)
+                    self._endpointer = ep
+                    barge_min = s.audio.barge_in_min_ms
                 if self._origin_from_source is None and isinstance(source, FileSource):
                     self._origin_from_source = source.origin
                 if self._muted:

@@ -307,3 +307,27 @@ def test_level_brings_chunks_to_the_same_rms_without_clipping():
     spiky[100] = 1.0
     spiky[200:300] = 0.01
     assert np.max(np.abs(level(spiky, -10.0))) <= 0.95 * 32767 + 1
+
+
+def test_apply_settings_live_and_restart_needed():
+    from bantz_voice.config import Settings
+    from bantz_voice.errors import BantzError
+    from bantz_voice.pipeline import VoicePipeline
+    from bantz_voice.responder import EchoResponder
+
+    class Fake:
+        def __init__(self, settings):
+            self.settings = settings
+
+    s = Settings()
+    p = VoicePipeline(s, transcriber=Fake(s.asr), tts=Fake(s.tts), responder=EchoResponder())
+    new = Settings()
+    new.vad.hangover_ms = 700
+    new.asr.beam_size = 2
+    p.apply_settings(new)
+    assert p.settings.vad.hangover_ms == 700 and p.transcriber.settings.beam_size == 2 and p._reconfigure
+    other = Settings()
+    other.asr.model = "whisper-small"
+    with pytest.raises(BantzError, match="asr.model"):
+        p.apply_settings(other)
+    assert p.settings is new
