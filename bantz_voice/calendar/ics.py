@@ -5,9 +5,10 @@ happen under a file lock on a freshly checked copy and replace the file atomical
 (:class:`AtomicFile`). A file that does not parse is reported and never written over.
 
 Components a write does not touch are written back byte for byte as they were read (which also
-makes a write to a large file cheap: only the changed event is serialized again). A read-only
-index of the file (keyed by a hash of its content) is cached in the XDG cache dir, so a fresh
-process (the CLI) can answer queries on a large file without parsing all of it."""
+makes a write to a large file cheap: only the changed event is serialized again). An index of the
+file (keyed by a hash of its content) is cached in the XDG cache dir, so a fresh process (the CLI)
+can answer queries on a large file without parsing all of it, and can change one event by parsing
+only that event's text (:mod:`rawfile`)."""
 
 from __future__ import annotations
 
@@ -184,6 +185,7 @@ def _load_cache(path: Path, data: bytes, key: StatKey | None, tz: ZoneInfo) -> _
 
 class IcsCalendar(CalendarBackend):
     keep_parsed = True  # False: after a write keep only the index (later edits work on raw text)
+
     def __init__(self, path: Path, tz: ZoneInfo, lock_timeout: float = 10.0) -> None:
         self.path = Path(path)
         self.tz = tz
