@@ -139,7 +139,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     run = sub.add_parser("run", help="asistanı ön planda çalıştır (servis olarak da bu çalışır)")
     run.add_argument("--responder", choices=["echo", "brain"], default=None, help="yanıtlayıcı (varsayılan: ayardaki)")
-    run.add_argument("--demo-wav", type=Path, default=None, help="mikrofon yokken kullanılacak WAV (varsayılan: paketteki örnek)")
+    run.add_argument("--demo-wav", type=Path, default=None, help="mikrofon yokken deneme turunda kullanılacak WAV (varsayılan: paketteki örnek)")
     run.set_defaults(func=_run)
 
     st = client_parser("status", "asistanın durumu")

@@ -41,6 +41,8 @@ def request(path: Path, kind: str, data: dict[str, Any] | None = None, timeout: 
             buf += chunk
     except socket.timeout:
         raise DaemonError(f"Bantz {timeout:g} saniyede yanıt vermedi") from None
+    except (ConnectionResetError, BrokenPipeError):
+        raise DaemonError("Bantz bağlantıyı yanıt vermeden kapattı") from None
     finally:
         s.close()
     if not buf.strip():

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import wave
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -27,8 +29,30 @@ def _note(freq: float, ms: int, amp: float = 0.25) -> np.ndarray:
     return amp * wave * env
 
 
+ASSETS = Path(__file__).resolve().parent.parent / "assets" / "earcons"
+_FILES = {"wake": "wake.wav", "ptt_start": "ptt.wav", "error": "error.wav"}
+
+
+def _bundled(kind: Earcon) -> np.ndarray | None:
+    """The bundled earcon WAV (16-bit mono at :data:`RATE`) when it is there."""
+    name = _FILES.get(kind)
+    if not name or not (ASSETS / name).is_file():
+        return None
+    try:
+        with wave.open(str(ASSETS / name), "rb") as wf:
+            if wf.getsampwidth() != 2 or wf.getnchannels() != 1 or wf.getframerate() != RATE:
+                return None
+            pcm = np.frombuffer(wf.readframes(wf.getnframes()), dtype="<i2")
+    except (OSError, wave.Error, EOFError):
+        return None
+    return pcm.astype(np.float32) / 32768.0
+
+
 def render(kind: Earcon) -> np.ndarray:
-    """Mono float32 samples at :data:`RATE`."""
+    """Mono float32 samples at :data:`RATE` (the bundled sound, else a synthesized one)."""
+    bundled = _bundled(kind)
+    if bundled is not None and bundled.size:
+        return bundled
     if kind in ("wake", "ptt_start"):
         return np.concatenate([_note(880, 70), _note(1320, 90)])
     if kind == "ptt_stop":

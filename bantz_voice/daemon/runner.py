@@ -97,6 +97,7 @@ class Daemon:
         self.turns = 0
         self.turns_failed = 0
         self.ignored = 0
+        self.utterances = 0  # end-pointed hands-free utterances (answered or not)
         self.last_turns: deque[dict[str, Any]] = deque(maxlen=LAST_TURNS)
         self.last_error: str | None = None
         self.mic_ok = False
@@ -164,6 +165,7 @@ class Daemon:
             self._speech_since = time.monotonic()
         elif kind == "endpoint":
             self._speech_since = None
+            self.utterances += 1
         self.heartbeat.beat()
 
     def _on_mic_status(self, connected: bool, message: str) -> None:
@@ -228,11 +230,13 @@ class Daemon:
             "hands_free": self.gate.hands_free,
             "push_to_talk": self.settings.daemon.push_to_talk,
             "follow_up_open": self.gate.follow_up_open,
+            "follow_up_s": self.gate.follow_up_s,
             "follow_up_left_s": round(self.gate.follow_up_left_s(), 1),
             "responder": self.settings.brain.responder,
             "turns": self.turns,
             "turns_failed": self.turns_failed,
             "ignored_utterances": self.ignored,
+            "utterances": self.utterances,
             "last_error": self.last_error,
             "microphone": {
                 "ok": self.mic_ok,
@@ -631,9 +635,8 @@ def run_foreground(responder: str | None = None, demo_wav: Path | None = None) -
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        if demo_wav is not None or (not under_systemd and not microphone_present(settings)):
-            if demo_wav is None:
-                print("Mikrofon bulunamadı (sistemde ses giriş aygıtı yok); örnek Türkçe kayıtla bir deneme turu yapılıyor.")
+        if not under_systemd and not microphone_present(settings):
+            print("Mikrofon bulunamadı (sistemde ses giriş aygıtı yok); örnek Türkçe kayıtla bir deneme turu yapılıyor.")
             return loop.run_until_complete(run_demo(settings, responder, demo_wav))
         daemon = Daemon(settings, responder)
         code = loop.run_until_complete(daemon.run())
