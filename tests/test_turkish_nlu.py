@@ -146,6 +146,21 @@ def test_two_actions_in_one_sentence_are_not_confident() -> None:
     assert d.route is Route.calendar and d.confidence < CONFIDENT
 
 
+@pytest.mark.parametrize(
+    "text,start,confident",
+    [
+        ("4 Aralık cuma saat 10'da mülakat ekle", "2026-12-04T10:00", True),
+        ("3 Aralık cuma saat 10'da mülakat ekle", "2026-12-03T10:00", False),  # 3 Aralık is a Thursday
+        ("yarın pazartesi saat onda toplantı ekle", "2026-11-27T10:00", False),
+        ("iki hafta sonra pazartesi saat onda mülakat ekle", "2026-12-07T10:00", True),
+    ],
+)
+def test_conflicting_days_are_not_confident(text: str, start: str, confident: bool) -> None:
+    d = _p(text)
+    assert d.slots.start == start
+    assert (d.confidence >= CONFIDENT) is confident
+
+
 def test_query_over_two_days() -> None:
     d = _p("salı ve çarşamba neler var")
     assert (d.slots.range_start, d.slots.range_end) == ("2026-12-01", "2026-12-02")

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from bantz_voice.schemas import ROUTE_OF_INTENT, Intent, NluDecision, Slots
 from bantz_voice.turkish import lexicon as lx
-from bantz_voice.turkish.temporal import DEFAULT_TZ, Found, compose, fmt_d, scan, slot_value
+from bantz_voice.turkish.temporal import DEFAULT_TZ, Found, weekday_of, compose, fmt_d, scan, slot_value
 from bantz_voice.turkish.text import tr_lower
 from bantz_voice.turkish.tokens import MAX_CHARS, Tok, tokenize
 
@@ -308,11 +308,25 @@ def _create(toks: list[Tok], raw: str, found: Found, verbs: set[int], now: datet
     conf = CONFIDENT if (title and start and not found.bad) else UNSURE
     if title and any(ch.isdigit() for ch in title):
         conf = min(conf, UNSURE)  # a number the rules did not understand
+    if _days_disagree(found):
+        conf = min(conf, UNSURE)  # "4 Aralık cuma" is fine; "3 Aralık cuma" is not
     if found.bad:
         conf = 0.3
     if r.assumed_day and r.start is not None and found.clock is not None and not found.clock.h24 and found.part is None:
         conf = min(conf, 0.75)  # "dokuzda" with no day and no part of day: ask the model
     return _decision(Intent.calendar_create, conf, title=title, start=start, end=end)
+
+
+def _days_disagree(found: Found) -> bool:
+    """Two different days said for one event, not as a from-to range."""
+    days = found.days
+    if len({d for d, _ in days}) < 2 or days[0][1].endswith(("den", "dan", "ten", "tan")):
+        return False
+    dated = [d for d, fold in days if weekday_of(fold) is None]
+    named = [weekday_of(fold) for _, fold in days if weekday_of(fold) is not None]
+    if len(set(dated)) > 1 or not dated:
+        return True
+    return any(dated[0].weekday() != wd for wd in named)
 
 
 def _delete(toks: list[Tok], raw: str, found: Found, verbs: set[int], now: datetime) -> NluDecision:

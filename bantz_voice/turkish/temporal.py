@@ -87,7 +87,7 @@ class Found:
 
 
 # --- helpers --------------------------------------------------------------------------------
-def _weekday_of(fold: str) -> int | None:
+def weekday_of(fold: str) -> int | None:
     for stem, idx in WEEKDAYS:
         if fold.startswith(stem):
             rest = fold[len(stem) :]
@@ -250,7 +250,12 @@ class _Scanner:
             if days > 400:
                 self.f.bad = True
             else:
-                self._set_day(self.today + timedelta(days=int(days)))
+                target = self.today + timedelta(days=int(days))
+                wd = weekday_of(self.fold(k + 1))
+                if unit == "hafta" and wd is not None:  # "iki hafta sonra pazartesi": that week's Monday
+                    self._set_day(_monday(target) + timedelta(days=wd), self.t[k + 1])
+                    return self._day_tail(k + 2)
+                self._set_day(target)
         return k + 1
 
     # "bir saatlik", "yarım saatlik", "45 dakikalık", "iki saat sürecek"
@@ -354,7 +359,7 @@ class _Scanner:
             which, k = 1, i + 2
         elif f.startswith("haftaya"):
             which = 1
-            wd = _weekday_of(self.fold(i + 1))
+            wd = weekday_of(self.fold(i + 1))
             if wd is not None:
                 self._set_day(_monday(self.today) + timedelta(days=7 + wd), self.t[i + 1])
                 return self._day_tail(i + 2)
@@ -384,7 +389,7 @@ class _Scanner:
             return k + (1 if g.startswith("haftason") else 2)
         if g.startswith("hafta") and g[5:] in ("", "ki", "nin", "da", "ya", "ye", "icinde", "lik"):
             mon = _monday(self.today) + timedelta(days=7 * which)
-            wd = _weekday_of(self.fold(k + 1))
+            wd = weekday_of(self.fold(k + 1))
             if wd is not None:
                 d = mon + timedelta(days=wd)
                 if d < self.today:  # "bu hafta salı" said on a Thursday: the coming one
@@ -402,7 +407,7 @@ class _Scanner:
             first = _add_months(self.today.replace(day=1), which)
             self.f.range = _month_range(first.year, first.month)
             return k + 1
-        wd = _weekday_of(g)
+        wd = weekday_of(g)
         if wd is not None and which >= 0:
             if which == 0:
                 d = _monday(self.today) + timedelta(days=wd)
@@ -441,7 +446,7 @@ class _Scanner:
         if f in ("dun", "dunku", "dunun"):
             self._set_day(self.today - timedelta(days=1), self.t[i])
             return i + 1
-        wd = _weekday_of(f)
+        wd = weekday_of(f)
         if wd is not None:
             self._set_day(_next_weekday(self.today, wd), self.t[i])
             return self._day_tail(i + 1)
@@ -543,6 +548,10 @@ class _Scanner:
             return None
         c, case, j = got
         if case == "abl":
+            part = self._part_name(j)
+            if part is not None and self.fold(part[1]) in ("kadar", "dek"):  # "ondan öğlene kadar"
+                self._put_clock(c, Clock(PART_DEFAULT[part[0]], 0, True))
+                return part[1] + 1
             nxt = self.clock(j, after_from=True)
             if nxt is not None:
                 c2, _case2, k = nxt
