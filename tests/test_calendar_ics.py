@@ -359,8 +359,19 @@ def _writer(path: str, tag: str, count: int, start_evt) -> None:  # runs in a ch
         backend.create(f"{tag} {i}", datetime(2026, 12, 1, 8, tzinfo=TZ) + timedelta(hours=i))
 
 
-def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("existing", [0, 300], ids=["new-file", "large-file-raw-edits"])
+def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path, existing: int) -> None:
     path = tmp_path / "shared.ics"
+    if existing:  # enough events for the index cache: the writers then edit the raw text
+        lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//EN"]
+        for i in range(existing):
+            lines += ["BEGIN:VEVENT", f"UID:old-{i}", "DTSTAMP:20260101T000000Z", f"SUMMARY:Eski {i}",
+                      f"DTSTART:2026{1 + i % 12:02d}{1 + i % 28:02d}T090000Z", "END:VEVENT"]
+        path.write_text("\r\n".join([*lines, "END:VCALENDAR", ""]), encoding="utf-8")
+        IcsCalendar(path, TZ).list(at(1, 0), at(2, 0))
+        from bantz_voice.calendar import ics
+
+        assert ics._cache_file(path).is_file()
     ctx = multiprocessing.get_context("spawn")
     go = ctx.Event()
     procs = [ctx.Process(target=_writer, args=(str(path), tag, 15, go)) for tag in ("cli", "daemon")]
@@ -372,6 +383,8 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
         assert p.exitcode == 0
     titles = sorted(e.title for e in IcsCalendar(path, TZ).list(datetime(2026, 12, 1, tzinfo=TZ), datetime(2026, 12, 3, tzinfo=TZ)))
     assert titles == sorted([f"cli {i}" for i in range(15)] + [f"daemon {i}" for i in range(15)])
+    all_events = icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")
+    assert len(all_events) == existing + 30
 
 
 CRASH_CHILD = """
