@@ -161,6 +161,12 @@ def test_conflicting_days_are_not_confident(text: str, start: str, confident: bo
     assert (d.confidence >= CONFIDENT) is confident
 
 
+def test_homographs_of_months() -> None:
+    d = _p("cumartesi akşam yedide nişan töreni ekle")
+    assert d.slots.start == "2026-11-28T19:00" and d.slots.title == "nişan töreni"
+    assert _p("nisan ayında neler var").slots.range_start == "2027-04-01"
+
+
 def test_query_over_two_days() -> None:
     d = _p("salı ve çarşamba neler var")
     assert (d.slots.range_start, d.slots.range_end) == ("2026-12-01", "2026-12-02")

@@ -41,7 +41,7 @@ MONTHS: list[tuple[str, int]] = [
 ]  # fmt: skip
 _DAY_SUFFIXES = {
     "", "ye", "ya", "e", "a", "yi", "yu", "i", "u", "de", "da", "te", "ta", "den", "dan", "ten", "tan",
-    "ki", "deki", "daki", "teki", "taki", "nin", "nun", "in", "un", "ndan", "nden", "ya kadar",
+    "ki", "deki", "daki", "teki", "taki", "nin", "nun", "in", "un", "ndan", "nden",
     "si", "su", "leri", "lari", "dir", "gunu", "lik", "luk",
 }  # fmt: skip
 _MONTH_SUFFIXES = {
@@ -68,7 +68,7 @@ class Found:
     """What the scanner found; indices in ``used`` are token positions."""
 
     day: date | None = None
-    days: list[tuple[date, str]] = field(default_factory=list)  # every day said, with its case suffix
+    days: list[tuple[date, str]] = field(default_factory=list)  # every day said, with its (folded) word
     range: tuple[date, date] | None = None
     clock: Clock | None = None
     end_clock: Clock | None = None
@@ -96,7 +96,9 @@ def weekday_of(fold: str) -> int | None:
     return None
 
 
-def _month_of(fold: str) -> int | None:
+def _month_of(fold: str, low: str = "") -> int | None:
+    if low.startswith("nişan"):  # "nişan töreni" (engagement), not "nisan" (April)
+        return None
     for stem, idx in MONTHS:
         if fold.startswith(stem):
             rest = fold[len(stem) :]
@@ -180,6 +182,9 @@ class _Scanner:
         self.now = now
         self.today = now.date()
         self.f = Found()
+
+    def month(self, i: int) -> int | None:
+        return _month_of(self.t[i].fold, self.t[i].low) if 0 <= i < self.n else None
 
     def fold(self, i: int) -> str:
         return self.t[i].fold if 0 <= i < self.n else ""
@@ -311,9 +316,9 @@ class _Scanner:
         num = read_number(self.t, i)
         if num is None or num.minute is not None:
             return None
-        if num.digits and num.case in ("posloc", "poss") and _month_of(self.fold(num.end)) is None and self.fold(i - 1) not in _HOUR_WORDS:
+        if num.digits and num.case in ("posloc", "poss") and self.month(num.end) is None and self.fold(i - 1) not in _HOUR_WORDS:
             return self._day_of_month(num)  # "28'inde", "5'i"
-        month = _month_of(self.fold(num.end))
+        month = self.month(num.end)
         if month is None:
             return None
         end = num.end + 1
@@ -454,7 +459,7 @@ class _Scanner:
 
     # "aralık ayında", "ocakta" -> the whole month (this one, or the next such)
     def month_words(self, i: int) -> int | None:
-        month = _month_of(self.fold(i))
+        month = self.month(i)
         if month is None:
             return None
         year = self.today.year + (1 if month < self.today.month else 0)
