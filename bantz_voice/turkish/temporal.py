@@ -453,6 +453,8 @@ class _Scanner:
             return i + 1
         wd = weekday_of(f)
         if wd is not None:
+            if f == "pazar" and nxt.startswith(("alisveris", "yeri", "tezgah", "arabas", "kurul", "esnaf")):
+                return None  # "pazar alışverişi": the market, not Sunday
             self._set_day(_next_weekday(self.today, wd), self.t[i])
             return self._day_tail(i + 1)
         return None
