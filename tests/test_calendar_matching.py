@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bantz_voice.calendar.matching import matches, query_stems
@@ -52,6 +52,7 @@ def test_time_words_and_fillers_do_not_narrow() -> None:
 _LETTERS = "abcçdefgğhıijklmnoöprsştuüvyz"
 
 
+@settings(deadline=None)  # a loaded CI machine must not make this flaky
 @given(st.lists(st.text(alphabet=_LETTERS, min_size=1, max_size=12), min_size=1, max_size=5))
 def test_every_title_matches_itself(words: list[str]) -> None:
     title = " ".join(words)
