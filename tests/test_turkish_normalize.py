@@ -75,6 +75,8 @@ def test_attach_harmony(word: str, suffix: str, out: str) -> None:
         ("%20 indirim", "yüzde yirmi indirim"),
         ("%20'si", "yüzde yirmisi"),
         ("%3,5", "yüzde üç virgül beş"),
+        ("20% indirim", "yüzde yirmi indirim"),
+        ("ör. elma", "örneğin elma"),
         ("250 TL", "iki yüz elli lira"),
         ("250 TL'ye aldım", "iki yüz elli liraya aldım"),
         ("12,50 TL", "on iki lira elli kuruş"),

@@ -106,7 +106,7 @@ def attach(word: str, suffix: str) -> str:
 
 _ABBREV = [
     (r"\bDr\.", "doktor"), (r"\bProf\.", "profesör"), (r"\bDoç\.", "doçent"), (r"\bvb\.", "ve benzeri"),
-    (r"\bvs\.", "vesaire"), (r"\börn\.", "örneğin"), (r"\bbkz\.", "bakınız"), (r"\bNo\.?(?=\s*\d)", "numara"),
+    (r"\bvs\.", "vesaire"), (r"\börn\.", "örneğin"), (r"\bör\.", "örneğin"), (r"\bbkz\.", "bakınız"), (r"\bNo\.?(?=\s*\d)", "numara"),
     (r"\bno:", "numara"), (r"\bTel\.", "telefon"), (r"\bAv\.", "avukat"), (r"\bSn\.", "sayın"), (r"\bCad\.", "caddesi"),
     (r"\bSok\.", "sokak"), (r"\bMah\.", "mahallesi"), (r"\bApt\.", "apartmanı"), (r"\bvd\.", "ve diğerleri"),
     (r"\byy\.", "yüzyıl"), (r"\bT\.C\.", "te ce"), (r"\bMÖ\b", "milattan önce"), (r"\bMS\b", "milattan sonra"),
@@ -127,6 +127,7 @@ _RE_CUR_BEFORE = re.compile(rf"(₺|\$|€|£)\s?({_NUM})(?:[,.](\d{{1,2}}))?(?!
 _RE_DATE = re.compile(rf"\b(\d{{1,2}})[./](\d{{1,2}})[./](\d{{4}})\b{_SUFFIX}")
 _RE_TIME = re.compile(rf"\b([01]?\d|2[0-3])[:.]([0-5]\d)(?![\d.,]){_SUFFIX}")
 _RE_PERCENT = re.compile(rf"%\s?(\d+)(?:,(\d+))?{_SUFFIX}")
+_RE_PERCENT_AFTER = re.compile(r"\b(\d+)(?:,(\d+))?\s?%")  # "20%" (English order) -> "%20"
 _RE_ORDINAL = re.compile(r"\b(\d{1,6})\.(?=\s+[a-zçğıöşü])")
 _RE_DECIMAL = re.compile(rf"\b(\d+),(\d+)\b{_SUFFIX}")
 _RE_INT = re.compile(rf"(?<![\w])(-)?({_NUM}){_SUFFIX}")
@@ -195,6 +196,7 @@ def normalize(text: str) -> str:
     s = _RE_CUR_BEFORE.sub(lambda m: _currency(m.group(2), m.group(3), m.group(1), m.group(4)), s)
     s = _RE_DATE.sub(_date, s)
     s = _RE_TIME.sub(_time, s)
+    s = _RE_PERCENT_AFTER.sub(lambda m: "%" + m.group(1) + (f",{m.group(2)}" if m.group(2) else ""), s)
     s = _RE_PERCENT.sub(
         lambda m: _with_suffix(
             "yüzde " + (_decimal_words(m.group(1), m.group(2)) if m.group(2) else _int_words(m.group(1))), m.group(3)
