@@ -74,10 +74,23 @@ def test_heartbeat_goes_stale() -> None:
     assert hb.fresh
 
 
+def _stub_home_executables(unit: Path, home: Path) -> None:
+    """ExecStart binaries under %h (the vLLM venv on GPU machines) get an executable stand-in."""
+    for line in unit.read_text().splitlines():
+        if line.startswith("ExecStart=%h/"):
+            exe = home / line.split("=", 1)[1].split()[0][len("%h/"):]
+            exe.parent.mkdir(parents=True, exist_ok=True)
+            exe.write_text("#!/bin/sh\nexit 0\n")
+            exe.chmod(0o755)
+
+
 def _verify(unit: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     rt = tmp_path / "xdg-runtime"
     rt.mkdir(mode=0o700, exist_ok=True)
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(rt), "SYSTEMD_LOG_LEVEL": "notice"}
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    _stub_home_executables(unit, home)
+    env = {**os.environ, "XDG_RUNTIME_DIR": str(rt), "HOME": str(home), "SYSTEMD_LOG_LEVEL": "notice"}
     return subprocess.run(
         ["systemd-analyze", "verify", "--user", str(unit)], capture_output=True, text=True, env=env, cwd=tmp_path
     )

@@ -630,7 +630,6 @@ def _configure_logging(settings: Settings) -> None:
 def run_foreground(responder: str | None = None, demo_wav: Path | None = None) -> int:
     """``bantz-voice run``. Without a microphone (and not under systemd) runs the demo turn."""
     settings = load_settings()
-    _configure_logging(settings)
     under_systemd = bool(os.environ.get("NOTIFY_SOCKET"))
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -638,6 +637,7 @@ def run_foreground(responder: str | None = None, demo_wav: Path | None = None) -
         if not under_systemd and not microphone_present(settings):
             print("Mikrofon bulunamadı (sistemde ses giriş aygıtı yok); örnek Türkçe kayıtla bir deneme turu yapılıyor.")
             return loop.run_until_complete(run_demo(settings, responder, demo_wav))
+        _configure_logging(settings)
         daemon = Daemon(settings, responder)
         code = loop.run_until_complete(daemon.run())
     finally:

@@ -1,0 +1,128 @@
+"""Daemon internals with real sockets: watchdog gating, listening-loop restarts, gating, the
+no-microphone demo of ``bantz-voice run``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import wave
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from bantz_voice.config import load_settings
+from bantz_voice.daemon.notify import Heartbeat, Notifier
+from bantz_voice.daemon.runner import Daemon
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class Listener:
+    def __init__(self, path: Path) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.sock.setblocking(False)
+
+    def drain(self) -> list[str]:
+        out = []
+        while True:
+            try:
+                out.append(self.sock.recv(4096).decode())
+            except BlockingIOError:
+                return out
+
+
+async def test_watchdog_pings_only_while_audio_flows(tmp_path: Path) -> None:
+    listener = Listener(tmp_path / "notify.sock")
+    d = Daemon(load_settings(), "echo", Notifier(str(tmp_path / "notify.sock")))
+    d.heartbeat = Heartbeat(0.3)
+    d.ready = True
+    task = asyncio.create_task(d._watchdog(0.05))
+    try:
+        for _ in range(6):  # audio flowing
+            d.heartbeat.beat()
+            await asyncio.sleep(0.05)
+        assert listener.drain().count("WATCHDOG=1") >= 3
+        await asyncio.sleep(0.45)  # the loop is stuck: no beats
+        listener.drain()
+        await asyncio.sleep(0.3)
+        assert "WATCHDOG=1" not in listener.drain()
+        d.heartbeat.beat()  # it recovers
+        await asyncio.sleep(0.15)
+        assert "WATCHDOG=1" in listener.drain()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_listen_loop_restarted_after_failure() -> None:
+    calls = []
+
+    class Flaky:
+        async def listen(self, source, on_event=None):  # noqa: ANN001
+            calls.append(1)
+            if len(calls) < 3:
+                raise RuntimeError("device exploded")
+            await asyncio.sleep(3600)
+
+    d = Daemon(load_settings(), "echo", Notifier(""))
+    d.pipeline = Flaky()
+    task = asyncio.create_task(d._listen())
+    try:
+        for _ in range(100):
+            if len(calls) >= 3:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert len(calls) == 3
+    assert "device exploded" in (d.last_error or "")
+
+
+def test_gate_ignored_text_not_kept_and_failed_turn_counted() -> None:
+    d = Daemon(load_settings(), "echo", Notifier(""))
+    d.earcons.enabled = False
+    assert d.transcript_filter("saat kaç") is None
+    assert d.ignored == 1 and not d.last_turns
+    assert d.transcript_filter("Bantz, saat kaç") == "saat kaç"
+    trace = SimpleNamespace(to_dict=lambda: {"turn_done": 1.0})
+    failed = SimpleNamespace(ignored=False, error="tur başarısız: ValueError: x", ptt=False, interrupted=False,
+                             result=SimpleNamespace(error=None, route="echo"), trace=trace)
+    d.on_turn_done(trace, failed)
+    assert d.turns == 1 and d.turns_failed == 1 and d.last_error.startswith("tur başarısız")
+    assert d.last_turns[-1]["mode"] == "wake_word"
+    assert not d.gate.follow_up_open  # no follow-up window after a failure
+    ok = SimpleNamespace(ignored=False, error=None, ptt=True, interrupted=False,
+                         result=SimpleNamespace(error=None, route="echo"), trace=trace)
+    d.on_turn_done(trace, ok)
+    assert d.last_turns[-1]["mode"] == "ptt" and d.gate.follow_up_open
+    assert "saat" not in str(d.status())  # transcripts are never part of the status
+
+
+@pytest.mark.slow
+def test_run_without_microphone_runs_demo_turn(tmp_path: Path) -> None:
+    env = dict(os.environ)
+    env["PULSE_SERVER"] = f"unix:{tmp_path}/no-such-server"  # no sound server: no input device
+    env.pop("NOTIFY_SOCKET", None)
+    res = subprocess.run(
+        [sys.executable, "-m", "bantz_voice", "run", "--responder", "echo"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=240,
+    )
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("Mikrofon bulunamadı"), res.stdout
+    assert any(ln.startswith("Duyulan: ") and len(ln) > len("Duyulan: ") + 3 for ln in lines), res.stdout
+    assert any(ln.startswith("Yanıt: Şunu duydum") for ln in lines), res.stdout
+    out = Path(next(ln for ln in lines if ln.startswith("Sesli yanıt: ")).split(": ", 1)[1])
+    assert out.parent == Path(env["BANTZ_CACHE_DIR"])
+    with wave.open(str(out), "rb") as wf:
+        x = np.frombuffer(wf.readframes(wf.getnframes()), dtype=np.int16).astype(np.float32) / 32768
+        rate = wf.getframerate()
+    assert len(x) / rate > 0.8 and float(np.sqrt(np.mean(x * x))) > 0.01  # audible speech
+    assert "Traceback" not in res.stderr
