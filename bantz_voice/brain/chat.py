@@ -67,7 +67,8 @@ class LanguageGuard:
     """Holds back the first words until the language is clear, then passes text through while
     re-checking every new stretch of text."""
 
-    def __init__(self, hold_chars: int = 18, window: int = 60) -> None:
+    def __init__(self, hold_chars: int = 18, window: int = 60, judge=looks_turkish) -> None:  # noqa: ANN001
+        self.judge = judge
         self.hold_chars = hold_chars
         self.window = window
         self.held = ""
@@ -82,7 +83,7 @@ class LanguageGuard:
             self.held += piece
             if len(self.held.strip()) < self.hold_chars and not re.search(r"[.!?]\s*$", self.held):
                 return ""
-            verdict = looks_turkish(self.held)
+            verdict = self.judge(self.held)
             if verdict is False:
                 self.state.drifted = True
                 return ""
@@ -93,7 +94,7 @@ class LanguageGuard:
             self.tail = out[-self.window :]
             return out
         self.tail = (self.tail + piece)[-self.window :]
-        if len(self.tail) >= self.window // 2 and looks_turkish(self.tail) is False:
+        if len(self.tail) >= self.window // 2 and self.judge(self.tail) is False:
             self.state.drifted = True
             return ""
         return piece
@@ -102,7 +103,7 @@ class LanguageGuard:
         """At the end of the stream: what is still held back (checked)."""
         if self.state.drifted or self.state.released:
             return ""
-        verdict = looks_turkish(self.held)
+        verdict = self.judge(self.held)
         if verdict is False or not self.held.strip():
             self.state.drifted = verdict is False
             return ""
