@@ -301,3 +301,26 @@ def test_password_from_the_system_keyring_when_env_is_unset(radicale: RadicaleSe
             open_calendar(settings_for(radicale, url)).list(at(27, 0), at(28, 0))
     finally:
         keyring.set_keyring(previous)
+
+
+@pytest.mark.parametrize("op", ["update", "delete"])
+def test_change_made_elsewhere_in_between_is_not_overwritten(dav: CaldavCalendar, radicale: RadicaleServer, monkeypatch, op) -> None:
+    ev = dav.create("Toplantı", at(27, 9))
+    real = CaldavCalendar._object
+
+    def fetch_then_other_client_edits(self, cal, uid):
+        obj = real(self, cal, uid)
+        with caldav.DAVClient(url=radicale.url, username=radicale.username, password=radicale.password) as other:
+            theirs = other.calendar(url=dav.calendar_name).get_object_by_uid(uid)
+            theirs.data = theirs.data.replace("SUMMARY:Toplantı", "SUMMARY:Telefondan değişti")
+            theirs.save(increase_seqno=False)
+        return obj
+
+    monkeypatch.setattr(CaldavCalendar, "_object", fetch_then_other_client_edits)
+    with pytest.raises(CalendarError, match="o arada başka bir yerden değişmiş"):
+        if op == "update":
+            dav.update(ev, title="Bizim değişiklik")
+        else:
+            dav.delete(ev)
+    monkeypatch.setattr(CaldavCalendar, "_object", real)
+    assert [e.title for e in dav.list(at(27, 0), at(28, 0))] == ["Telefondan değişti"]

@@ -146,6 +146,10 @@ class CaldavCalendar(CalendarBackend):
         except dav_error.AuthorizationError:
             self._reset()
             raise CalendarError(f"Takvim sunucusu ({host}) kullanıcı adını ya da parolayı kabul etmedi.{unchanged}") from None
+        except (dav_error.ETagMismatchError, dav_error.ScheduleTagMismatchError):
+            raise CalendarError(
+                f"Etkinlik o arada başka bir yerden değişmiş; üzerine yazmadım.{unchanged} Tekrar deneyin."
+            ) from None
         except dav_error.NotFoundError:
             raise CalendarError(f"Takvim sunucusunda ({host}) aranan takvim ya da etkinlik bulunamadı.{unchanged}") from None
         except dav_error.DAVError as exc:
@@ -209,6 +213,10 @@ class CaldavCalendar(CalendarBackend):
 
         try:
             return cal.get_object_by_uid(uid)
+        except (dav_error.ETagMismatchError, dav_error.ScheduleTagMismatchError):
+            raise CalendarError(
+                f"Etkinlik o arada başka bir yerden değişmiş; üzerine yazmadım.{unchanged} Tekrar deneyin."
+            ) from None
         except dav_error.NotFoundError:
             return None
 
@@ -270,7 +278,8 @@ class CaldavCalendar(CalendarBackend):
             parsed = ical.parse(obj.data, _host(self.url))
             change(parsed)
             if not ical.events_of(parsed):
-                obj.delete()
+                strong = bool(obj.etag) and not str(obj.etag).startswith("W/")
+                obj.delete(if_match=strong)  # not if someone changed it since we read it
                 return None
             obj.data = parsed.to_ical().decode()
             obj.save(increase_seqno=False)
