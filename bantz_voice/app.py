@@ -18,7 +18,7 @@ def build_responder(settings, name: str | None = None) -> Responder:
             from bantz_voice.brain import build_brain
         except ImportError as exc:
             if exc.name and exc.name.startswith("bantz_voice.brain"):
-                log.warning("brain not available (%s); using the echo responder", exc)
+                log.warning("beyin modülü yok (%s); yankı yanıtlayıcısı kullanılıyor", exc)
                 return EchoResponder()
             raise
         return build_brain(settings)

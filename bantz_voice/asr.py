@@ -237,7 +237,7 @@ class Transcriber:
             prompt=s.initial_prompt,
         )
         if reason:
-            log.info("ASR result dropped (%s): %r", reason, raw)
+            log.info("tanınan metin atıldı (%s): %r", reason, raw)
         return AsrResult(
             text="" if reason else raw,
             raw_text=raw,

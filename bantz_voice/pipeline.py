@@ -303,7 +303,7 @@ class VoicePipeline:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             exc = task.exception()
-            log.error("utterance handling failed", exc_info=(type(exc), exc, exc.__traceback__))
+            log.error("konuşma işlenemedi", exc_info=(type(exc), exc, exc.__traceback__))
             if self.state in ("thinking", "speaking") and (self._turn_task is None or self._turn_task.done()):
                 self._set_state(self._idle_state())
 
@@ -369,7 +369,7 @@ class VoicePipeline:
                     override = self._barge_in_speech(frame, strict)
                 events = ep.process(frame, override)
                 if speaking and ep.speech_ms >= barge_min:
-                    log.info("barge-in: user speech during playback")
+                    log.info("barge-in: yanıt sırasında kullanıcı konuştu, yanıt durduruldu")
                     self.cancel_speech()
                 for ev in events:
                     if on_event is not None:
@@ -438,7 +438,7 @@ class VoicePipeline:
             spec.cancel.set()
             raise
         except Exception as exc:
-            log.exception("ASR failed")
+            log.exception("konuşma tanıma başarısız")
             self._finish(TurnOutcome("", None, TurnResult(), trace, None, error=f"konuşma tanıma hatası: {exc}", ptt=utt.ptt))
             return
         transcript = asr.text
@@ -447,7 +447,7 @@ class VoicePipeline:
             try:
                 request_text = self.transcript_filter(transcript)
             except Exception:
-                log.exception("transcript_filter failed")
+                log.exception("transcript_filter hata verdi")
                 request_text = None
         if not request_text:
             self._finish(TurnOutcome(transcript, None, TurnResult(), trace, asr, ignored=True, ptt=utt.ptt))
@@ -523,7 +523,7 @@ class VoicePipeline:
             outcome.error = str(exc)
             sink.stop()
         except Exception as exc:  # one failing turn never kills the loop
-            log.exception("turn failed")
+            log.exception("tur başarısız")
             outcome.error = f"tur başarısız: {exc.__class__.__name__}: {exc}"
             sink.stop()
         finally:
@@ -555,7 +555,7 @@ class VoicePipeline:
                 r = outcome.result
                 self.trace_log.append(trace, route=r.route, intent=r.intent, source=r.source, error=outcome.error or r.error)
             except OSError:
-                log.warning("trace log not writable")
+                log.warning("iz günlüğü yazılamadı")
         if self._collect is not None:
             self._collect(outcome)
         if self.on_turn_done is not None and not outcome.ignored:

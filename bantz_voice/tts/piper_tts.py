@@ -97,7 +97,7 @@ class PiperTTS:
         try:
             return self._normalize(text)
         except Exception:
-            log.exception("normalize failed; speaking raw text")
+            log.exception("metin normalleştirilemedi; olduğu gibi okunuyor")
             return text
 
     def synthesize(self, text: str) -> np.ndarray:
