@@ -209,6 +209,14 @@ async def _warm(pipeline: Any) -> None:
         await warm()
 
 
+def llm_note(responder: Any) -> str | None:
+    """The brain's model fallback note (e.g. SmolLM2 instead of Qwen2.5-3B), when it has one."""
+    try:
+        return getattr(responder.llm.for_role("chat"), "note", None)
+    except Exception:  # noqa: BLE001 - another responder, or no LLM configured
+        return None
+
+
 def _path_of(outcome: Any) -> str:
     r = outcome.result
     return f"{r.source or '?'}:{r.route or '?'}"
@@ -273,6 +281,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for p in pipes.values():
             await one_turn(p, first, rows[0].get("kind", "chat"), fast=True)
         load_s = time.perf_counter() - t_load
+        notes = [n for n in (getattr(main_pipe.tts, "note", None), llm_note(main_pipe.responder)) if n]
         idle_pct = await idle_cpu(main_pipe, args.idle) if args.idle else None
         turns: dict[str, list[dict[str, Any]]] = {name: [] for name in pipes}
         for _ in range(args.repeat):
@@ -305,10 +314,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             out["speedup_spoken_p50"][kind] = round(b / a, 2) if a and b else None
     out["meta"] = {
         "llm": args.llm + (" (SIMULATOR: scripts/vllm_mock_server.py, bantz-sim-3b/bantz-sim-8b)" if args.llm == "simulator" else ""),
-        "models": {"asr": settings.asr.model, "tts": settings.tts.voice,
+        "models": {"asr": settings.asr.model, "tts": getattr(main_pipe.tts, "voice_name", settings.tts.voice),
                    "llm": {k: (v.model or v.gguf) for k, v in settings.models.endpoints.items()}},
-        "responder_note": getattr(getattr(main_pipe.responder, "note", None), "__str__", lambda: None)()
-        if getattr(main_pipe.responder, "note", None) else None,
+        "notes": notes,
         "feed": "fast" if args.fast else "real-time",
         "repeat": args.repeat,
         "load_and_warmup_s": round(load_s, 1),
@@ -366,7 +374,10 @@ def render_markdown(result: dict[str, Any], command: str) -> str:
             k = res["by_kind"][kind]
             paths = ", ".join(f"{p}×{n}" for p, n in k["paths"].items())
             lines.append(f"| {kind} | {name} | {k['turns']} | {paths} | " + " | ".join(cell(k[st]) for st in STAGES) + " |")
-    lines += ["", "Cells: p50 / p95 in ms; stages are the time from the previous stage (see the script's --help)."]
+    lines += ["", "Cells: p50 / p95 in ms; stages are the time from the previous stage (see the script's --help). "
+              "Whisper's own compute time p50: " + ", ".join(
+                  f"{name} {kind} {res['by_kind'][kind]['asr_compute_ms']['p50']:.0f} ms" for name, res in designs for kind in KINDS
+                  if res["by_kind"][kind]["asr_compute_ms"]["p50"] is not None) + "."]
     extra = [f"peak RSS {result['rss_peak_mb']} MB", f"CPU {result['cpu_s']} s for {result['turns']} turns"]
     if "idle_cpu_pct_of_one_core" in result:
         extra.append(f"idle listening {result['idle_cpu_pct_of_one_core']} % of one core")
@@ -377,6 +388,8 @@ def render_markdown(result: dict[str, Any], command: str) -> str:
     if failed:
         extra.append(f"{failed} turn(s) without a spoken reply left out")
     lines += ["", "; ".join(extra) + "."]
+    if m.get("notes"):
+        lines += ["", "Model notes: " + " / ".join(m["notes"])]
     return "\n".join(lines)
 
 
