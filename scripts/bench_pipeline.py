@@ -266,7 +266,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     sim_proc, sim_url = (start_simulator() if args.llm == "simulator" else (None, None))
     try:
         base_settings = load_settings()
-        settings = configure(base_settings, args.llm, sim_url, baseline=False)
+        settings = configure(base_settings, args.llm, sim_url, baseline=args.baseline)
         seed_calendar(settings)
         t_load = time.perf_counter()
         main_pipe = build_pipeline(settings)
@@ -313,6 +313,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             b = base["by_kind"][kind]["spoken_latency_ms"]["p50"]
             out["speedup_spoken_p50"][kind] = round(b / a, 2) if a and b else None
     out["meta"] = {
+        "design": "baseline (original sequential design)" if args.baseline else "optimized",
         "llm": args.llm + (" (SIMULATOR: scripts/vllm_mock_server.py, bantz-sim-3b/bantz-sim-8b)" if args.llm == "simulator" else ""),
         "models": {"asr": settings.asr.model, "tts": getattr(main_pipe.tts, "voice_name", settings.tts.voice),
                    "llm": {k: (v.model or v.gguf) for k, v in settings.models.endpoints.items()}},
@@ -401,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "(a SIMULATOR at the strategy's GPU speeds)")
     p.add_argument("--wavs", type=Path, default=DEFAULT_WAVS, help="folder with WAVs and manifest.jsonl")
     p.add_argument("--compare-baseline", action="store_true", help="also run the original sequential design, same run")
+    p.add_argument("--baseline", action="store_true", help="run only the original sequential design")
     p.add_argument("--repeat", type=int, default=1, help="passes over the utterances")
     p.add_argument("--limit", type=int, default=0, help="only the first N utterances (both kinds kept)")
     p.add_argument("--fast", action="store_true", help="feed the WAVs as fast as possible (latencies then mean little)")
@@ -413,7 +415,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.baseline and args.compare_baseline:
+        parser.error("--baseline and --compare-baseline exclude each other")
     tmp = private_dirs()
     try:
         result = asyncio.run(run(args))
