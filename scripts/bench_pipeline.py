@@ -335,7 +335,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 def render(result: dict[str, Any]) -> str:
     lines = [f"bench_pipeline: LLM {result['meta']['llm']}; feed {result['meta']['feed']}; {result['meta']['machine']}; "
              f"{result['meta']['date']}; load avg at end {result['meta']['loadavg_end']}"]
-    designs = [("optimized", result)] + ([("baseline", result["baseline"])] if "baseline" in result else [])
+    first = result.get("meta", {}).get("design", "optimized").split()[0]
+    designs = [(first, result)] + ([("baseline", result["baseline"])] if "baseline" in result else [])
     for name, res in designs:
         for kind in KINDS:
             k = res["by_kind"][kind]
@@ -365,7 +366,8 @@ def render_markdown(result: dict[str, Any], command: str) -> str:
              "| kind | design | turns | paths | endpoint delay | ASR after endpoint | route | plan | LLM first token | first chunk "
              "| TTS first audio | **reply latency** | **spoken latency** |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    designs = [("optimized", result)] + ([("baseline", result["baseline"])] if "baseline" in result else [])
+    first = result.get("meta", {}).get("design", "optimized").split()[0]
+    designs = [(first, result)] + ([("baseline", result["baseline"])] if "baseline" in result else [])
 
     def cell(v: dict[str, Any]) -> str:
         return "–" if v["p50"] is None else f"{v['p50']:.0f} / {v['p95']:.0f}"
