@@ -126,7 +126,7 @@ class EndpointSettings(_Section):
     # embedded llama.cpp
     gguf: str | None = None  # manifest name or path
     n_ctx: int = Field(4096, ge=256)
-    n_threads: int = Field(0, ge=0)
+    n_threads: int = Field(0, ge=0)  # 0 = half the logical CPUs (leaves room for ASR/TTS)
 
 
 class RoleSettings(_Section):
