@@ -106,8 +106,12 @@ class ScrubFilter(logging.Filter):
 
 
 def install_log_scrubbing(*logger_names: str) -> None:
-    """Attach one :class:`ScrubFilter` to each named logger (idempotent)."""
-    for name in logger_names or ("bantz_voice",):
+    """Scrub every log record: one :class:`ScrubFilter` on each handler of the root logger (a
+    handler filter sees records from every logger), plus the named loggers. Idempotent."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, ScrubFilter) for f in handler.filters):
+            handler.addFilter(ScrubFilter())
+    for name in logger_names:
         logger = logging.getLogger(name)
         if not any(isinstance(f, ScrubFilter) for f in logger.filters):
             logger.addFilter(ScrubFilter())

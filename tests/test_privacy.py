@@ -116,3 +116,22 @@ def test_log_filter_scrubs(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="bantz_voice.test_privacy"):
         logger.info("user said %s", "ara 0532 123 45 67")
     assert "0532" not in caplog.text and PHONE in caplog.text
+
+
+def test_install_on_root_handlers_scrubs_every_logger() -> None:
+    import io
+
+    from bantz_voice.privacy import install_log_scrubbing
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        install_log_scrubbing()
+        install_log_scrubbing()  # idempotent
+        assert sum(isinstance(f, ScrubFilter) for f in handler.filters) == 1
+        logging.getLogger("some.other.module").warning("mail me at a@b.com")
+    finally:
+        root.removeHandler(handler)
+    assert "a@b.com" not in stream.getvalue() and EMAIL in stream.getvalue()
