@@ -220,12 +220,24 @@ def test_ready_after_models_and_mic(daemon: DaemonProc) -> None:
     assert stat.S_IMODE(daemon.socket.stat().st_mode) == 0o600
     assert stat.S_IMODE(daemon.socket.parent.stat().st_mode) == 0o700
     assert psutil.Process(daemon.proc.pid).net_connections(kind="inet") == []
+    rtt = []
+    for _ in range(30):
+        t0 = time.perf_counter()
+        daemon.status()
+        rtt.append((time.perf_counter() - t0) * 1000)
+    print(f"\ndaemon-bench: ready {t_ready - daemon.started:.1f} s after start, RSS at ready "
+          f"{psutil.Process(daemon.proc.pid).memory_info().rss / 2**20:.0f} MiB, status round-trip p50 "
+          f"{sorted(rtt)[len(rtt) // 2]:.1f} ms")
 
 
 def test_watchdog_pings_from_audio_loop(daemon: DaemonProc) -> None:
+    proc = psutil.Process(daemon.proc.pid)
     since = time.monotonic()
-    time.sleep(1.6)
-    assert daemon.notify.count("WATCHDOG=1", since) >= 2
+    cpu0 = sum(proc.cpu_times()[:2])
+    time.sleep(5.0)  # listening, nobody speaking
+    idle_cpu = (sum(proc.cpu_times()[:2]) - cpu0) / (time.monotonic() - since) * 100
+    print(f"\ndaemon-bench: idle listening CPU {idle_cpu:.1f}% of one core")
+    assert daemon.notify.count("WATCHDOG=1", since) >= 5
     comps = daemon.status()["health"]["components"]
     assert comps["audio_loop"]["ok"]
 
@@ -394,7 +406,7 @@ def test_soak_50_turns_rss_bounded(daemon: DaemonProc, pulse, utterances) -> Non
     assert daemon.proc.poll() is None
     assert warm_rss is not None
     growth = (end_rss - warm_rss) / warm_rss
-    print(f"soak: {answered} turns in {attempts} utterances, {time.monotonic() - t0:.0f} s, RSS {warm_rss / 2**20:.0f} -> {end_rss / 2**20:.0f} MiB ({growth:+.1%})")
+    print(f"\ndaemon-bench: soak {answered} turns in {attempts} utterances, {time.monotonic() - t0:.0f} s, RSS {warm_rss / 2**20:.0f} -> {end_rss / 2**20:.0f} MiB ({growth:+.1%})")
     assert growth < 0.10
 
 
@@ -404,8 +416,10 @@ def test_sigterm_clean_exit_within_2s(daemon: DaemonProc) -> None:
     since = time.monotonic()
     daemon.proc.send_signal(signal.SIGTERM)
     code = daemon.proc.wait(timeout=2.0)
+    took = time.monotonic() - since
+    print(f"\ndaemon-bench: SIGTERM while speaking -> exit {code} after {took:.2f} s")
     assert code == 0, daemon.tail()
-    assert time.monotonic() - since < 2.0
+    assert took < 2.0
     assert daemon.notify.first("STOPPING=1") is not None
     assert not daemon.socket.exists()
     assert "Traceback" not in daemon.log.read_text(errors="replace")
