@@ -149,3 +149,57 @@ async def test_client_error_reply_raises(tmp_path: Path) -> None:
             await asyncio.to_thread(client.call, sock, "reload")
     finally:
         await server.close()
+
+
+async def test_cli_commands_against_real_socket(tmp_path: Path) -> None:
+    import sys
+
+    seen: list[tuple[str, object]] = []
+
+    async def handler(request):  # noqa: ANN001
+        seen.append((request.type, getattr(request.data, "action", None) or getattr(request.data, "text", None)))
+        if request.type == "status":
+            return {
+                "state": "speaking", "uptime_s": 3725, "hands_free": True, "push_to_talk": True,
+                "follow_up_open": True, "turns": 4, "microphone": {"ok": False, "detail": "mikrofon kayboldu"},
+                "health": {"components": {"calendar": {"ok": False, "detail": "takvime ulaşılamıyor"}}},
+                "last_turns": [{"mode": "ptt", "trace": {"spoken_latency_ms": 812.0}, "error": None}],
+            }
+        if request.type == "ptt":
+            return {"ptt_active": request.data.action != "stop"}
+        if request.type == "reload":
+            raise BantzError("ayar dosyası bozuk: bantz.yaml")
+        return {}
+
+    sock = tmp_path / "rt" / "control.sock"
+    server = ControlServer(sock, handler)
+    await server.start()
+
+    async def cli(*args: str) -> tuple[int, str, str]:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bantz_voice", *args[:1], "--socket", str(sock), *args[1:],
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await proc.communicate()
+        return proc.returncode, out.decode(), err.decode()
+
+    try:
+        code, out, _ = await cli("status")
+        assert code == 0
+        assert "Durum: konuşuyor" in out and "1 sa 2 dk" in out and "✗ calendar: takvime ulaşılamıyor" in out
+        assert "Mikrofon: yok (mikrofon kayboldu)" in out and "812 ms" in out
+        code, out, _ = await cli("status", "--json")
+        assert code == 0 and json.loads(out)["turns"] == 4
+        code, out, _ = await cli("ptt", "toggle")
+        assert code == 0 and "dinliyorum" in out
+        for cmd in ("mute", "unmute", "cancel", "shutdown"):
+            code, out, _ = await cli(cmd)
+            assert code == 0 and out.strip(), cmd
+        code, out, err = await cli("reload")
+        assert code != 0 and err.strip() == "hata: ayar dosyası bozuk: bantz.yaml"
+        assert [s[0] for s in seen] == ["status", "status", "ptt", "mute", "unmute", "cancel", "shutdown", "reload"]
+        assert seen[2] == ("ptt", "toggle")
+    finally:
+        await server.close()
+    code, out, err = await cli("status")
+    assert code != 0 and "Bantz çalışmıyor" in err and "Traceback" not in err

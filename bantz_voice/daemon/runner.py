@@ -35,7 +35,7 @@ STATES = ("starting", "idle", "listening", "thinking", "speaking", "muted", "sto
 _STATE_ALIASES = {"ready": "idle", "waiting": "idle", "recording": "listening", "speech": "listening",
                   "transcribing": "thinking", "responding": "thinking", "playing": "speaking"}
 LAST_TURNS = 10
-HEARTBEAT_STALE_S = 45.0
+HEARTBEAT_STALE_S = 20.0  # < WatchdogSec (30 s): a stuck loop is restarted within ~50 s
 SHUTDOWN_BUDGET_S = 1.5
 
 
