@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from bantz_voice.daemon import service
-from bantz_voice.daemon.hotkey import HotkeyUnavailable, _import_evdev
 from bantz_voice.daemon.notify import Heartbeat, Notifier, watchdog_interval_s
 
 REPO = Path(__file__).resolve().parent.parent
@@ -156,12 +155,3 @@ def test_service_cli(tmp_path: Path) -> None:
     res = run("uninstall")
     assert res.returncode == 0 and not (tmp_path / "cfg/systemd/user/bantz-voice.service").exists()
 
-
-def test_evdev_missing_message() -> None:
-    try:
-        import evdev  # noqa: F401
-    except ImportError:
-        with pytest.raises(HotkeyUnavailable, match="evdev"):
-            _import_evdev()
-    else:
-        pytest.skip("evdev installed")
