@@ -109,6 +109,7 @@ def test_gate_ignored_text_not_kept_and_failed_turn_counted() -> None:
 def test_run_without_microphone_runs_demo_turn(tmp_path: Path) -> None:
     env = dict(os.environ)
     env["PULSE_SERVER"] = f"unix:{tmp_path}/no-such-server"  # no sound server: no input device
+    env["BANTZ_AUDIO__INPUT_DEVICE"] = "bantz-test-no-such-microphone"  # even where a sound card exists
     env.pop("NOTIFY_SOCKET", None)
     res = subprocess.run(
         [sys.executable, "-m", "bantz_voice", "run", "--responder", "echo"],
@@ -116,7 +117,7 @@ def test_run_without_microphone_runs_demo_turn(tmp_path: Path) -> None:
     )
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
-    assert lines[0].startswith("Mikrofon bulunamadı"), res.stdout
+    assert lines[0].startswith("Mikrofon yok (mikrofon bulunamadı"), res.stdout
     assert any(ln.startswith("Duyulan: ") and len(ln) > len("Duyulan: ") + 3 for ln in lines), res.stdout
     assert any(ln.startswith("Yanıt: Şunu duydum") for ln in lines), res.stdout
     out = Path(next(ln for ln in lines if ln.startswith("Sesli yanıt: ")).split(": ", 1)[1])

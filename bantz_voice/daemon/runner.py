@@ -610,14 +610,15 @@ async def run_demo(settings: Settings, responder: str | None, wav: Path | None) 
     return 0
 
 
-def microphone_present(settings: Settings) -> bool:
+def microphone_problem(settings: Settings) -> str | None:
+    """Why there is no usable microphone (Turkish), or None when there is one."""
     from bantz_voice.audio.source import find_device
 
     try:
         find_device(settings.audio.input_device, "input")
-        return True
-    except AudioInputError:
-        return False
+        return None
+    except AudioInputError as exc:
+        return str(exc)
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -634,8 +635,9 @@ def run_foreground(responder: str | None = None, demo_wav: Path | None = None) -
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        if not under_systemd and not microphone_present(settings):
-            print("Mikrofon bulunamadı (sistemde ses giriş aygıtı yok); örnek Türkçe kayıtla bir deneme turu yapılıyor.")
+        problem = None if under_systemd else microphone_problem(settings)
+        if problem is not None:
+            print(f"Mikrofon yok ({problem}); örnek Türkçe kayıtla bir deneme turu yapılıyor.")
             return loop.run_until_complete(run_demo(settings, responder, demo_wav))
         _configure_logging(settings)
         daemon = Daemon(settings, responder)
