@@ -90,3 +90,15 @@ def test_zero_follow_up() -> None:
     gate = WakeGate(WORDS, follow_up_s=0)
     gate.open_follow_up()
     assert gate("saat kaç") is None
+
+
+def test_follow_up_counts_from_utterance_start() -> None:
+    clock = Clock()
+    gate = WakeGate(WORDS, follow_up_s=8.0, clock=clock)
+    gate.open_follow_up()
+    started = clock.t + 7.0  # the user started talking inside the window ...
+    clock.t += 10.0  # ... and the transcript is ready after it closed
+    assert gate.decide("peki yarın?", started_at=started).reason == "follow_up"
+    gate.open_follow_up()
+    clock.t += 9.0
+    assert gate.decide("peki yarın?", started_at=clock.t - 0.5).text is None

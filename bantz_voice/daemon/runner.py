@@ -109,11 +109,12 @@ class Daemon:
         self._say_task: asyncio.Task[Any] | None = None
         self.hotkey: Any = None
         self._speech_since: float | None = None
+        self._utterance_started_at: float | None = None
 
     # --- pipeline callbacks ---------------------------------------------------------------
     def transcript_filter(self, text: str) -> str | None:
         """Hands-free gate (the pipeline skips it for PTT utterances). Ignored text is not kept."""
-        decision = self.gate.decide(text)
+        decision = self.gate.decide(text, started_at=self._utterance_started_at)
         if decision.text is None:
             if decision.reason == "bare_wake_word":
                 self.earcons.play("wake")
@@ -163,6 +164,7 @@ class Daemon:
         kind = getattr(event, "kind", None)
         if kind == "speech_start":
             self._speech_since = time.monotonic()
+            self._utterance_started_at = getattr(event, "t", None) or self._speech_since
         elif kind == "endpoint":
             self._speech_since = None
             self.utterances += 1

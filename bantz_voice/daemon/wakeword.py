@@ -92,10 +92,15 @@ class WakeGate:
     def follow_up_open(self) -> bool:
         return self.clock() < self._follow_up_until
 
+    def _in_window(self, at: float | None) -> bool:
+        # an utterance that *started* inside the window counts, however long ASR then took
+        return (self.clock() if at is None else min(at, self.clock())) < self._follow_up_until
+
     def follow_up_left_s(self) -> float:
         return max(0.0, self._follow_up_until - self.clock())
 
-    def decide(self, transcript: str) -> GateDecision:
+    def decide(self, transcript: str, started_at: float | None = None) -> GateDecision:
+        """``started_at``: when the utterance began (same clock), for the follow-up window."""
         if not self.hands_free:
             return GateDecision(None, "disabled")
         text = (transcript or "").strip()
@@ -106,7 +111,7 @@ class WakeGate:
                 return GateDecision(None, "bare_wake_word")
             self.close_follow_up()
             return GateDecision(stripped, "wake_word")
-        if text and self.follow_up_open:
+        if text and self._in_window(started_at):
             self.close_follow_up()
             return GateDecision(text, "follow_up")
         return GateDecision(None, "ignored")
