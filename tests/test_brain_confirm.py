@@ -147,3 +147,42 @@ async def test_undo(brain: Brain) -> None:
     r = await turn(brain, "geri al")
     assert r.result.intent == "calendar.undo"
     assert titles(brain.settings) == []
+
+
+@pytest.mark.parametrize(
+    "answer,expected",
+    [("ikincisini", "proje toplantısı"), ("ilkini sil", "ekip toplantısı"), ("saat ondaki", "ekip toplantısı"), ("proje olanı", "proje toplantısı")],
+)
+async def test_ambiguous_reference_asks_which_one(answer: str, expected: str) -> None:
+    settings = brain_settings(rules_only=True)
+    cal = open_calendar(settings)
+    cal.create("Ekip toplantısı", datetime(2026, 11, 27, 10, 0, tzinfo=TZ))
+    cal.create("Proje toplantısı", datetime(2026, 11, 27, 14, 0, tzinfo=TZ))
+    b = Brain(settings)
+    try:
+        r = await turn(b, "yarınki toplantıyı sil")
+        assert "Hangisini" in r.result.reply and len(titles(settings)) == 2
+        r = await turn(b, answer)
+        assert r.result.requires_confirmation and expected in r.result.reply.lower()
+        assert len(titles(settings)) == 2  # still nothing deleted
+        await turn(b, "evet")
+        left = titles(settings)
+        assert len(left) == 1 and left[0].lower() != expected
+    finally:
+        await b.aclose()
+
+
+async def test_ambiguous_then_unrelated_is_a_new_request() -> None:
+    settings = brain_settings(rules_only=True)
+    cal = open_calendar(settings)
+    cal.create("Ekip toplantısı", datetime(2026, 11, 27, 10, 0, tzinfo=TZ))
+    cal.create("Proje toplantısı", datetime(2026, 11, 27, 14, 0, tzinfo=TZ))
+    b = Brain(settings)
+    try:
+        await turn(b, "yarınki toplantıyı sil")
+        r = await turn(b, "saat kaç")
+        assert r.result.intent == "system.time"
+        r = await turn(b, "evet")
+        assert r.result.reply == REPLY_NO_PENDING and len(titles(settings)) == 2
+    finally:
+        await b.aclose()

@@ -229,6 +229,17 @@ class Brain:
                 return ToolOutcome(REPLY_NO_PENDING, "onay bekleyen bir işlem yoktu.")
             return None
         action, expired = got
+        if action.get("op") == "choose" and not expired and answer != "no":
+            self.pending.clear()
+            picked = self.tools.choose(action, text, now)
+            if picked is None:  # not an answer to "which one?": a new request
+                return None
+            res.route, res.intent, res.source = Route.calendar.value, f"calendar.{action['then']}", "confirmation"
+            res.tool_calls = picked.tool_calls
+            if picked.pending is not None:
+                self.pending.put(picked.pending, self.settings.brain.confirmation_timeout_s)
+                res.requires_confirmation = True
+            return picked
         if answer is None:  # an unrelated answer: the action is dropped, the text is a new request
             self.pending.clear()
             return None

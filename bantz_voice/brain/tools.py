@@ -8,6 +8,7 @@ when it clashes) come back as a pending action that runs only after a spoken "ev
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -218,19 +219,79 @@ class CalendarTools:
         if not found.events:
             return ToolOutcome(found.say(now), "aranan etkinliği bulamadım.", [call])
         if found.ambiguous:
-            return ToolOutcome(found.say(now), "birden çok etkinlik bulduğum için hangisi olduğunu sordum.", [call], data=f"{len(found.events)} eşleşme")
-        ev = found.unique
+            choose = {
+                "op": "choose",
+                "then": op,
+                "new_start": new_start_s,
+                "candidates": [{"uid": e.uid, "event_start": e.start.isoformat(), "title": e.title} for e in found.events[:5]],
+            }
+            return ToolOutcome(
+                found.say(now), "birden çok etkinlik bulduğum için hangisi olduğunu sordum.", [call],
+                pending=choose, data=f"{len(found.events)} eşleşme",
+            )
+        return self._confirm_change(op, found.unique, new_start_s, now, [call])
+
+    def choose(self, action: dict[str, Any], text: str, now: datetime) -> ToolOutcome | None:
+        """The answer to "Hangisini kastediyorsunuz?": an ordinal ("ikincisi"), title words or a
+        time ("saat ondaki"). None when the text picks none of the candidates."""
+        self._now = now
+        cands = action.get("candidates") or []
+        chosen = pick_candidate(cands, text, now)
+        if chosen is None:
+            return None
+        ev = self._event(chosen)
+        if ev is None:
+            return ToolOutcome("O etkinliği artık bulamıyorum efendim.", "seçilen etkinliği bulamadım.")
+        return self._confirm_change(action["then"], ev, action.get("new_start"), now, [])
+
+    def _confirm_change(self, op: str, ev: Any, new_start_s: str | None, now: datetime, calls: list[dict[str, Any]]) -> ToolOutcome:
+        sp = self._speech()
+        call = calls
         action: dict[str, Any] = {"op": op, "uid": ev.uid, "event_start": ev.start.isoformat(), "title": ev.title}
         when = sp.when(ev, now.date())
         if op == "delete":
             ask = sp.capitalize(f"{when} '{ev.title}' silinsin mi efendim?")
-            return ToolOutcome(ask, f"'{ev.title}' silmek için onay istedim.", [call, self._call("calendar.delete", action, False)], pending=action)
+            return ToolOutcome(ask, f"'{ev.title}' silmek için onay istedim.", [*call, self._call("calendar.delete", action, False)], pending=action)
         new = _parse_when(new_start_s)
         if new is None:
-            return ToolOutcome(f"'{ev.title}' için yeni zamanı söyler misiniz efendim?", "yeni zamanı sordum.", [call])
+            return ToolOutcome(f"'{ev.title}' için yeni zamanı söyler misiniz efendim?", "yeni zamanı sordum.", call)
         if isinstance(new, date) and not isinstance(new, datetime):
             new = datetime.combine(new, ev.start.timetz())
         new = new.replace(tzinfo=ev.start.tzinfo) if new.tzinfo is None else new
         action["new_start"] = new.isoformat()
         ask = f"'{ev.title}' {when} yerine {self._when_text(new, now)} olsun mu efendim?"
-        return ToolOutcome(ask, f"'{ev.title}' etkinliğini taşımak için onay istedim.", [call, self._call("calendar.update", action, False)], pending=action)
+        return ToolOutcome(ask, f"'{ev.title}' etkinliğini taşımak için onay istedim.", [*call, self._call("calendar.update", action, False)], pending=action)
+
+
+_ORDINALS = {"ilk": 0, "birinci": 0, "ikinci": 1, "ucuncu": 2, "dorduncu": 3, "besinci": 4, "sonuncu": -1, "son": -1}
+_ORDINAL_RE = re.compile(r"^(ilk|birinci|ikinci|ucuncu|dorduncu|besinci|sonuncu|son)(?:u|i|si|su|sini|sunu|ini|unu|ni|nu|ki|kini)?$")
+
+
+def pick_candidate(cands: list[dict[str, Any]], text: str, now: datetime) -> dict[str, Any] | None:
+    from bantz_voice.calendar.matching import matches
+    from bantz_voice.turkish.text import ascii_fold, words
+
+    if not cands:
+        return None
+    for w in words(text):
+        m = _ORDINAL_RE.match(ascii_fold(w))
+        if m and _ORDINALS[m.group(1)] < len(cands):
+            return cands[_ORDINALS[m.group(1)]]
+    ws = words(text)
+    scores = [sum(1 for w in ws if len(w) > 2 and matches(w, c["title"])) for c in cands]
+    best = max(scores)
+    by_title = [c for c, sc in zip(cands, scores) if sc == best and best > 0]
+    if len(by_title) == 1:
+        return by_title[0]
+    try:
+        from bantz_voice.turkish.temporal import resolve_slot
+
+        when = resolve_slot("start", text, now)
+    except Exception:  # noqa: BLE001 - an unparsable answer picks nothing
+        when = None
+    if when and "T" in when:
+        pool = by_title or cands
+        hits = [c for c in pool if c["event_start"][11:16] == when[11:16]]
+        if len(hits) == 1:
+            return hits[0]
+    return None
