@@ -337,6 +337,7 @@ class VoicePipeline:
         self._listening = True
         self._set_state(self._idle_state())
         spec: _Speculation | None = None
+        barged: asyncio.Task | None = None  # the turn a barge-in already cancelled
         barge_min = s.audio.barge_in_min_ms
         try:
             async for frame in source.frames():
@@ -352,6 +353,9 @@ class VoicePipeline:
                 if self._muted:
                     if ep.in_speech:
                         ep.reset()
+                    if spec is not None:
+                        spec.cancel.set()
+                        spec = None
                     continue
                 self._ring.append(frame)
                 if self._ptt_frames is not None:
@@ -368,7 +372,8 @@ class VoicePipeline:
                         continue
                     override = self._barge_in_speech(frame, strict)
                 events = ep.process(frame, override)
-                if speaking and ep.speech_ms >= barge_min:
+                if speaking and ep.speech_ms >= barge_min and self._turn_task is not barged:
+                    barged = self._turn_task
                     log.info("barge-in: yanıt sırasında kullanıcı konuştu, yanıt durduruldu")
                     self.cancel_speech()
                 for ev in events:
@@ -407,10 +412,6 @@ class VoicePipeline:
         loop = asyncio.get_running_loop()
         fut = loop.run_in_executor(self._asr_pool, self.transcriber.transcribe, audio, cancel)
         return _Speculation(fut, cancel)
-
-    async def _await_asr(self, spec: _Speculation) -> tuple[AsrResult, float]:
-        res = await asyncio.shield(spec.future)
-        return res, time.monotonic()
 
     # ---------------------------------------------------------------- one utterance / turn
     async def _handle_utterance(self, utt: Utterance, spec: _Speculation | None) -> None:

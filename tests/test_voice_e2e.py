@@ -61,7 +61,9 @@ class Loop:
 
     async def __aexit__(self, *exc) -> None:
         self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
+        # the loop stops promptly when cancelled (the daemon's SIGTERM relies on it)
+        done, _ = await asyncio.wait({self.task}, timeout=5)
+        assert done, "listen() did not stop within 5 s of being cancelled"
 
     async def wait_connected(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout

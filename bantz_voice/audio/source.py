@@ -244,8 +244,11 @@ class MicSource:
             try:
                 while True:
                     try:
-                        item = await asyncio.wait_for(queue.get(), timeout=self.stall_s if got_first else max(5.0, self.stall_s))
-                    except asyncio.TimeoutError:
+                        # asyncio.timeout, not wait_for: wait_for in 3.11 can swallow a cancellation
+                        # that races with a frame arriving, and then the loop never stops
+                        async with asyncio.timeout(self.stall_s if got_first else max(5.0, self.stall_s)):
+                            item = await queue.get()
+                    except TimeoutError:
                         item = None
                     if item is None:
                         log.warning("mikrofon kayboldu (ses gelmiyor) — yeniden bağlanılacak")
