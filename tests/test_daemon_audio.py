@@ -233,11 +233,12 @@ def test_ready_after_models_and_mic(daemon: DaemonProc) -> None:
 def test_watchdog_pings_from_audio_loop(daemon: DaemonProc) -> None:
     proc = psutil.Process(daemon.proc.pid)
     since = time.monotonic()
-    cpu0 = sum(proc.cpu_times()[:2])
+    time.sleep(3.0)  # let the first health check after READY finish
+    t0, cpu0 = time.monotonic(), sum(proc.cpu_times()[:2])
     time.sleep(5.0)  # listening, nobody speaking
-    idle_cpu = (sum(proc.cpu_times()[:2]) - cpu0) / (time.monotonic() - since) * 100
+    idle_cpu = (sum(proc.cpu_times()[:2]) - cpu0) / (time.monotonic() - t0) * 100
     print(f"\ndaemon-bench: idle listening CPU {idle_cpu:.1f}% of one core")
-    assert daemon.notify.count("WATCHDOG=1", since) >= 5
+    assert daemon.notify.count("WATCHDOG=1", since) >= 10
     comps = daemon.status()["health"]["components"]
     assert comps["audio_loop"]["ok"]
 

@@ -102,3 +102,14 @@ def test_follow_up_counts_from_utterance_start() -> None:
     gate.open_follow_up()
     clock.t += 9.0
     assert gate.decide("peki yarın?", started_at=clock.t - 0.5).text is None
+
+
+def test_barge_in_utterance_is_not_a_follow_up() -> None:
+    clock = Clock()
+    gate = WakeGate(WORDS, follow_up_s=8.0, clock=clock)
+    started = clock.t  # the user talks over the reply ...
+    clock.t += 0.5
+    gate.open_follow_up()  # ... which then ends (cut short)
+    clock.t += 2.0
+    assert gate.decide("saat kaç", started_at=started).reason == "ignored"
+    assert gate.decide("Bantz saat kaç", started_at=started).text == "saat kaç"

@@ -137,11 +137,14 @@ class Daemon:
         if outcome is None:
             return
         error = getattr(outcome, "error", None) or getattr(getattr(outcome, "result", None), "error", None)
-        mode = "ptt" if getattr(outcome, "ptt", False) else (self._pending_mode or "hands_free")
-        self._pending_mode = None
+        trace = getattr(outcome, "trace", None)
+        if getattr(trace, "meta", {}).get("say"):
+            mode = "say"
+        else:
+            mode = "ptt" if getattr(outcome, "ptt", False) else (self._pending_mode or "hands_free")
+            self._pending_mode = None
         if getattr(outcome, "ignored", False) and not error:
             return
-        trace = getattr(outcome, "trace", None)
         record = {
             "ts": round(time.time(), 3),
             "mode": mode,
@@ -354,8 +357,6 @@ class Daemon:
             except Exception as exc:  # noqa: BLE001
                 self.last_error = f"say: {type(exc).__name__}: {exc}"
                 log.exception("say failed")
-            finally:
-                self.gate.open_follow_up()
 
         self._say_task = asyncio.create_task(_run(), name="say")
         return {"speaking": True}

@@ -78,12 +78,14 @@ class WakeGate:
         self.follow_up_s = follow_up_s
         self.hands_free = hands_free
         self.clock = clock
+        self._follow_up_from = 0.0
         self._follow_up_until = 0.0
 
     def open_follow_up(self, seconds: float | None = None) -> None:
         span = self.follow_up_s if seconds is None else seconds
         if span > 0:
-            self._follow_up_until = self.clock() + span
+            self._follow_up_from = self.clock()
+            self._follow_up_until = self._follow_up_from + span
 
     def close_follow_up(self) -> None:
         self._follow_up_until = 0.0
@@ -93,8 +95,11 @@ class WakeGate:
         return self.clock() < self._follow_up_until
 
     def _in_window(self, at: float | None) -> bool:
-        # an utterance that *started* inside the window counts, however long ASR then took
-        return (self.clock() if at is None else min(at, self.clock())) < self._follow_up_until
+        # an utterance that *started* inside the window counts, however long ASR then took; one
+        # that started before the assistant finished speaking (a barge-in) does not
+        if at is None:
+            return self.follow_up_open
+        return self._follow_up_from <= at < self._follow_up_until
 
     def follow_up_left_s(self) -> float:
         return max(0.0, self._follow_up_until - self.clock())
