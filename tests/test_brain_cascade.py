@@ -212,3 +212,18 @@ async def test_openai_backend_full_turn(llama_server) -> None:  # noqa: ANN001
         assert req.result.source == "llm" and req.result.reply and looks_turkish(req.result.reply)
     finally:
         await b.aclose()
+
+
+async def test_slow_model_gets_a_turkish_apology(smollm2_gguf) -> None:  # noqa: ANN001
+    settings = brain_settings(embedded_models(smollm2_gguf))
+    settings.models.chat.timeout_s = 0.01
+    b = build_brain(settings)
+    try:
+        req, pieces = await turn(b, "nasılsın")
+        from bantz_voice.brain.cascade import REPLY_LLM_SLOW
+
+        assert pieces == [REPLY_LLM_SLOW] and req.result.error == "llm_timeout"
+        req, _ = await turn(b, "saat kaç")  # and the next turn works
+        assert req.result.intent == "system.time" and req.result.error is None
+    finally:
+        await b.aclose()

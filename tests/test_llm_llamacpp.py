@@ -72,7 +72,7 @@ async def test_warm_prefix_snapshot_restores_and_matches_cold(backend) -> None: 
     eng = backend._get_engine()
     msgs = prefix + [{"role": "user", "content": "what time is it"}]
     full = eng.tokens(msgs)
-    stable = max((s for s, _ in eng.snapshots if full[: len(s)] == s), key=len)
+    stable = max((s.tokens for s in eng.snapshots if full[: len(s.tokens)] == s.tokens), key=len)
     assert len(stable) > 100
     # another prompt evicts the prefix from the context; the snapshot brings it back
     await complete(backend, SYSTEM + [{"role": "user", "content": "hi"}], GenParams(max_tokens=2))

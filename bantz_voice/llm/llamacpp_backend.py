@@ -45,6 +45,38 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
     return n
 
 
+class _Snapshot:
+    """The KV state right after a stable prompt prefix. Only llama.cpp's own state is kept (a few
+    MB); llama-cpp-python's ``save_state`` would also copy its logits array (n_tokens x vocab
+    floats, ~70 MB here), which a restore does not need: the suffix is evaluated afresh."""
+
+    def __init__(self, tokens: list[int], buf: Any, size: int) -> None:
+        self.tokens = tokens
+        self.buf = buf
+        self.size = size
+
+    @classmethod
+    def take(cls, llm: Any, tokens: list[int]) -> "_Snapshot":
+        import ctypes
+
+        import llama_cpp
+
+        size = llama_cpp.llama_state_get_size(llm._ctx.ctx)
+        buf = (ctypes.c_uint8 * int(size))()
+        n = llama_cpp.llama_state_get_data(llm._ctx.ctx, buf, size)
+        return cls(list(tokens), buf, int(n))
+
+    def restore(self, llm: Any) -> None:
+        import llama_cpp
+
+        if llama_cpp.llama_state_set_data(llm._ctx.ctx, self.buf, self.size) != self.size:
+            raise LLMError("Dil modelinin önbelleği geri yüklenemedi.")
+        n = len(self.tokens)
+        llm.input_ids[:n] = self.tokens
+        llm.n_tokens = n
+        llm._requires_eval = True
+
+
 def default_threads() -> int:
     """Half the logical CPUs (about the physical cores), at least 1. ASR and TTS run at the same
     time as decoding; when llama.cpp's threads outnumber free cores its spin barriers collapse
@@ -63,7 +95,7 @@ class _Engine:
         self.lock = threading.Lock()
         self.llm: Any = None
         self.formatter: Any = None
-        self.snapshots: list[tuple[list[int], Any]] = []
+        self.snapshots: list[_Snapshot] = []
         self.prefix_cache = True
 
     # called in the worker thread ------------------------------------------------------------
@@ -103,11 +135,11 @@ class _Engine:
             a = self.tokens(prefix + [{"role": "user", "content": "merhaba"}])
             b = self.tokens(prefix + [{"role": "user", "content": "saat kaç acaba"}])
             stable = a[: _common_prefix(a, b)]
-            if not stable or any(_common_prefix(s, stable) == len(stable) for s, _ in self.snapshots):
+            if not stable or any(_common_prefix(s.tokens, stable) == len(stable) for s in self.snapshots):
                 continue
             self.llm.reset()
             self.llm.eval(stable)
-            self.snapshots.append((stable, self.llm.save_state()))
+            self.snapshots.append(_Snapshot.take(self.llm, stable))
 
     def prepare(self, tokens: list[int]) -> None:
         """Before a generation: restore the best prefix snapshot, or start cold when disabled."""
@@ -117,12 +149,12 @@ class _Engine:
             return
         have = _common_prefix(list(llm._input_ids[: llm.n_tokens]), tokens)
         best, best_len = None, have
-        for stable, state in self.snapshots:
-            n = _common_prefix(stable, tokens)
-            if n == len(stable) and n > best_len:
-                best, best_len = state, n
+        for snap in self.snapshots:
+            n = _common_prefix(snap.tokens, tokens)
+            if n == len(snap.tokens) and n > best_len:
+                best, best_len = snap, n
         if best is not None:
-            llm.load_state(best)
+            best.restore(llm)
 
     def generate(self, tokens: list[int], params: GenParams, grammar: Any, emit, cancel: threading.Event) -> None:
         with self.lock:
