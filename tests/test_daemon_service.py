@@ -155,3 +155,20 @@ def test_service_cli(tmp_path: Path) -> None:
     res = run("uninstall")
     assert res.returncode == 0 and not (tmp_path / "cfg/systemd/user/bantz-voice.service").exists()
 
+
+
+@needs_analyze
+def test_service_install_with_vllm_units(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not service.vllm_units():
+        pytest.skip("no vLLM units shipped")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    report = service.install(with_vllm=True, start=False)
+    names = sorted(p.name for p in report.written)
+    assert names == sorted(["bantz-voice.service", *(p.name for p in service.vllm_units())])
+    for unit in report.written:
+        assert (unit.parent / "default.target.wants" / unit.name).is_symlink()
+        res = _verify(unit, tmp_path)
+        assert res.returncode == 0, res.stderr
+    assert {s.name for s in service.status()} == set(names)
+    removed = service.uninstall()
+    assert all(not p.exists() for p in report.written) and len(removed.removed) == 2 * len(names)
