@@ -291,8 +291,10 @@ def render_markdown(result: dict[str, Any], command: str) -> str:
     import platform
     from datetime import datetime, timezone
 
-    lines = [f"Machine: {platform.machine()}, {os.cpu_count()} CPU (load average {[round(x, 2) for x in os.getloadavg()]}). "
-             f"Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}. Endpoint: "
+    machine = result.get("machine") or f"{platform.machine()}, {os.cpu_count()} CPU"
+    load = result.get("loadavg_end") or [round(x, 2) for x in os.getloadavg()]
+    date = result.get("date") or f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}"
+    lines = [f"Machine: {machine} (load average at the end {load}). Date: {date}. Endpoint: "
              f"{'the SIMULATOR (scripts/vllm_mock_server.py)' if result['simulator'] else result['base_url']}; "
              f"prompts: {result['prompts']}; {result['iterations']} iterations per role.", "", f"Command: `{command}`", "",
              "| role | model | TTFT p50 / p95 | total p50 / p95 / p99 | output tok/s p50 | JSON valid | route accuracy |",
@@ -335,7 +337,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                   {"model": models[role], "messages": specs[role].build("merhaba"), "stream": True, "max_tokens": 1})
             reports[role] = await bench_role(client, args.base_url, models[role], specs[role], labels, args.iterations,
                                              args.schema_style)
+    import platform
+    from datetime import datetime, timezone
+
     return {
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU, {platform.system()} {platform.release()}",
+        "date": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}",
+        "loadavg_end": [round(x, 2) for x in os.getloadavg()],
         "base_url": args.base_url, "simulator": simulated, "prompts": origin, "iterations": args.iterations,
         "models": {r: models[r] for r in roles}, "schema_style": args.schema_style,
         "roles": {role: rep.summary() for role, rep in reports.items()},
