@@ -391,8 +391,6 @@ def render_markdown(result: dict[str, Any], command: str) -> str:
     if failed:
         extra.append(f"{failed} turn(s) without a spoken reply left out")
     lines += ["", "; ".join(extra) + "."]
-    if m.get("notes"):
-        lines += ["", "Model notes: " + " / ".join(m["notes"])]
     return "\n".join(lines)
 
 
