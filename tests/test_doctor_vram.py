@@ -75,9 +75,13 @@ def _exec_start_flags(unit: Path) -> list[str]:
     return argv[argv.index("serve") - 1 :]
 
 
-@pytest.mark.parametrize("unit,profile", [("bantz-vllm-main.service", SHIPPED_PROFILE), ("bantz-vllm-chat7b.service", "single-7b")])
-def test_systemd_units_use_the_planners_flags(unit: str, profile: str) -> None:
-    p = plan(profiles()[profile])
+def test_the_shipped_vllm_unit_uses_the_planners_flags() -> None:
+    # `bantz-voice service install --with-vllm` installs every systemd/bantz-vllm-*.service: only the
+    # shipped profile's server may be there (two servers would not fit in 8 GB together)
+    units = sorted(p.name for p in (ROOT / "systemd").glob("bantz-vllm-*.service"))
+    assert units == ["bantz-vllm-main.service"]
+    unit = units[0]
+    p = plan(profiles()[SHIPPED_PROFILE])
     flags = p.gpu_servers[0].flags()
     assert _exec_start_flags(ROOT / "systemd" / unit)[1:] == flags[1:]  # the vllm binary path differs
 
