@@ -35,8 +35,22 @@ async def decide(text: str, now: datetime, settings: Settings) -> NluDecision:
         llm = _DECIDE_LLM.get(key)
         if llm is None:
             llm = _DECIDE_LLM[key] = Backends(settings.models)
+            await _warm(llm)
     routed = await route(text, now, settings, llm, baseline=settings.brain.baseline)  # type: ignore[arg-type]
     return routed.decision
+
+
+async def _warm(llm) -> None:  # noqa: ANN001
+    """Warm the router and orchestrator prefixes once per process (failures: the fast path stands)."""
+    from bantz_voice.brain.orchestrator import orchestrator_parts
+    from bantz_voice.brain.router import router_parts
+    from bantz_voice.errors import BantzError
+
+    for role, parts in (("router", router_parts("")), ("orchestrator", orchestrator_parts(""))):
+        try:
+            await llm.for_role(role).warmup([parts.stable_prefix()])
+        except (BantzError, OSError):
+            return
 
 
 __all__ = ["build_brain", "decide"]
