@@ -76,6 +76,10 @@ class Brain:
         from bantz_voice.brain.router import fast_path
 
         fast_path("merhaba", datetime.now(self.tz))  # imports and warms the Turkish layer
+        try:  # open the calendar and import its speech templates before the first turn
+            await asyncio.to_thread(lambda: (self.tools.service, self.tools._speech()))
+        except Exception as exc:  # noqa: BLE001 - a broken calendar is reported on its turn
+            log.warning("calendar warm-up failed: %s", exc)
         roles = ("chat",) if self.settings.brain.rules_only else ("router", "orchestrator", "chat")
         by_backend: dict[int, tuple[Any, list]] = {}
         for role in roles:
