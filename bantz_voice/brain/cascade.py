@@ -21,7 +21,7 @@ from bantz_voice.brain.tools import CalendarTools, ToolOutcome, date_reply, time
 from bantz_voice.config import Settings
 from bantz_voice.errors import BantzError
 from bantz_voice.llm import Backends, LLMError, LLMTimeout
-from bantz_voice.privacy import ScrubFilter
+from bantz_voice.privacy import ScrubFilter, install_log_scrubbing
 from bantz_voice.responder import TurnRequest
 from bantz_voice.schemas import Intent, Route
 from bantz_voice.turkish.text import tr_lower
@@ -63,6 +63,10 @@ class Brain:
         self.tools = CalendarTools(settings, calendar_service)
         self.history: deque[tuple[str, str]] = deque(maxlen=HISTORY_TURNS)
         self._closed = False
+        install_log_scrubbing()  # every handler configured so far (CLI, daemon, journal) scrubs PII
+        got = self.pending.peek()
+        if got is not None and got[1]:  # an expired action from an earlier process: drop it
+            self.pending.clear()
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def warmup(self) -> None:

@@ -42,7 +42,11 @@ def classify(text: str) -> Answer | None:
 
 
 class PendingStore:
-    """At most one action waiting for a yes/no, with an absolute expiry (wall clock)."""
+    """At most one action waiting for a yes/no, with an absolute expiry (wall clock).
+
+    The row holds what the action needs (event UID and start; for a create, the title as said),
+    unscrubbed because it is the calendar data itself; it is deleted on the answer, on the next
+    unrelated turn, or at start-up once expired."""
 
     def __init__(self, conn: sqlite3.Connection, clock=time.time) -> None:
         self.conn = conn
