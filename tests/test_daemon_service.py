@@ -152,6 +152,9 @@ def test_service_cli(tmp_path: Path) -> None:
     assert "bantz-voice.service" in res.stdout
     res = run("status")
     assert res.returncode == 0 and "kurulu" in res.stdout
+    if service.vllm_units():
+        res = run("install", "--with-vllm", "--no-start")
+        assert res.returncode == 0 and "bantz-vllm-" in res.stdout, res.stderr
     res = run("uninstall")
     assert res.returncode == 0 and not (tmp_path / "cfg/systemd/user/bantz-voice.service").exists()
 

@@ -163,7 +163,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     svc = sub.add_parser("service", help="systemd kullanıcı servisi")
     ssub = svc.add_subparsers(dest="service_command", metavar="ALT", required=True)
     inst = ssub.add_parser("install", help="kur, etkinleştir ve (mümkünse) başlat")
-    inst.add_argument("--vllm", action="store_true", help="vLLM sunucu birimlerini de kur (GPU'lu makineler)")
+    inst.add_argument("--with-vllm", "--vllm", dest="vllm", action="store_true", help="vLLM sunucu birimlerini de kur (GPU'lu makineler)")
     inst.add_argument("--no-start", action="store_true", help="yalnız kur, başlatma")
     ssub.add_parser("uninstall", help="durdur ve kaldır")
     ssub.add_parser("status", help="kurulu mu, çalışıyor mu")

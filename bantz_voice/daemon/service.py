@@ -3,7 +3,7 @@
 Units go to ``$XDG_CONFIG_HOME/systemd/user/`` (``~/.config/systemd/user``). ``install`` writes
 ``bantz-voice.service`` with ``ExecStart`` pointing at this installation, enables it for the
 session (the ``default.target.wants`` link that ``systemctl --user enable`` makes) and, when a
-user manager is running, reloads it and starts the service. ``--vllm`` also installs the vLLM
+user manager is running, reloads it and starts the service. ``--with-vllm`` also installs the vLLM
 units shipped in ``systemd/`` (GPU machines).
 """
 
