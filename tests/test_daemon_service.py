@@ -15,6 +15,16 @@ from bantz_voice.daemon import service
 from bantz_voice.daemon.notify import Heartbeat, Notifier, watchdog_interval_s
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def no_user_manager(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Never touch a real systemd user manager from the tests (a developer's machine has one)."""
+    monkeypatch.setattr(service, "_manager_available", lambda: False)
+    rt = tmp_path / "no-manager-runtime"
+    rt.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(rt))  # subprocesses: `systemctl --user` finds no bus
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
 needs_analyze = pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze missing")
 
 
