@@ -157,7 +157,7 @@ class Brain:
             return
 
         # 1. pending confirmation
-        handled = self._confirmation(text, now, request)
+        handled = await self._confirmation(text, now, request)
         if handled is not None:
             trace.mark("route_done")
             trace.mark("plan_done")
@@ -169,7 +169,7 @@ class Brain:
         low = tr_lower(text)
         if _UNDO.search(low):
             res.route, res.intent, res.source = Route.calendar.value, "calendar.undo", "rules"
-            out = self.tools.undo(now)
+            out = await asyncio.to_thread(self.tools.undo, now)
             res.tool_calls = out.tool_calls
             trace.mark("route_done")
             trace.mark("plan_done")
@@ -227,7 +227,8 @@ class Brain:
             yield piece, None
 
     # --- stages -----------------------------------------------------------------------------
-    def _confirmation(self, text: str, now: datetime, request: TurnRequest) -> ToolOutcome | None:
+    async def _confirmation(self, text: str, now: datetime, request: TurnRequest) -> ToolOutcome | None:
+        # Tool calls run in a thread: a slow CalDAV server must not stall the voice loop.
         res = request.result
         answer = classify(text)
         got = self.pending.peek()
@@ -239,7 +240,7 @@ class Brain:
         action, expired = got
         if action.get("op") == "choose" and not expired and answer != "no":
             self.pending.clear()
-            picked = self.tools.choose(action, text, now)
+            picked = await asyncio.to_thread(self.tools.choose, action, text, now)
             if picked is None:  # not an answer to "which one?": a new request
                 return None
             res.route, res.intent, res.source = Route.calendar.value, f"calendar.{action['then']}", "confirmation"
@@ -258,7 +259,7 @@ class Brain:
             return ToolOutcome(REPLY_EXPIRED, "onay süresi dolduğu için işlemi yapmadım.")
         if answer == "no":
             return ToolOutcome(REPLY_CANCELLED, "onay istediğim işlemden vazgeçtik.")
-        out = self.tools.execute(action, now)
+        out = await asyncio.to_thread(self.tools.execute, action, now)
         res.tool_calls = out.tool_calls
         return out
 

@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    from bantz_voice.privacy import install_log_scrubbing
+
+    install_log_scrubbing()  # PII never reaches a log line, whatever the command
     if not getattr(args, "func", None):
         parser.print_help()
         return 1
