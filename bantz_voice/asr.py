@@ -237,7 +237,8 @@ class Transcriber:
             prompt=s.initial_prompt,
         )
         if reason:
-            log.info("tanınan metin atıldı (%s): %r", reason, raw)
+            # The reason only: words heard without the wake word must never reach the journal.
+            log.info("tanınan metin atıldı (%s)", reason)
         return AsrResult(
             text="" if reason else raw,
             raw_text=raw,
