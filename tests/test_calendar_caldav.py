@@ -7,7 +7,7 @@ import logging
 import socket
 import threading
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import caldav

@@ -211,7 +211,6 @@ class CalendarTools:
             return start.isoformat()
 
     def _change(self, op: str, title: str | None, target: str | None, new_start_s: str | None, now: datetime) -> ToolOutcome:
-        sp = self._speech()
         words = (title or "").strip()
         day = _day(target)
         found = self.service.find(words, day)

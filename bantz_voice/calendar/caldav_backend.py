@@ -215,7 +215,7 @@ class CaldavCalendar(CalendarBackend):
             return cal.get_object_by_uid(uid)
         except (dav_error.ETagMismatchError, dav_error.ScheduleTagMismatchError):
             raise CalendarError(
-                f"Etkinlik o arada başka bir yerden değişmiş; üzerine yazmadım.{unchanged} Tekrar deneyin."
+                "Etkinlik o arada başka bir yerden değişmiş; üzerine yazmadım. Tekrar deneyin."
             ) from None
         except dav_error.NotFoundError:
             return None

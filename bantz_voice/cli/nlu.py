@@ -8,7 +8,7 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from bantz_voice.errors import BantzError
@@ -103,24 +103,9 @@ async def _decide_all(decide: Decide, texts: list[str], now: datetime) -> list[N
 
 
 def _read_jsonl_texts(path: Path) -> list[str]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise NluCliError(f"{path}: okunamadı ({exc.strerror or exc})") from exc
-    except UnicodeDecodeError as exc:
-        raise NluCliError(f"{path}: UTF-8 değil") from exc
-    texts: list[str] = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj: Any = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise NluCliError(f"{path}:{n}: geçersiz JSON ({exc.msg})") from exc
-        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-            raise NluCliError(f"{path}:{n}: \"text\" alanı olan bir JSON nesnesi olmalı")
-        texts.append(obj["text"])
-    return texts
+    from bantz_voice.turkish.evaluate import read_text_lines
+
+    return [obj["text"] for _, obj in read_text_lines(path)]
 
 
 def _human(d: NluDecision) -> str:

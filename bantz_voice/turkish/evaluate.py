@@ -61,7 +61,8 @@ class Report:
         return self.rate(self.slots_ok)
 
 
-def load_cases(path: str | Path) -> list[Case]:
+def read_text_lines(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, object) for every non-empty line of a JSONL file whose objects carry ``text``."""
     p = Path(path)
     try:
         lines = p.read_text(encoding="utf-8").splitlines()
@@ -69,7 +70,7 @@ def load_cases(path: str | Path) -> list[Case]:
         raise EvalFileError(f"{p}: okunamadı ({exc.strerror or exc})") from exc
     except UnicodeDecodeError as exc:
         raise EvalFileError(f"{p}: UTF-8 değil") from exc
-    cases: list[Case] = []
+    out: list[tuple[int, dict[str, Any]]] = []
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -79,10 +80,15 @@ def load_cases(path: str | Path) -> list[Case]:
             raise EvalFileError(f"{p}:{n}: geçersiz JSON ({exc.msg})") from exc
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
             raise EvalFileError(f"{p}:{n}: her satır \"text\" alanı olan bir JSON nesnesi olmalı")
-        cases.append(
-            Case(obj["text"], str(obj.get("route", "")), str(obj.get("intent", "")), dict(obj.get("slots") or {}), n)
-        )
-    return cases
+        out.append((n, obj))
+    return out
+
+
+def load_cases(path: str | Path) -> list[Case]:
+    return [
+        Case(obj["text"], str(obj.get("route", "")), str(obj.get("intent", "")), dict(obj.get("slots") or {}), n)
+        for n, obj in read_text_lines(path)
+    ]
 
 
 def slot_matches(key: str, expected: str, predicted: Any) -> bool:
