@@ -232,3 +232,20 @@ def test_json_dict_shape() -> None:
     out = _p("yarın ne var").to_json_dict()
     assert set(out) == {"route", "intent", "slots", "confidence", "source"}
     assert out["slots"] == {"range_start": "2026-11-27", "range_end": "2026-11-27"}
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [
+        ("bugün günlerden ne", "system.date"),
+        ("Bantz bugünün tarihi ne", "system.date"),
+        ("ayin kaci bugun", "system.date"),
+        ("saat kaç", "system.time"),
+        ("şu an saat kaç oldu", "system.time"),
+        ("", "system.time"),
+    ],
+)
+def test_system_intent_picks_date_or_time_without_a_model(text: str, intent: str) -> None:
+    from bantz_voice.turkish.nlu import system_intent
+
+    assert system_intent(text).value == intent

@@ -20,6 +20,7 @@ from bantz_voice.llm import Backends, LLMError
 from bantz_voice.privacy import ScrubFilter
 from bantz_voice.schemas import ROUTE_OF_INTENT, Intent, NluDecision, Route, Slots
 from bantz_voice.trace import TurnTrace
+from bantz_voice.turkish.nlu import system_intent
 
 log = logging.getLogger(__name__)
 log.addFilter(ScrubFilter())
@@ -93,7 +94,12 @@ async def route(
         if trace:
             trace.mark("route_done")
         confidence = CONFIDENCE_VALUE[out.confidence]
-        if baseline or out.route in (Route.calendar, Route.system):
+        if not baseline and out.route == Route.system:
+            # time or date: a deterministic choice, no orchestrator call
+            intent = system_intent(text)
+            p = Plan(intent, Slots(), [], False, "router+rules")
+            decision = NluDecision(route=out.route, intent=intent, confidence=confidence, source="llm")
+        elif baseline or out.route == Route.calendar:
             calls.append("orchestrator")
             p, _ = await plan(llm, text, now, summary)
             intent = p.intent if ROUTE_OF_INTENT[p.intent] == out.route or baseline else _default_intent(out.route, rules)

@@ -208,6 +208,15 @@ def parse(text: str, now: datetime | None = None) -> NluDecision:
         return _decision(Intent.smalltalk_chat, 0.0)
 
 
+def system_intent(text: str) -> Intent:
+    """Which system question a sentence already routed to ``system`` asks: the date (or weekday)
+    when it says so, else the time. Lets the brain skip the orchestrator LLM for system turns."""
+    toks = _clean(text[:MAX_CHARS]) if isinstance(text, str) else []
+    if toks and _SYSTEM_DATE.search(_Utterance.of(toks).text) and not _SYSTEM_TIME.search(_Utterance.of(toks).text):
+        return Intent.system_date
+    return Intent.system_time
+
+
 def _capped(d: NluDecision, cap: float) -> NluDecision:
     return d.model_copy(update={"confidence": min(d.confidence, cap)}) if d.confidence > cap else d
 
