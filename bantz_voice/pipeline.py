@@ -136,7 +136,14 @@ class VoicePipeline:
         self.transcriber = transcriber
         self.tts = tts
         self.responder = responder
-        self.sink_factory = sink_factory or (lambda: Player(settings.audio.output_device))
+        # the loop's speaker: one output stream kept open between replies (no open on the latency path)
+        self.sink_factory = sink_factory or (
+            lambda: Player(
+                self.settings.audio.output_device, keep_open=True,
+                reconnect_initial_s=self.settings.audio.reconnect_initial_s,
+                reconnect_max_s=self.settings.audio.reconnect_max_s,
+            )
+        )
         if trace_log is None and settings.logging.traces:
             trace_log = TraceLog(paths.state_dir() / "traces.jsonl")
         self.trace_log = trace_log
@@ -331,11 +338,17 @@ class VoicePipeline:
         self._endpointer = ep
         self._ring = collections.deque(maxlen=ep.preroll_frames)
         strict = webrtcvad.Vad(3)
+        own_sink = sink is None
         self._sink = sink if sink is not None else self.sink_factory()
         self._use_filter = use_filter
         self._origin_from_source = None
         self._listening = True
         self._set_state(self._idle_state())
+        prepare = getattr(self._sink, "prepare", None)
+        rate = getattr(self.tts, "sample_rate", None)
+        if own_sink and prepare is not None and rate:
+            # open the speaker now, off the first reply's latency path (failures: logged, retried per reply)
+            self._spawn(prepare(rate))
         spec: _Speculation | None = None
         barged: asyncio.Task | None = None  # the turn a barge-in already cancelled
         barge_min = s.audio.barge_in_min_ms
@@ -405,6 +418,9 @@ class VoicePipeline:
             self._listening = False
             self._endpointer = None
             self._ptt_frames = None
+            sink_used, self._sink = self._sink, None
+            if own_sink:
+                await _close_sink(sink_used)
             self._set_state("idle")
 
     def _start_asr(self, audio: np.ndarray) -> _Speculation:
@@ -527,6 +543,8 @@ class VoicePipeline:
             log.exception("tur başarısız")
             outcome.error = f"tur başarısız: {exc.__class__.__name__}: {exc}"
             sink.stop()
+            if hasattr(sink, "fail"):
+                sink.fail()  # a kept-open speaker stream is reopened at the next reply
         finally:
             for t in (producer, begin_task):
                 if not t.done():
@@ -618,13 +636,28 @@ class VoicePipeline:
             if self._turn_task is asyncio.current_task():
                 self._turn_task = None
             if own_sink and not self._listening:
-                self._sink = None
+                sink, self._sink = self._sink, None
+                await asyncio.shield(_close_sink(sink))
         return outcomes[0] if outcomes else None
 
     async def aclose(self) -> None:
         self.cancel_speech()
+        if not self._listening:
+            sink, self._sink = self._sink, None
+            await _close_sink(sink)
         try:
             await self.responder.aclose()
         finally:
             self._asr_pool.shutdown(wait=False, cancel_futures=True)
             self._tts_pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def _close_sink(sink) -> None:
+    """Close a kept-open speaker stream (the loop or ``speak`` created it and is done with it)."""
+    close = getattr(sink, "close", None)
+    if close is None:
+        return
+    try:
+        await close()
+    except Exception:
+        log.debug("closing the speaker failed", exc_info=True)

@@ -152,8 +152,8 @@ async def test_barge_in_stops_playback(pulse, whisper, piper, caplog):
 
     players: list[Player] = []
 
-    def factory():
-        players.append(Player(None))
+    def factory():  # the loop's kind of speaker: one stream kept open between replies
+        players.append(Player(None, keep_open=True))
         return players[-1]
 
     p = _pipeline(whisper, piper, Long())
@@ -178,6 +178,8 @@ async def test_barge_in_stops_playback(pulse, whisper, piper, caplog):
         # the interrupting speech became the next turn
         second = await loop.turn(1, timeout=60)
         assert not second.interrupted and second.result.reply == "Dinliyorum."
+        # the barge-in stopped the reply without closing the stream: the answer reused it
+        assert len(players) == 1 and player.is_open and player.opens == 1
     audio = rec.stop()
     spoken = audible_seconds(audio, 22050)
     full = len(piper.synthesize(long_reply)) / piper.sample_rate

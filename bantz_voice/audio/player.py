@@ -1,5 +1,6 @@
 """Audio out. ``Player`` plays int16 chunks through a sounddevice ``OutputStream`` at the voice's
-rate (resampled when the device refuses it) and stops within one 20 ms block. ``WavSink`` is the
+rate (resampled when the device refuses it) and stops within one 20 ms block; the listening loop
+keeps one stream open between replies (``keep_open``). ``WavSink`` is the
 device-free sink used by ``once``: it records what would have been played.
 
 Sink protocol (what the pipeline uses): ``await begin(rate)``, ``write(samples)``,
@@ -42,20 +43,50 @@ class AudioSink(Protocol):
 
 
 class Player:
-    """One output stream per reply (opened in ``begin``, closed in ``end``: no idle CPU)."""
+    """Plays replies through a sounddevice ``OutputStream`` at the voice's rate.
 
-    def __init__(self, device: str | int | None = None, *, block_ms: int = 20) -> None:
+    ``keep_open=False`` (the CLI's ``say``): one stream per reply, opened in ``begin`` and closed in
+    ``end``. ``keep_open=True`` (the listening loop): the stream stays open between replies, playing
+    zeros while idle (one cheap callback per block), so ``begin`` costs nothing on the spoken-latency
+    path; it is reopened only when the voice's rate changes, after the stream died (device lost,
+    sound server restarted: logged once per outage, retried with back-off) or after an error.
+    ``close()`` ends it. ``stop()`` silences within one block without closing the stream.
+    """
+
+    def __init__(
+        self,
+        device: str | int | None = None,
+        *,
+        block_ms: int = 20,
+        keep_open: bool = False,
+        reconnect_initial_s: float = 0.5,
+        reconnect_max_s: float = 10.0,
+    ) -> None:
         self.device = device
         self.block_ms = block_ms
+        self.keep_open = keep_open
+        self.reconnect_initial_s = reconnect_initial_s
+        self.reconnect_max_s = reconnect_max_s
         self.started_at: float | None = None
         self.level = 0.0  # RMS (0..1) of the block being played — the barge-in echo reference
         self._lock = threading.Lock()
+        self._open_lock = threading.Lock()
         self._chunks: collections.deque[np.ndarray] = collections.deque()
         self._stream = None
-        self._rate = 0
+        self._rate = 0  # the device's (stream's) rate
+        self._voice_rate = 0  # the rate begin() was given for the open stream
         self._resampler = None
         self._empty = threading.Event()
+        self._empty.set()
         self._stopped = False
+        self._dead = False  # the stream finished on its own (device lost, server gone)
+        self._failed = False  # an error during a reply: reopen at the next begin
+        self._last_callback = 0.0
+        self._opened_at = 0.0
+        self._lost_logged = False
+        self._retry_at = 0.0
+        self._backoff = reconnect_initial_s
+        self.opens = 0  # streams opened so far (reuse is visible in tests)
         self.played_samples = 0
         self.stopped_at: float | None = None  # when stop() was called
         self.last_audio_at: float | None = None  # when a callback last delivered reply audio
@@ -63,19 +94,98 @@ class Player:
     def check(self) -> None:
         find_device(self.device, "output")
 
+    @property
+    def is_open(self) -> bool:
+        return self._stream is not None
+
+    def _healthy(self, rate: int) -> bool:
+        s = self._stream
+        if s is None or self._dead or self._failed or rate != self._voice_rate:
+            return False
+        try:
+            if not s.active:
+                return False
+        except Exception:  # noqa: BLE001 - a broken stream object is just not healthy
+            return False
+        # a live callback stream calls back every block; one silent for long is stuck (a fresh one
+        # may take a moment to start: give it longer before its first callback)
+        if self._last_callback:
+            return time.monotonic() - self._last_callback < max(1.0, 25 * self.block_ms / 1000)
+        return time.monotonic() - self._opened_at < 5.0
+
     async def begin(self, rate: int) -> None:
-        await asyncio.to_thread(self._open, rate)
+        if self.keep_open and self._healthy(rate):
+            self._reset(rate)
+            return
+        await asyncio.to_thread(self._reopen, rate)
+
+    async def prepare(self, rate: int) -> bool:
+        """Open the kept-open stream ahead of the first reply (the loop calls it when it starts
+        listening): the device's start-up then never delays a reply. Failures are logged (once per
+        outage) and left to the next ``begin``. True when the stream is open."""
+        if not self.keep_open:
+            return False
+        if not self._healthy(rate):
+            try:
+                await asyncio.to_thread(self._reopen, rate, True)
+            except AudioInputError:
+                return False
+        return True
+
+    def _reset(self, rate: int) -> None:
+        with self._lock:
+            self._chunks.clear()
+            self.started_at = None
+            self.stopped_at = None
+            self.last_audio_at = None
+            self._stopped = False
+            self.played_samples = 0
+            self._empty.set()
+            if self._rate != rate:  # fresh resampler state for every reply
+                self._resampler = soxr.ResampleStream(rate, self._rate, 1, dtype="int16")
+
+    def _reopen(self, rate: int, prepare: bool = False) -> None:
+        with self._open_lock:  # prepare() and begin() may race at start-up
+            if self.keep_open and self._healthy(rate):
+                if not prepare:
+                    self._reset(rate)
+                return
+            self._reopen_locked(rate)
+
+    def _reopen_locked(self, rate: int) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            if self._dead:
+                log.warning("hoparlör akışı kesildi — yeniden açılıyor")
+            elif self.keep_open:
+                log.info("hoparlör akışı yeniden açılıyor (%s)", "hata sonrası" if self._failed else "örnekleme hızı değişti")
+            _close(stream, True)
+            stream_closed()
+        now = time.monotonic()
+        if self.keep_open and now < self._retry_at:
+            raise AudioInputError(f"hoparlör açılamadı (yeniden deneme {self._retry_at - now:.1f} sn sonra)")
+        try:
+            self._open(rate)
+        except AudioInputError as exc:
+            if self.keep_open:
+                if not self._lost_logged:
+                    log.warning("%s — %.1f sn sonra yeniden denenecek", exc, self._backoff)
+                    self._lost_logged = True
+                else:
+                    log.debug("%s", exc)
+                self._retry_at = time.monotonic() + self._backoff
+                self._backoff = min(self._backoff * 2, self.reconnect_max_s)
+            raise
+        if self._lost_logged:
+            log.warning("hoparlör yeniden bağlandı")
+        self._lost_logged = False
+        self._backoff = self.reconnect_initial_s
+        self._retry_at = 0.0
 
     def _open(self, rate: int) -> None:
         sd = _sd()
         idx = find_device(self.device, "output")
-        self.started_at = None
-        self.stopped_at = None
-        self.last_audio_at = None
-        self._stopped = False
-        self.played_samples = 0
-        self._chunks.clear()
-        self._empty.set()
+        self._dead = self._failed = False
         info = sd.query_devices(idx, "output") if idx is not None else sd.query_devices(kind="output")
         native = None
         for cand in dict.fromkeys([rate, int(info.get("default_samplerate") or 48000), 48000, 44100]):
@@ -87,21 +197,38 @@ class Player:
             break
         if native is None:
             raise AudioInputError("hoparlör açılamadı: aygıt hiçbir örnekleme hızını kabul etmiyor")
-        self._resampler = None if native == rate else soxr.ResampleStream(rate, native, 1, dtype="int16")
         self._rate = native
+        self._voice_rate = rate
+        self._resampler = None
+        self._reset(rate)
         blocksize = native * self.block_ms // 1000
+        self._last_callback = 0.0
+        self._opened_at = time.monotonic()
         try:
-            self._stream = sd.OutputStream(
+            stream = sd.OutputStream(
                 device=idx, channels=1, dtype="int16", samplerate=native, blocksize=blocksize,
-                latency="low", callback=self._callback,
+                latency="low", callback=self._callback, finished_callback=self._finished,
             )
-            self._stream.start()
-            stream_opened()
+            stream.start()
         except Exception as exc:
-            self._stream = None
             raise AudioInputError(f"hoparlör açılamadı: {exc}") from None
+        self._stream = stream
+        self.opens += 1
+        stream_opened()
+
+    def _finished(self) -> None:
+        if self._stream is not None:
+            self._dead = True
+            self._empty.set()  # a drain() waiting for a dead stream returns
 
     def _callback(self, outdata, frames, time_info, status) -> None:
+        self._last_callback = time.monotonic()
+        if not self._chunks:  # idle (the common case while the loop listens): zeros, cheaply
+            outdata.fill(0)
+            if self.level:
+                self.level = 0.0
+            self._empty.set()
+            return
         out = outdata[:, 0]
         filled = 0
         with self._lock:
@@ -136,35 +263,59 @@ class Player:
         if self._resampler is not None:
             data = self._resampler.resample_chunk(data)
         with self._lock:
+            if self._stopped:
+                return
             self._empty.clear()
             self._chunks.append(data)
 
     async def drain(self) -> None:
-        """Wait until everything written has been played (or ``stop``)."""
-        while not self._stopped:
+        """Wait until everything written has been played (or ``stop``, or the stream died)."""
+        while not self._stopped and not self._dead:
             if await asyncio.to_thread(self._empty.wait, 0.05):
                 with self._lock:
                     if not self._chunks:
                         break
+        if self._dead and not self._stopped:
+            self._failed = True
+            raise AudioInputError("hoparlör kayboldu: yanıt çalınamadı")
         if not self._stopped and self._stream is not None:
             await asyncio.sleep(min(0.3, float(self._stream.latency or 0.0)) + self.block_ms / 1000)
 
     def stop(self) -> None:
-        """Silence now: drop queued audio; the next callback (≤ one block) plays zeros."""
-        if not self._stopped:
-            self.stopped_at = time.monotonic()
-        self._stopped = True
+        """Silence now: drop queued audio; the next callback (≤ one block) plays zeros. The stream
+        stays open (``keep_open``)."""
         with self._lock:
+            if not self._stopped:
+                self.stopped_at = time.monotonic()
+            self._stopped = True
             self._chunks.clear()
         self.level = 0.0
         self._empty.set()
 
+    def fail(self) -> None:
+        """The reply failed: the stream is reopened at the next ``begin``."""
+        self._failed = True
+
     async def end(self) -> None:
-        stream, self._stream = self._stream, None
-        if stream is not None:
-            await asyncio.to_thread(_close, stream, self._stopped)
-            stream_closed()
+        """End of a reply: closes the stream unless ``keep_open`` (then only a dead or failed one)."""
         self.level = 0.0
+        if self.keep_open and self._stream is not None and not (self._dead or self._failed):
+            return
+        await self.close()
+
+    async def close(self) -> None:
+        if self._stream is not None or self.keep_open:
+            await asyncio.to_thread(self._close_now)
+        self.level = 0.0
+
+    def _close_now(self) -> None:
+        with self._open_lock:  # waits for a prepare() still opening
+            stream, self._stream = self._stream, None
+            if stream is not None:
+                _close(stream, self._stopped or self._dead or self._failed or self.keep_open)
+                stream_closed()
+
+    aclose = close
 
 
 def _close(stream, abort: bool) -> None:
