@@ -30,7 +30,6 @@ import json
 import os
 import platform
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -114,28 +113,11 @@ def private_dirs() -> tempfile.TemporaryDirectory:
     return tmp
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_simulator() -> tuple[subprocess.Popen, str]:
-    import httpx
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from bench_llm_orchestrator import start_simulator as start
 
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts/vllm_mock_server.py"), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/models", timeout=0.5).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the simulator did not start")
+    return start([])
 
 
 def configure(settings: Any, llm: str, sim_url: str | None, baseline: bool) -> Any:
