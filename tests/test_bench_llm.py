@@ -4,42 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 import bench_llm_orchestrator as bench  # noqa: E402
 import vllm_mock_server as sim  # noqa: E402
+from fixtures.simulator import serve_simulator  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def fast_sim() -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = sim.create_app([sim.ModelProfile("fast", ttft_ms=30, tok_s=2000), sim.ModelProfile("slow", ttft_ms=300, tok_s=500)])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    t = threading.Thread(target=server.run, daemon=True)
-    t.start()
-    base = f"http://127.0.0.1:{port}/v1"
-    for _ in range(100):
-        try:
-            httpx.get(base + "/models", timeout=0.2)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    yield base
-    server.should_exit = True
-    t.join(5)
+    with serve_simulator([sim.ModelProfile("fast", ttft_ms=30, tok_s=2000), sim.ModelProfile("slow", ttft_ms=300, tok_s=500)]) as base:
+        yield base
 
 
 def test_json_report_shape_and_values(fast_sim: str, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import json
-import socket
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Iterator
 
-import httpx
 import pytest
-import uvicorn
 
 from bantz_voice.cli import main
 from bantz_voice.config import load_settings
@@ -21,31 +16,13 @@ from bantz_voice.doctor.checks import check_calendar, check_endpoints, run_check
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 import vllm_mock_server as sim  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from fixtures.simulator import free_port, serve_simulator  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def simulator() -> Iterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(sim.create_app([sim.ModelProfile("m1", 1, 1000)]), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    t = threading.Thread(target=server.run, daemon=True)
-    t.start()
-    base = f"http://127.0.0.1:{port}/v1"
-    for _ in range(100):
-        try:
-            httpx.get(base + "/models", timeout=0.2)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    yield base
-    server.should_exit = True
-    t.join(5)
+    with serve_simulator([sim.ModelProfile("m1", 1, 1000)]) as base:
+        yield base
 
 
 def _config(cfg: Path, base_url: str, model: str) -> None:
@@ -66,7 +43,7 @@ def test_endpoint_check_missing_model_and_unreachable(isolated_dirs: Path, simul
     _config(isolated_dirs / "config", simulator, "yok-boyle-model")
     c = check_endpoints(load_settings())
     assert c.status == "hata" and "yok-boyle-model" in c.message
-    _config(isolated_dirs / "config", f"http://127.0.0.1:{_free_port()}/v1", "m1")
+    _config(isolated_dirs / "config", f"http://127.0.0.1:{free_port()}/v1", "m1")
     c = check_endpoints(load_settings(), timeout=0.5)
     assert c.status == "hata" and "erişilemiyor" in c.message
 
