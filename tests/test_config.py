@@ -69,3 +69,26 @@ def test_cli_reports_bad_config_without_traceback(capsys: pytest.CaptureFixture[
     assert main(["config", "show"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("hata: ") and "brain." in err and "Traceback" not in err
+
+
+def test_runtime_dir_without_xdg_runtime_dir_is_quiet(monkeypatch: pytest.MonkeyPatch) -> None:
+    import warnings
+
+    from bantz_voice import paths
+
+    monkeypatch.delenv("BANTZ_RUNTIME_DIR", raising=False)
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = paths.runtime_dir()
+    assert d.name == "bantz"
+
+
+def test_bantz_dir_variables_win_over_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from bantz_voice import paths
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("BANTZ_DATA_DIR", str(tmp_path / "mine"))
+    assert paths.data_dir() == tmp_path / "mine"
+    monkeypatch.delenv("BANTZ_DATA_DIR")
+    assert paths.data_dir() == tmp_path / "xdg" / "bantz"
