@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import time
@@ -21,6 +22,8 @@ from bantz_voice.turkish.text import tr_lower
 log = logging.getLogger(__name__)
 
 RATE = 16000
+FULL_WINDOW_FRAMES = 3000  # Whisper's 30 s mel window
+MAX_NEW_TOKENS = 200  # the decoder's 448-token context less the prompt
 
 # Known Whisper hallucinations on silence/noise in Turkish (and a few multilingual ones),
 # compared after lower-casing and stripping punctuation.
@@ -139,6 +142,8 @@ class Transcriber:
             raise ModelMissingError(f"Whisper modeli yüklenemedi ({self.model_path}): {str(exc).splitlines()[0]}") from None
         self._lock = threading.Lock()
         self._cancel: threading.Event | None = None
+        self._frames: int | None = None  # encoder window of the decode in progress
+        self._encoded_frames = 0
         self._install_cancel_points()
         if warm_up:
             self.warm_up()
@@ -156,20 +161,34 @@ class Transcriber:
 
     def _install_cancel_points(self) -> None:
         """A stale speculative decode stops before the encoder and before the decoder (the two
-        CTranslate2 calls cannot be interrupted, but the one not yet started is skipped)."""
+        CTranslate2 calls cannot be interrupted, but the one not yet started is skipped). The
+        encoder hook also cuts the mel window to ``self._frames`` (``asr.window: fit``)."""
         model = self.model
         for name in ("encode", "generate_with_fallback"):
             orig = getattr(model, name, None)
             if orig is None:
                 continue
 
-            def wrapped(*args, _orig=orig, **kwargs):
+            def wrapped(*args, _orig=orig, _name=name, **kwargs):
                 ev = self._cancel
                 if ev is not None and ev.is_set():
                     raise _Cancelled
+                if _name == "encode" and self._frames and args and getattr(args[0], "shape", (0,))[-1] > self._frames:
+                    args = (args[0][..., : self._frames], *args[1:])
+                    self._encoded_frames = self._frames
+                elif _name == "encode" and args:
+                    self._encoded_frames = int(getattr(args[0], "shape", (0,))[-1])
                 return _orig(*args, **kwargs)
 
             setattr(model, name, wrapped)
+
+    def window_frames(self, samples: int) -> int | None:
+        """Mel frames the encoder sees for ``samples`` of (padded) audio; None = Whisper's 30 s."""
+        s = self.settings
+        if s.window == "full":
+            return None
+        frames = math.ceil((samples / RATE + s.window_pad_s) * 100)
+        return frames if frames < FULL_WINDOW_FRAMES else None
 
     def warm_up(self) -> None:
         rng = np.random.default_rng(0)
@@ -190,12 +209,14 @@ class Transcriber:
         t0 = time.monotonic()
         with self._lock:
             self._cancel = cancel
+            self._frames = self.window_frames(len(x))
             try:
                 return self._decode(audio, x, cancel, t0)
             except _Cancelled:
                 return AsrResult(text="", dropped="cancelled", seconds=round(time.monotonic() - t0, 3))
             finally:
                 self._cancel = None
+                self._frames = None
 
     def _decode(self, audio: np.ndarray, x: np.ndarray, cancel: threading.Event | None, t0: float) -> AsrResult:
         s = self.settings
@@ -213,6 +234,7 @@ class Transcriber:
             no_speech_threshold=None,
             log_prob_threshold=None,
             compression_ratio_threshold=None,
+            max_new_tokens=min(MAX_NEW_TOKENS, 16 + math.ceil(len(x) / RATE * s.max_tokens_per_s)),
         )
         texts, logprobs, nsp, n_tok = [], [], [], []
         for seg in segments:
@@ -247,4 +269,5 @@ class Transcriber:
             dropped=reason,
             seconds=round(time.monotonic() - t0, 3),
             audio_s=round(len(audio) / RATE, 3),
+            meta={"window_s": round(self._encoded_frames / 100, 2)},
         )

@@ -59,6 +59,12 @@ class AsrSettings(_Section):
     language: str = "tr"
     initial_prompt: str = "Bantz, takvim ve randevular."  # a word list leaks into short transcripts
     pad_ms: int = Field(400, ge=0, le=1000)
+    # Whisper's encoder always sees a 30 s window; "fit" cuts it to the utterance plus window_pad_s
+    # of silence (3x faster on a CPU, same accuracy on short commands; docs/benchmarks.md), "full"
+    # keeps the 30 s window Whisper was trained on.
+    window: Literal["fit", "full"] = "fit"
+    window_pad_s: float = Field(4.0, ge=1.0, le=30.0)
+    max_tokens_per_s: float = Field(12.0, gt=0)  # decoder cap: stops a repetition loop early
     cpu_threads: int = Field(0, ge=0)
     no_speech_threshold: float = Field(0.6, ge=0, le=1)
     logprob_threshold: float = -1.0

@@ -50,6 +50,26 @@ def test_whisper_transcribes_turkish_speech(whisper):
     assert any(w in folded for w in ("doktor", "randevu", "dokuz", "ekle")), r.text
 
 
+def test_fitted_encoder_window_matches_the_full_window(whisper, voice_settings):
+    """asr.window "fit" encodes the utterance plus window_pad_s instead of Whisper's 30 s: the
+    transcript of a real utterance keeps its words, and the encoder really saw the short window."""
+    from bantz_voice.asr import Transcriber
+
+    audio = read_wav(RANDEVU)
+    fit = whisper.transcribe(audio)
+    padded_s = (len(audio) + 16000 * voice_settings.asr.pad_ms / 1000) / 16000
+    assert fit.meta["window_s"] == pytest.approx(padded_s + voice_settings.asr.window_pad_s, abs=0.011)
+    full_tr = Transcriber(voice_settings.asr.model_copy(update={"window": "full"}))
+    full = full_tr.transcribe(audio)
+    assert full.meta["window_s"] == 30.0
+    for r in (fit, full):
+        folded = ascii_fold(r.text)
+        assert r.dropped is None and any(w in folded for w in ("doktor", "randevu", "dokuz")), r.text
+    # a 29 s recording keeps the full window: nothing to cut
+    assert whisper.window_frames(29 * 16000) is None
+    assert whisper.window_frames(16000) == round((1 + voice_settings.asr.window_pad_s) * 100)
+
+
 def test_whisper_guard_drops_noise(whisper):
     rng = np.random.default_rng(3)
     noise = (rng.standard_normal(16000 * 2) * 200).astype(np.int16)
