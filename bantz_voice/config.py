@@ -63,7 +63,7 @@ class AsrSettings(_Section):
     # of silence (3x faster on a CPU, same accuracy on short commands; docs/benchmarks.md), "full"
     # keeps the 30 s window Whisper was trained on.
     window: Literal["fit", "full"] = "fit"
-    window_pad_s: float = Field(4.0, ge=1.0, le=30.0)
+    window_pad_s: float = Field(6.0, ge=1.0, le=30.0)
     max_tokens_per_s: float = Field(12.0, gt=0)  # decoder cap: stops a repetition loop early
     cpu_threads: int = Field(0, ge=0)
     no_speech_threshold: float = Field(0.6, ge=0, le=1)
