@@ -182,10 +182,10 @@ class Transcriber:
 
             setattr(model, name, wrapped)
 
-    def window_frames(self, samples: int) -> int | None:
+    def window_frames(self, samples: int, window: str | None = None) -> int | None:
         """Mel frames the encoder sees for ``samples`` of (padded) audio; None = Whisper's 30 s."""
         s = self.settings
-        if s.window == "full":
+        if (window or s.window) == "full":
             return None
         frames = math.ceil((samples / RATE + s.window_pad_s) * 100)
         return frames if frames < FULL_WINDOW_FRAMES else None
@@ -197,10 +197,11 @@ class Transcriber:
         self.transcribe(noise)
         log.debug("whisper warm-up %.2f s", time.monotonic() - t)
 
-    def transcribe(self, audio: np.ndarray, cancel: threading.Event | None = None) -> AsrResult:
+    def transcribe(self, audio: np.ndarray, cancel: threading.Event | None = None, window: str | None = None) -> AsrResult:
         """Transcribe int16 samples. A set ``cancel`` event skips the rest of a decode whose result
         nobody wants any more (speculative ASR after speech resumed): before the encoder, before
-        the decoder, between segments."""
+        the decoder, between segments. ``window`` ("fit"/"full") overrides ``asr.window`` for this
+        call (the benchmark's baseline shares the model with the optimized design)."""
         s = self.settings
         if cancel is not None and cancel.is_set():
             return AsrResult(text="", dropped="cancelled")
@@ -209,7 +210,7 @@ class Transcriber:
         t0 = time.monotonic()
         with self._lock:
             self._cancel = cancel
-            self._frames = self.window_frames(len(x))
+            self._frames = self.window_frames(len(x), window)
             try:
                 return self._decode(audio, x, cancel, t0)
             except _Cancelled:

@@ -426,7 +426,7 @@ class VoicePipeline:
     def _start_asr(self, audio: np.ndarray) -> _Speculation:
         cancel = threading.Event()
         loop = asyncio.get_running_loop()
-        fut = loop.run_in_executor(self._asr_pool, self.transcriber.transcribe, audio, cancel)
+        fut = loop.run_in_executor(self._asr_pool, self.transcriber.transcribe, audio, cancel, self.settings.asr.window)
         return _Speculation(fut, cancel)
 
     # ---------------------------------------------------------------- one utterance / turn

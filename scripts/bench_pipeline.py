@@ -18,7 +18,7 @@ Stages (ms, per turn; a stage that did not run is left out of its percentiles):
 
 ``--compare-baseline`` runs every utterance also through the original sequential design on the
 same models, in the same process (``brain.baseline``: router LLM → orchestrator LLM → chat LLM;
-no speculative ASR; TTS of the whole reply), alternating turn by turn.
+no speculative ASR; Whisper's full 30 s window; TTS of the whole reply), alternating turn by turn.
 Turns are grouped by the kind the utterance was made for (``manifest.jsonl``: fast_path / chat).
 """
 
@@ -134,6 +134,7 @@ def configure(settings: Any, llm: str, sim_url: str | None, baseline: bool) -> A
         data["brain"]["baseline"] = True
         data["vad"]["speculative_asr"] = False
         data["tts"]["early_first_chunk"] = False
+        data["asr"]["window"] = "full"  # stock faster-whisper: the 30 s window
     return type(settings).model_validate(data)
 
 
