@@ -89,6 +89,13 @@ class BrainSettings(_Section):
     confirmation_timeout_s: float = Field(30.0, gt=0)
     memory_max_tokens: int = Field(500, gt=0)
     baseline: bool = False  # original sequential design: router LLM -> orchestrator LLM -> chat LLM
+    # Start the side-effect-free part of a turn (route, plan) on the speculative transcript, during
+    # the VAD hangover; the turn claims it when the final text is the same.
+    speculate: bool = True
+    # Start the chat reply beside the LLM router, cancelled when the router picks a tool route.
+    # auto = on when the chat model is on a server (vLLM batches both), off for the embedded model
+    # (one CPU engine would run them one after the other and delay the router).
+    parallel_chat: Literal["auto", "on", "off"] = "auto"
 
 
 # --- calendar (issue 5) ---------------------------------------------------------------------

@@ -7,6 +7,9 @@ API (used by the daemon, ``once`` and ``scripts/bench_pipeline.py``)::
     p = VoicePipeline(settings, transcriber=..., tts=..., responder=...)   # or app.build_pipeline
     p.transcript_filter = fn        # str -> str | None: None ignores the utterance (no wake word),
                                     # a string is the request text (wake word stripped). PTT bypasses it.
+    p.transcript_peek = fn          # the same answer without side effects (no filter: not needed); with
+                                    # it, a speculative transcript goes to responder.prepare(text) during
+                                    # the hangover (the brain starts routing; see brain/speculate.py)
     p.on_state_change = fn          # (state: str) -> None; state in idle/listening/thinking/speaking/muted
     p.on_turn_done = fn             # (TurnTrace, TurnOutcome) -> None for every turn that ran, failed
                                     # ones included (trace.meta["error"]); not for ignored utterances
@@ -100,11 +103,18 @@ class TurnOutcome:
 
 
 class _Speculation:
-    """ASR started at a pause; valid for the endpoint only if speech did not resume."""
+    """ASR started at a pause; valid for the endpoint only if speech did not resume. ``prepared``
+    is what the responder started on its transcript (``responder.prepare``), cancelled with it."""
 
     def __init__(self, future: asyncio.Future, cancel: threading.Event) -> None:
         self.future = future
         self.cancel = cancel
+        self.prepared: Any = None
+
+    def drop(self) -> None:
+        self.cancel.set()
+        if self.prepared is not None:
+            self.prepared.cancel()
 
 
 class _StaticResponder:
@@ -148,6 +158,8 @@ class VoicePipeline:
             trace_log = TraceLog(paths.state_dir() / "traces.jsonl")
         self.trace_log = trace_log
         self.transcript_filter: Callable[[str], str | None] | None = None
+        # the same decision without side effects: lets the responder start on a speculative transcript
+        self.transcript_peek: Callable[[str], str | None] | None = None
         self.on_state_change: Callable[[str], None] | None = None
         self.on_turn_done: Callable[[TurnTrace, TurnOutcome], None] | None = None
         self.state = "idle"
@@ -367,7 +379,7 @@ class VoicePipeline:
                     if ep.in_speech:
                         ep.reset()
                     if spec is not None:
-                        spec.cancel.set()
+                        spec.drop()
                         spec = None
                     continue
                 self._ring.append(frame)
@@ -397,10 +409,10 @@ class VoicePipeline:
                             log.exception("on_event hook failed")
                     if ev.kind == "pause" and s.vad.speculative_asr and ev.utterance is not None:
                         if spec is not None:
-                            spec.cancel.set()
-                        spec = self._start_asr(ev.utterance.audio)
+                            spec.drop()
+                        spec = self._start_asr(ev.utterance.audio, prepare=True)
                     elif ev.kind == "resume" and spec is not None:
-                        spec.cancel.set()
+                        spec.drop()
                         spec = None
                     elif ev.kind == "endpoint" and ev.utterance is not None:
                         self._spawn(self._handle_utterance(ev.utterance, spec))
@@ -410,7 +422,7 @@ class VoicePipeline:
                 await asyncio.gather(*list(self._tasks), return_exceptions=True)
         finally:
             if spec is not None:
-                spec.cancel.set()
+                spec.drop()
             for task in list(self._tasks):
                 task.cancel()
             if self._tasks:
@@ -423,11 +435,35 @@ class VoicePipeline:
                 await _close_sink(sink_used)
             self._set_state("idle")
 
-    def _start_asr(self, audio: np.ndarray) -> _Speculation:
+    def _start_asr(self, audio: np.ndarray, *, prepare: bool = False) -> _Speculation:
         cancel = threading.Event()
         loop = asyncio.get_running_loop()
         fut = loop.run_in_executor(self._asr_pool, self.transcriber.transcribe, audio, cancel, self.settings.asr.window)
-        return _Speculation(fut, cancel)
+        spec = _Speculation(fut, cancel)
+        if prepare and getattr(self.responder, "prepare", None) is not None:
+            fut.add_done_callback(lambda f: self._prepare(spec, f))
+        return spec
+
+    def _prepare(self, spec: _Speculation, fut: asyncio.Future) -> None:
+        """A speculative transcript arrived during the hangover: the responder may start the
+        side-effect-free part of the turn (routing) now. The gate is asked without side effects."""
+        if spec.cancel.is_set() or fut.cancelled() or fut.exception() is not None:
+            return
+        text = fut.result().text
+        if text and self._use_filter and self.transcript_filter is not None:
+            if self.transcript_peek is None:
+                return  # a filter that cannot be asked twice: no speculation
+            try:
+                text = self.transcript_peek(text) or ""
+            except Exception:
+                log.exception("transcript_peek hata verdi")
+                return
+        if not text:
+            return
+        try:
+            spec.prepared = self.responder.prepare(text)
+        except Exception:
+            log.exception("responder.prepare hata verdi")
 
     # ---------------------------------------------------------------- one utterance / turn
     async def _handle_utterance(self, utt: Utterance, spec: _Speculation | None) -> None:
@@ -467,6 +503,8 @@ class VoicePipeline:
                 log.exception("transcript_filter hata verdi")
                 request_text = None
         if not request_text:
+            if spec.prepared is not None:
+                spec.prepared.cancel()
             self._finish(TurnOutcome(transcript, None, TurnResult(), trace, asr, ignored=True, ptt=utt.ptt))
             return
         # an accepted utterance replaces whatever turn is still running

@@ -3,6 +3,10 @@
 ``Responder.respond(request)`` is an async generator of reply text pieces. Cancelling the task
 that iterates it cancels the turn (LLM generation included). Decision details (route, intent,
 slots, tool calls, confirmation) are written into ``request.result`` while the reply streams.
+
+Optionally ``prepare(text)`` starts the side-effect-free part of a turn on a speculative
+transcript (during the VAD hangover) and returns a handle with ``cancel()``, or None; the
+``respond`` call for the same text then uses it (the brain: :mod:`bantz_voice.brain.speculate`).
 """
 
 from __future__ import annotations

@@ -113,3 +113,16 @@ def test_barge_in_utterance_is_not_a_follow_up() -> None:
     clock.t += 2.0
     assert gate.decide("saat kaç", started_at=started).reason == "ignored"
     assert gate.decide("Bantz saat kaç", started_at=started).text == "saat kaç"
+
+
+def test_peek_decides_without_touching_the_window() -> None:
+    """The speculative transcript is gated with commit=False: same answer, window untouched."""
+    clock = Clock()
+    gate = WakeGate(WORDS, follow_up_s=8.0, clock=clock)
+    gate.open_follow_up()
+    for _ in range(2):
+        assert gate.decide("peki yarın?", commit=False).text == "peki yarın?"
+        assert gate.decide("Bantz saat kaç", commit=False).text == "saat kaç"
+    assert gate.follow_up_open  # a committing follow-up or wake word would have closed it
+    assert gate.decide("peki yarın?").reason == "follow_up" and not gate.follow_up_open
+    assert gate.decide("Bantz", commit=False).reason == "bare_wake_word" and not gate.follow_up_open

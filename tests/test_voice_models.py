@@ -333,6 +333,59 @@ async def test_gate_ignores_and_strips(voice_settings, whisper, piper):
     assert turns[0].result.reply == "Şunu duydum: yarın ne var"
 
 
+class _Preparing(EchoResponder):
+    """Echo, plus a ``prepare`` that records what the pipeline offered it during the hangover."""
+
+    def __init__(self) -> None:
+        self.prepared: list[tuple[str, float]] = []
+        self.cancelled = 0
+
+    def prepare(self, text: str):
+        self.prepared.append((text, __import__("time").monotonic()))
+        outer = self
+
+        class Handle:
+            def cancel(self) -> None:
+                outer.cancelled += 1
+
+        return Handle()
+
+
+async def test_speculative_transcript_is_offered_to_the_responder(voice_settings, whisper, piper):
+    """During the hangover the responder gets the speculative transcript, through the gate's
+    side-effect-free peek; a gate that cannot be peeked gets no speculation; an ignored
+    utterance cancels what was prepared."""
+    speech = np.concatenate([np.zeros(8000, np.int16), read_wav(HAVA)])
+    r = _Preparing()
+    p = _pipeline(voice_settings, whisper, piper, r)
+    turns: list = []
+    p.on_turn_done = lambda trace, outcome: turns.append(outcome)
+    task, _ = await _listen_file(p, speech)  # no gate
+    await asyncio.wait_for(task, 60)
+    assert len(turns) == 1 and r.prepared and r.prepared[-1][0] == turns[0].request_text
+    assert r.prepared[-1][1] <= turns[0].trace.turn_done
+    # a gate without a peek: never asked early, asked once at the endpoint
+    r.prepared.clear()
+    filtered: list[str] = []
+    p.transcript_filter = lambda text: filtered.append(text) or "yarın ne var"
+    task, _ = await _listen_file(p, speech)
+    await asyncio.wait_for(task, 60)
+    assert r.prepared == [] and len(filtered) == 1 and turns[-1].request_text == "yarın ne var"
+    # with a peek: the prepared text is the peeked one; the committing filter still runs once
+    filtered.clear()
+    p.transcript_peek = lambda text: "yarın ne var"
+    task, _ = await _listen_file(p, speech)
+    await asyncio.wait_for(task, 60)
+    assert [t for t, _ in r.prepared] == ["yarın ne var"] and len(filtered) == 1
+    # the gate says no at the endpoint: the prepared work is cancelled
+    r.prepared.clear()
+    p.transcript_filter = lambda text: None
+    n = len(turns)
+    task, _ = await _listen_file(p, speech)
+    await asyncio.wait_for(task, 60)
+    assert len(turns) == n and r.prepared and r.cancelled >= 1
+
+
 async def test_mute_drops_speech(voice_settings, whisper, piper):
     p = _pipeline(voice_settings, whisper, piper)
     states: list[str] = []

@@ -16,7 +16,8 @@ from bantz_voice.brain.chat import FALLBACK_REPLY, LanguageGuard, chat_parts, st
 from bantz_voice.brain.confirm import PendingStore, classify
 from bantz_voice.brain.memory import Memory
 from bantz_voice.brain.orchestrator import orchestrator_parts
-from bantz_voice.brain.router import route, router_parts
+from bantz_voice.brain.router import fast_path, route, router_parts
+from bantz_voice.brain.speculate import DeferredTrace, Speculation
 from bantz_voice.brain.tools import CalendarTools, ToolOutcome, date_reply, time_reply
 from bantz_voice.config import Settings
 from bantz_voice.errors import BantzError
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 log.addFilter(ScrubFilter())
 
 HISTORY_TURNS = 3
+PREPARED_TTL_S = 10.0  # a prepared speculation nobody claimed is cancelled after this
 
 REPLY_EMPTY = "Sizi duyamadım efendim, tekrar eder misiniz?"
 REPLY_UNKNOWN = "Bunu henüz yapamıyorum efendim; şimdilik takviminiz, saat ve tarih konusunda yardımcı olabilirim."
@@ -63,6 +65,7 @@ class Brain:
         self.tools = CalendarTools(settings, calendar_service)
         self.history: deque[tuple[str, str]] = deque(maxlen=HISTORY_TURNS)
         self._closed = False
+        self._prepared: Speculation | None = None
         install_log_scrubbing()  # every handler configured so far (CLI, daemon, journal) scrubs PII
         got = self.pending.peek()
         if got is not None and got[1]:  # an expired action from an earlier process: drop it
@@ -109,8 +112,72 @@ class Brain:
     async def aclose(self) -> None:
         if not self._closed:
             self._closed = True
+            self.discard_prepared()
             await self.llm.aclose()
             self.memory.close()
+
+    # --- speculation ----------------------------------------------------------------------------
+    def prepare(self, text: str) -> Speculation | None:
+        """Start the route/plan decision of ``text`` (a speculative transcript) before the turn is
+        final; the turn with the same text and conversation state claims it. No side effects."""
+        text = " ".join(text.split())
+        b = self.settings.brain
+        if not text or self._closed or b.baseline or not b.speculate:
+            return None
+        low = tr_lower(text)
+        if _UNDO.search(low) or _RECALL.search(low) or self.pending.peek() is not None:
+            return None  # these turns do not route
+        self.discard_prepared()
+        self._prepared = self._speculation(text, datetime.now(self.tz), expire_s=PREPARED_TTL_S)
+        return self._prepared
+
+    def discard_prepared(self) -> None:
+        spec, self._prepared = self._prepared, None
+        if spec is not None:
+            spec.cancel()
+
+    def _state_key(self, text: str) -> tuple:
+        return (text, tuple(self.memory.lines(5)), tuple(self.memory.lines()), tuple(self.history))
+
+    def _parallel_chat(self) -> bool:
+        mode = self.settings.brain.parallel_chat
+        if mode == "auto":
+            models = self.settings.models
+            ep = models.endpoints.get(models.chat.endpoint)
+            return ep is not None and ep.kind == "openai"
+        return mode == "on"
+
+    def _speculation(self, text: str, now: datetime, *, expire_s: float | None = None) -> Speculation:
+        b = self.settings.brain
+        summary = self.memory.lines(5)
+
+        def decide(trace: DeferredTrace):
+            return route(text, now, self.settings, self.llm, trace=trace, summary=summary, baseline=b.baseline)
+
+        chat = None
+        if not (b.baseline or b.rules_only) and self._parallel_chat():
+            if fast_path(text, now).confidence < b.fast_path_min_confidence:  # the LLM router will run
+                chat = self._chat_starter(text, None)
+        return Speculation(self._state_key(text), now, decide, chat, expire_s=expire_s)
+
+    def _claim(self, text: str, now: datetime) -> Speculation | None:
+        spec, self._prepared = self._prepared, None
+        if spec is None:
+            return None
+        fresh = spec.now.date() == now.date() and abs((now - spec.now).total_seconds()) < PREPARED_TTL_S
+        if fresh and spec.key == self._state_key(text):
+            return spec
+        spec.cancel()
+        return None
+
+    def _chat_starter(self, text: str, data: str | None):
+        parts = chat_parts(text, self.memory.lines(), list(self.history), data)
+
+        def start(trace: DeferredTrace, guard: LanguageGuard):
+            backend = self.llm.for_role("chat")
+            return stream_chat(backend, self.llm.params("chat"), parts, self.llm.budget("chat"), trace, guard)
+
+        return start
 
     # --- one turn -----------------------------------------------------------------------------
     async def respond(self, request: TurnRequest) -> AsyncIterator[str]:
@@ -184,11 +251,25 @@ class Brain:
             yield self._recall(), "önceki konuşmayı özetledim."
             return
 
-        # 2-3. route and plan
+        # 2-3. route and plan (maybe started during the hangover: Brain.prepare)
         baseline = self.settings.brain.baseline
-        routed = await route(
-            text, now, self.settings, self.llm, trace=trace, summary=self.memory.lines(5), baseline=baseline
-        )
+        spec = self._claim(text, now)
+        trace.meta["speculative_route"] = spec is not None
+        spec = spec or self._speculation(text, now)
+        spec.claim(trace)
+        steps = self._decide_and_act(text, now, request, spec, baseline)
+        try:
+            async for item in steps:
+                yield item
+        finally:
+            await steps.aclose()
+            spec.cancel()
+
+    async def _decide_and_act(
+        self, text: str, now: datetime, request: TurnRequest, spec: Speculation, baseline: bool
+    ) -> AsyncIterator[tuple[str, str | None]]:
+        res, trace = request.result, request.trace
+        routed = await spec.routed()
         d = routed.decision
         res.route, res.intent, res.slots = d.route.value, d.intent.value, d.slots.compact()
         res.source = routed.source
@@ -210,6 +291,7 @@ class Brain:
         elif d.intent == Intent.unknown:
             outcome = ToolOutcome(REPLY_UNKNOWN, "bunu yapamayacağımı söyledim.")
         if outcome is not None:
+            spec.drop_chat()
             res.tool_calls = outcome.tool_calls
             if outcome.pending is not None:
                 self.pending.put(outcome.pending, self.settings.brain.confirmation_timeout_s)
@@ -222,8 +304,8 @@ class Brain:
             yield outcome.reply, outcome.done
             return
 
-        # 5. chat
-        async for piece in self._chat(text, request, data=None, stream=not baseline):
+        # 5. chat (maybe already running beside the router: brain.parallel_chat)
+        async for piece in self._chat(text, request, data=None, stream=not baseline, spec=spec):
             yield piece, None
 
     # --- stages -----------------------------------------------------------------------------
@@ -269,14 +351,18 @@ class Brain:
             return REPLY_NO_MEMORY
         return "Son konuştuklarımız efendim: " + " Ardından ".join(lines)
 
-    async def _chat(self, text: str, request: TurnRequest, data: str | None, stream: bool) -> AsyncIterator[str]:
+    async def _chat(
+        self, text: str, request: TurnRequest, data: str | None, stream: bool, spec: Speculation | None = None
+    ) -> AsyncIterator[str]:
         res, trace = request.result, request.trace
-        guard = LanguageGuard()
-        parts = chat_parts(text, self.memory.lines(), list(self.history), data)
         yielded = False
         try:
-            backend = self.llm.for_role("chat")
-            gen = stream_chat(backend, self.llm.params("chat"), parts, self.llm.budget("chat"), trace, guard)
+            if spec is not None:
+                guard = spec.guard
+                gen = spec.chat(self._chat_starter(text, data))
+            else:
+                guard = LanguageGuard()
+                gen = self._chat_starter(text, data)(trace, guard)
             if stream:
                 async for piece in gen:
                     yielded = True

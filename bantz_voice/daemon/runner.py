@@ -126,6 +126,10 @@ class Daemon:
             self.earcons.play("wake")
         return decision.text
 
+    def transcript_peek(self, text: str) -> str | None:
+        """What :meth:`transcript_filter` would pass, without its side effects (speculation)."""
+        return self.gate.decide(text, started_at=self._utterance_started_at, commit=False).text
+
     def on_state(self, state: Any, *_: Any) -> None:
         if self.state not in ("starting", "stopping"):
             self.state = _norm_state(state)
@@ -445,6 +449,7 @@ class Daemon:
 
         pipeline = build_pipeline(self.settings, responder=_make_responder(self.settings, self.responder_kind))
         pipeline.transcript_filter = self.transcript_filter
+        pipeline.transcript_peek = self.transcript_peek
         for attr, cb in (("on_state", self.on_state), ("on_state_change", self.on_state),
                          ("on_turn_done", self.on_turn_done)):
             if hasattr(pipeline, attr):

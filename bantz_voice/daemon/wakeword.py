@@ -104,20 +104,24 @@ class WakeGate:
     def follow_up_left_s(self) -> float:
         return max(0.0, self._follow_up_until - self.clock())
 
-    def decide(self, transcript: str, started_at: float | None = None) -> GateDecision:
-        """``started_at``: when the utterance began (same clock), for the follow-up window."""
+    def decide(self, transcript: str, started_at: float | None = None, *, commit: bool = True) -> GateDecision:
+        """``started_at``: when the utterance began (same clock), for the follow-up window.
+        ``commit=False`` only tells what the gate would decide (the follow-up window is left as is)."""
         if not self.hands_free:
             return GateDecision(None, "disabled")
         text = (transcript or "").strip()
         stripped = self.matcher.strip(text) if text else None
         if stripped is not None:
             if not stripped:
-                self.open_follow_up()
+                if commit:
+                    self.open_follow_up()
                 return GateDecision(None, "bare_wake_word")
-            self.close_follow_up()
+            if commit:
+                self.close_follow_up()
             return GateDecision(stripped, "wake_word")
         if text and self._in_window(started_at):
-            self.close_follow_up()
+            if commit:
+                self.close_follow_up()
             return GateDecision(text, "follow_up")
         return GateDecision(None, "ignored")
 

@@ -1,0 +1,196 @@
+"""Speculation: the brain starts routing on a speculative transcript (``Brain.prepare``) and, with a
+server backend, the chat reply beside the LLM router; the real turn claims or discards that work.
+LLM = the vLLM simulator (scripts/vllm_mock_server.py) in-process, so the requests are real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+import vllm_mock_server as sim  # noqa: E402
+from fixtures.llama_server import brain_settings  # noqa: E402
+from fixtures.simulator import serve_simulator  # noqa: E402
+
+from bantz_voice.brain import build_brain  # noqa: E402
+from bantz_voice.brain.cascade import Brain  # noqa: E402
+from bantz_voice.brain.speculate import DeferredTrace, Speculation  # noqa: E402
+from bantz_voice.config import EndpointSettings, ModelSettings  # noqa: E402
+from bantz_voice.responder import TurnRequest  # noqa: E402
+from bantz_voice.trace import TurnTrace  # noqa: E402
+
+CHAT = "kedim bugün çok tuhaf davranıyor"  # not confident on the fast path: the LLM router runs
+CALENDAR = "toplantılarımı bir göster bakalım"  # the simulator's router says calendar
+
+
+@pytest.fixture(scope="module")
+def sim_url():
+    with serve_simulator([sim.ModelProfile("r", ttft_ms=120, tok_s=400), sim.ModelProfile("c", ttft_ms=60, tok_s=25)]) as base:
+        yield base
+
+
+def _models(url: str) -> ModelSettings:
+    return ModelSettings(
+        endpoints={
+            "small": EndpointSettings(kind="openai", base_url=url, model="r"),
+            "chat": EndpointSettings(kind="openai", base_url=url, model="c"),
+        }
+    )
+
+
+class Calls:
+    """Records every LLM request the brain makes: (kind, start, end)."""
+
+    def __init__(self, brain: Brain) -> None:
+        self.log: list[dict[str, Any]] = []
+        for role in ("router", "chat"):
+            backend = brain.llm.for_role(role)
+            if getattr(backend, "_counted", False):
+                continue
+            backend._counted = True
+            orig = backend.stream
+
+            def stream(messages, params, schema=None, _orig=orig):  # noqa: ANN001, ANN202
+                rec = {"kind": schema.__name__ if schema else "chat", "start": time.monotonic(), "end": None, "closed": False}
+                self.log.append(rec)
+
+                async def gen():  # noqa: ANN202
+                    try:
+                        async for piece in _orig(messages, params, schema):
+                            yield piece
+                        rec["end"] = time.monotonic()
+                    finally:
+                        rec["closed"] = True
+
+                return gen()
+
+            backend.stream = stream
+
+    def kinds(self) -> list[str]:
+        return [r["kind"] for r in self.log]
+
+
+@pytest.fixture
+async def brain(sim_url, tmp_path):  # noqa: ANN001
+    s = brain_settings(_models(sim_url))
+    s.calendar.ics_path = tmp_path / "cal.ics"
+    b = build_brain(s)
+    yield b
+    await b.aclose()
+
+
+async def _respond(brain: Brain, text: str) -> TurnRequest:
+    req = TurnRequest(text=text)
+    req.trace = TurnTrace()
+    [p async for p in brain.respond(req)]
+    return req
+
+
+async def test_prepared_route_is_claimed_by_the_same_text(brain):
+    calls = Calls(brain)
+    spec = brain.prepare(CHAT)
+    assert spec is not None
+    await spec.routed()  # the router answered during the "hangover"
+    t_turn = time.monotonic()
+    req = await _respond(brain, CHAT)
+    assert req.trace.meta["speculative_route"] is True
+    assert calls.kinds().count("RouterOutput") == 1  # not asked again
+    assert req.result.route == "smalltalk" and req.result.reply
+    # the stage ends no earlier than the turn that used it began
+    assert req.trace.route_done is not None and req.trace.route_done >= t_turn
+
+
+async def test_other_text_or_changed_conversation_discards_it(brain):
+    calls = Calls(brain)
+    brain.prepare(CHAT)
+    await asyncio.sleep(0.05)  # its router request is in flight
+    req = await _respond(brain, "beni dinliyor musun")
+    assert req.trace.meta["speculative_route"] is False
+    routers = [r for r in calls.log if r["kind"] == "RouterOutput"]
+    assert len(routers) == 2
+    assert routers[0]["closed"] and routers[0]["end"] is None  # the stale one was cancelled mid-way
+    # same text, but a turn happened in between: the memory/history it was computed on changed
+    spec = brain.prepare(CHAT)
+    await _respond(brain, "nasılsın bakalım")
+    req = await _respond(brain, CHAT)
+    assert req.trace.meta["speculative_route"] is False
+    with pytest.raises(asyncio.CancelledError):
+        await spec.routed()
+
+
+async def test_no_prepare_for_turns_that_do_not_route(brain):
+    assert brain.prepare("") is None
+    assert brain.prepare("geri al") is None  # undo
+    assert brain.prepare("az önce ne yaptık") is None  # recall
+    brain.pending.put({"op": "delete", "uid": "x", "title": "t"}, 30)
+    assert brain.prepare(CHAT) is None  # a yes/no is awaited
+    brain.pending.clear()
+    brain.settings.brain.speculate = False
+    assert brain.prepare(CHAT) is None
+
+
+async def test_parallel_chat_starts_beside_the_router_and_is_dropped_for_a_tool_route(brain):
+    assert brain._parallel_chat()  # auto: the chat model is on a server
+    calls = Calls(brain)
+    req = await _respond(brain, CHAT)
+    router = next(r for r in calls.log if r["kind"] == "RouterOutput")
+    chat = next(r for r in calls.log if r["kind"] == "chat")
+    assert chat["start"] < router["end"]  # it did not wait for the route
+    assert len([r for r in calls.log if r["kind"] == "chat"]) == 1 and req.result.route == "smalltalk"
+    calls.log.clear()
+    req = await _respond(brain, CALENDAR)
+    assert req.result.route == "calendar"
+    await asyncio.sleep(0.05)  # cancellation is delivered on the next loop turns
+    chats = [r for r in calls.log if r["kind"] == "chat"]
+    assert len(chats) == 1 and chats[0]["closed"] and chats[0]["end"] is None  # cancelled mid-way
+    assert "chat" not in req.result.reply.lower()
+
+
+async def test_fast_path_and_embedded_chat_start_no_parallel_chat(sim_url, tmp_path):
+    s = brain_settings(_models(sim_url))
+    s.calendar.ics_path = tmp_path / "cal.ics"
+    b = build_brain(s)
+    try:
+        calls = Calls(b)
+        req = await _respond(b, "saat kaç")
+        assert req.result.source == "rules" and calls.log == []  # no LLM at all
+    finally:
+        await b.aclose()
+    emb = brain_settings()  # embedded llama.cpp endpoints: one CPU engine, no parallel chat
+    b = Brain(emb)
+    try:
+        assert not b._parallel_chat()
+        emb.brain.parallel_chat = "on"
+        assert b._parallel_chat()
+    finally:
+        await b.aclose()
+
+
+async def test_unclaimed_speculation_expires_and_deferred_marks_are_clamped():
+    started: list[float] = []
+
+    async def slow_route(trace: DeferredTrace):  # noqa: ANN202
+        trace.mark("route_done")
+        started.append(time.monotonic())
+        await asyncio.sleep(10)
+
+    from datetime import datetime
+
+    spec = Speculation(("k",), datetime.now(), slow_route, expire_s=0.05)
+    await asyncio.sleep(0.2)
+    with pytest.raises(asyncio.CancelledError):
+        await spec.routed()
+    dt = DeferredTrace()
+    dt.mark("route_done")
+    early = time.monotonic()
+    await asyncio.sleep(0.01)
+    trace = TurnTrace()
+    dt.adopt(trace)
+    assert trace.route_done is not None and trace.route_done > early
+    dt.mark("llm_first_token")
+    assert trace.llm_first_token >= trace.route_done
