@@ -21,19 +21,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 # (text, kind, route, espeak-ng words per minute). Whisper base transcribes espeak-ng's Turkish
-# poorly; each rate was picked so that the transcript keeps the request recognisable (checked through
-# the pipeline at real-time pace), since a garbled fast-path request would go to the LLM instead.
+# poorly; each rate was picked (120-190 wpm tried, 2026-11-26) so that the transcript keeps the
+# request recognisable with both the fitted and the full 30 s Whisper window where one rate does
+# both ("günaydın": none does; fitted only), since a garbled fast-path request would go to the LLM.
 UTTERANCES: list[tuple[str, str, str, int]] = [
-    ("şu an saat kaç", "fast_path", "system", 160),
-    ("saat kaç", "fast_path", "system", 130),
-    ("bugünün tarihi ne", "fast_path", "system", 175),
-    ("bugün takvimde ne var", "fast_path", "calendar", 175),
-    ("yarın saat onda doktor randevusu ekle", "fast_path", "calendar", 150),
-    ("beni dinliyor musun", "chat", "smalltalk", 175),
-    ("bugün çok yoruldum", "chat", "smalltalk", 175),
-    ("canım sıkılıyor", "chat", "smalltalk", 175),
-    ("günaydın", "chat", "smalltalk", 150),
-    ("hafta sonu ne yapsam", "chat", "smalltalk", 165),
+    ("şu an saat kaç", "fast_path", "system", 130),
+    ("saat kaç", "fast_path", "system", 120),
+    ("bugünün tarihi ne", "fast_path", "system", 170),
+    ("bugün takvimde ne var", "fast_path", "calendar", 170),
+    ("yarın saat onda doktor randevusu ekle", "fast_path", "calendar", 140),
+    ("beni dinliyor musun", "chat", "smalltalk", 170),
+    ("bugün çok yoruldum", "chat", "smalltalk", 170),
+    ("canım sıkılıyor", "chat", "smalltalk", 150),
+    ("günaydın", "chat", "smalltalk", 140),
+    ("hafta sonu ne yapsam", "chat", "smalltalk", 160),
     ("nasılsın bakalım", "chat", "smalltalk", 160),
 ]
 
