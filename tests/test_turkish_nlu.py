@@ -249,3 +249,18 @@ def test_system_intent_picks_date_or_time_without_a_model(text: str, intent: str
     from bantz_voice.turkish.nlu import system_intent
 
     assert system_intent(text).value == intent
+
+
+@pytest.mark.parametrize(
+    "text,cue",
+    [
+        ("şu an saat kaç", True), ("Şuan saat kaç?", True), ("bugün ayın kaçı", True), ("bugün ne", True),
+        ("tarih ne", True), ("kaçtayız", True), ("Bantz bugün hangi gündeyiz", True),
+        ("bugün çok yoruldum", False), ("beni dinliyor musun", False), ("canım sıkılıyor", False),
+        ("Kühhaidun.", False), ("Bantz", False), ("", False),
+    ],
+)
+def test_has_system_cue(text: str, cue: bool) -> None:
+    from bantz_voice.turkish.nlu import has_system_cue
+
+    assert has_system_cue(text) is cue

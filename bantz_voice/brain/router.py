@@ -20,7 +20,7 @@ from bantz_voice.llm import Backends, LLMError
 from bantz_voice.privacy import ScrubFilter
 from bantz_voice.schemas import ROUTE_OF_INTENT, Intent, NluDecision, Route, Slots
 from bantz_voice.trace import TurnTrace
-from bantz_voice.turkish.nlu import system_intent
+from bantz_voice.turkish.nlu import has_system_cue, system_intent
 
 log = logging.getLogger(__name__)
 log.addFilter(ScrubFilter())
@@ -94,7 +94,11 @@ async def route(
         if trace:
             trace.mark("route_done")
         confidence = CONFIDENCE_VALUE[out.confidence]
-        if not baseline and out.route == Route.system:
+        if not baseline and out.route == Route.system and not has_system_cue(text):
+            # "system" for a sentence with no time/date word is a misread: chat instead of the time
+            p = Plan(Intent.smalltalk_chat, Slots(), [], False, "router said system, no time/date word: chat")
+            decision = NluDecision(route=Route.smalltalk, intent=Intent.smalltalk_chat, confidence=confidence, source="llm")
+        elif not baseline and out.route == Route.system:
             # time or date: a deterministic choice, no orchestrator call
             intent = system_intent(text)
             p = Plan(intent, Slots(), [], False, "router+rules")

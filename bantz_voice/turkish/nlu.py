@@ -217,6 +217,20 @@ def system_intent(text: str) -> Intent:
     return Intent.system_time
 
 
+# any word a time or date question needs (folded); looser than _SYSTEM_TIME/_SYSTEM_DATE on purpose
+_SYSTEM_CUE = re.compile(
+    r"\b(?:saat\w*|tarih\w*|gun\w*|kac\w*|zaman\w*|simdi|suan|su an|yil\w*|ayin|aydayiz|hafta\w*|takvim\w*)\b"
+)
+
+
+def has_system_cue(text: str) -> bool:
+    """False when a sentence has no word a time or date question could be made of: an LLM router
+    that calls it ``system`` has misread it (the user would hear the time for "bugün çok yoruldum")."""
+    toks = _clean(text[:MAX_CHARS]) if isinstance(text, str) else []
+    folded = _Utterance.of(toks).text
+    return bool(toks) and any(rx.search(folded) for rx in (_SYSTEM_CUE, _SYSTEM_TIME, _SYSTEM_DATE))
+
+
 def _capped(d: NluDecision, cap: float) -> NluDecision:
     return d.model_copy(update={"confidence": min(d.confidence, cap)}) if d.confidence > cap else d
 
