@@ -140,6 +140,7 @@ class EndpointSettings(_Section):
     gguf: str | None = None  # manifest name or path
     n_ctx: int = Field(4096, ge=256)
     n_threads: int = Field(0, ge=0)  # 0 = half the logical CPUs (leaves room for ASR/TTS)
+    n_threads_batch: int = Field(0, ge=0)  # prompt evaluation; 0 = every logical CPU
 
 
 class RoleSettings(_Section):

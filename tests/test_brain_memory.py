@@ -58,3 +58,16 @@ def test_long_user_text_is_shortened() -> None:
     m = Memory(500)
     line = m.add("a" * 500, "bir şey yaptım.")
     assert len(line) < 140 and estimate_tokens(line) < 100
+
+
+def test_history_keeps_the_gist_of_long_replies() -> None:
+    from bantz_voice.brain.cascade import HISTORY_REPLY_CHARS, _gist
+
+    short = "Tamam efendim."
+    assert _gist(short) == short
+    long = "Birinci cümle burada. " * 20
+    g = _gist(long)
+    assert len(g) <= HISTORY_REPLY_CHARS and g.endswith("burada.") and long.startswith(g)
+    words = "kelime " * 100
+    g = _gist(words)
+    assert len(g) <= HISTORY_REPLY_CHARS + 1 and g.endswith("…") and not g[:-1].endswith(" ")

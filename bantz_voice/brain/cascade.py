@@ -51,6 +51,18 @@ _RECALL = re.compile(
 )
 
 
+HISTORY_REPLY_CHARS = 200  # a past reply in the chat prompt: its first sentences only
+
+
+def _gist(reply: str) -> str:
+    """The first sentences of a spoken reply, up to HISTORY_REPLY_CHARS: enough context for the
+    next turn, and every token less is prompt the CPU does not evaluate again each turn."""
+    if len(reply) <= HISTORY_REPLY_CHARS:
+        return reply
+    cut = max(reply.rfind(end, 0, HISTORY_REPLY_CHARS) for end in (". ", "! ", "? ", "… "))
+    return reply[: cut + 1] if cut > 0 else reply[:HISTORY_REPLY_CHARS].rsplit(" ", 1)[0] + "…"
+
+
 def _error_reply(kind: str | None) -> str:
     return {"llm_timeout": REPLY_LLM_SLOW, "invalid_output": REPLY_INVALID}.get(kind or "", REPLY_LLM_DOWN)
 
@@ -210,7 +222,7 @@ class Brain:
         res.reply = "".join(parts).strip()
         if request.text.strip():
             self.memory.add(request.text, done or f"'{res.reply[:60]}' dedim.")
-            self.history.append((request.text, res.reply))
+            self.history.append((request.text, _gist(res.reply)))
 
     async def _turn(self, request: TurnRequest, now: datetime) -> AsyncIterator[tuple[str, str | None]]:
         res, trace = request.result, request.trace
