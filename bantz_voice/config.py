@@ -119,6 +119,9 @@ class DaemonSettings(_Section):
     socket_path: Path | None = None  # default: $XDG_RUNTIME_DIR/bantz/control.sock
     evdev_key: str | None = None  # e.g. "KEY_RIGHTCTRL"
     watchdog: bool = True
+    # READY is sent when the microphone opens, or after this long without one (the service then
+    # runs for push-to-talk, `ask` and `say`, and keeps looking for the microphone)
+    mic_wait_s: float = Field(10.0, ge=0)
 
 
 class LoggingSettings(_Section):

@@ -127,3 +127,46 @@ def test_run_without_microphone_runs_demo_turn(tmp_path: Path) -> None:
         rate = wf.getframerate()
     assert len(x) / rate > 0.8 and float(np.sqrt(np.mean(x * x))) > 0.01  # audible speech
     assert "Traceback" not in res.stderr
+
+
+@pytest.mark.slow
+def test_service_without_microphone_gets_ready_and_keeps_looking(tmp_path: Path) -> None:
+    """Under systemd (NOTIFY_SOCKET) with no microphone the service still comes up after
+    daemon.mic_wait_s: READY with a status that says so; `status` shows the missing mic."""
+    import signal
+    import time
+
+    from bantz_voice.daemon import client
+
+    listener = Listener(tmp_path / "notify.sock")
+    env = dict(os.environ)
+    for name in ("CONFIG", "DATA", "STATE", "CACHE", "RUNTIME"):
+        d = tmp_path / name.lower()
+        d.mkdir(mode=0o700)
+        env[f"BANTZ_{name}_DIR"] = str(d)
+    env.update(
+        PULSE_SERVER=f"unix:{tmp_path}/no-such-server",
+        BANTZ_AUDIO__INPUT_DEVICE="bantz-test-no-such-microphone",
+        BANTZ_DAEMON__MIC_WAIT_S="1",
+        NOTIFY_SOCKET=str(tmp_path / "notify.sock"),
+    )
+    env.pop("WATCHDOG_USEC", None)
+    proc = subprocess.Popen([sys.executable, "-m", "bantz_voice", "run", "--responder", "echo"], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        msgs: list[str] = []
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and not any(m.startswith("READY=1") for m in msgs):
+            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            msgs += listener.drain()
+            time.sleep(0.2)
+        ready = next(m for m in msgs if m.startswith("READY=1"))
+        assert "STATUS=mikrofon yok" in ready
+        st = client.call(tmp_path / "runtime" / "control.sock", "status")
+        assert st["ready"] and not st["microphone"]["ok"]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)

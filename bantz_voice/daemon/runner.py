@@ -2,7 +2,7 @@
 the watchdog, health checks and signals.
 
 Start-up order: control socket (refuses a second daemon) -> models (in a worker thread) ->
-microphone -> READY=1. The audio loop beats a heartbeat on every frame (and on every reconnect
+microphone (or ``daemon.mic_wait_s`` without one) -> READY=1. The audio loop beats a heartbeat on every frame (and on every reconnect
 attempt); the watchdog pings systemd only while that heartbeat is fresh, so a stuck loop gets
 restarted. One failing turn is logged, reported in ``status`` and forgotten.
 """
@@ -506,15 +506,19 @@ class Daemon:
             self.notifier.status("mikrofon bekleniyor")
             mic = asyncio.create_task(self._mic_open.wait())
             stop = asyncio.create_task(self._stop.wait())
-            await asyncio.wait({mic, stop}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({mic, stop}, timeout=self.settings.daemon.mic_wait_s, return_when=asyncio.FIRST_COMPLETED)
             mic.cancel()
             stop.cancel()
             if not self._stop.is_set():
                 self.ready = True
                 self.state = "idle"
                 self.heartbeat.beat()
-                self.notifier.ready("dinliyor")
-                log.warning("Bantz hazır: dinliyorum (denetim soketi %s)", self.socket_path)
+                if self._mic_open.is_set():
+                    self.notifier.ready("dinliyor")
+                    log.warning("Bantz hazır: dinliyorum (denetim soketi %s)", self.socket_path)
+                else:  # up without a microphone: PTT over the socket, ask and say work; it keeps looking
+                    self.notifier.ready(f"mikrofon yok: {self.mic_detail or 'bulunamadı'}; aranıyor")
+                    log.warning("Bantz hazır, ama mikrofon yok (%s); mikrofon aranıyor", self.mic_detail or "bulunamadı")
                 await self._stop.wait()
             return 0
         finally:
