@@ -120,7 +120,7 @@ class DaemonSettings(_Section):
     evdev_key: str | None = None  # e.g. "KEY_RIGHTCTRL"
     watchdog: bool = True
     # READY is sent when the microphone opens, or after this long without one (the service then
-    # runs for push-to-talk, `ask` and `say`, and keeps looking for the microphone)
+    # runs for `ask` and `say`, and keeps looking for the microphone)
     mic_wait_s: float = Field(10.0, ge=0)
 
 

@@ -516,7 +516,7 @@ class Daemon:
                 if self._mic_open.is_set():
                     self.notifier.ready("dinliyor")
                     log.warning("Bantz hazır: dinliyorum (denetim soketi %s)", self.socket_path)
-                else:  # up without a microphone: PTT over the socket, ask and say work; it keeps looking
+                else:  # up without a microphone: ask and say work; it keeps looking
                     self.notifier.ready(f"mikrofon yok: {self.mic_detail or 'bulunamadı'}; aranıyor")
                     log.warning("Bantz hazır, ama mikrofon yok (%s); mikrofon aranıyor", self.mic_detail or "bulunamadı")
                 await self._stop.wait()
