@@ -493,3 +493,21 @@ def test_weekly_event_keeps_wall_clock_time_across_dst(tmp_path: Path) -> None:
         (18, timedelta(hours=1)),
         (18, timedelta(hours=1)),
     ]
+
+
+def test_raw_split_strict_and_lenient() -> None:
+    """One splitter, two modes: strict refuses anything but one plain VCALENDAR (the store then
+    parses fully); lenient returns the components it can find."""
+    from bantz_voice.calendar import rawfile
+
+    ev = b"BEGIN:VEVENT\r\nUID:a\r\nBEGIN:VALARM\r\nACTION:DISPLAY\r\nEND:VALARM\r\nEND:VEVENT\r\n"
+    tz = b"BEGIN:VTIMEZONE\r\nTZID:X\r\nEND:VTIMEZONE\r\n"
+    good = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\n" + tz + ev + b"END:VCALENDAR\r\n"
+    raw = rawfile.split(good)
+    assert raw is not None and raw.chunks == [tz, ev] and raw.to_bytes() == good
+    assert rawfile.components(good) == [tz, ev]
+    for bad in (good + b"X:1\r\n", good[:-len(b"END:VCALENDAR\r\n")], b"junk\r\n" + good, b""):
+        assert rawfile.split(bad) is None
+    assert rawfile.components(good + b"X:1\r\nEND:FOO\r\n") == [tz, ev]
+    assert rawfile.components(b"junk\r\n" + good) == [tz, ev]
+    assert rawfile.components(b"") == []

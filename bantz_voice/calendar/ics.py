@@ -51,27 +51,6 @@ class _Index:
 _END = b"END:VCALENDAR\r\n"
 
 
-def split_components(data: bytes) -> list[bytes]:
-    """The raw text of each top-level component of a VCALENDAR, lines ending in CRLF."""
-    chunks: list[bytes] = []
-    current: list[bytes] | None = None
-    depth = 0
-    for line in data.splitlines():
-        head = line[:6].upper()
-        if head.startswith(b"BEGIN:"):
-            depth += 1
-            if depth == 2:
-                current = []
-        if current is not None:
-            current.append(line + b"\r\n")
-        if head.startswith(b"END:"):
-            if depth == 2 and current is not None:
-                chunks.append(b"".join(current))
-                current = None
-            depth -= 1
-    return chunks
-
-
 def serialize(cal: icalendar.Calendar, blobs: dict[int, tuple[Any, bytes]]) -> tuple[bytes, dict[int, tuple[Any, bytes]]]:
     """The file's bytes, reusing the stored bytes of unchanged components."""
     parts: list[bytes] = []
@@ -217,7 +196,7 @@ class IcsCalendar(CalendarBackend):
                     if self.file.backup.is_file():
                         raise CalendarError(f"{str(exc).rstrip('.')}. Önceki sürüm: {self.file.backup}") from exc
                     raise
-                chunks = split_components(data)
+                chunks = rawfile.components(data)
                 if len(chunks) == len(cal.subcomponents):
                     blobs = {id(c): (c, raw) for c, raw in zip(cal.subcomponents, chunks)}
             self._index = _build_index(cal, key, self.tz, blobs)

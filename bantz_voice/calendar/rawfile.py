@@ -20,12 +20,16 @@ class RawCalendar:
         return self.head + b"".join(self.chunks) + END
 
 
-def split(data: bytes) -> RawCalendar | None:
-    """None when the text is not one plain VCALENDAR (the caller then parses it fully)."""
+def split(data: bytes, *, strict: bool = True) -> RawCalendar | None:
+    """The header and top-level components of a VCALENDAR text. ``strict``: None when the text
+    is not one plain VCALENDAR (the caller then parses it fully); lenient: whatever components
+    are there, the rest ignored (never None)."""
     lines = data.splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
-    if not lines or lines[0].strip().upper() != b"BEGIN:VCALENDAR" or lines[-1].strip().upper() != b"END:VCALENDAR":
+    if strict and (
+        not lines or lines[0].strip().upper() != b"BEGIN:VCALENDAR" or lines[-1].strip().upper() != b"END:VCALENDAR"
+    ):
         return None
     head: list[bytes] = []
     chunks: list[bytes] = []
@@ -37,8 +41,11 @@ def split(data: bytes) -> RawCalendar | None:
             depth += 1
             if depth == 2:
                 current = []
-        if depth == 0:
-            return None  # text after END:VCALENDAR
+        if depth <= 0:
+            if strict:
+                return None  # text after END:VCALENDAR
+            depth = 0
+            continue
         if current is not None:
             current.append(line + b"\r\n")
         elif depth == 1 and not tag.startswith(b"END:"):
@@ -48,9 +55,15 @@ def split(data: bytes) -> RawCalendar | None:
                 chunks.append(b"".join(current))
                 current = None
             depth -= 1
-    if depth != 0 or current is not None:
+    if strict and (depth != 0 or current is not None):
         return None
     return RawCalendar(b"".join(head), chunks)
+
+
+def components(data: bytes) -> list[bytes]:
+    """The raw text of each top-level component, leniently (``split(data, strict=False)``)."""
+    raw = split(data, strict=False)
+    return raw.chunks if raw is not None else []
 
 
 def kind(chunk: bytes) -> str:
