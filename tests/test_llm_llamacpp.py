@@ -92,6 +92,31 @@ async def test_warm_prefix_snapshot_restores_and_matches_cold(backend) -> None: 
     assert RouterOutput.model_validate_json(warm) == RouterOutput.model_validate_json(cold)
 
 
+async def test_conversation_state_survives_other_prompts_and_matches_cold(backend) -> None:  # noqa: ANN001
+    """A chat reply's KV state is kept: the next turn of the same conversation, asked after a JSON
+    prompt used the engine, starts from it (only its new tail is evaluated) and says the same."""
+    turn1 = SYSTEM + [{"role": "user", "content": "My cat is called Pamuk. " * 8 + "Say hello."}]
+    reply = await complete(backend, turn1, GenParams(max_tokens=12))
+    eng = backend._get_engine()
+    await asyncio.wrap_future(eng.executor.submit(lambda: None))  # it is kept after the reply ended
+    assert eng.recent is not None and eng.recent.tokens[: len(eng.tokens(turn1))] == eng.tokens(turn1)
+    await complete(backend, SYSTEM + [{"role": "user", "content": "route this"}], GenParams(max_tokens=20), RouterOutput)
+    assert eng.recent.tokens[: len(eng.tokens(turn1))] == eng.tokens(turn1)  # JSON calls do not replace it
+    turn2 = turn1 + [{"role": "assistant", "content": reply}, {"role": "user", "content": "What is my cat called?"}]
+    tokens = eng.tokens(turn2)
+    with eng.lock:
+        eng.prepare(tokens)
+        reused = eng.llm.n_tokens
+    assert reused > len(eng.tokens(turn1)) - 5  # the whole first turn is already in the KV cache
+    warm = await complete(backend, turn2, GenParams(max_tokens=16))
+    backend.prefix_cache = False
+    try:
+        cold = await complete(backend, turn2, GenParams(max_tokens=16))
+    finally:
+        backend.prefix_cache = True
+    assert warm == cold
+
+
 async def test_missing_model_is_unavailable() -> None:
     b = LlamaCppBackend(EndpointSettings(kind="llamacpp", gguf="/nonexistent/x.gguf"))
     with pytest.raises(LLMUnavailable):

@@ -182,8 +182,14 @@ class Brain:
         spec.cancel()
         return None
 
+    def _older_summary(self) -> list[str]:
+        """Summary lines of the turns before the ones the chat prompt has verbatim as history (each
+        turn adds one of each): the same turn twice is tokens re-read on every turn for nothing."""
+        lines = self.memory.lines()
+        return lines[: max(0, len(lines) - len(self.history))]
+
     def _chat_starter(self, text: str, data: str | None):
-        parts = chat_parts(text, self.memory.lines(), list(self.history), data)
+        parts = chat_parts(text, self._older_summary(), list(self.history), data)
 
         def start(trace: DeferredTrace, guard: LanguageGuard):
             backend = self.llm.for_role("chat")

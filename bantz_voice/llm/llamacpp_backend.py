@@ -104,6 +104,7 @@ class _Engine:
         self.llm: Any = None
         self.formatter: Any = None
         self.snapshots: list[_Snapshot] = []
+        self.recent: _Snapshot | None = None  # the last free-text (chat) prompt + reply
         self.prefix_cache = True
 
     # called in the worker thread ------------------------------------------------------------
@@ -161,8 +162,22 @@ class _Engine:
             n = _common_prefix(snap.tokens, tokens)
             if n == len(snap.tokens) and n > best_len:
                 best, best_len = snap, n
+        if self.recent is not None:  # a partial match is fine: llama.cpp drops the rest of the KV
+            n = _common_prefix(self.recent.tokens, tokens)
+            if n > best_len:
+                best, best_len = self.recent, n
         if best is not None:
             best.restore(llm)
+
+    def remember(self) -> None:
+        """After a free-text generation: keep the KV state of its prompt and reply. The next turn
+        of the conversation repeats that prompt's history, so it starts from here even when router
+        and orchestrator prompts used the engine in between (one slot, replaced each time)."""
+        with self.lock:
+            llm = self.llm
+            if llm is None or not self.prefix_cache or llm.n_tokens == 0:
+                return
+            self.recent = _Snapshot.take(llm, [int(t) for t in llm._input_ids[: llm.n_tokens]])
 
     def generate(self, tokens: list[int], params: GenParams, grammar: Any, emit, cancel: threading.Event) -> None:
         with self.lock:
@@ -311,6 +326,12 @@ class LlamaCppBackend:
                 put("end", None)
             except BaseException as exc:  # noqa: BLE001 - handed to the consumer
                 put("err", exc)
+                return
+            if grammar is None:  # a chat reply (after "end": off the reply's path)
+                try:
+                    eng.remember()
+                except Exception as exc:  # noqa: BLE001 - only a lost speed-up
+                    log.warning("could not keep the conversation's KV state: %s", exc)
 
         eng.executor.submit(work)
         try:

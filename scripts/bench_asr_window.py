@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Whisper's encoder window: the full 30 s against the window fitted to the utterance
+(``asr.window: fit`` + ``asr.window_pad_s``), on the same Turkish utterances and the same model.
+
+Utterances: every k-th sentence of the NLU dev set (``--dev``, 40 by default) spoken by espeak-ng
+(``-v tr -s 160``, 16 kHz) plus the benchmark WAVs in ``tests/data/bench/``. Reported per window:
+Whisper's compute time p50/p95, character error rate (mean, median; a dropped transcript counts as
+1.0), transcripts dropped by the hallucination guard, and how often the Turkish fast path gives the
+transcript the same intent as the reference sentence. Random noise (9 clips) checks that no window
+invents speech.
+
+    python scripts/bench_asr_window.py [--n 40] [--pads 4 6 8] [--markdown]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+import shutil
+import statistics as st
+import subprocess
+import sys
+import tempfile
+import wave
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEV = ROOT.parent / "shared" / "eval" / "nlu_dev.jsonl"
+if not DEV.is_file():
+    DEV = ROOT / "tests" / "data" / "nlu_dev.jsonl"
+
+
+def _read(path: Path) -> np.ndarray:
+    with wave.open(str(path), "rb") as w:
+        return np.frombuffer(w.readframes(w.getnframes()), np.int16)
+
+
+def _trim(a: np.ndarray) -> np.ndarray:
+    idx = np.nonzero(np.abs(a) > 300)[0]
+    return a[: idx[-1] + 1] if len(idx) else a
+
+
+def utterances(n: int, dev: Path) -> list[tuple[str, np.ndarray]]:
+    for tool in ("espeak-ng", "sox"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} is needed (apt-get install espeak-ng sox)")
+    lines = [json.loads(ln)["text"] for ln in dev.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    picked = lines[:: max(1, len(lines) // n)][:n]
+    out: list[tuple[str, np.ndarray]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, text in enumerate(picked):
+            raw, wav = Path(tmp) / f"r{i}.wav", Path(tmp) / f"u{i}.wav"
+            subprocess.run(["espeak-ng", "-v", "tr", "-s", "160", "-w", str(raw), text], check=True)
+            subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True,
+                           stderr=subprocess.DEVNULL)
+            out.append((text, _trim(_read(wav))))
+    bench = ROOT / "tests" / "data" / "bench"
+    for ln in (bench / "manifest.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(ln)
+        out.append((row["text"], _trim(_read(bench / row["file"]))))
+    return out
+
+
+def _norm(s: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", s.replace("I", "ı").replace("İ", "i").lower()).split())
+
+
+def measure(tr, window: str, items: list[tuple[str, np.ndarray]], noise: list[np.ndarray]) -> dict:  # noqa: ANN001
+    import jiwer
+
+    from bantz_voice.turkish.nlu import parse
+
+    secs, cers, agree, dropped = [], [], 0, 0
+    for ref, audio in items:
+        r = tr.transcribe(audio, window=window)
+        secs.append(r.seconds)
+        dropped += bool(r.dropped)
+        cers.append(jiwer.cer(_norm(ref), _norm(r.text)) if r.text else 1.0)
+        agree += parse(ref).intent == parse(r.text).intent
+    invented = sum(bool(tr.transcribe(x, window=window).text) for x in noise)
+    secs.sort()
+    return {
+        "ms_p50": round(st.median(secs) * 1000), "ms_p95": round(secs[int(0.95 * (len(secs) - 1))] * 1000),
+        "cer_mean": round(st.mean(cers), 3), "cer_median": round(st.median(cers), 3),
+        "dropped": dropped, "intent_agree": agree, "n": len(items), "noise_texts": invented, "noise_n": len(noise),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--n", type=int, default=40, help="dev-set sentences to speak")
+    p.add_argument("--pads", type=float, nargs="+", default=[4.0, 6.0, 8.0], help="window_pad_s values for 'fit'")
+    p.add_argument("--dev", type=Path, default=DEV)
+    p.add_argument("--markdown", action="store_true")
+    args = p.parse_args(argv)
+
+    from bantz_voice.asr import Transcriber
+    from bantz_voice.config import load_settings
+
+    settings = load_settings()
+    items = utterances(args.n, args.dev)
+    rng = np.random.default_rng(1)
+    noise = [(rng.standard_normal(16000 * d) * amp).astype(np.int16) for d in (1, 2, 3) for amp in (200, 1000, 3000)]
+    rows = []
+    for window, pad in [("full", None)] + [("fit", x) for x in args.pads]:
+        asr = settings.asr.model_copy(update={"window": window, **({"window_pad_s": pad} if pad else {})})
+        tr = Transcriber(asr)
+        rows.append({"window": "30 s (full)" if window == "full" else f"fit, +{pad:g} s", **measure(tr, window, items, noise)})
+        del tr
+    if not args.markdown:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    load = [round(x, 2) for x in __import__("os").getloadavg()]
+    print(f"Machine: {platform.machine()}, {__import__('os').cpu_count()} CPU, {platform.system()} {platform.release()} "
+          f"(load average at the end {load}). Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. "
+          f"Model: {settings.asr.model} {settings.asr.compute_type}, beam {settings.asr.beam_size}, {len(items)} utterances.\n")
+    print("Command: `python scripts/bench_asr_window.py " + " ".join(argv or sys.argv[1:]) + "`\n")
+    print("| window | Whisper time p50 / p95 | CER mean / median | dropped by the guard | same fast-path intent as the text | noise → text |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for r in rows:
+        print(f"| {r['window']} | {r['ms_p50']} / {r['ms_p95']} ms | {r['cer_mean']:.3f} / {r['cer_median']:.3f} | "
+              f"{r['dropped']}/{r['n']} | {r['intent_agree']}/{r['n']} | {r['noise_texts']}/{r['noise_n']} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
