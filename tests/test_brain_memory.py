@@ -75,7 +75,7 @@ def test_history_keeps_the_gist_of_long_replies() -> None:
 
 async def test_chat_summary_leaves_out_the_turns_it_has_as_history(tmp_path) -> None:  # noqa: ANN001
     """The chat prompt has the last turns verbatim; their summary lines would be read twice."""
-    from bantz_voice.brain.cascade import HISTORY_TURNS, Brain
+    from bantz_voice.brain.cascade import HISTORY_MAX, HISTORY_TURNS, Brain
     from bantz_voice.config import Settings
     from bantz_voice.responder import TurnRequest
 
@@ -84,11 +84,15 @@ async def test_chat_summary_leaves_out_the_turns_it_has_as_history(tmp_path) -> 
     s.calendar.ics_path = tmp_path / "cal.ics"
     b = Brain(s)
     try:
-        for text in ("saat kaç", "bugün ayın kaçı", "saat kaç", "bugünün tarihi ne", "saat kaç"):
+        texts = ["saat kaç", "bugün ayın kaçı", "bugünün tarihi ne"] * 2
+        for i, text in enumerate(texts, 1):
             [p async for p in b.respond(TurnRequest(text=text))]
-        lines = b.memory.lines()
-        assert len(lines) == 5 and len(b.history) == HISTORY_TURNS
-        assert b._older_summary() == lines[: 5 - HISTORY_TURNS]
+            lines = b.memory.lines()
+            # the history grows to HISTORY_MAX, then is cut back to HISTORY_TURNS in one step
+            assert len(b.history) == (i if i <= HISTORY_MAX else HISTORY_TURNS)
+            assert b._older_summary() == lines[: len(lines) - len(b.history)]
+        assert len(lines) == 6 and len(b.history) == HISTORY_TURNS == 3
+        assert b.history[-1][0] == "bugünün tarihi ne"
     finally:
         await b.aclose()
     b2 = Brain(s)  # a new process: no history in memory, so the whole summary

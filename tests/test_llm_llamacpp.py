@@ -99,9 +99,9 @@ async def test_conversation_state_survives_other_prompts_and_matches_cold(backen
     reply = await complete(backend, turn1, GenParams(max_tokens=12))
     eng = backend._get_engine()
     await asyncio.wrap_future(eng.executor.submit(lambda: None))  # it is kept after the reply ended
-    assert eng.recent is not None and eng.recent.tokens[: len(eng.tokens(turn1))] == eng.tokens(turn1)
+    assert eng.recent and eng.recent[-1].tokens[: len(eng.tokens(turn1))] == eng.tokens(turn1)
     await complete(backend, SYSTEM + [{"role": "user", "content": "route this"}], GenParams(max_tokens=20), RouterOutput)
-    assert eng.recent.tokens[: len(eng.tokens(turn1))] == eng.tokens(turn1)  # JSON calls do not replace it
+    assert eng.recent[-1].tokens[: len(eng.tokens(turn1))] == eng.tokens(turn1)  # JSON calls do not replace it
     turn2 = turn1 + [{"role": "assistant", "content": reply}, {"role": "user", "content": "What is my cat called?"}]
     tokens = eng.tokens(turn2)
     with eng.lock:

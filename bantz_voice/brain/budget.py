@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Awaitable, Callable
 
-from bantz_voice.brain.prompts import user_block
+from bantz_voice.brain.prompts import summary_block, user_block
 from bantz_voice.errors import BantzError
 from bantz_voice.llm.base import Message
 
@@ -35,9 +35,11 @@ class PromptParts:
         msgs: list[Message] = [{"role": "system", "content": self.system}]
         for u, a in self.few_shots:
             msgs += [{"role": "user", "content": u}, {"role": "assistant", "content": a}]
+        if self.summary:
+            msgs.append({"role": "system", "content": summary_block(list(self.summary))})
         for u, a in self.history:
             msgs += [{"role": "user", "content": u}, {"role": "assistant", "content": a}]
-        msgs.append({"role": "user", "content": user_block(self.user, list(self.summary), self.data)})
+        msgs.append({"role": "user", "content": user_block(self.user, self.data)})
         return msgs
 
     def stable_prefix(self) -> list[Message]:

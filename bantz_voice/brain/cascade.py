@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections import deque
 from datetime import datetime
 from typing import Any, AsyncIterator
 from zoneinfo import ZoneInfo
@@ -30,7 +29,9 @@ from bantz_voice.turkish.text import tr_lower
 log = logging.getLogger(__name__)
 log.addFilter(ScrubFilter())
 
-HISTORY_TURNS = 3
+HISTORY_TURNS = 3  # at least this many recent turns go verbatim into the chat prompt ...
+HISTORY_MAX = 2 * HISTORY_TURNS - 1  # ... at most this many: cut back in one step, not one per turn,
+# so the next prompt repeats the last one's history and a kept KV state covers it (llamacpp_backend)
 PREPARED_TTL_S = 10.0  # a prepared speculation nobody claimed is cancelled after this
 
 REPLY_EMPTY = "Sizi duyamadım efendim, tekrar eder misiniz?"
@@ -75,7 +76,7 @@ class Brain:
         self.memory = memory or Memory(settings.brain.memory_max_tokens)
         self.pending = PendingStore(self.memory.conn)
         self.tools = CalendarTools(settings, calendar_service)
-        self.history: deque[tuple[str, str]] = deque(maxlen=HISTORY_TURNS)
+        self.history: list[tuple[str, str]] = []
         self._closed = False
         self._prepared: Speculation | None = None
         install_log_scrubbing()  # every handler configured so far (CLI, daemon, journal) scrubs PII
@@ -229,6 +230,8 @@ class Brain:
         if request.text.strip():
             self.memory.add(request.text, done or f"'{res.reply[:60]}' dedim.")
             self.history.append((request.text, _gist(res.reply)))
+            if len(self.history) > HISTORY_MAX:
+                del self.history[: len(self.history) - HISTORY_TURNS]
 
     async def _turn(self, request: TurnRequest, now: datetime) -> AsyncIterator[tuple[str, str | None]]:
         res, trace = request.result, request.trace

@@ -36,6 +36,9 @@ _ENGINES: dict[tuple[str, int, int], "_Engine"] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
+RECENT_SLOTS = 2
+
+
 def _common_prefix(a: list[int], b: list[int]) -> int:
     n = 0
     for x, y in zip(a, b):
@@ -104,7 +107,7 @@ class _Engine:
         self.llm: Any = None
         self.formatter: Any = None
         self.snapshots: list[_Snapshot] = []
-        self.recent: _Snapshot | None = None  # the last free-text (chat) prompt + reply
+        self.recent: list[_Snapshot] = []  # the last free-text (chat) prompts + replies, newest last
         self.prefix_cache = True
 
     # called in the worker thread ------------------------------------------------------------
@@ -162,22 +165,26 @@ class _Engine:
             n = _common_prefix(snap.tokens, tokens)
             if n == len(snap.tokens) and n > best_len:
                 best, best_len = snap, n
-        if self.recent is not None:  # a partial match is fine: llama.cpp drops the rest of the KV
-            n = _common_prefix(self.recent.tokens, tokens)
+        for snap in self.recent:  # a partial match is fine: llama.cpp drops the rest of the KV
+            n = _common_prefix(snap.tokens, tokens)
             if n > best_len:
-                best, best_len = self.recent, n
+                best, best_len = snap, n
         if best is not None:
             best.restore(llm)
 
     def remember(self) -> None:
         """After a free-text generation: keep the KV state of its prompt and reply. The next turn
         of the conversation repeats that prompt's history, so it starts from here even when router
-        and orchestrator prompts used the engine in between (one slot, replaced each time)."""
+        and orchestrator prompts used the engine in between. RECENT_SLOTS conversations are kept
+        (a few MB each), so two brains sharing one model do not evict each other."""
         with self.lock:
             llm = self.llm
             if llm is None or not self.prefix_cache or llm.n_tokens == 0:
                 return
-            self.recent = _Snapshot.take(llm, [int(t) for t in llm._input_ids[: llm.n_tokens]])
+            snap = _Snapshot.take(llm, [int(t) for t in llm._input_ids[: llm.n_tokens]])
+            # a state this one continues is superseded by it
+            kept = [r for r in self.recent if _common_prefix(r.tokens, snap.tokens) < len(r.tokens)]
+            self.recent = (kept + [snap])[-RECENT_SLOTS:]
 
     def generate(self, tokens: list[int], params: GenParams, grammar: Any, emit, cancel: threading.Event) -> None:
         with self.lock:
