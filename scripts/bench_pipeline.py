@@ -138,6 +138,20 @@ def configure(settings: Any, llm: str, sim_url: str | None, baseline: bool) -> A
     return type(settings).model_validate(data)
 
 
+def baseline_responder(settings: Any) -> Any:
+    """The baseline's brain with a dialog memory of its own: two designs writing one memory would
+    each see the other's turns in their prompts (and break each other's prompt caches)."""
+    from bantz_voice import paths
+    from bantz_voice.app import build_responder
+
+    if settings.brain.responder != "brain":
+        return build_responder(settings)
+    from bantz_voice.brain.cascade import Brain
+    from bantz_voice.brain.memory import Memory
+
+    return Brain(settings, memory=Memory(settings.brain.memory_max_tokens, path=paths.data_dir() / "baseline-memory.sqlite"))
+
+
 def seed_calendar(settings: Any) -> None:
     """Two events so that calendar questions have something to answer."""
     try:
@@ -257,7 +271,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         pipes = {"optimized": main_pipe}
         if args.compare_baseline:
             bsettings = configure(base_settings, args.llm, sim_url, baseline=True)
-            pipes["baseline"] = build_pipeline(bsettings, transcriber=main_pipe.transcriber, tts=main_pipe.tts)
+            pipes["baseline"] = build_pipeline(
+                bsettings, responder=baseline_responder(bsettings), transcriber=main_pipe.transcriber, tts=main_pipe.tts
+            )
             await _warm(pipes["baseline"])
         # one unmeasured turn per design: first-call costs (model load, caches) are not a turn's latency
         first = args.wavs / rows[0]["file"]
