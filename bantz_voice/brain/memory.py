@@ -16,6 +16,7 @@ from bantz_voice.privacy import scrub
 
 DB_NAME = "brain.sqlite3"
 USER_TEXT_MAX = 80
+TRIM_TO = 0.75  # share of max_tokens kept when the summary is trimmed
 
 
 def estimate_tokens(text: str) -> int:
@@ -57,11 +58,17 @@ class Memory:
         return line
 
     def _trim(self) -> None:
+        """Over the limit, the oldest lines go until TRIM_TO of it is used: the summary then stays
+        the same for the next few turns instead of losing a line on every one (a chat prompt that
+        repeats the last one's beginning reuses its KV state; llamacpp_backend)."""
         rows = self._conn.execute("SELECT id, line FROM summary ORDER BY id DESC").fetchall()
+        sizes = [(rid, self.count(line)) for rid, line in rows]
+        if sum(n for _, n in sizes) <= self.max_tokens:
+            return
         total, keep_from = 0, None
-        for rid, line in rows:
-            total += self.count(line)
-            if total > self.max_tokens:
+        for rid, n in sizes:
+            total += n
+            if total > self.max_tokens * TRIM_TO:
                 keep_from = rid
                 break
         if keep_from is not None:
