@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import re
 import shutil
@@ -116,8 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.markdown:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0
-    load = [round(x, 2) for x in __import__("os").getloadavg()]
-    print(f"Machine: {platform.machine()}, {__import__('os').cpu_count()} CPU, {platform.system()} {platform.release()} "
+    load = [round(x, 2) for x in os.getloadavg()]
+    print(f"Machine: {platform.machine()}, {os.cpu_count()} CPU, {platform.system()} {platform.release()} "
           f"(load average at the end {load}). Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. "
           f"Model: {settings.asr.model} {settings.asr.compute_type}, beam {settings.asr.beam_size}, {len(items)} utterances.\n")
     print("Command: `python scripts/bench_asr_window.py " + " ".join(argv or sys.argv[1:]) + "`\n")

@@ -149,8 +149,10 @@ class Brain:
         if spec is not None:
             spec.cancel()
 
-    def _state_key(self, text: str) -> tuple:
-        return (text, tuple(self.memory.lines(5)), tuple(self.memory.lines()), tuple(self.history))
+    def _state_key(self, text: str, lines: list[str]) -> tuple:
+        """What a speculation was computed from: the text, the dialog summary (``lines``, all of
+        ``memory.lines()``) and the history."""
+        return (text, tuple(lines), tuple(self.history))
 
     def _parallel_chat(self) -> bool:
         mode = self.settings.brain.parallel_chat
@@ -162,7 +164,8 @@ class Brain:
 
     def _speculation(self, text: str, now: datetime, *, expire_s: float | None = None) -> Speculation:
         b = self.settings.brain
-        summary = self.memory.lines(5)
+        lines = self.memory.lines()
+        summary = lines[-5:]
 
         def decide(trace: DeferredTrace):
             return route(text, now, self.settings, self.llm, trace=trace, summary=summary, baseline=b.baseline)
@@ -170,29 +173,31 @@ class Brain:
         chat = None
         if not (b.baseline or b.rules_only) and self._parallel_chat():
             if fast_path(text, now).confidence < b.fast_path_min_confidence:  # the LLM router will run
-                chat = self._chat_starter(text, None)
-        return Speculation(self._state_key(text), now, decide, chat, expire_s=expire_s)
+                chat = self._chat_starter(text, None, lines)
+        return Speculation(self._state_key(text, lines), now, decide, chat, expire_s=expire_s)
 
     def _claim(self, text: str, now: datetime) -> Speculation | None:
         spec, self._prepared = self._prepared, None
         if spec is None:
             return None
         fresh = spec.now.date() == now.date() and abs((now - spec.now).total_seconds()) < PREPARED_TTL_S
-        if fresh and spec.key == self._state_key(text):
+        if fresh and spec.key == self._state_key(text, self.memory.lines()):
             return spec
         spec.cancel()
         return None
 
-    def _older_summary(self) -> list[str]:
+    def _older_summary(self, lines: list[str] | None = None) -> list[str]:
         """Summary lines of the turns before the ones the chat prompt has verbatim as history (each
         turn adds one of each): the same turn twice is tokens re-read on every turn for nothing."""
-        lines = self.memory.lines()
+        lines = self.memory.lines() if lines is None else lines
         return lines[: max(0, len(lines) - len(self.history))]
 
-    def _chat_starter(self, text: str, data: str | None):
-        parts = chat_parts(text, self._older_summary(), list(self.history), data)
+    def _chat_starter(self, text: str, data: str | None, lines: list[str] | None = None):
+        """Starts the chat stream when called; the prompt is built then (not at all when the
+        speculation's chat is already running)."""
 
         def start(trace: DeferredTrace, guard: LanguageGuard):
+            parts = chat_parts(text, self._older_summary(lines), list(self.history), data)
             backend = self.llm.for_role("chat")
             return stream_chat(backend, self.llm.params("chat"), parts, self.llm.budget("chat"), trace, guard)
 

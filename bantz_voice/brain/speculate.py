@@ -82,10 +82,6 @@ class BufferedStream:
     def cancel(self) -> None:
         self._task.cancel()
 
-    @property
-    def running(self) -> bool:
-        return not self._task.done()
-
 
 def _retrieve(task: asyncio.Task) -> None:
     """A discarded speculation's error is nobody's business (the turn that needs it re-raises it)."""
@@ -117,15 +113,9 @@ class Speculation:
         self._chat: BufferedStream | None = None
         if chat is not None:
             self._chat = BufferedStream(chat(self.trace, self.guard))
-        self.claimed = False
         self._expiry = loop.call_later(expire_s, self.cancel) if expire_s else None
 
-    @property
-    def chat_started(self) -> bool:
-        return self._chat is not None
-
     def claim(self, trace: TurnTrace) -> None:
-        self.claimed = True
         if self._expiry is not None:
             self._expiry.cancel()
         self.trace.adopt(trace)
