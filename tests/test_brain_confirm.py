@@ -149,15 +149,21 @@ async def test_undo(brain: Brain) -> None:
     assert titles(brain.settings) == []
 
 
+def _two_meetings_tomorrow():  # noqa: ANN202
+    """Rules-only settings with two meetings tomorrow (27 Nov): "yarınki toplantı" is ambiguous."""
+    settings = brain_settings(rules_only=True)
+    cal = open_calendar(settings)
+    cal.create("Ekip toplantısı", datetime(2026, 11, 27, 10, 0, tzinfo=TZ))
+    cal.create("Proje toplantısı", datetime(2026, 11, 27, 14, 0, tzinfo=TZ))
+    return settings
+
+
 @pytest.mark.parametrize(
     "answer,expected",
     [("ikincisini", "proje toplantısı"), ("ilkini sil", "ekip toplantısı"), ("saat ondaki", "ekip toplantısı"), ("proje olanı", "proje toplantısı")],
 )
 async def test_ambiguous_reference_asks_which_one(answer: str, expected: str) -> None:
-    settings = brain_settings(rules_only=True)
-    cal = open_calendar(settings)
-    cal.create("Ekip toplantısı", datetime(2026, 11, 27, 10, 0, tzinfo=TZ))
-    cal.create("Proje toplantısı", datetime(2026, 11, 27, 14, 0, tzinfo=TZ))
+    settings = _two_meetings_tomorrow()
     b = Brain(settings)
     try:
         r = await turn(b, "yarınki toplantıyı sil")
@@ -173,10 +179,7 @@ async def test_ambiguous_reference_asks_which_one(answer: str, expected: str) ->
 
 
 async def test_ambiguous_then_unrelated_is_a_new_request() -> None:
-    settings = brain_settings(rules_only=True)
-    cal = open_calendar(settings)
-    cal.create("Ekip toplantısı", datetime(2026, 11, 27, 10, 0, tzinfo=TZ))
-    cal.create("Proje toplantısı", datetime(2026, 11, 27, 14, 0, tzinfo=TZ))
+    settings = _two_meetings_tomorrow()
     b = Brain(settings)
     try:
         await turn(b, "yarınki toplantıyı sil")

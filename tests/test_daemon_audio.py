@@ -8,7 +8,6 @@ socket, barge-in, bad requests, the microphone's sink unloaded and loaded again,
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -25,6 +24,8 @@ from typing import Any, Callable
 import numpy as np
 import psutil
 import pytest
+
+from fixtures.control import raw_exchange
 
 from bantz_voice.daemon import client
 
@@ -282,6 +283,7 @@ def test_ptt_through_socket(daemon: DaemonProc, pulse, utterances) -> None:  # n
     assert daemon.call("ptt", {"action": "start"}) == {"ptt_active": True}
     assert daemon.status()["state"] == "listening"
     pulse.play(utterances["plain"])  # no wake word: PTT needs none
+    time.sleep(0.3)  # the sound server's latency: release the key after the mic heard the end
     assert daemon.call("ptt", {"action": "toggle"}) == {"ptt_active": False}
     st = daemon.wait(lambda s: s["turns"] > before["turns"], 20, "the PTT turn")
     audio = rec.stop()
@@ -318,16 +320,7 @@ def test_cancel_stops_speech(daemon: DaemonProc) -> None:
 
 def test_bad_requests_leave_daemon_undisturbed(daemon: DaemonProc) -> None:
     def raw(payload: bytes) -> list[dict[str, Any]]:
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(5)
-        s.connect(str(daemon.socket))
-        s.sendall(payload)
-        s.shutdown(socket.SHUT_WR)
-        buf = b""
-        while chunk := s.recv(65536):
-            buf += chunk
-        s.close()
-        return [json.loads(x) for x in buf.splitlines()]
+        return raw_exchange(daemon.socket, payload)
 
     replies = raw(b'{"type": "rm -rf"}\n{bad\n{"type": "ptt", "data": {"action": 3}}\n')
     assert [r["data"]["code"] for r in replies] == ["unknown_type", "bad_json", "bad_request"]

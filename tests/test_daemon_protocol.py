@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.control import raw_exchange
+
 from bantz_voice.daemon import client
 from bantz_voice.daemon.control import ControlServer, DaemonAlreadyRunning
 from bantz_voice.daemon.protocol import MAX_LINE_BYTES, ProtocolError, parse_request
@@ -59,19 +61,6 @@ class Recorder:
         return {"echo": request.type}
 
 
-def _raw(path: Path, payload: bytes) -> list[dict]:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
-    s.connect(str(path))
-    s.sendall(payload)
-    s.shutdown(socket.SHUT_WR)
-    buf = b""
-    while chunk := s.recv(65536):
-        buf += chunk
-    s.close()
-    return [json.loads(x) for x in buf.splitlines() if x.strip()]
-
-
 async def test_server_permissions_and_replies(tmp_path: Path) -> None:
     sock = tmp_path / "rt" / "bantz" / "control.sock"
     handler = Recorder()
@@ -91,7 +80,7 @@ async def test_server_permissions_and_replies(tmp_path: Path) -> None:
             b"\n"
             b'{"type": "mute"}'  # last line without newline still answered
         )
-        replies = await asyncio.to_thread(_raw, sock, lines)
+        replies = await asyncio.to_thread(raw_exchange, sock, lines)
         assert [r["type"] for r in replies] == ["ok", "error", "error", "error", "error", "ok"]
         assert replies[0] == {"type": "ok", "id": "a", "data": {"echo": "status"}}
         assert replies[1]["data"]["code"] == "bad_json"
@@ -101,7 +90,7 @@ async def test_server_permissions_and_replies(tmp_path: Path) -> None:
 
         # oversized: error reply, connection closed, server still serves the next client
         big = b'{"type": "say", "data": {"text": "' + b"a" * (MAX_LINE_BYTES + 10) + b'"}}\n'
-        replies = await asyncio.to_thread(_raw, sock, big)
+        replies = await asyncio.to_thread(raw_exchange, sock, big)
         assert replies == [{"type": "error", "id": None, "data": {"code": "too_large", "message": replies[0]["data"]["message"]}}]
 
         reply = await asyncio.to_thread(client.call, sock, "ptt", {"action": "start"})
