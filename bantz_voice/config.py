@@ -58,6 +58,8 @@ class AsrSettings(_Section):
     beam_size: int = Field(1, ge=1)
     language: str = "tr"
     initial_prompt: str = "Bantz, takvim ve randevular."  # a word list leaks into short transcripts
+    # a transcript dropped as an echo of the prompt or as unsure is decoded once more without it
+    retry_without_prompt: bool = True
     pad_ms: int = Field(400, ge=0, le=1000)
     # Whisper's encoder always sees a 30 s window; "fit" cuts it to the utterance plus window_pad_s
     # of silence (3x faster on a CPU, same accuracy on short commands; docs/benchmarks.md), "full"

@@ -9,7 +9,13 @@ Whisper's compute time p50/p95, character error rate (mean, median; a dropped tr
 transcript the same intent as the reference sentence. Random noise (9 clips) checks that no window
 invents speech.
 
+``--prompt`` compares instead, at the configured window, the initial prompt alone, no prompt, and
+the prompt with ``asr.retry_without_prompt``; each utterance is heard at ``--shifts`` sub-frame
+offsets (a microphone capture never starts on the same sample), because Whisper base's answer on
+one recording can flip with a 10 ms shift.
+
     python scripts/bench_asr_window.py [--n 40] [--pads 4 6 8] [--markdown]
+    python scripts/bench_asr_window.py --prompt [--shifts 0 160 320] [--markdown]
 """
 
 from __future__ import annotations
@@ -72,6 +78,17 @@ def _norm(s: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", s.replace("I", "ı").replace("İ", "i").lower()).split())
 
 
+def shifted(items: list[tuple[str, np.ndarray]], shifts: list[int]) -> list[tuple[str, np.ndarray]]:
+    """Each utterance after 300 ms + ``shift`` samples of faint noise (a capture's pre-roll)."""
+    rng = np.random.default_rng(2)
+    out = []
+    for ref, a in items:
+        for k in shifts:
+            x = np.concatenate([np.zeros(4800 + k), a, np.zeros(6720)])
+            out.append((ref, (x + rng.normal(0, 3, x.size)).astype(np.int16)))
+    return out
+
+
 def measure(tr, window: str, items: list[tuple[str, np.ndarray]], noise: list[np.ndarray]) -> dict:  # noqa: ANN001
     import jiwer
 
@@ -98,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=40, help="dev-set sentences to speak")
     p.add_argument("--pads", type=float, nargs="+", default=[4.0, 6.0, 8.0], help="window_pad_s values for 'fit'")
     p.add_argument("--dev", type=Path, default=DEV)
+    p.add_argument("--prompt", action="store_true", help="compare initial-prompt handling instead of windows")
+    p.add_argument("--shifts", type=int, nargs="+", default=[0, 160, 320], help="offsets in samples (--prompt)")
     p.add_argument("--markdown", action="store_true")
     args = p.parse_args(argv)
 
@@ -109,7 +128,18 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(1)
     noise = [(rng.standard_normal(16000 * d) * amp).astype(np.int16) for d in (1, 2, 3) for amp in (200, 1000, 3000)]
     rows = []
-    for window, pad in [("full", None)] + [("fit", x) for x in args.pads]:
+    if args.prompt:
+        items = shifted(items, args.shifts)
+        tr = Transcriber(settings.asr)
+        base = settings.asr
+        for label, update in [
+            ("prompt, no retry", {"retry_without_prompt": False}),
+            ("no prompt", {"initial_prompt": ""}),
+            ("prompt, retry without it", {"retry_without_prompt": True}),
+        ]:
+            tr.settings = base.model_copy(update=update)
+            rows.append({"window": label, **measure(tr, base.window, items, noise)})
+    for window, pad in [] if args.prompt else [("full", None)] + [("fit", x) for x in args.pads]:
         asr = settings.asr.model_copy(update={"window": window, **({"window_pad_s": pad} if pad else {})})
         tr = Transcriber(asr)
         rows.append({"window": "30 s (full)" if window == "full" else f"fit, +{pad:g} s", **measure(tr, window, items, noise)})
@@ -122,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
           f"(load average at the end {load}). Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. "
           f"Model: {settings.asr.model} {settings.asr.compute_type}, beam {settings.asr.beam_size}, {len(items)} utterances.\n")
     print("Command: `python scripts/bench_asr_window.py " + " ".join(argv or sys.argv[1:]) + "`\n")
-    print("| window | Whisper time p50 / p95 | CER mean / median | dropped by the guard | same fast-path intent as the text | noise → text |")
+    print(f"| {'initial prompt' if args.prompt else 'window'} | Whisper time p50 / p95 | CER mean / median | dropped by the guard | same fast-path intent as the text | noise → text |")
     print("| --- | --- | --- | --- | --- | --- |")
     for r in rows:
         print(f"| {r['window']} | {r['ms_p50']} / {r['ms_p95']} ms | {r['cer_mean']:.3f} / {r['cer_median']:.3f} | "

@@ -33,9 +33,11 @@ pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parent.parent
 SPEAKER_RATE = 22050
-WAKE_TEXT = "Bantz, yarın hava nasıl?"
+# Whisper base hears these espeak-ng phrases with confidence (avg logprob > -0.65) whatever the
+# capture's sub-frame offset; "Saat on iki." sank below the -1.0 guard in some captures.
+WAKE_TEXT = "Bantz, bugün hava nasıl?"
 SOAK_TEXT = "Bantz, merhaba."  # short: 50 turns must fit the test budget
-PLAIN_TEXT = "Saat on iki."
+PLAIN_TEXT = "Hava nasıl?"
 LONG_TEXT = (
     "Bu uzun bir yanıttır. Takvimde bugün için üç etkinlik var. Birincisi sabah dokuzda ekip "
     "toplantısı. İkincisi öğlen yemeği. Üçüncüsü akşam altıda spor salonu. Yarın için de iki "
@@ -255,7 +257,7 @@ def test_no_wake_word_no_answer_nothing_stored(daemon: DaemonProc, pulse, uttera
     for path in daemon.root.rglob("*"):  # the ignored words are written nowhere
         if path.is_file() and path.suffix in (".jsonl", ".json", ".txt", ".log", ".yaml"):
             text = path.read_text(errors="replace").lower()
-            assert "saat" not in text and "iki" not in text, path
+            assert not any(w in text for w in ("hava", "hama", "nasıl", "asıl")), path  # as heard
 
 
 def test_wake_word_gets_spoken_answer(daemon: DaemonProc, pulse, utterances) -> None:  # noqa: ANN001

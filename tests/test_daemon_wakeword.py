@@ -24,6 +24,7 @@ WORDS = DaemonSettings().wake_words
         ("  …Bantz — yarın saat üçte toplantı", "yarın saat üçte toplantı"),
         ("Bant's, saat kaç?", "saat kaç?"),
         ("Bantz.", ""),
+        ("Bant, yakın hama asıl.", "yakın hama asıl."),  # Whisper without its prompt
     ],
 )
 def test_wake_word_variants(text: str, request_text: str) -> None:
@@ -41,6 +42,8 @@ def test_wake_word_variants(text: str, request_text: str) -> None:
         "",
         "   ",
         "Bantlar nerede?",
+        "Bant kaydını bul",  # "bant" is a word: the name only with the comma of address
+        "Bant.",
     ],
 )
 def test_not_wake_word(text: str) -> None:

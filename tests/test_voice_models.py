@@ -16,6 +16,7 @@ import pytest
 from bantz_voice.audio.player import WavSink
 from bantz_voice.audio.wavio import dbfs, read_wav
 from bantz_voice.config import Settings
+from bantz_voice.daemon.wakeword import WakeGate
 from bantz_voice.errors import AudioInputError, ModelMissingError
 from bantz_voice.pipeline import VoicePipeline
 from bantz_voice.responder import EchoResponder, TurnRequest
@@ -27,6 +28,9 @@ pytestmark = pytest.mark.slow
 DATA = Path(__file__).parent / "data"
 HAVA = DATA / "tr_bantz_hava.wav"
 RANDEVU = DATA / "tr_randevu.wav"
+# "Bantz, yarın hava nasıl?" (espeak-ng) as the daemon captured it from PulseAudio: with the
+# initial prompt Whisper base answers with the prompt itself ("Bantz, takvim ve randevular.")
+PROMPT_ECHO = DATA / "tr_prompt_echo.wav"
 REPO = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "bantz_voice"]
 
@@ -65,6 +69,23 @@ def test_fitted_encoder_window_matches_the_full_window(whisper, voice_settings):
     # a 29 s recording keeps the full window: nothing to cut
     assert whisper.window_frames(29 * 16000) is None
     assert whisper.window_frames(16000) == round((1 + voice_settings.asr.window_pad_s) * 100)
+
+
+def test_prompt_echo_is_decoded_again_without_the_prompt(whisper, voice_settings):
+    audio = read_wav(PROMPT_ECHO)
+    retried = whisper.transcribe(audio)
+    assert retried.dropped is None and retried.meta["retried"], retried
+    assert "takvim" not in ascii_fold(retried.text)
+    gate = WakeGate(voice_settings.daemon.wake_words)
+    assert gate.decide(retried.text).reason == "wake_word", retried.text  # the user is answered
+    whisper.settings = voice_settings.asr.model_copy(update={"retry_without_prompt": False})
+    try:
+        once = whisper.transcribe(audio)
+    finally:
+        whisper.settings = voice_settings.asr
+    assert once.dropped == "prompt_echo" and once.text == "" and not once.meta["retried"], once
+    clean = whisper.transcribe(read_wav(RANDEVU))  # a clean transcript costs one decode only
+    assert clean.dropped is None and not clean.meta["retried"]
 
 
 def test_whisper_guard_drops_noise(whisper):

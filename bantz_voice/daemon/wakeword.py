@@ -1,6 +1,6 @@
 """Hands-free gating on the transcript: the wake word "Bantz" or the follow-up window.
 
-Whisper spells the name many ways ("Bantz", "Bants", "Banz", "Bans", "Pants", "Bandz", …), so
+Whisper spells the name many ways ("Bantz", "Bants", "Banz", "Bans", "Pants", "Bandz", "Bant,", …), so
 the first word (after an optional "hey") is matched against the configured list and a small
 pattern. Ordinary Turkish words that look alike ("bana", "ban", "bence", "bunlar") are not the
 wake word. An utterance that matches neither the wake word nor an open follow-up window is
@@ -36,6 +36,12 @@ class WakeWordMatcher:
     def is_wake_token(self, token: str) -> bool:
         return token in self.words or bool(_PATTERN.match(token))
 
+    @staticmethod
+    def _vocative_bant(text: str, tok: tuple[str, int, int]) -> bool:
+        """Whisper without its prompt writes the name "Bant," — the word for tape, so only with
+        the comma of address after it ("Bant, yarın…"), never "Bant kaydı…"."""
+        return tok[0] == "bant" and text[tok[2] : tok[2] + 1] == ","
+
     def strip(self, text: str) -> str | None:
         """The request with the wake word removed ("" for the bare wake word), or None."""
         toks = _tokens(text)
@@ -43,7 +49,7 @@ class WakeWordMatcher:
         # "Hey Bantz", "Ya Bantz" — at most two fillers before the name
         while i < len(toks) - 1 and i < 2 and toks[i][0] in _FILLERS:
             i += 1
-        if i < len(toks) and self.is_wake_token(toks[i][0]):
+        if i < len(toks) and (self.is_wake_token(toks[i][0]) or self._vocative_bant(text, toks[i])):
             rest = text[toks[i][2] :]
             return _LEADING_PUNCT.sub("", rest).strip()
         # Whisper sometimes splits the name: "Ban ts, …"/"Bant s …"
