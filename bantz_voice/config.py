@@ -87,6 +87,9 @@ class BrainSettings(_Section):
     timezone: str = "Europe/Istanbul"
     rules_only: bool = False
     fast_path_min_confidence: float = Field(0.8, ge=0, le=1)
+    # An unsure chat guess with no calendar, time or action word goes to chat without the LLM
+    # router (it could only say chat; turkish/nlu.py has_tool_cue).
+    chat_without_cue: bool = True
     confirm_create: bool = False
     confirmation_timeout_s: float = Field(30.0, gt=0)
     memory_max_tokens: int = Field(500, gt=0)

@@ -237,6 +237,7 @@ async def test_llm_system_route_without_a_time_word_becomes_chat(smollm2_gguf): 
     from bantz_voice.schemas import Route
 
     s = brain_settings(embedded_models(smollm2_gguf))
+    s.brain.chat_without_cue = False  # else these cue-less sentences never reach the LLM router
     llm = Backends(s.models)
     try:
         guarded = 0

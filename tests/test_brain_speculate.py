@@ -25,6 +25,8 @@ from bantz_voice.responder import TurnRequest  # noqa: E402
 from bantz_voice.trace import TurnTrace  # noqa: E402
 
 CHAT = "kedim bugün çok tuhaf davranıyor"  # not confident on the fast path: the LLM router runs
+CHAT2 = "köpeğim bugün hasta"  # the same, another sentence
+PLAIN_CHAT = "beni dinliyor musun"  # no calendar, time or action word: chat without the router
 CALENDAR = "toplantılarımı bir göster bakalım"  # the simulator's router says calendar
 
 
@@ -109,7 +111,7 @@ async def test_other_text_or_changed_conversation_discards_it(brain):
     calls = Calls(brain)
     brain.prepare(CHAT)
     await asyncio.sleep(0.05)  # its router request is in flight
-    req = await _respond(brain, "beni dinliyor musun")
+    req = await _respond(brain, CHAT2)
     assert req.trace.meta["speculative_route"] is False
     routers = [r for r in calls.log if r["kind"] == "RouterOutput"]
     assert len(routers) == 2
@@ -152,6 +154,57 @@ async def test_parallel_chat_starts_beside_the_router_and_is_dropped_for_a_tool_
         await asyncio.sleep(0.02)
     assert len(chats) == 1 and chats[0]["closed"] and chats[0]["end"] is None  # cancelled mid-way
     assert "chat" not in req.result.reply.lower()
+
+
+async def test_rules_chat_reply_starts_during_prepare(brain):
+    """A sentence the rules send to chat (no LLM router) starts its reply on the speculative
+    transcript, parallel chat or not; the turn claims the stream instead of asking again."""
+    brain.settings.brain.parallel_chat = "off"  # as with the embedded model
+    calls = Calls(brain)
+    spec = brain.prepare(PLAIN_CHAT)
+    assert spec is not None
+    routed = await spec.routed()
+    assert routed.source == "rules" and routed.llm_calls == [] and routed.decision.route.value == "smalltalk"
+    for _ in range(100):
+        if calls.log:
+            break
+        await asyncio.sleep(0.01)
+    assert calls.kinds() == ["chat"]  # started before the turn, no router request
+    t_turn = time.monotonic()
+    req = await _respond(brain, PLAIN_CHAT)
+    assert req.trace.meta["speculative_route"] is True
+    assert calls.kinds() == ["chat"] and calls.log[0]["start"] < t_turn
+    assert req.result.route == "smalltalk" and req.result.reply
+    # a different final text cancels the early reply mid-way and routes afresh
+    calls.log.clear()
+    brain.prepare("günaydın")  # confident chat on the fast path: its reply starts too
+    await asyncio.sleep(0.1)
+    req = await _respond(brain, "saat kaç")
+    for _ in range(100):
+        if all(r["closed"] for r in calls.log):
+            break
+        await asyncio.sleep(0.02)
+    assert calls.kinds() == ["chat"] and calls.log[0]["end"] is None and calls.log[0]["closed"]
+    assert req.result.intent == "system.time"
+
+
+async def test_chat_without_a_tool_cue_skips_the_llm_router(brain):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bantz_voice.brain.router import route
+
+    now = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Europe/Istanbul"))
+    calls = Calls(brain)
+    s = brain.settings
+    r = await route(PLAIN_CHAT, now, s, brain.llm)
+    assert r.source == "rules" and r.llm_calls == [] and r.decision.route.value == "smalltalk"
+    assert r.plan.reasoning.startswith("no calendar or time word")
+    r = await route(CHAT, now, s, brain.llm)  # "bugün": the router decides
+    assert r.source == "llm" and r.llm_calls == ["router"]
+    s.brain.chat_without_cue = False
+    r = await route(PLAIN_CHAT, now, s, brain.llm)
+    assert r.source == "llm" and calls.kinds() == ["RouterOutput", "RouterOutput"]
 
 
 async def test_fast_path_and_embedded_chat_start_no_parallel_chat(sim_url, tmp_path):

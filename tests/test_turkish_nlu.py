@@ -10,7 +10,7 @@ import pytest
 
 from bantz_voice.schemas import Intent, NluDecision, Route
 from bantz_voice.turkish.evaluate import load_cases, score, slot_matches
-from bantz_voice.turkish.nlu import parse
+from bantz_voice.turkish.nlu import has_tool_cue, parse
 
 TZ = ZoneInfo("Europe/Istanbul")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=TZ)
@@ -61,6 +61,33 @@ def test_confident_decisions_are_right(name: str) -> None:
     ]
     assert len(confident) >= 0.6 * len(cases)
     assert len(wrong) <= 0.02 * len(confident), wrong
+
+
+@pytest.mark.parametrize("name", ["nlu_dev.jsonl", "nlu_corpus.jsonl", "nlu_heldout.jsonl"])
+def test_every_tool_request_has_a_tool_cue(name: str) -> None:
+    """An unsure chat guess with no cue goes to chat without the LLM router
+    (``brain.chat_without_cue``), so no calendar, system or out-of-scope sentence may lack one; and
+    most chat lacks one, or the router's time is not saved."""
+    cases = load_cases(DATA / name)
+    assert [c.text for c in cases if c.route != "smalltalk" and not has_tool_cue(c.text, NOW)] == []
+    chat = [c for c in cases if c.route == "smalltalk"]
+    assert sum(not has_tool_cue(c.text, NOW) for c in chat) >= 0.7 * len(chat)
+
+
+@pytest.mark.parametrize(
+    "text, cue",
+    [
+        ("sonraki etkinliğim ne", True),  # etkinlik → etkinliğ-
+        ("kedim bugün çok tuhaf", True),  # a date word: the router decides
+        ("Ahmet'le buluşmamız kaçta", True),
+        ("müziği aç", True),  # out of scope: the router may say unknown
+        ("beni dinliyor musun", False),
+        ("Bane dinliyord musun.", False),  # misheard chat stays chat
+        ("", False),
+    ],
+)
+def test_tool_cue(text: str, cue: bool) -> None:
+    assert has_tool_cue(text, NOW) is cue
 
 
 def _p(text: str) -> NluDecision:

@@ -23,7 +23,7 @@ CONFIDENT = 0.9
 UNSURE = 0.55
 GUESS = 0.3
 
-_CAL_WORDS = r"(?:takvim|ajanda|program|randevu|toplanti|etkinlik|gorusme|bulusma|plan(?!la)|mesgul|musait|gundem|islerim|isim var)"
+_CAL_WORDS = r"(?:takvim|ajanda|program|randevu|toplanti|etkinli[kg]|gorusme|bulusma|plan(?!la)|mesgul|musait|gundem|islerim|isim var)"
 
 _SYSTEM_TIME = re.compile(
     r"\bsaat\s+(?:kac\b|ne\b|nedir|kac oldu)|\bsaati?\s+(?:soyle|soyler|ogren|bildir|sorabilir)|\bsaatin\s+kac"
@@ -229,6 +229,21 @@ def has_system_cue(text: str) -> bool:
     toks = _clean(text[:MAX_CHARS]) if isinstance(text, str) else []
     folded = _Utterance.of(toks).text
     return bool(toks) and any(rx.search(folded) for rx in (_SYSTEM_CUE, _SYSTEM_TIME, _SYSTEM_DATE))
+
+
+def has_tool_cue(text: str, now: datetime | None = None) -> bool:
+    """True when a sentence has any word a calendar, system or out-of-scope request is made of:
+    a calendar noun, an add/delete/move verb, a date or time expression, a time/date question word,
+    a device or service word. Without one, an LLM router can only pick chat, so the brain skips it."""
+    toks = _clean(text[:MAX_CHARS]) if isinstance(text, str) else []
+    if not toks:
+        return False
+    s = _Utterance.of(toks).text
+    if re.search(r"\b" + _CAL_WORDS, s) or _UNKNOWN.search(s) or has_system_cue(text):
+        return True
+    if any(_verb(t.fold, lx.DELETE_VERBS + lx.UPDATE_VERBS + lx.CREATE_VERBS) for t in toks):
+        return True
+    return scan(toks, now or datetime.now(DEFAULT_TZ)).any
 
 
 def _capped(d: NluDecision, cap: float) -> NluDecision:
