@@ -101,6 +101,9 @@ class BrainSettings(_Section):
     # auto = on when the chat model is on a server (vLLM batches both), off for the embedded model
     # (one CPU engine would run them one after the other and delay the router).
     parallel_chat: Literal["auto", "on", "off"] = "auto"
+    # After each turn, evaluate the next chat prompt's start (system prompt, summary, history) while
+    # the reply plays: an embedded model then reads only the new words of a chat turn.
+    prefill_next: bool = True
 
 
 # --- calendar (issue 5) ---------------------------------------------------------------------

@@ -570,6 +570,7 @@ class VoicePipeline:
             if not begun:
                 await begin_task
                 begun = True
+            self._responder_idle()  # the reply is written out and playing: no more work for the turn
             await sink.drain()
         except asyncio.CancelledError:
             outcome.interrupted = True
@@ -600,6 +601,14 @@ class VoicePipeline:
                 outcome.reply_audio = sink.audio
                 outcome.reply_rate = sink.rate
             self._finish(outcome)
+
+    def _responder_idle(self) -> None:
+        idle = getattr(self.responder, "idle", None)
+        if idle is not None:
+            try:
+                idle()
+            except Exception:
+                log.exception("responder.idle hata verdi")
 
     def _finish(self, outcome: TurnOutcome) -> None:
         trace = outcome.trace

@@ -7,6 +7,8 @@ slots, tool calls, confirmation) are written into ``request.result`` while the r
 Optionally ``prepare(text)`` starts the side-effect-free part of a turn on a speculative
 transcript (during the VAD hangover) and returns a handle with ``cancel()``, or None; the
 ``respond`` call for the same text then uses it (the brain: :mod:`bantz_voice.brain.speculate`).
+Optionally ``idle()`` is called once a reply is fully synthesized and playing: background work
+for the next turn may start (the brain prefills the next chat prompt).
 """
 
 from __future__ import annotations

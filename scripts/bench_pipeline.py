@@ -291,6 +291,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     if args.verbose:
                         print(f"[{name}] {row['file']} {t['path']} {t['stages'].get('spoken_latency_ms')} ms "
                               f"{t['transcript']!r} -> {t['reply'][:60]!r} {t['error'] or ''}", file=sys.stderr, flush=True)
+                        print("    " + " ".join(f"{k.removesuffix('_ms')}={v:.0f}" for k, v in t["stages"].items() if v is not None),
+                              file=sys.stderr, flush=True)
         for p in pipes.values():
             await p.aclose()
     finally:

@@ -251,3 +251,51 @@ async def test_llm_system_route_without_a_time_word_becomes_chat(smollm2_gguf): 
         assert r.decision.route in (Route.system, Route.smalltalk, Route.calendar)
     finally:
         await llm.aclose()
+
+
+# --- the next chat prompt is prefilled while the reply plays ----------------------------------------
+CHATS = ["beni dinliyor musun", "canım sıkılıyor", "nasılsın", "çok mutluyum", "teşekkürler", "günaydın", "iyi geceler"]
+
+
+async def _new_tokens_per_turn(brain: Brain) -> list[int]:
+    """Prompt tokens each chat turn evaluated (not taken from the KV cache), with ``idle()`` (what
+    the voice loop calls once a reply is playing) and its prefill finished between turns."""
+    eng = brain.llm.for_role("chat")._get_engine()
+    fresh = []
+    for text in CHATS:
+        req, _ = await turn(brain, text)
+        assert req.result.source == "rules" and req.result.route == "smalltalk", req.result
+        total, reused = eng.last_reuse
+        fresh.append(total - reused)
+        brain.idle()
+        if brain._prefill_task is not None:
+            await brain._prefill_task
+    return fresh
+
+
+async def test_prefill_leaves_a_chat_turn_only_its_own_words(smollm2_gguf, tmp_path) -> None:  # noqa: ANN001
+    """Every chat turn after the first evaluates only its user message, also the turn after the
+    history was cut back into the summary (HISTORY_MAX); without the prefill that turn evaluates
+    the summary and the whole history again."""
+    from bantz_voice.brain.cascade import HISTORY_MAX
+
+    fresh = {}
+    for on in (True, False):
+        s = brain_settings(embedded_models(smollm2_gguf))
+        s.brain.prefill_next = on
+        s.calendar.ics_path = tmp_path / f"cal-{on}.ics"
+        b = build_brain(s)
+        b.memory.clear()
+        try:
+            await b.warmup()
+            eng = b.llm.for_role("chat")._get_engine()  # one engine per model file: forget the other run
+            with eng.lock:
+                eng.recent.clear()
+                eng.llm.reset()
+            fresh[on] = await _new_tokens_per_turn(b)
+        finally:
+            await b.aclose()
+    cut = HISTORY_MAX + 1  # the first prompt with a summary block
+    print(f"\nprefill: new prompt tokens per chat turn {fresh}")
+    assert max(fresh[True][1:]) < 25, str(fresh)
+    assert fresh[False][cut] > 100 and fresh[False][cut] > 4 * fresh[True][cut], str(fresh)

@@ -117,6 +117,47 @@ async def test_conversation_state_survives_other_prompts_and_matches_cold(backen
     assert warm == cold
 
 
+async def test_prefill_evaluates_the_next_prompt_start_and_matches_cold(backend) -> None:  # noqa: ANN001
+    """``prefill(prefix)`` leaves the prefix's KV state behind: the request that continues it
+    evaluates only its own tail, after other prompts used the engine, and says the same as cold."""
+    prefix = SYSTEM + [
+        {"role": "user", "content": "My dog is called Karabaş. " * 10},
+        {"role": "assistant", "content": "Nice to meet Karabaş."},
+    ]
+    n = await backend.prefill(prefix)
+    eng = backend._get_engine()
+    assert n > 50 and eng.recent[-1].tokens == eng.stable_prefix(prefix)
+    await complete(backend, SYSTEM + [{"role": "user", "content": "route this"}], GenParams(max_tokens=20), RouterOutput)
+    msgs = prefix + [{"role": "user", "content": "What is my dog called?"}]
+    warm = await complete(backend, msgs, GenParams(max_tokens=16))
+    total, reused = eng.last_reuse
+    assert reused == len(eng.stable_prefix(prefix)) and total - reused < 20
+    assert await backend.prefill(prefix) == 0  # already there: nothing to evaluate
+    backend.prefix_cache = False
+    try:
+        cold = await complete(backend, msgs, GenParams(max_tokens=16))
+    finally:
+        backend.prefix_cache = True
+    assert warm == cold
+
+
+async def test_a_request_preempts_a_prefill(backend) -> None:  # noqa: ANN001
+    import threading
+
+    prefix = SYSTEM + [{"role": "user", "content": "Remember these words: " + "apple pear plum " * 60}]
+    eng = backend._get_engine()
+    stopped = threading.Event()
+    stopped.set()
+    assert eng.prefill(prefix, stopped) == 0  # a cancelled prefill evaluates nothing
+    task = asyncio.create_task(backend.prefill(prefix))
+    await asyncio.sleep(0)  # submitted: its cancel event is the engine's now
+    ev = eng.prefill_cancel
+    reply = await complete(backend, SYSTEM + [{"role": "user", "content": "hi"}], GenParams(max_tokens=4))
+    assert ev.is_set() and reply is not None  # the request asked the prefill to yield
+    done = await task
+    assert done % 32 == 0 and done < len(eng.stable_prefix(prefix))  # stopped at a chunk boundary
+
+
 async def test_missing_model_is_unavailable() -> None:
     b = LlamaCppBackend(EndpointSettings(kind="llamacpp", gguf="/nonexistent/x.gguf"))
     with pytest.raises(LLMUnavailable):

@@ -355,11 +355,16 @@ async def test_gate_ignores_and_strips(voice_settings, whisper, piper):
 
 
 class _Preparing(EchoResponder):
-    """Echo, plus a ``prepare`` that records what the pipeline offered it during the hangover."""
+    """Echo, plus a ``prepare`` that records what the pipeline offered it during the hangover,
+    and an ``idle`` that records when the pipeline said the reply was out and playing."""
 
     def __init__(self) -> None:
         self.prepared: list[tuple[str, float]] = []
         self.cancelled = 0
+        self.idle_at: list[float] = []
+
+    def idle(self) -> None:
+        self.idle_at.append(__import__("time").monotonic())
 
     def prepare(self, text: str):
         self.prepared.append((text, __import__("time").monotonic()))
@@ -385,6 +390,9 @@ async def test_speculative_transcript_is_offered_to_the_responder(voice_settings
     await asyncio.wait_for(task, 60)
     assert len(turns) == 1 and r.prepared and r.prepared[-1][0] == turns[0].request_text
     assert r.prepared[-1][1] <= turns[0].trace.turn_done
+    # idle once per answered turn: after its last synthesis, before its playback ended
+    tr = turns[0].trace
+    assert len(r.idle_at) == 1 and tr.tts_first_audio <= r.idle_at[0] <= tr.turn_done
     # a gate without a peek: never asked early, asked once at the endpoint
     r.prepared.clear()
     filtered: list[str] = []

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, AsyncIterator
 from zoneinfo import ZoneInfo
 
-from bantz_voice.brain.budget import BudgetExceeded
+from bantz_voice.brain.budget import BudgetExceeded, PromptParts, fit
 from bantz_voice.brain.chat import FALLBACK_REPLY, LanguageGuard, chat_parts, stream_chat
 from bantz_voice.brain.confirm import PendingStore, classify
 from bantz_voice.brain.memory import Memory
@@ -79,6 +79,7 @@ class Brain:
         self.history: list[tuple[str, str]] = []
         self._closed = False
         self._prepared: Speculation | None = None
+        self._prefill_task: asyncio.Task | None = None
         install_log_scrubbing()  # every handler configured so far (CLI, daemon, journal) scrubs PII
         got = self.pending.peek()
         if got is not None and got[1]:  # an expired action from an earlier process: drop it
@@ -126,6 +127,8 @@ class Brain:
         if not self._closed:
             self._closed = True
             self.discard_prepared()
+            if self._prefill_task is not None:
+                self._prefill_task.cancel()
             await self.llm.aclose()
             self.memory.close()
 
@@ -241,6 +244,35 @@ class Brain:
             self.history.append((request.text, _gist(res.reply)))
             if len(self.history) > HISTORY_MAX:
                 del self.history[: len(self.history) - HISTORY_TURNS]
+
+    def idle(self) -> None:
+        """The reply is synthesized and playing (the voice loop calls this): evaluate the next chat
+        prompt's start (system prompt, summary, history) now (``brain.prefill_next``), so that a
+        chat turn evaluates only its own words even when the history was just cut back. Any LLM
+        request preempts it."""
+        b = self.settings.brain
+        if not b.prefill_next or b.baseline or self._closed:
+            return
+        try:
+            backend = self.llm.for_role("chat")
+        except Exception:  # noqa: BLE001 - no chat model: nothing to prefill
+            return
+        if getattr(backend, "prefill", None) is None:
+            return
+        if self._prefill_task is not None:
+            self._prefill_task.cancel()
+        parts = chat_parts("", self._older_summary(), list(self.history), None)
+        self._prefill_task = asyncio.get_running_loop().create_task(self._prefill(backend, parts))
+
+    async def _prefill(self, backend: Any, parts: PromptParts) -> None:
+        try:
+            fitted = await fit(parts, self.llm.budget("chat"), backend.count_tokens)
+            n = await backend.prefill(fitted.messages[:-1])  # all but the (empty) user turn
+            log.debug("prefilled %d tokens of the next chat prompt", n)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - only a lost speed-up
+            log.debug("prefill failed: %s", exc)
 
     async def _turn(self, request: TurnRequest, now: datetime) -> AsyncIterator[tuple[str, str | None]]:
         res, trace = request.result, request.trace

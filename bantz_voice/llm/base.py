@@ -63,6 +63,9 @@ class LLMBackend(Protocol):
 
     async def warmup(self, prefixes: list[list[Message]]) -> None: ...
 
+    # Optional: ``async def prefill(prefix) -> int`` evaluates the next prompt's shared start while
+    # the engine is idle (the embedded llama.cpp backend; a server's prefix cache needs no help).
+
     async def aclose(self) -> None: ...
 
 

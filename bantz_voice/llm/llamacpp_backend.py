@@ -37,6 +37,7 @@ _ENGINES_LOCK = threading.Lock()
 
 
 RECENT_SLOTS = 2
+PREFILL_CHUNK = 32  # tokens per llama_decode of a prefill: how soon a real request takes over
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
@@ -109,6 +110,8 @@ class _Engine:
         self.snapshots: list[_Snapshot] = []
         self.recent: list[_Snapshot] = []  # the last free-text (chat) prompts + replies, newest last
         self.prefix_cache = True
+        self.last_reuse = (0, 0)  # (prompt tokens, tokens taken from the KV cache) of the last request
+        self.prefill_cancel = threading.Event()  # set by every request: a running prefill yields
 
     # called in the worker thread ------------------------------------------------------------
     def load(self) -> None:
@@ -144,9 +147,7 @@ class _Engine:
         """Snapshot the KV state after each stable prefix (the tokens two different user turns share)."""
         self.load()
         for prefix in prefixes:
-            a = self.tokens(prefix + [{"role": "user", "content": "merhaba"}])
-            b = self.tokens(prefix + [{"role": "user", "content": "saat kaç acaba"}])
-            stable = a[: _common_prefix(a, b)]
+            stable = self.stable_prefix(prefix)
             if not stable or any(_common_prefix(s.tokens, stable) == len(stable) for s in self.snapshots):
                 continue
             self.llm.reset()
@@ -171,6 +172,40 @@ class _Engine:
                 best, best_len = snap, n
         if best is not None:
             best.restore(llm)
+        self.last_reuse = (len(tokens), best_len)
+        log.debug("prompt %d tokens, %d from the KV cache", len(tokens), best_len)
+
+    def stable_prefix(self, prefix: list[Message]) -> list[int]:
+        """The tokens every next user turn after ``prefix`` starts with (the chat template may
+        render the end of one message together with the start of the next)."""
+        a = self.tokens(prefix + [{"role": "user", "content": "merhaba"}])
+        b = self.tokens(prefix + [{"role": "user", "content": "saat kaç acaba"}])
+        return a[: _common_prefix(a, b)]
+
+    def prefill(self, prefix: list[Message], cancel: threading.Event) -> int:
+        """Evaluate the conversation prefix the next chat prompt will start with, PREFILL_CHUNK
+        tokens at a time, stopping at a chunk boundary when ``cancel`` is set (a request came in:
+        what is evaluated so far is still a valid prefix). Keeps the state like a chat reply.
+        Returns the tokens evaluated."""
+        with self.lock:
+            if cancel.is_set() or not self.prefix_cache:
+                return 0
+            tokens = self.stable_prefix(prefix)
+            if len(tokens) >= self.n_ctx:
+                return 0
+            self.prepare(tokens)
+            llm = self.llm
+            llm.n_tokens = _common_prefix(list(llm._input_ids[: llm.n_tokens]), tokens)
+            done = 0
+            for i in range(llm.n_tokens, len(tokens), PREFILL_CHUNK):
+                if cancel.is_set():
+                    break
+                chunk = tokens[i : i + PREFILL_CHUNK]
+                llm.eval(chunk)
+                done += len(chunk)
+        if done:
+            self.remember()
+        return done
 
     def remember(self) -> None:
         """After a free-text generation: keep the KV state of its prompt and reply. The next turn
@@ -315,6 +350,7 @@ class LlamaCppBackend:
         eng = self._get_engine()
         if eng.llm is None:
             await self.load()
+        eng.prefill_cancel.set()  # a prefill still running yields at its next chunk
         tokens = eng.tokens(messages)
         grammar = grammar_for(schema) if schema is not None else None
         loop = asyncio.get_running_loop()
@@ -354,6 +390,15 @@ class LlamaCppBackend:
                     raise LLMError("Dil modeli yanıt üretirken hata oluştu.") from value
         finally:
             cancel.set()
+
+    async def prefill(self, prefix: list[Message]) -> int:
+        """Evaluate ``prefix`` (the next chat prompt less its user turn) into the KV cache while
+        nothing else needs the engine; any request cancels it between chunks."""
+        eng = self._get_engine()
+        if eng.llm is None:
+            await self.load()
+        cancel = eng.prefill_cancel = threading.Event()
+        return await self._in_thread(eng.prefill, prefix, cancel)
 
     async def aclose(self) -> None:
         return None  # engines are shared and live for the process
