@@ -79,6 +79,7 @@ class TtsSettings(_Section):
     length_scale: float | None = None
     target_rms_dbfs: float = -20.0
     early_first_chunk: bool = True  # False = baseline: synthesize the whole reply at once
+    max_piece_chars: int = Field(200, ge=40)  # a longer run-on sentence is spoken in pieces (bounds Piper's memory)
 
 
 # --- Turkish layer / brain (issues 3, 4) ----------------------------------------------------

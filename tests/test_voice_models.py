@@ -108,6 +108,16 @@ def test_piper_speaks_with_consistent_loudness(piper, voice_settings):
         assert piper.note and "İngilizce" in piper.note
 
 
+def test_piper_speaks_a_run_on_sentence_in_bounded_pieces(piper):
+    """A reply that never ends a sentence is spoken whole, in pieces of at most
+    tts.max_piece_chars; the ONNX session keeps no memory arena between syntheses."""
+    opts = piper.voice.session.get_session_options()
+    assert opts.enable_cpu_mem_arena is False
+    one = piper.synthesize("yarın sabah dokuzda doktor randevusu var")
+    long = piper.synthesize("yarın sabah dokuzda doktor randevusu var " * 12)  # ~490 characters
+    assert 8 * one.size < long.size < 16 * one.size
+
+
 # --- full turns ---------------------------------------------------------------------------
 async def test_run_turn_from_wav_real_time_echo(voice_settings, whisper, piper, tmp_path):
     p = _pipeline(voice_settings, whisper, piper)

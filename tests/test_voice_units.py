@@ -16,7 +16,7 @@ from bantz_voice.audio.vad import Endpointer, Frame
 from bantz_voice.audio.wavio import dbfs, read_wav, resample, write_wav
 from bantz_voice.errors import AudioInputError
 from bantz_voice.trace import STAGES, TraceLog, TurnTrace
-from bantz_voice.tts.chunker import TextChunker, split_reply
+from bantz_voice.tts.chunker import TextChunker, bound_length, split_reply
 from bantz_voice.tts.piper_tts import level
 
 DATA = Path(__file__).parent / "data"
@@ -331,3 +331,24 @@ def test_apply_settings_live_and_restart_needed():
     with pytest.raises(BantzError, match="asr.model"):
         p.apply_settings(other)
     assert p.settings is new
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bugün hava çok güzel ve takviminizde üç etkinlik var " * 12,  # never ends a sentence
+        "Kısa cümle. " + "uzun, " * 60 + "son.",
+        "a" * 250 + " kelime",  # a word longer than the bound stays whole
+    ],
+)
+def test_bound_length_keeps_every_word_in_bounded_pieces(text: str) -> None:
+    pieces = bound_length(text, 100)
+    assert " ".join(pieces).split() == text.split()
+    assert all(len(p) <= 100 or " " not in p for p in pieces), pieces
+    assert len(pieces) > 1
+
+
+def test_bound_length_prefers_sentence_then_clause_ends() -> None:
+    text = "Birinci cümle burada bitiyor. İkinci kısım, virgülle ayrılmış uzun bir parça ve devamı"
+    assert bound_length(text, 40) == ["Birinci cümle burada bitiyor.", "İkinci kısım,", "virgülle ayrılmış uzun bir parça ve", "devamı"]
+    assert bound_length("kısa metin", 40) == ["kısa metin"] and bound_length("   ", 40) == []

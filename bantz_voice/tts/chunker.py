@@ -59,6 +59,33 @@ class TextChunker:
         return m.end() if m else None
 
 
+_SOFT_BREAK = re.compile(r"[,;:]\s+")
+
+
+def bound_length(text: str, max_chars: int) -> list[str]:
+    """``text`` in pieces of at most ``max_chars`` (a single longer word stays whole): cut after
+    sentence ends, else after the last clause mark, else at the last space that fits. Piper's
+    memory grows with the longest sentence it is given (a 800-character run-on sentence took
+    ~1.2 GB), so a reply that never ends a sentence is spoken in bounded pieces."""
+    out: list[str] = []
+    rest = text.strip()
+    while len(rest) > max_chars:
+        head = rest[: max_chars + 1]
+        cut = max((m.end() for m in _SENT_END.finditer(head)), default=0)
+        if not cut:
+            cut = max((m.end() for m in _SOFT_BREAK.finditer(head)), default=0)
+        if not cut:
+            cut = head.rfind(" ") + 1
+        if not cut:
+            nxt = rest.find(" ")
+            cut = len(rest) if nxt < 0 else nxt + 1
+        out.append(rest[:cut].strip())
+        rest = rest[cut:].strip()
+    if rest:
+        out.append(rest)
+    return out
+
+
 def split_reply(text: str, first_chunk_words: int = 6, *, early: bool = True) -> list[str]:
     """Chunk a complete reply (what streaming would produce)."""
     c = TextChunker(first_chunk_words, early=early)
