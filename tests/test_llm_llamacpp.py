@@ -145,6 +145,7 @@ async def test_a_request_preempts_a_prefill(backend) -> None:  # noqa: ANN001
     import threading
 
     prefix = SYSTEM + [{"role": "user", "content": "Remember these words: " + "apple pear plum " * 60}]
+    await backend.load()  # loaded: the prefill's first await is the engine thread
     eng = backend._get_engine()
     stopped = threading.Event()
     stopped.set()
