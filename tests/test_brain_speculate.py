@@ -205,6 +205,9 @@ async def test_chat_without_a_tool_cue_skips_the_llm_router(brain):
     s.brain.chat_without_cue = False
     r = await route(PLAIN_CHAT, now, s, brain.llm)
     assert r.source == "llm" and calls.kinds() == ["RouterOutput", "RouterOutput"]
+    s.brain.rules_only = True  # no router at all: the fast path's guess, named as such
+    r = await route(CHAT, now, s, brain.llm)
+    assert r.source == "rules" and r.plan.reasoning == "fast path" and len(calls.log) == 2
 
 
 async def test_fast_path_and_embedded_chat_start_no_parallel_chat(sim_url, tmp_path):

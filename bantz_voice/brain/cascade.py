@@ -15,7 +15,7 @@ from bantz_voice.brain.chat import FALLBACK_REPLY, LanguageGuard, chat_parts, st
 from bantz_voice.brain.confirm import PendingStore, classify
 from bantz_voice.brain.memory import Memory
 from bantz_voice.brain.orchestrator import orchestrator_parts
-from bantz_voice.brain.router import fast_path, llm_router_needed, route, router_parts
+from bantz_voice.brain.router import fast_path, route, router_parts, rules_decide
 from bantz_voice.brain.speculate import DeferredTrace, Speculation
 from bantz_voice.brain.tools import CalendarTools, ToolOutcome, date_reply, time_reply
 from bantz_voice.config import Settings
@@ -176,7 +176,7 @@ class Brain:
         chat = None
         if not b.baseline:
             rules = fast_path(text, now)
-            if llm_router_needed(rules, text, now, self.settings):
+            if rules_decide(rules, text, now, self.settings) is None:  # the LLM router will run
                 if self._parallel_chat():  # beside the LLM router, dropped if it picks a tool
                     chat = self._chat_starter(text, None, lines)
             elif rules.intent == Intent.smalltalk_chat:  # the rules already say chat: start the reply

@@ -50,15 +50,17 @@ def router_parts(text: str) -> PromptParts:
     return PromptParts(system=prompts.ROUTER_SYSTEM, user=text, few_shots=tuple(prompts.shot_pairs(prompts.ROUTER_SHOTS)))
 
 
-def llm_router_needed(rules: NluDecision, text: str, now: datetime, settings: Settings) -> bool:
-    """Whether the LLM router runs for ``text`` (the fast path's ``rules`` decision given): not
-    when the fast path is confident, and not for an unsure chat guess in a sentence with no word a
-    calendar, time or out-of-scope request is made of (``brain.chat_without_cue``): the router
-    could only say chat, and on a CPU it costs ~0.3 s."""
+def rules_decide(rules: NluDecision, text: str, now: datetime, settings: Settings) -> str | None:
+    """Why the fast path's ``rules`` decision stands without the LLM router, or None when the
+    router runs: the fast path is confident (or ``brain.rules_only``), or an unsure chat guess in a
+    sentence with no word a calendar, time or out-of-scope request is made of
+    (``brain.chat_without_cue``): the router could only say chat, and on a CPU it costs ~0.3 s."""
     b = settings.brain
     if b.rules_only or rules.confidence >= b.fast_path_min_confidence:
-        return False
-    return not (b.chat_without_cue and rules.route == Route.smalltalk and not has_tool_cue(text, now))
+        return "fast path"
+    if b.chat_without_cue and rules.route == Route.smalltalk and not has_tool_cue(text, now):
+        return "no calendar or time word: chat"
+    return None
 
 
 def _from_rules(rules: NluDecision, why: str = "fast path") -> Routed:
@@ -90,12 +92,12 @@ async def route(
     baseline: bool = False,
 ) -> Routed:
     rules = fast_path(text, now)
-    if not baseline and (llm is None or not llm_router_needed(rules, text, now, settings)):
+    why = rules_decide(rules, text, now, settings)
+    if not baseline and (llm is None or why is not None):
         if trace:
             trace.mark("route_done")
             trace.mark("plan_done")
-        confident = rules.confidence >= settings.brain.fast_path_min_confidence
-        return _from_rules(rules, "fast path" if confident or llm is None else "no calendar or time word: chat")
+        return _from_rules(rules, why or "fast path")
     calls: list[str] = []
     try:
         calls.append("router")
