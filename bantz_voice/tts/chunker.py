@@ -59,9 +59,6 @@ class TextChunker:
         return m.end() if m else None
 
 
-_SOFT_BREAK = re.compile(r"[,;:]\s+")
-
-
 def bound_length(text: str, max_chars: int) -> list[str]:
     """``text`` in pieces of at most ``max_chars`` (a single longer word stays whole): cut after
     sentence ends, else after the last clause mark, else at the last space that fits. Piper's
@@ -73,7 +70,7 @@ def bound_length(text: str, max_chars: int) -> list[str]:
         head = rest[: max_chars + 1]
         cut = max((m.end() for m in _SENT_END.finditer(head)), default=0)
         if not cut:
-            cut = max((m.end() for m in _SOFT_BREAK.finditer(head)), default=0)
+            cut = max((m.end() for m in _CLAUSE.finditer(head)), default=0)  # no sentence end: clauses
         if not cut:
             cut = head.rfind(" ") + 1
         if not cut:
