@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import contextmanager
 
 import pytest
 from fixtures.llama_server import embedded_models
@@ -15,6 +16,16 @@ from bantz_voice.llm import Backends, GenParams, LLMUnavailable, complete
 from bantz_voice.llm.llamacpp_backend import LlamaCppBackend
 
 SYSTEM = [{"role": "system", "content": "You are a helpful assistant. Answer briefly."}]
+
+
+@contextmanager
+def _cold(backend):  # noqa: ANN001, ANN202
+    """Requests inside start from an empty KV cache (the reference a cached answer must equal)."""
+    backend.prefix_cache = False
+    try:
+        yield
+    finally:
+        backend.prefix_cache = True
 
 
 @pytest.fixture(scope="module")
@@ -81,14 +92,11 @@ async def test_warm_prefix_snapshot_restores_and_matches_cold(backend) -> None: 
         eng.prepare(tokens)
         assert eng.llm.n_tokens == len(stable)
     warm = await complete(backend, msgs, GenParams(max_tokens=40), RouterOutput)
-    backend.prefix_cache = False
-    try:
+    with _cold(backend):
         with eng.lock:
             eng.prepare(tokens)
             assert eng.llm.n_tokens == 0
         cold = await complete(backend, msgs, GenParams(max_tokens=40), RouterOutput)
-    finally:
-        backend.prefix_cache = True
     assert RouterOutput.model_validate_json(warm) == RouterOutput.model_validate_json(cold)
 
 
@@ -109,11 +117,8 @@ async def test_conversation_state_survives_other_prompts_and_matches_cold(backen
         reused = eng.llm.n_tokens
     assert reused > len(eng.tokens(turn1)) - 5  # the whole first turn is already in the KV cache
     warm = await complete(backend, turn2, GenParams(max_tokens=16))
-    backend.prefix_cache = False
-    try:
+    with _cold(backend):
         cold = await complete(backend, turn2, GenParams(max_tokens=16))
-    finally:
-        backend.prefix_cache = True
     assert warm == cold
 
 
@@ -133,11 +138,8 @@ async def test_prefill_evaluates_the_next_prompt_start_and_matches_cold(backend)
     total, reused = eng.last_reuse
     assert reused == len(eng.stable_prefix(prefix)) and total - reused < 20
     assert await backend.prefill(prefix) == 0  # already there: nothing to evaluate
-    backend.prefix_cache = False
-    try:
+    with _cold(backend):
         cold = await complete(backend, msgs, GenParams(max_tokens=16))
-    finally:
-        backend.prefix_cache = True
     assert warm == cold
 
 
