@@ -47,8 +47,8 @@ def level(samples: np.ndarray, target_dbfs: float, peak: float = 0.95) -> np.nda
 def _load_voice(voice_cls, model_path: Path, config_path: Path):  # noqa: ANN001, ANN202
     """``PiperVoice.load`` with onnxruntime's CPU memory arena off: the arena keeps the largest
     buffers a sentence ever needed for the life of the process (RSS grew from ~0.2 to ~1.4 GB
-    after one long sentence); without it the memory goes back after each synthesis, at no
-    measurable cost in speed here."""
+    after one long sentence); without it the memory goes back after each synthesis. Short
+    syntheses showed no difference beyond the run-to-run spread (scripts/bench_tts_memory.py)."""
     import json
 
     import onnxruntime
