@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bantz_voice.errors import ConfigError
 from bantz_voice import paths
 
-REPO_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+REPO_CONFIG_DIR = Path(__file__).resolve().parent / "data" / "config"  # package data: the defaults
 MAIN_FILE = "bantz.yaml"
 MODELS_FILE = "model-settings.yaml"
 ENV_PREFIX = "BANTZ_"

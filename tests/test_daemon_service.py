@@ -113,7 +113,7 @@ def test_verify_catches_broken_unit(tmp_path: Path) -> None:
 
 
 @needs_analyze
-@pytest.mark.parametrize("unit", sorted((REPO / "systemd").glob("*.service")), ids=lambda p: p.name)
+@pytest.mark.parametrize("unit", sorted((REPO / "bantz_voice" / "data" / "systemd").glob("*.service")), ids=lambda p: p.name)
 def test_shipped_units_verify(unit: Path, tmp_path: Path) -> None:
     res = _verify(unit, tmp_path)
     assert res.returncode == 0, res.stderr

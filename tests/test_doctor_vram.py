@@ -78,12 +78,12 @@ def _exec_start_flags(unit: Path) -> list[str]:
 def test_the_shipped_vllm_unit_uses_the_planners_flags() -> None:
     # `bantz-voice service install --with-vllm` installs every systemd/bantz-vllm-*.service: only the
     # shipped profile's server may be there (two servers would not fit in 8 GB together)
-    units = sorted(p.name for p in (ROOT / "systemd").glob("bantz-vllm-*.service"))
+    units = sorted(p.name for p in (ROOT / "bantz_voice" / "data" / "systemd").glob("bantz-vllm-*.service"))
     assert units == ["bantz-vllm-main.service"]
     unit = units[0]
     p = plan(profiles()[SHIPPED_PROFILE])
     flags = p.gpu_servers[0].flags()
-    assert _exec_start_flags(ROOT / "systemd" / unit)[1:] == flags[1:]  # the vllm binary path differs
+    assert _exec_start_flags(ROOT / "bantz_voice" / "data" / "systemd" / unit)[1:] == flags[1:]  # the vllm binary path differs
 
 
 def test_cli_refuses_a_config_that_does_not_fit(capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bantz_voice.errors import BantzError
 
-REPO_SYSTEMD_DIR = Path(__file__).resolve().parent.parent.parent / "systemd"
+REPO_SYSTEMD_DIR = Path(__file__).resolve().parent.parent / "data" / "systemd"  # package data: unit templates
 MAIN_UNIT = "bantz-voice.service"
 WANTS = "default.target.wants"
 

@@ -27,7 +27,7 @@ from bantz_voice.errors import ModelMissingError
 log = logging.getLogger(__name__)
 
 REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
-MANIFEST = REPO_MODELS / "manifest.yaml"
+MANIFEST = Path(__file__).resolve().parents[1] / "data" / "manifest.yaml"  # package data
 
 
 class ModelSource(BaseModel):
