@@ -15,9 +15,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Run time: PortAudio (sounddevice) and ALSA's PulseAudio plugin (the "pulse" device; PipeWire
-# brings its own ALSA plugin with pipewire-alsa). Piper carries its espeak-ng data in its wheel.
-RUN_APT="libportaudio2 libasound2-plugins"
+# Run time: PortAudio (sounddevice), which reaches the desktop's sound server through ALSA: on
+# PipeWire via pipewire-alsa (a dependency of pipewire-audio), on PulseAudio via
+# libasound2-plugins (a dependency of pulseaudio). Piper carries its espeak-ng data in its wheel.
+RUN_APT="libportaudio2"
 # Tests only: the private PulseAudio test server and its clients, espeak-ng + sox (test and
 # benchmark utterances), systemd-analyze (unit file checks). NEVER part of the run-time set:
 # on Debian 12 / Ubuntu 24.04 pipewire-audio conflicts with pulseaudio.
