@@ -1,9 +1,9 @@
 """Settings: Pydantic models are the single source of truth.
 
-Load order (later wins): built-in defaults -> repo ``config/*.yaml`` -> the user's copies in
+Load order (later wins): built-in defaults -> package data ``bantz_voice/data/config/*.yaml`` -> the user's copies in
 the XDG config dir (or ``$BANTZ_CONFIG_DIR``) -> ``BANTZ_<SECTION>__<KEY>`` environment variables.
-``config/bantz.yaml`` holds :class:`Settings` minus ``models``; ``config/model-settings.yaml``
-holds :class:`ModelSettings`.
+``bantz.yaml`` holds :class:`Settings` minus ``models``; ``model-settings.yaml`` holds
+:class:`ModelSettings` (layers read by :mod:`bantz_voice.config_layers`).
 
 Each section belongs to one part of the pipeline; add fields to your own section only.
 """
@@ -17,13 +17,20 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bantz_voice import config_layers
+from bantz_voice.config_layers import (  # noqa: F401 - re-exported
+    DEFAULTS_DIR,
+    ENV_PREFIX,
+    MAIN_FILE,
+    MODELS_FILE,
+    config_sources,
+    deep_merge as _deep_merge,
+    env_overrides,
+    read_yaml as _read_yaml,
+)
 from bantz_voice.errors import ConfigError
-from bantz_voice import paths
 
-REPO_CONFIG_DIR = Path(__file__).resolve().parent / "data" / "config"  # package data: the defaults
-MAIN_FILE = "bantz.yaml"
-MODELS_FILE = "model-settings.yaml"
-ENV_PREFIX = "BANTZ_"
+REPO_CONFIG_DIR = DEFAULTS_DIR  # package data: the defaults (the name predates the move)
 
 
 class _Section(BaseModel):
@@ -138,7 +145,7 @@ class LoggingSettings(_Section):
     traces: bool = True
 
 
-# --- models (config/model-settings.yaml) ----------------------------------------------------
+# --- models (data/config/model-settings.yaml) ----------------------------------------------------
 class EndpointSettings(_Section):
     kind: Literal["openai", "llamacpp"] = "llamacpp"
     # openai-compatible server
@@ -190,62 +197,9 @@ class Settings(_Section):
     models: ModelSettings = Field(default_factory=ModelSettings)
 
 
-# --- loading --------------------------------------------------------------------------------
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: YAML okunamadı: {exc}") from exc
-    except OSError as exc:
-        raise ConfigError(f"{path}: okunamadı: {exc.strerror}") from exc
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: en üst düzey bir eşleme (key: value) olmalı")
-    return data
-
-
-def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
+# --- loading (the layers: bantz_voice/config_layers.py) -----------------------------------
 def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
-    """``BANTZ_AUDIO__INPUT_DEVICE=pulse`` -> {"audio": {"input_device": "pulse"}} (values parsed as YAML)."""
-    out: dict[str, Any] = {}
-    sections = set(Settings.model_fields)
-    for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or "__" not in name:
-            continue
-        parts = name[len(ENV_PREFIX) :].lower().split("__")
-        if parts[0] not in sections:
-            continue
-        try:
-            value = yaml.safe_load(raw)
-        except yaml.YAMLError:
-            value = raw
-        node = out
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return out
-
-
-def config_sources(config_dir: Path | None = None) -> list[tuple[str, Path]]:
-    """(section-or-'' , path) for every file that exists, in load order."""
-    dirs = [REPO_CONFIG_DIR, config_dir or paths.config_dir()]
-    found: list[tuple[str, Path]] = []
-    for d in dirs:
-        for fname, section in ((MAIN_FILE, ""), (MODELS_FILE, "models")):
-            p = d / fname
-            if p.is_file():
-                found.append((section, p))
-    return found
+    return env_overrides(environ, Settings.model_fields)
 
 
 def _has_path(data: dict[str, Any], loc: tuple[Any, ...]) -> bool:
@@ -259,11 +213,7 @@ def _has_path(data: dict[str, Any], loc: tuple[Any, ...]) -> bool:
 
 def load_settings(config_dir: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
     environ = dict(os.environ if environ is None else environ)
-    layers: list[tuple[str, dict[str, Any]]] = []
-    for section, path in config_sources(config_dir):
-        data = _read_yaml(path)
-        layers.append((str(path), {"models": data} if section else data))
-    layers.append(("ortam değişkenleri (BANTZ_…)", _env_overrides(environ)))
+    layers = config_layers.layers(config_dir, environ, Settings.model_fields)
     merged: dict[str, Any] = {}
     for _, data in layers:
         merged = _deep_merge(merged, data)

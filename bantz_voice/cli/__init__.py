@@ -1,25 +1,41 @@
 """``bantz-voice`` command line. Each area registers its subcommands from its own module:
 ``bantz_voice/cli/<area>.py`` defines ``register(subparsers)``; a handler is
-``func(args) -> int`` set with ``parser.set_defaults(func=...)``."""
+``func(args) -> int`` set with ``parser.set_defaults(func=...)``.
+
+Control commands (``ptt``, ``status``, ``mute``, …) talk to the running daemon and must start
+fast (a desktop shortcut runs ``ptt toggle`` on every press): for them only the daemon area's
+parser is built, and they import neither pydantic nor the models (scripts/bench_cli.py). An area
+module therefore imports its heavy dependencies inside its handlers, not at the top.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 
+from bantz_voice import __version__
 from bantz_voice.errors import BantzError
 
 # One module per area; add yours here.
 AREAS = ("config_cmd", "voice", "models", "nlu", "calendar", "brain", "daemon", "doctor")
+# Commands that only talk to the control socket: parsed by the daemon area alone.
+CONTROL_COMMANDS = frozenset({"status", "ptt", "mute", "unmute", "cancel", "reload", "shutdown"})
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_of(argv: list[str]) -> str | None:
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(areas: tuple[str, ...] = AREAS) -> argparse.ArgumentParser:
+    from bantz_voice.cli import turkish_argparse
+
+    turkish_argparse.install()
     parser = argparse.ArgumentParser(prog="bantz-voice", description="Bantz Voice: Türkçe sesli asistan")
     parser.add_argument("-v", "--verbose", action="store_true", help="ayrıntılı günlük")
+    parser.add_argument("--version", action="version", version=f"bantz-voice {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="KOMUT")
-    for area in AREAS:
+    for area in areas:
         try:
             module = importlib.import_module(f"bantz_voice.cli.{area}")
         except ModuleNotFoundError as exc:
@@ -31,15 +47,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(("daemon",) if _command_of(argv) in CONTROL_COMMANDS else AREAS)
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    from bantz_voice.privacy import install_log_scrubbing
+    if args.verbose or args.command not in CONTROL_COMMANDS:  # a control command logs nothing
+        from bantz_voice import logsetup
+        from bantz_voice.privacy import install_log_scrubbing
 
-    install_log_scrubbing()  # PII never reaches a log line, whatever the command
+        logsetup.configure("DEBUG" if args.verbose else "WARNING")
+        install_log_scrubbing()  # PII never reaches a log line, whatever the command
     if not getattr(args, "func", None):
         parser.print_help()
         return 1

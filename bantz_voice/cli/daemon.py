@@ -20,12 +20,13 @@ STATE_TR = {
 
 
 def _socket(args: argparse.Namespace) -> Path:
-    from bantz_voice.config import load_settings
-    from bantz_voice.daemon.control import socket_path_from
+    # the raw setting, not load_settings(): a control command must not wait for pydantic
+    from bantz_voice.config_layers import peek
+    from bantz_voice.daemon.wire import socket_path_from
 
     if getattr(args, "socket", None):
         return Path(args.socket)
-    return socket_path_from(load_settings().daemon.socket_path)
+    return socket_path_from(peek("daemon", "socket_path"))
 
 
 def _call(args: argparse.Namespace, kind: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -108,6 +109,11 @@ def _service(args: argparse.Namespace) -> int:
     from bantz_voice.daemon import service
 
     action = args.service_command
+    if action == "install" and args.dry_run:
+        for path, text in service.planned_units(with_vllm=args.vllm):
+            print(f"# {path} (yazılmadı: --dry-run)")
+            print(text, end="")
+        return 0
     if action == "install":
         report = service.install(with_vllm=args.vllm, start=not args.no_start)
         for p in report.written:
@@ -165,6 +171,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     inst = ssub.add_parser("install", help="kur, etkinleştir ve (mümkünse) başlat")
     inst.add_argument("--with-vllm", "--vllm", dest="vllm", action="store_true", help="vLLM sunucu birimlerini de kur (GPU'lu makineler)")
     inst.add_argument("--no-start", action="store_true", help="yalnız kur, başlatma")
+    inst.add_argument("--dry-run", action="store_true", help="hiçbir şey yazmadan, yazılacak birimleri göster")
     ssub.add_parser("uninstall", help="durdur ve kaldır")
     ssub.add_parser("status", help="kurulu mu, çalışıyor mu")
     svc.set_defaults(func=_service)

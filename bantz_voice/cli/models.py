@@ -1,17 +1,16 @@
-"""``bantz-voice models list|pull|verify``."""
+"""``bantz-voice models [list|pull|verify]`` (``models`` alone lists)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from bantz_voice.config import load_settings
-from bantz_voice.errors import ModelMissingError
-from bantz_voice.models import is_present, load_manifest, pull, verify
-
 
 def configured_models() -> list[str]:
     """Models the effective configuration uses (plus the fallbacks of those that have one)."""
+    from bantz_voice.config import load_settings
+    from bantz_voice.models import load_manifest
+
     s = load_settings()
     names = [s.asr.model, s.tts.voice]
     if s.tts.fallback_voice:
@@ -27,22 +26,31 @@ def configured_models() -> list[str]:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from bantz_voice.models import is_present, load_manifest, models_dir
+    from bantz_voice.models.manager import partial_bytes
+
     used = set(configured_models())
-    print(f"{'ad':32} {'rol':4} {'dil':12} {'boyut':>7} {'RAM':>7}  durum")
+    print(f"Model klasörü: {models_dir()}")
+    print(f"{'ad':32} {'rol':4} {'dil':12} {'boyut':>7} {'RAM':>7}  {'durum':10} sabitleme")
     for name, e in load_manifest().models.items():
-        state = "var" if is_present(name) else "yok"
+        part = partial_bytes(name)
+        state = "var" if is_present(name) else f"yarım ({part // 1_000_000} MB)" if part else "yok"
+        pin = "sabit" if e.pinned else "sabitlenmemiş"
         mark = "*" if name in used else " "
-        print(f"{mark}{name:31} {e.role:4} {e.language:12} {e.size_mb:>5}MB {e.ram_mb:>5}MB  {state}")
-    print("(* = ayarlarda kullanılan)")
+        print(f"{mark}{name:31} {e.role:4} {e.language:12} {e.size_mb:>5}MB {e.ram_mb:>5}MB  {state:10} {pin}")
+    print("(* = ayarlarda kullanılan; sabitlenmemiş = manifestte commit ve sha256 yok, hub'ın bildirdiği hash denetlenir)")
     return 0
 
 
 def _pull(args: argparse.Namespace) -> int:
+    from bantz_voice.errors import ModelMissingError
+    from bantz_voice.models import pull
+
     names = args.names or configured_models()
     failed = 0
     for name in names:
         try:
-            path = pull(name)
+            path = pull(name, progress=args.progress)
             print(f"{name}: hazır ({path})")
         except ModelMissingError as exc:
             failed += 1
@@ -50,25 +58,39 @@ def _pull(args: argparse.Namespace) -> int:
     return 0 if (failed == 0 or args.offline_ok) else 1
 
 
+_STATE_TR = {"ok": "tamam", "missing": "EKSİK", "corrupt": "BOZUK (sha256 uyuşmuyor)", "unknown": "denetlenemedi (bilinen sha256 yok)"}
+
+
 def _verify(args: argparse.Namespace) -> int:
+    from bantz_voice.models import is_present, load_manifest, verify_report
+
     names = args.names or [n for n in load_manifest().models if is_present(n)]
     bad_any = False
     for name in names:
-        bad = verify(name)
-        bad_any |= bool(bad)
-        print(f"{name}: {'tamam' if not bad else 'BOZUK/EKSİK: ' + ', '.join(bad)}")
+        report = verify_report(name)
+        bad = {f: s for f, s in report.items() if s != "ok"}
+        bad_any |= any(s in ("missing", "corrupt") for s in report.values())
+        if not bad:
+            print(f"{name}: tamam")
+        for f, s in bad.items():
+            print(f"{name}/{f}: {_STATE_TR[s]}")
     return 1 if bad_any else 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("models", help="modelleri listele, indir, doğrula")
+    p = sub.add_parser("models", help="modelleri listele, indir, doğrula (alt komutsuz: listele)")
+    p.set_defaults(func=_list)
     msub = p.add_subparsers(dest="models_command", metavar="ALT")
-    lp = msub.add_parser("list", help="manifestteki modeller")
+    lp = msub.add_parser("list", help="manifestteki modeller ve durumları")
     lp.set_defaults(func=_list)
     pp = msub.add_parser("pull", help="modelleri indir/hazırla (varsayılan: ayarlarda kullanılanlar)")
-    pp.add_argument("names", nargs="*")
+    pp.add_argument("names", nargs="*", metavar="AD", help="model adları")
     pp.add_argument("--offline-ok", action="store_true", help="indirilemeyen model için hata kodu verme")
+    pp.add_argument(
+        "--progress", choices=("auto", "bar", "lines", "none"), default="auto",
+        help="ilerleme: uçbirimde çubuk, günlükte (journald) düz satırlar (varsayılan: auto)",
+    )
     pp.set_defaults(func=_pull)
-    vp = msub.add_parser("verify", help="sha256 doğrula")
-    vp.add_argument("names", nargs="*")
+    vp = msub.add_parser("verify", help="dosyaların sha256'sını denetle")
+    vp.add_argument("names", nargs="*", metavar="AD", help="model adları (varsayılan: indirilmiş olanlar)")
     vp.set_defaults(func=_verify)

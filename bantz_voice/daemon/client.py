@@ -1,4 +1,4 @@
-"""Client side of the control socket (used by the CLI)."""
+"""Client side of the control socket (used by the CLI). Light on purpose: no pydantic (see wire.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bantz_voice.errors import BantzError
-from bantz_voice.daemon.protocol import Reply, encode_request, parse_reply
+from bantz_voice.daemon.wire import BadReply, ClientReply, encode_request, parse_reply
 
 
 class DaemonNotRunning(BantzError):
@@ -18,7 +18,7 @@ class DaemonError(BantzError):
     pass
 
 
-def request(path: Path, kind: str, data: dict[str, Any] | None = None, timeout: float = 10.0) -> Reply:
+def request(path: Path, kind: str, data: dict[str, Any] | None = None, timeout: float = 10.0) -> ClientReply:
     """Send one request and return the reply. Raises :class:`DaemonNotRunning` when nobody listens."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
@@ -47,7 +47,10 @@ def request(path: Path, kind: str, data: dict[str, Any] | None = None, timeout: 
         s.close()
     if not buf.strip():
         raise DaemonError("Bantz bağlantıyı yanıt vermeden kapattı")
-    return parse_reply(buf)
+    try:
+        return parse_reply(buf)
+    except BadReply as exc:
+        raise DaemonError(f"Bantz anlaşılmayan bir yanıt verdi ({exc})") from None
 
 
 def call(path: Path, kind: str, data: dict[str, Any] | None = None, timeout: float = 10.0) -> dict[str, Any]:

@@ -15,7 +15,6 @@ import stat
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-from bantz_voice import paths
 from bantz_voice.errors import BantzError
 from bantz_voice.daemon.protocol import (
     MAX_LINE_BYTES,
@@ -25,22 +24,14 @@ from bantz_voice.daemon.protocol import (
     ok_reply,
     parse_request,
 )
+from bantz_voice.daemon.wire import SOCKET_NAME, default_socket_path, socket_path_from  # noqa: F401
 
 log = logging.getLogger(__name__)
 
-SOCKET_NAME = "control.sock"
 IDLE_TIMEOUT_S = 30.0
 MAX_CLIENTS = 16
 
 Handler = Callable[[Any], Awaitable[dict[str, Any] | None]]
-
-
-def default_socket_path() -> Path:
-    return paths.runtime_dir() / SOCKET_NAME
-
-
-def socket_path_from(configured: Path | None) -> Path:
-    return Path(configured).expanduser() if configured else default_socket_path()
 
 
 class DaemonAlreadyRunning(BantzError):

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-MAX_LINE_BYTES = 64 * 1024
+from bantz_voice.daemon.wire import MAX_LINE_BYTES, encode_request  # noqa: F401 - the client's light side
 MAX_SAY_CHARS = 2000
 
 ErrorCode = Literal["bad_json", "too_large", "unknown_type", "bad_request", "unavailable", "internal"]
@@ -159,10 +159,3 @@ def parse_reply(line: bytes) -> Reply:
     return Reply.model_validate_json(line)
 
 
-def encode_request(kind: str, data: dict[str, Any] | None = None, request_id: str | int | None = None) -> bytes:
-    msg: dict[str, Any] = {"type": kind}
-    if data:
-        msg["data"] = data
-    if request_id is not None:
-        msg["id"] = request_id
-    return (json.dumps(msg, ensure_ascii=False) + "\n").encode("utf-8")

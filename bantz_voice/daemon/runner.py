@@ -635,8 +635,10 @@ def microphone_problem(settings: Settings) -> str | None:
 
 def _configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    if not root.handlers:  # the CLI's main() has set it up (journald-aware: bantz_voice.logsetup)
+        from bantz_voice import logsetup
+
+        logsetup.configure(root.level)
     logging.getLogger("bantz_voice").setLevel(settings.logging.level)
 
 

@@ -4,7 +4,7 @@ Units go to ``$XDG_CONFIG_HOME/systemd/user/`` (``~/.config/systemd/user``). ``i
 ``bantz-voice.service`` with ``ExecStart`` pointing at this installation, enables it for the
 session (the ``default.target.wants`` link that ``systemctl --user enable`` makes) and, when a
 user manager is running, reloads it and starts the service. ``--with-vllm`` also installs the vLLM
-units shipped in ``systemd/`` (GPU machines).
+units shipped as package data in ``bantz_voice/data/systemd/`` (GPU machines).
 """
 
 from __future__ import annotations
@@ -50,11 +50,7 @@ def render_main_unit(template: Path | None = None) -> str:
         raise ServiceError(f"birim şablonu okunamadı: {src} ({exc.strerror})") from exc
     exec_line = "ExecStart=" + shlex.join(exec_command())
     lines = [exec_line if ln.startswith("ExecStart=") else ln for ln in text.splitlines()]
-    repo = Path(__file__).resolve().parent.parent.parent
-    # run from the checkout so that its config/ is found even without an installed package
-    if not any(ln.startswith("WorkingDirectory=") for ln in lines):
-        idx = lines.index(exec_line)
-        lines.insert(idx, f"WorkingDirectory={repo}")
+    # no WorkingDirectory: the defaults, manifest and unit templates are package data
     return "\n".join(lines) + "\n"
 
 
@@ -87,18 +83,29 @@ class ServiceReport:
     messages: list[str] = field(default_factory=list)
 
 
-def install(with_vllm: bool = False, start: bool = True, unit_dir: Path | None = None) -> ServiceReport:
-    target = unit_dir or user_unit_dir()
-    report = ServiceReport(unit_dir=target)
-    target.mkdir(parents=True, exist_ok=True)
-    wants = target / WANTS
-    wants.mkdir(exist_ok=True)
+def _units(with_vllm: bool) -> list[tuple[str, str]]:
     units: list[tuple[str, str]] = [(MAIN_UNIT, render_main_unit())]
     if with_vllm:
         found = vllm_units()
         if not found:
             raise ServiceError(f"vLLM birim dosyaları bulunamadı: {REPO_SYSTEMD_DIR}/bantz-vllm-*.service")
         units += [(p.name, p.read_text(encoding="utf-8")) for p in found]
+    return units
+
+
+def planned_units(with_vllm: bool = False, unit_dir: Path | None = None) -> list[tuple[Path, str]]:
+    """(path, text) of every unit ``install`` would write; writes nothing (``--dry-run``)."""
+    target = unit_dir or user_unit_dir()
+    return [(target / name, text) for name, text in _units(with_vllm)]
+
+
+def install(with_vllm: bool = False, start: bool = True, unit_dir: Path | None = None) -> ServiceReport:
+    target = unit_dir or user_unit_dir()
+    report = ServiceReport(unit_dir=target)
+    units = _units(with_vllm)
+    target.mkdir(parents=True, exist_ok=True)
+    wants = target / WANTS
+    wants.mkdir(exist_ok=True)
     for name, text in units:
         path = target / name
         path.write_text(text, encoding="utf-8")

