@@ -45,9 +45,8 @@ def test_unknown_model_is_a_clear_error() -> None:
         resolve_model("no-such-model")
 
 
-def test_turkish_voice_falls_back_to_english_voice_and_says_so(private_models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # No hub here; force it off anyway so the test is the same on a machine with internet.
-    monkeypatch.setattr("bantz_voice.models.manager._from_hub", lambda *a, **k: False)
+def test_turkish_voice_falls_back_to_english_voice_and_says_so(private_models: Path) -> None:
+    # resolving never downloads (tests/test_models_hub.py), so this is the same with internet
     r = resolve_with_fallback("tr_TR-fahrettin-medium", role="tts")
     assert r.name == "en_US-joe-medium"
     assert r.language == "en_US"
@@ -57,18 +56,16 @@ def test_turkish_voice_falls_back_to_english_voice_and_says_so(private_models: P
     assert entry(r.requested).language == "tr_TR"
 
 
-def test_llm_fallback_note_says_turkish_needs_real_model(private_models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bantz_voice.models.manager._from_hub", lambda *a, **k: False)
+def test_llm_fallback_note_says_turkish_needs_real_model(private_models: Path) -> None:
     r = resolve_with_fallback("qwen2.5-3b-instruct-q4_k_m", role="llm")
     assert r.name == "smollm2-135m-instruct"
     assert r.path.suffix == ".gguf"
     assert "Türkçe" in (r.note or "")
 
 
-def test_missing_model_without_fallback_raises(private_models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bantz_voice.models.manager._from_hub", lambda *a, **k: False)
-    with pytest.raises(ModelMissingError, match="indirilemedi"):
-        pull("whisper-small")
+def test_missing_model_without_fallback_raises(private_models: Path) -> None:
+    with pytest.raises(ModelMissingError, match="indirilmemiş. İndirmek için: bantz-voice models pull whisper-small"):
+        resolve_model("whisper-small")
 
 
 def test_cli_list_marks_configured_and_present(private_models: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -76,5 +73,24 @@ def test_cli_list_marks_configured_and_present(private_models: Path, capsys: pyt
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out
     line = next(l for l in out.splitlines() if "en_US-joe-medium" in l)
-    assert line.startswith("*") and line.rstrip().endswith("var")
-    assert next(l for l in out.splitlines() if "whisper-small" in l).rstrip().endswith("yok")
+    assert line.startswith("*") and line.split()[5] == "var"
+    assert next(l for l in out.splitlines() if "whisper-small" in l).split()[5] == "yok"
+    assert f"Model klasörü: {private_models}" in out
+
+
+def test_models_without_subcommand_lists(private_models: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models"]) == 0
+    assert "whisper-small" in capsys.readouterr().out
+
+
+def test_models_dir_for_a_checkout_and_for_an_installed_package(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from bantz_voice.models import manager
+
+    monkeypatch.delenv("BANTZ_MODELS_DIR", raising=False)
+    root = manager.checkout_root()
+    assert root is not None and manager.models_dir() == root / "models" / "cache"  # this checkout
+    monkeypatch.setattr(manager, "checkout_root", lambda: None)  # as from site-packages
+    monkeypatch.setenv("BANTZ_DATA_DIR", str(tmp_path / "xdg-data" / "bantz"))
+    assert manager.models_dir() == tmp_path / "xdg-data" / "bantz" / "models"
+    monkeypatch.setenv("BANTZ_MODELS_DIR", str(tmp_path / "elsewhere"))
+    assert manager.models_dir() == tmp_path / "elsewhere"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import logging
 import os
 import re
 import shutil
@@ -171,6 +172,14 @@ def _turkish_error(exc: BaseException, what: str) -> DownloadError:
 
 
 # --- download -------------------------------------------------------------------------------
+def _use_our_log_handler() -> None:
+    """huggingface_hub gives its logger a stderr handler of its own; drop it so that its records
+    (e.g. "Trying to resume download...") go through ours: journald priorities, PII scrubbing."""
+    lib = logging.getLogger("huggingface_hub")
+    for handler in list(lib.handlers):
+        lib.removeHandler(handler)
+
+
 def _free_bytes(path: Path) -> int:
     for p in (path, *path.parents):
         try:
@@ -197,6 +206,7 @@ def download_file(
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
     from huggingface_hub.file_download import http_get
 
+    _use_our_log_handler()
     what = label or dest.name
     try:
         url = hf_hub_url(repo, repo_path, revision=revision, endpoint=endpoint())
