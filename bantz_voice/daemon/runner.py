@@ -195,9 +195,12 @@ class Daemon:
                 "detail": f"son ses çerçevesi {self.heartbeat.age_s():.1f} sn önce",
             },
         }
+        missing = _missing_models(self.settings)
+        if missing:  # never downloaded here (systemd's start timeout): the user runs models pull
+            out["models"] = {"ok": False, "detail": f"indirilmemiş: {', '.join(missing)} (bantz-voice models pull)"}
         p = self.pipeline
         if p is None:
-            out["models"] = {"ok": False, "detail": "modeller yükleniyor"}
+            out.setdefault("models", {"ok": False, "detail": "modeller yükleniyor"})
             return out
         for name, attr in (("asr", "transcriber"), ("tts", "tts")):
             obj = getattr(p, attr, None) or getattr(p, f"{attr}_engine", None)
@@ -631,6 +634,16 @@ def microphone_problem(settings: Settings) -> str | None:
         return None
     except AudioInputError as exc:
         return str(exc)
+
+
+def _missing_models(settings: Settings) -> list[str]:
+    """Configured models not on disk (a fallback may stand in): reported by status, not fetched."""
+    from bantz_voice.models.manager import is_present, used_by
+
+    try:
+        return [n for n in used_by(settings) if not is_present(n)]
+    except BantzError:
+        return []
 
 
 def _configure_logging(settings: Settings) -> None:

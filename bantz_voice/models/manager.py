@@ -23,7 +23,7 @@ import shutil
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import yaml
 from filelock import FileLock
@@ -32,6 +32,9 @@ from pydantic import BaseModel, Field, field_validator
 from bantz_voice import paths
 from bantz_voice.errors import ModelMissingError
 from bantz_voice.models import hub as hubdl
+
+if TYPE_CHECKING:
+    from bantz_voice.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -291,6 +294,14 @@ def missing_models(names: list[str]) -> list[str]:
     """Of these manifest names, the ones neither on disk nor available offline from a PyPI
     package: ``bantz-voice models pull`` has to download them (a path or unknown name is skipped)."""
     return [n for n in names if n in load_manifest().models and not Path(n).is_absolute() and not _materializable(n)]
+
+
+def used_by(settings: Settings) -> list[str]:
+    """Manifest names the settings use: the ASR model, the voice, embedded LLMs (no fallbacks)."""
+    names = [settings.asr.model, settings.tts.voice]
+    names += [ep.gguf for ep in settings.models.endpoints.values() if ep.kind == "llamacpp" and ep.gguf]
+    known = load_manifest().models
+    return [n for i, n in enumerate(names) if n in known and n not in names[:i]]
 
 
 def _materializable(name: str) -> bool:
