@@ -136,11 +136,15 @@ def _mb(n: int | None) -> str:
 # huggingface_hub's HTTP client (httpx, or its fork httpx2 in huggingface_hub 2.x) raises these on
 # a refused connection, a timeout or a connection cut mid-file; matched by name so that this
 # module does not depend on which client a huggingface_hub release uses.
-_TRANSPORT_ERRORS = {"TransportError", "NetworkError", "TimeoutException", "ConnectError", "RemoteProtocolError"}
+_TRANSPORT_ERRORS = {"TransportError", "NetworkError", "TimeoutException", "ConnectError", "RemoteProtocolError",
+                     "ConnectionError", "Timeout", "ChunkedEncodingError"}  # the last three: requests
 
 
 def _is_transport_error(exc: BaseException) -> bool:
-    return any(c.__name__ in _TRANSPORT_ERRORS and c.__module__.startswith("httpx") for c in type(exc).__mro__)
+    return any(
+        c.__name__ in _TRANSPORT_ERRORS and c.__module__.split(".")[0] in ("httpx", "httpx2", "requests")
+        for c in type(exc).__mro__
+    )
 
 
 def _turkish_error(exc: BaseException, what: str) -> DownloadError:
@@ -150,7 +154,7 @@ def _turkish_error(exc: BaseException, what: str) -> DownloadError:
         return exc
     if isinstance(exc, hf_errors.RevisionNotFoundError):
         return DownloadError("not_found", f"{what}: hub'da bu sürüm yok (404, sürüm bulunamadı)")
-    if isinstance(exc, (hf_errors.RemoteEntryNotFoundError, hf_errors.EntryNotFoundError)):
+    if isinstance(exc, hf_errors.EntryNotFoundError):  # RemoteEntryNotFoundError (a 404) is one
         return DownloadError("not_found", f"{what}: hub'da bu dosya yok (404)")
     if isinstance(exc, hf_errors.RepositoryNotFoundError):
         return DownloadError("not_found", f"{what}: hub'da bu depo yok ya da erişim izni gerekiyor (404/401)")
