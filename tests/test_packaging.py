@@ -167,3 +167,23 @@ def test_installed_wheel_works_outside_the_checkout(wheel: Path, tmp_path: Path)
     assert out.stat().st_size > 10_000
     assert not any(models_dir.glob("*/*.part")) and models_dir.is_dir()  # voice set up offline in XDG, no download
     assert run("--version").stdout.startswith("bantz-voice ")
+
+
+def test_every_help_text_is_turkish() -> None:
+    import argparse
+
+    from bantz_voice.cli import build_parser
+
+    english = ("usage:", "positional arguments", "options:", "show this help", "show program's", "optional arguments")
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        text = parser.format_help()
+        assert not any(e in text for e in english), (path, text)
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{path} {name}")
+            else:
+                assert action.help, f"{path}: {action.option_strings or action.dest} has no help text"
+
+    walk(build_parser(), "bantz-voice")

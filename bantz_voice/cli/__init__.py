@@ -33,7 +33,7 @@ def build_parser(areas: tuple[str, ...] = AREAS) -> argparse.ArgumentParser:
     turkish_argparse.install()
     parser = argparse.ArgumentParser(prog="bantz-voice", description="Bantz Voice: Türkçe sesli asistan")
     parser.add_argument("-v", "--verbose", action="store_true", help="ayrıntılı günlük")
-    parser.add_argument("--version", action="version", version=f"bantz-voice {__version__}")
+    parser.add_argument("--version", action="version", version=f"bantz-voice {__version__}", help="sürümü göster ve çık")
     sub = parser.add_subparsers(dest="command", metavar="KOMUT")
     for area in areas:
         try:
@@ -43,6 +43,7 @@ def build_parser(areas: tuple[str, ...] = AREAS) -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub)
+    turkish_argparse.name_placeholders(parser)
     return parser
 
 

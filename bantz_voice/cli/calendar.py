@@ -101,7 +101,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ls.set_defaults(func=_list)
 
     add = csub.add_parser("add", help="etkinlik ekle")
-    add.add_argument("title", metavar="başlık")
+    add.add_argument("title", metavar="BAŞLIK", help="etkinliğin başlığı")
     add.add_argument("--start", required=True, metavar="ISO", help="başlangıç: 2026-11-27T14:00 ya da 2026-11-27")
     g = add.add_mutually_exclusive_group()
     g.add_argument("--end", metavar="ISO", help="bitiş (varsayılan: bir saat sonra)")
@@ -110,7 +110,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.set_defaults(func=_add)
 
     rm = csub.add_parser("rm", help="etkinliği sil (tekrarlıysa tüm seriyi)")
-    rm.add_argument("uid", metavar="UID")
+    rm.add_argument("uid", metavar="UID", help="etkinliğin kimliği (calendar list --json)")
     rm.set_defaults(func=_rm)
 
     p.set_defaults(func=lambda args: (p.print_help(), 1)[1])

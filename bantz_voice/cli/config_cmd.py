@@ -23,5 +23,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("config", help="ayarlar")
     csub = p.add_subparsers(dest="config_command", metavar="ALT")
     show = csub.add_parser("show", help="geçerli ayarları yazdır")
-    show.add_argument("--json", action="store_true")
+    show.add_argument("--json", action="store_true", help="JSON olarak yazdır")
     show.set_defaults(func=_show)

@@ -153,7 +153,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     st.set_defaults(func=_status)
 
     ptt = client_parser("ptt", "bas-konuş (masaüstü kısayoluna 'ptt toggle' atayın)")
-    ptt.add_argument("action", choices=["start", "stop", "toggle"])
+    ptt.add_argument("action", choices=["start", "stop", "toggle"], help="start: başla, stop: bitir, toggle: aç/kapa")
     ptt.set_defaults(func=_ptt)
 
     client_parser("mute", "mikrofonu kapat").set_defaults(func=_simple("mute", "Mikrofon kapatıldı."))
@@ -163,7 +163,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     client_parser("shutdown", "asistanı kapat").set_defaults(func=_simple("shutdown", "Bantz kapanıyor."))
     if "say" not in sub.choices:  # the voice loop's `say` (issue 2) wins when present
         say = client_parser("say", "çalışan asistana bir metin söylet")
-        say.add_argument("text")
+        say.add_argument("text", help="söylenecek metin")
         say.set_defaults(func=_say)
 
     svc = sub.add_parser("service", help="systemd kullanıcı servisi")

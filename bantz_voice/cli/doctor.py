@@ -96,5 +96,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--whisper", choices=sorted(WHISPER), help="Whisper modeli (varsayılan: ayarlardaki)")
     p.add_argument("--reserve-mib", type=int, default=None, help="masaüstünün GPU'da tuttuğu bellek (varsayılan 400)")
     p.add_argument("--vram-mib", type=int, default=None, help="GPU belleği (varsayılan 8188 MiB, RTX 4060 8 GB)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="JSON olarak yazdır")
     p.set_defaults(func=_doctor)

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_nlu)
 
     e = sub.add_parser("eval", help="etiketli JSONL dosyasında doğruluğu ölç")
-    e.add_argument("file", type=Path)
+    e.add_argument("file", type=Path, help="etiketli JSONL dosyası")
     e.add_argument("--now", help="şimdiki zaman, ISO (ör. 2026-11-26T10:00)")
     e.add_argument("--rules-only", action="store_true", help="yalnızca kural tabanlı hızlı yol")
     e.set_defaults(func=_cmd_eval)

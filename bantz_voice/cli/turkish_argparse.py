@@ -44,3 +44,23 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
 def install() -> None:
     argparse._ = _gettext  # type: ignore[attr-defined]
     argparse.ngettext = _ngettext  # type: ignore[attr-defined]
+
+
+# Placeholders in usage lines (argparse prints the option's dest in capitals when no metavar is
+# given): the Turkish word for the common ones.
+METAVARS = {
+    "text": "METİN", "wav": "WAV", "file": "DOSYA", "out": "DOSYA", "jsonl": "DOSYA", "demo_wav": "WAV",
+    "socket": "YOL", "timeout": "SN", "now": "ZAMAN", "profile": "PROFİL", "max_model_len": "N",
+    "max_num_seqs": "N", "reserve_mib": "MiB", "vram_mib": "MiB", "action": "EYLEM", "names": "AD",
+    "responder": "YANITLAYICI", "whisper": "MODEL", "start": "ISO", "end": "ISO",
+}
+
+
+def name_placeholders(parser: argparse.ArgumentParser) -> None:
+    """Give every argument without a metavar its Turkish placeholder, in all subcommands."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                name_placeholders(sub)
+        elif action.metavar is None and action.dest in METAVARS and action.nargs != 0 and not action.choices:
+            action.metavar = METAVARS[action.dest]

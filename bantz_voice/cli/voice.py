@@ -130,6 +130,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.set_defaults(func=_say)
 
     t = sub.add_parser("transcribe", help="WAV dosyasını yazıya dök")
-    t.add_argument("wav")
-    t.add_argument("--json", action="store_true")
+    t.add_argument("wav", help="WAV dosyası")
+    t.add_argument("--json", action="store_true", help="JSON olarak yazdır")
     t.set_defaults(func=_transcribe)
