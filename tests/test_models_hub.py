@@ -174,3 +174,17 @@ def test_daemon_status_reports_missing_models_without_fetching(fake_hub, private
     models = d.status()["health"]["components"]["models"]
     assert not models["ok"] and settings.tts.voice in models["detail"] and "models pull" in models["detail"]
     assert fake_hub.requests == []
+
+
+def test_pin_script_prints_commit_hashes_and_sizes(fake_hub) -> None:
+    import subprocess
+    import sys
+
+    files = _serve_whisper_small(fake_hub, os.urandom(100_000))
+    res = subprocess.run([sys.executable, str(Path(__file__).resolve().parent.parent / "scripts" / "pin_models.py"),
+                          "whisper-small"], capture_output=True, text=True, env={**os.environ}, timeout=120)
+    assert res.returncode == 0, res.stderr
+    pinned = yaml.safe_load(res.stdout)["whisper-small"]
+    assert pinned["sources"][0]["hub"]["revision"] == fake_hub.commit
+    for name, data in files.items():  # LFS (from the hub's metadata) and non-LFS (downloaded, hashed) alike
+        assert pinned["sha256"][name] == hashlib.sha256(data).hexdigest() and pinned["size"][name] == len(data)
