@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from bantz_voice import paths
+from bantz_voice.config_scan import may_set
 from bantz_voice.errors import ConfigError
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "data" / "config"  # package data
@@ -97,19 +98,6 @@ def layers(
     return out
 
 
-def _may_set(text: str, key: str) -> bool:
-    """False only when ``text`` cannot give ``key`` a value other than null: the key is not in it,
-    or only as ``key: null``/``key: ~``/``key:`` lines. Anything else is parsed as YAML."""
-    if key not in text:
-        return False
-    for line in text.splitlines():
-        if key in line:
-            name, sep, rest = line.strip().partition(":")
-            if not (sep and name == key and rest.split("#")[0].strip() in ("", "null", "~")):
-                return True
-    return False
-
-
 def peek(section: str, key: str, environ: dict[str, str] | None = None) -> object:
     """The raw, unvalidated value of ``section.key`` after layering (None when no layer sets it).
 
@@ -122,7 +110,7 @@ def peek(section: str, key: str, environ: dict[str, str] | None = None) -> objec
             text = path.read_text(encoding="utf-8")
         except OSError:
             text = key  # let read_yaml raise the usual error
-        if _may_set(text, key) or (value is not None and key in text):
+        if may_set(text, key) or (value is not None and key in text):
             node = read_yaml(path).get(section)
             if isinstance(node, dict) and key in node:
                 value = node[key]

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Start-up time of the control commands against a bare interpreter (hyperfine-like).
 
-    .venv/bin/python scripts/bench_cli.py [--runs 30] [--json] [COMMAND ...]
+    .venv/bin/python scripts/bench_cli.py [--runs 30] [--json] [--repo CHECKOUT | --installed] [COMMAND ...]
 
 Runs ``python -c pass`` and each command (default: ``ptt toggle``) alternately ``--runs`` times
 with no daemon running (an empty private runtime directory: the command fails fast with "Bantz
@@ -52,13 +52,18 @@ def main() -> int:
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--repo", type=Path, default=REPO, help="checkout to measure (e.g. an older one, for a before/after)")
+    ap.add_argument("--installed", action="store_true",
+                    help="measure the bantz_voice installed in this interpreter's environment (no PYTHONPATH)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ)
         # the user's path (XDG_RUNTIME_DIR via platformdirs), in an empty directory: no daemon answers
         env.pop("BANTZ_RUNTIME_DIR", None)
         env["XDG_RUNTIME_DIR"] = tmp
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(args.repo), env.get("PYTHONPATH", "")) if p)
+        if args.installed:
+            env.pop("PYTHONPATH", None)
+        else:
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (str(args.repo), env.get("PYTHONPATH", "")) if p)
         base_cmd = [sys.executable, "-c", "pass"]
         cli_cmd = [sys.executable, "-c", ENTRY, *args.command]
         for _ in range(args.warmup):

@@ -3,19 +3,22 @@
 ``func(args) -> int`` set with ``parser.set_defaults(func=...)``.
 
 Control commands (``ptt``, ``status``, ``mute``, …) talk to the running daemon and must start
-fast (a desktop shortcut runs ``ptt toggle`` on every press): for them only the daemon area's
-parser is built, and they import neither pydantic nor the models (scripts/bench_cli.py). An area
-module therefore imports its heavy dependencies inside its handlers, not at the top.
+fast (a desktop shortcut runs ``ptt toggle`` on every press): their plain forms go through
+:mod:`bantz_voice.cli.fast` (no argparse); with options only the daemon area's parser is built.
+Neither imports pydantic or model code (scripts/bench_cli.py). An area module therefore imports
+its heavy dependencies inside its handlers, not at the top.
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
 
 from bantz_voice import __version__
 from bantz_voice.errors import BantzError
+
+TYPE_CHECKING = False  # typing is not imported on the control commands' path
+if TYPE_CHECKING:
+    import argparse
 
 # One module per area; add yours here.
 AREAS = ("config_cmd", "voice", "models", "nlu", "calendar", "brain", "daemon", "doctor")
@@ -28,6 +31,9 @@ def _command_of(argv: list[str]) -> str | None:
 
 
 def build_parser(areas: tuple[str, ...] = AREAS) -> argparse.ArgumentParser:
+    import argparse
+    import importlib
+
     from bantz_voice.cli import turkish_argparse
 
     turkish_argparse.install()
@@ -49,6 +55,12 @@ def build_parser(areas: tuple[str, ...] = AREAS) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if _command_of(argv) in CONTROL_COMMANDS:
+        from bantz_voice.cli import fast
+
+        code = fast.run(argv)
+        if code is not None:
+            return code
     parser = build_parser(("daemon",) if _command_of(argv) in CONTROL_COMMANDS else AREAS)
     args = parser.parse_args(argv)
     if args.verbose or args.command not in CONTROL_COMMANDS:  # a control command logs nothing

@@ -8,6 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bantz_voice.cli import fast
+
 STATE_TR = {
     "idle": "boşta (dinlemeye hazır)",
     "listening": "dinliyor",
@@ -84,10 +86,10 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _simple(kind: str, message: str):  # noqa: ANN202
+def _simple(kind: str):  # noqa: ANN202
     def handler(args: argparse.Namespace) -> int:
         _call(args, kind)
-        print(message)
+        print(fast.DONE[kind])
         return 0
 
     return handler
@@ -95,7 +97,7 @@ def _simple(kind: str, message: str):  # noqa: ANN202
 
 def _ptt(args: argparse.Namespace) -> int:
     data = _call(args, "ptt", {"action": args.action})
-    print("Bas-konuş: dinliyorum…" if data.get("ptt_active") else "Bas-konuş: bitti, yanıtlıyorum.")
+    print(fast.PTT_LISTENING if data.get("ptt_active") else fast.PTT_DONE)
     return 0
 
 
@@ -153,14 +155,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     st.set_defaults(func=_status)
 
     ptt = client_parser("ptt", "bas-konuş (masaüstü kısayoluna 'ptt toggle' atayın)")
-    ptt.add_argument("action", choices=["start", "stop", "toggle"], help="start: başla, stop: bitir, toggle: aç/kapa")
+    ptt.add_argument("action", choices=fast.PTT_ACTIONS, help="start: başla, stop: bitir, toggle: aç/kapa")
     ptt.set_defaults(func=_ptt)
 
-    client_parser("mute", "mikrofonu kapat").set_defaults(func=_simple("mute", "Mikrofon kapatıldı."))
-    client_parser("unmute", "mikrofonu aç").set_defaults(func=_simple("unmute", "Mikrofon açıldı."))
-    client_parser("cancel", "konuşmayı hemen durdur").set_defaults(func=_simple("cancel", "Durduruldu."))
-    client_parser("reload", "ayarları yeniden yükle").set_defaults(func=_simple("reload", "Ayarlar yeniden yüklendi."))
-    client_parser("shutdown", "asistanı kapat").set_defaults(func=_simple("shutdown", "Bantz kapanıyor."))
+    client_parser("mute", "mikrofonu kapat").set_defaults(func=_simple("mute"))
+    client_parser("unmute", "mikrofonu aç").set_defaults(func=_simple("unmute"))
+    client_parser("cancel", "konuşmayı hemen durdur").set_defaults(func=_simple("cancel"))
+    client_parser("reload", "ayarları yeniden yükle").set_defaults(func=_simple("reload"))
+    client_parser("shutdown", "asistanı kapat").set_defaults(func=_simple("shutdown"))
     if "say" not in sub.choices:  # the voice loop's `say` (issue 2) wins when present
         say = client_parser("say", "çalışan asistana bir metin söylet")
         say.add_argument("text", help="söylenecek metin")

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import socket
-from pathlib import Path
-from typing import Any
 
 from bantz_voice.errors import BantzError
 from bantz_voice.daemon.wire import BadReply, ClientReply, encode_request, parse_reply
@@ -18,13 +17,13 @@ class DaemonError(BantzError):
     pass
 
 
-def request(path: Path, kind: str, data: dict[str, Any] | None = None, timeout: float = 10.0) -> ClientReply:
+def request(path: str | os.PathLike[str], kind: str, data: dict[str, object] | None = None, timeout: float = 10.0) -> ClientReply:
     """Send one request and return the reply. Raises :class:`DaemonNotRunning` when nobody listens."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
     try:
         try:
-            s.connect(str(path))
+            s.connect(os.fspath(path))
         except (FileNotFoundError, ConnectionRefusedError):
             raise DaemonNotRunning(
                 "Bantz çalışmıyor (denetim soketi yok). Başlatmak için: bantz-voice run "
@@ -53,7 +52,9 @@ def request(path: Path, kind: str, data: dict[str, Any] | None = None, timeout: 
         raise DaemonError(f"Bantz anlaşılmayan bir yanıt verdi ({exc})") from None
 
 
-def call(path: Path, kind: str, data: dict[str, Any] | None = None, timeout: float = 10.0) -> dict[str, Any]:
+def call(
+    path: str | os.PathLike[str], kind: str, data: dict[str, object] | None = None, timeout: float = 10.0
+) -> dict[str, object]:
     """Like :func:`request` but an ``error`` reply raises :class:`DaemonError` with its message."""
     reply = request(path, kind, data, timeout)
     if not reply.ok:

@@ -9,20 +9,37 @@ never imports pydantic: that keeps it within a few tens of milliseconds (docs/be
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import os
 
-from bantz_voice import paths
+TYPE_CHECKING = False  # typing is not imported: see the module docstring
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MAX_LINE_BYTES = 64 * 1024
 SOCKET_NAME = "control.sock"
 
 
 def default_socket_path() -> Path:
+    from bantz_voice import paths
+
     return paths.runtime_dir() / SOCKET_NAME
 
 
 def socket_path_from(configured: Path | str | None) -> Path:
+    from pathlib import Path
+
     return Path(configured).expanduser() if configured else default_socket_path()
+
+
+def plain_socket_path(environ: dict[str, str] | os._Environ[str]) -> str | None:
+    """The default socket path from the environment alone (``$BANTZ_RUNTIME_DIR``, else
+    ``$XDG_RUNTIME_DIR/bantz`` as platformdirs gives it on Linux), or None when neither is set.
+    For the control commands' fast path (bantz_voice/cli/fast.py): no pathlib, no platformdirs."""
+    own = environ.get("BANTZ_RUNTIME_DIR")
+    if own:
+        return os.path.join(own, SOCKET_NAME)
+    xdg = environ.get("XDG_RUNTIME_DIR")
+    return os.path.join(xdg, "bantz", SOCKET_NAME) if xdg else None
 
 
 def encode_request(kind: str, data: dict[str, object] | None = None, request_id: str | int | None = None) -> bytes:
