@@ -188,3 +188,16 @@ def test_pin_script_prints_commit_hashes_and_sizes(fake_hub) -> None:
     assert pinned["sources"][0]["hub"]["revision"] == fake_hub.commit
     for name, data in files.items():  # LFS (from the hub's metadata) and non-LFS (downloaded, hashed) alike
         assert pinned["sha256"][name] == hashlib.sha256(data).hexdigest() and pinned["size"][name] == len(data)
+
+
+def test_files_already_fetched_are_kept_when_a_later_one_failed(fake_hub, private_models: Path) -> None:
+    files = _serve_whisper_small(fake_hub, os.urandom(300_000))
+    vocab = fake_hub.files.pop((REPO, "vocabulary.txt"))
+    with pytest.raises(DownloadError):
+        pull("whisper-small", progress="none")
+    record = yaml.safe_load((private_models / "whisper-small" / ".pin.yaml").read_text())
+    assert record["revision"] == fake_hub.commit and "model.bin" in record["files"]
+    fake_hub.files[(REPO, "vocabulary.txt")] = vocab
+    pull("whisper-small", progress="none")
+    assert len(fake_hub.gets("model.bin")) == 1  # checked against the record, not fetched again
+    assert (private_models / "whisper-small" / "vocabulary.txt").read_bytes() == files["vocabulary.txt"]

@@ -193,6 +193,22 @@ def _free_bytes(path: Path) -> int:
     return -1
 
 
+def resolve_commit(repo: str, revision: str, repo_path: str, label: str) -> str:
+    """The commit a branch or tag points at now (a commit hash is returned as it is)."""
+    if COMMIT_RE.match(revision):
+        return revision
+    from huggingface_hub import get_hf_file_metadata, hf_hub_url
+
+    _use_our_log_handler()
+    try:
+        meta = get_hf_file_metadata(hf_hub_url(repo, repo_path, revision=revision, endpoint=endpoint()))
+    except Exception as exc:  # noqa: BLE001 - every cause becomes a Turkish DownloadError
+        raise _turkish_error(exc, label) from exc
+    if not meta.commit_hash or not COMMIT_RE.match(meta.commit_hash):
+        raise DownloadError("http", f"{label}: hub '{revision}' sürümünün commit'ini bildirmedi")
+    return meta.commit_hash
+
+
 def download_file(
     *,
     repo: str,

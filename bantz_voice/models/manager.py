@@ -202,32 +202,51 @@ def expected_sha256(name: str) -> dict[str, str]:
     return {f: e.sha256.get(f) or recorded.get(f) for f in e.files if e.sha256.get(f) or recorded.get(f)}
 
 
+def _write_pin_record(dest: Path, record: dict) -> None:
+    tmp = dest / (PIN_RECORD + ".tmp")
+    tmp.write_text(yaml.safe_dump(record, sort_keys=False), encoding="utf-8")
+    os.replace(tmp, dest / PIN_RECORD)
+
+
 def _from_hub(name: str, e: ModelEntry, src: HubSource, dest: Path, progress: hubdl.Progress) -> None:
-    want = dict(e.sha256)
-    record: dict = {"repo": src.repo, "requested_revision": src.revision, "files": {}}
-    revision = src.revision
+    """Every file from one commit: the pinned one, or the one the branch points at when the
+    download starts — or, when an earlier run was interrupted, the commit that run recorded, so
+    that the files kept and the ``.part`` resumed belong together. The record (``.pin.yaml``) is
+    written as files arrive."""
+    def repo_path(f: str) -> str:
+        return f"{src.path}/{f}" if src.path else f
+
+    prev = read_pin_record(name)
+    resumable = prev.get("repo") == src.repo and prev.get("requested_revision") == src.revision
+    if resumable and hubdl.COMMIT_RE.match(str(prev.get("revision", ""))):
+        commit = str(prev["revision"])
+    else:
+        commit = hubdl.resolve_commit(src.repo, src.revision, repo_path(e.files[0]), f"{name}/{e.files[0]}")
+        resumable = False
+    had = (prev.get("files") or {}) if resumable else {}
+    record: dict = {"repo": src.repo, "requested_revision": src.revision, "revision": commit, "files": {}}
+    _write_pin_record(dest, record)
     for f in e.files:
         out = dest / f
         if out.is_symlink():  # materialized from a PyPI package earlier: replace with the hub's file
             out.unlink()
-        if out.is_file() and want.get(f) and hubdl.sha256_file(out) == want[f]:
-            record["files"][f] = {"sha256": want[f], "size": out.stat().st_size}
+        known = e.sha256.get(f) or (had.get(f) or {}).get("sha256")
+        if out.is_file() and known and hubdl.sha256_file(out) == known:
+            record["files"][f] = {"sha256": known, "size": out.stat().st_size}
             continue
         out.unlink(missing_ok=True)
-        commit, pin = hubdl.download_file(
+        _, pin = hubdl.download_file(
             repo=src.repo,
-            revision=revision,
-            repo_path=f"{src.path}/{f}" if src.path else f,
+            revision=commit,
+            repo_path=repo_path(f),
             dest=out,
-            expected_sha256=want.get(f),
+            expected_sha256=e.sha256.get(f),
             expected_size=e.size.get(f),
             progress=progress,
             label=f"{name}/{f}",
         )
-        revision = commit  # every later file from the same commit, even when the branch moves meanwhile
         record["files"][f] = {"sha256": pin.sha256, "size": pin.size}
-    record["revision"] = revision
-    (dest / PIN_RECORD).write_text(yaml.safe_dump(record, sort_keys=False), encoding="utf-8")
+        _write_pin_record(dest, record)
 
 
 def pull(name: str, *, allow_hub: bool = True, progress: hubdl.Progress = "auto") -> Path:
