@@ -128,6 +128,13 @@ class PlainProgress:
         self.close()
 
 
+class SilentProgress(PlainProgress):
+    """No progress output (``--progress none``)."""
+
+    def _line(self, what: str) -> None:
+        pass
+
+
 def _mb(n: int | None) -> str:
     return f"{(n or 0) / 1e6:.1f}"
 
@@ -258,11 +265,7 @@ def download_file(
                 f"{what}: diskte yer yok — {_mb(size - have)} MB gerekli, {_mb(free)} MB boş ({dest.parent})",
             )
     mode = progress_mode(progress)
-    tqdm_class: Any = PlainProgress if mode == "lines" else None
-    if mode == "none":
-        from huggingface_hub.utils import disable_progress_bars
-
-        disable_progress_bars()
+    tqdm_class: Any = {"lines": PlainProgress, "none": SilentProgress}.get(mode)  # "bar": huggingface_hub's tqdm
     try:
         with part.open("ab") as fh:
             http_get(meta.location, fh, resume_size=have, expected_size=size, displayed_filename=what, tqdm_class=tqdm_class)
