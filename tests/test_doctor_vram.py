@@ -76,7 +76,7 @@ def _exec_start_flags(unit: Path) -> list[str]:
 
 
 def test_the_shipped_vllm_unit_uses_the_planners_flags() -> None:
-    # `bantz-voice service install --with-vllm` installs every systemd/bantz-vllm-*.service: only the
+    # `bantz-voice service install --with-vllm` installs every bantz_voice/data/systemd/bantz-vllm-*.service: only the
     # shipped profile's server may be there (two servers would not fit in 8 GB together)
     units = sorted(p.name for p in (ROOT / "bantz_voice" / "data" / "systemd").glob("bantz-vllm-*.service"))
     assert units == ["bantz-vllm-main.service"]

@@ -108,7 +108,14 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if (REPO / rel).is_file() and not rel.startswith("tests/"):
             (src / rel).parent.mkdir(parents=True, exist_ok=True)
             (src / rel).write_bytes((REPO / rel).read_bytes())
-    res = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
+    # the build backend from this environment when it is recent enough (no download), else pip's
+    # isolated build (fetches setuptools>=77 once)
+    try:
+        recent = int(importlib.metadata.version("setuptools").split(".")[0]) >= 77
+    except importlib.metadata.PackageNotFoundError:
+        recent = False
+    isolation = ["--no-build-isolation"] if recent else []
+    res = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", *isolation,
                           "-w", str(out), str(src)], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     (whl,) = out.glob("bantz_voice-*.whl")

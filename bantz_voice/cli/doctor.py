@@ -44,7 +44,7 @@ def _vram(args: argparse.Namespace) -> int:
             if not args.json:
                 print("Yapılandırmada GPU'da çalışan model yok: LLM gömülü llama.cpp ile CPU'da, Whisper CPU'da "
                       "(GPU belleği gerekmez).")
-                print(f"GPU'lu bir makine için paketle gelen profil '{SHIPPED_PROFILE}' (config/model-settings.yaml'daki "
+                print(f"GPU'lu bir makine için paketle gelen profil '{SHIPPED_PROFILE}' (paketteki model-settings.yaml'daki "
                       "örnek); adaylar:\n")
                 print(report.render_table(plans))
             else:

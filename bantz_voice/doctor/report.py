@@ -57,7 +57,7 @@ def request_from_settings(settings: Settings, max_num_seqs: int = 4) -> PlanRequ
         return None
     if not servers:
         return None
-    return PlanRequest(name="yapılandırma", description="config/model-settings.yaml",
+    return PlanRequest(name="yapılandırma", description="paketteki model-settings.yaml",
                        servers=list(servers.values()), whisper=whisper,
                        whisper_device="gpu" if whisper_gpu else "cpu")
 
@@ -141,7 +141,7 @@ def render_table(plans: list[Plan], base: Plan | None = None) -> str:
             f"{p.request.description}"
             + (f" (ASR {'+' if asr_delta >= 0 else '−'}{abs(asr_delta):.0f} ms)" if asr_delta else "")
         )
-    rows.append("* = paketle gelen GPU profili (config/model-settings.yaml). Gecikmeler tahmindir; 'fark' stratejinin "
+    rows.append("* = paketle gelen GPU profili (paketteki model-settings.yaml). Gecikmeler tahmindir; 'fark' stratejinin "
                 "bölüşümüne göre, LLM'e giden bir tur / hızlı yoldan sohbet turu için ASR dahil.")
     return "\n".join(rows)
 
