@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bantz_voice import config_layers
-from bantz_voice.config_layers import (  # noqa: F401 - re-exported
+from bantz_voice.config_layers import (  # noqa: F401 - the public names stay importable from here
     DEFAULTS_DIR,
     ENV_PREFIX,
     MAIN_FILE,
@@ -26,7 +26,6 @@ from bantz_voice.config_layers import (  # noqa: F401 - re-exported
     config_sources,
     deep_merge as _deep_merge,
     env_overrides,
-    read_yaml as _read_yaml,
 )
 from bantz_voice.errors import ConfigError
 
