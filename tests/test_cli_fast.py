@@ -66,6 +66,17 @@ def test_fast_socket_path_is_the_full_paths_one(runtime: Path, monkeypatch: pyte
     assert plain_socket_path(os.environ) == str(default_socket_path())
 
 
+def test_fast_config_files_are_the_layers_load_settings_reads(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from bantz_voice.config_layers import DEFAULTS_DIR, MAIN_FILE
+    from bantz_voice import paths
+
+    for own in (True, False):
+        if not own:
+            monkeypatch.delenv("BANTZ_CONFIG_DIR", raising=False)
+            monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+        assert fast._config_files(os.environ) == [str(DEFAULTS_DIR / MAIN_FILE), str(paths.config_dir() / MAIN_FILE)]
+
+
 def test_ptt_toggle_fast_path_sends_the_request(runtime: Path, capsys: pytest.CaptureFixture[str]) -> None:
     daemon = OneShotDaemon(runtime, {"type": "ok", "data": {"ptt_active": True}})
     try:
