@@ -201,3 +201,19 @@ def test_files_already_fetched_are_kept_when_a_later_one_failed(fake_hub, privat
     pull("whisper-small", progress="none")
     assert len(fake_hub.gets("model.bin")) == 1  # checked against the record, not fetched again
     assert (private_models / "whisper-small" / "vocabulary.txt").read_bytes() == files["vocabulary.txt"]
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_in_the_journal(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bantz_voice.models.hub import progress_mode
+
+    master, slave = os.openpty()
+    with os.fdopen(slave, "w") as tty:
+        monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+        assert progress_mode("auto", tty) == "bar"
+        st = os.fstat(tty.fileno())
+        monkeypatch.setenv("JOURNAL_STREAM", f"{st.st_dev}:{st.st_ino}")  # stderr is the journal
+        assert progress_mode("auto", tty) == "lines"
+    os.close(master)
+    with open(os.devnull, "w") as log:
+        monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+        assert progress_mode("auto", log) == "lines"

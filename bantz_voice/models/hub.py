@@ -75,17 +75,17 @@ def endpoint() -> str:
 
 
 # --- progress -------------------------------------------------------------------------------
-def _under_journald() -> bool:
+def _under_journald(stream: TextIO) -> bool:
     from bantz_voice.logsetup import under_journald
 
-    return under_journald()
+    return under_journald(stream)
 
 
 def progress_mode(requested: Progress = "auto", stream: TextIO | None = None) -> Progress:
     if requested != "auto":
         return requested
     out = stream or sys.stderr
-    return "bar" if out.isatty() and not _under_journald() else "lines"
+    return "bar" if out.isatty() and not _under_journald(out) else "lines"
 
 
 class PlainProgress:
