@@ -106,6 +106,10 @@ def attach(word: str, suffix: str, *, compound: bool = False, alternate: bool = 
         return word
     s = lower(suffix)
     vowel_end = ends_in_vowel(word)
+    if compound and s[:2] in ("sı", "si", "su", "sü"):
+        s = s[2:]  # "KDV'si": "vergisi" already has its possessive
+        if not s:
+            return word
     if s[0] in "yns" and len(s) > 1 and s[1] in VOWELS and not _privative(s):
         if not vowel_end:
             s = s[1:]  # "5'si" -> "beşi", "100 TL'ye" after a consonant-final word

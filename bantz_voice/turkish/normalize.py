@@ -396,6 +396,8 @@ def _fraction_words(num: int, den: int, suffix: str | None) -> str:
     if den == 4 and num == 1:
         return _suffixed("çeyrek", suffix)
     head = attach(number_words(den), "de")
+    if suffix and lower(suffix)[0] in "ıiuü":
+        suffix = "s" + suffix  # "2/5'i": "beşte ikisi", a part of something (possessive)
     return _suffixed(f"{head} {number_words(num)}", suffix)
 
 
