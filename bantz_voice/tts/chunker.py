@@ -3,16 +3,69 @@
 The **first** chunk is cut early — at the first clause boundary (``,;:`` or a sentence end) or
 after ``first_chunk_words`` words — so speech starts before the reply is complete; later chunks
 are cut at sentence ends. ``early=False`` (baseline) returns the whole reply as one chunk.
+
+A dot is not always a sentence end: never cut after a title or an abbreviation ("Dr.", "No.",
+"örn."), a Roman numeral or an initial ("XIX.", "K."), nor after an ordinal ("2. katta") or an
+abbreviation like "vb." unless a capital letter follows; a decimal point ("3.5") has no space
+after it. While the next character has not arrived yet, the chunker waits.
 """
 
 from __future__ import annotations
 
 import re
 
+from bantz_voice.turkish import lexicon
+
 # sentence end: . ! ? … followed by whitespace (so "3.5" or "saat 14.30" are not cut)
 _SENT_END = re.compile(r"[.!?…]+[\"'”’)]*\s+")
 _CLAUSE = re.compile(r"[,;:]\s+|[.!?…]+[\"'”’)]*\s+")
 _WORD_END = re.compile(r"\S+\s+")
+_ABBREVIATIONS = frozenset(lexicon.ABBREVIATIONS) | {k for k in lexicon.ACRONYM_EXPANSIONS if k.endswith(".")}
+_NEVER_AN_END = re.compile(r"^(?:[IVXLC]{2,}|[A-ZÇĞİÖŞÜ])\.$")  # "XIX.", "K." (an initial)
+_ORDINAL = re.compile(r"^\d+\.$")  # "2." before a lower-case word
+
+
+def _word_before(text: str, dot: int) -> str:
+    """The word that ends with the dot at ``dot`` ("(Dr." -> "Dr.")."""
+    start = dot
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    return text[start : dot + 1].lstrip("(\"'“‘[")
+
+
+def sentence_end(text: str, punct: int, after: int) -> bool | None:
+    """Whether the punctuation at ``text[punct]`` (whitespace up to ``after``) ends a sentence:
+    True, False, or None while the next character is not known yet."""
+    if text[punct] != "." or (punct > 0 and text[punct - 1] == "."):
+        return True  # ! ? … and "..." always end
+    word = _word_before(text, punct)
+    if word[:1].isupper() and word[1:2].islower():  # "Örn." at a sentence start
+        word = word if word in _ABBREVIATIONS or word in lexicon.ABBREVIATION_TITLES else word[0].lower() + word[1:]
+    if word in lexicon.ABBREVIATION_TITLES or _NEVER_AN_END.match(word):
+        return False
+    if word in _ABBREVIATIONS or _ORDINAL.match(word):
+        if after >= len(text):
+            return None
+        return text[after].isupper() or not text[after].isalnum()
+    return True
+
+
+def _ends(pattern: re.Pattern[str], text: str, final: bool = False) -> list[int] | None:
+    """Ends of the real boundaries of ``pattern`` in ``text``; None when one is still undecided
+    (``final``: the text is complete, so undecided means not an end)."""
+    out: list[int] = []
+    for m in pattern.finditer(text):
+        punct = m.start()
+        if text[punct] in ",;:":
+            out.append(m.end())
+            continue
+        dot = punct + len(m.group(0).rstrip().rstrip("\"'”’)")) - 1
+        verdict = sentence_end(text, dot, m.end())
+        if verdict is None and not final:
+            return out or None
+        if verdict:
+            out.append(m.end())
+    return out
 
 
 class TextChunker:
@@ -49,14 +102,19 @@ class TextChunker:
     def _find_cut(self) -> int | None:
         buf = self._buf
         if self._emitted == 0:
-            m = _CLAUSE.search(buf)
-            clause_end = m.end() if m else None
+            clauses = _ends(_CLAUSE, buf)
+            clause_end = clauses[0] if clauses else None
+            word_end = None
             words = list(_WORD_END.finditer(buf))
-            word_end = words[self.first_chunk_words - 1].end() if len(words) >= self.first_chunk_words else None
+            for w in words[self.first_chunk_words - 1 :]:
+                token = w.group(0).rstrip()
+                if not token.endswith(".") or sentence_end(buf, w.start() + len(token) - 1, w.end()):
+                    word_end = w.end()  # never right after "Dr." or between "2." and "katta"
+                    break
             cands = [c for c in (clause_end, word_end) if c is not None]
             return min(cands) if cands else None
-        m = _SENT_END.search(buf)
-        return m.end() if m else None
+        ends = _ends(_SENT_END, buf)
+        return ends[0] if ends else None
 
 
 def bound_length(text: str, max_chars: int) -> list[str]:
@@ -68,9 +126,9 @@ def bound_length(text: str, max_chars: int) -> list[str]:
     rest = text.strip()
     while len(rest) > max_chars:
         head = rest[: max_chars + 1]
-        cut = max((m.end() for m in _SENT_END.finditer(head)), default=0)
-        if not cut:
-            cut = max((m.end() for m in _CLAUSE.finditer(head)), default=0)  # no sentence end: clauses
+        cut = max((e for e in _ends(_SENT_END, rest, final=True) or [] if e <= len(head)), default=0)
+        if not cut:  # no sentence end: clauses
+            cut = max((e for e in _ends(_CLAUSE, rest, final=True) or [] if e <= len(head)), default=0)
         if not cut:
             cut = head.rfind(" ") + 1
         if not cut:

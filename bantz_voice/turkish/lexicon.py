@@ -75,6 +75,11 @@ ABBREVIATIONS = {
     "No.": "numara", "Nu.": "numara", "s.": "sayfa", "sf.": "sayfa", "Alb.": "albay", "Gen.": "general",
     "yak.": "yaklaşık",
 }  # fmt: skip
+# abbreviations that stand before a name or a number ("Dr. Ayşe", "No. 5"): never a sentence end
+ABBREVIATION_TITLES = frozenset({
+    "Dr.", "Prof.", "Doç.", "Av.", "Sn.", "Op.", "Yrd.", "Öğr.", "Gör.", "Uzm.", "Müh.", "Alb.", "Gen.", "No.",
+    "Nu.", "s.", "sf.", "Tel.", "tel.", "bkz.", "Bkz.", "örn.", "ör.", "yak.", "Cad.", "Sok.", "Mah.", "Apt.", "Blv.",
+})  # fmt: skip
 # words after which a single capital letter with a dot is a regnal number ("Sultan V. Mehmet"),
 # not a name's initial ("Mehmet V. Delibaş")
 REGNAL_TITLES = frozenset({"sultan", "kral", "kraliçe", "papa", "şah", "han", "hanı", "imparator", "çar", "dük", "kont", "prens", "prenses", "padişah", "halife"})  # fmt: skip
