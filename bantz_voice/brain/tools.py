@@ -16,12 +16,11 @@ from typing import Any
 from bantz_voice.config import Settings
 from bantz_voice.privacy import ScrubFilter
 from bantz_voice.schemas import Intent, NluDecision
+from bantz_voice.turkish.lexicon import MONTHS, WEEKDAYS
 
 log = logging.getLogger(__name__)
 log.addFilter(ScrubFilter())
 
-MONTHS = ("Ocak", "Şubat", "Mart", "Nisan", "Mayıs", "Haziran", "Temmuz", "Ağustos", "Eylül", "Ekim", "Kasım", "Aralık")
-WEEKDAYS = ("Pazartesi", "Salı", "Çarşamba", "Perşembe", "Cuma", "Cumartesi", "Pazar")
 
 
 @dataclass

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from bantz_voice.calendar.model import Event
-from bantz_voice.turkish.speak import day_words, number_words, time_words, week_start
+from bantz_voice.turkish.morph import number_words
+from bantz_voice.turkish.speak import day_words, time_words, week_start
 
 MAX_LISTED = 5
 

@@ -131,16 +131,17 @@ def attach(word: str, suffix: str, *, compound: bool = False, alternate: bool = 
     return word + _harmonize(word, s)
 
 
-def with_case(phrase: str, case: Case, proper: bool = False) -> str:
+def with_case(phrase: str, case: Case, proper: bool = False, *, compound: bool = False) -> str:
     """``phrase`` with a case suffix on its last word; ``proper`` writes it after an apostrophe
-    and keeps the name's final consonant ("Kasım'da", "Ekim'e")."""
+    and keeps the name's final consonant ("Kasım'da", "Ekim'e"); ``compound``: the phrase ends in
+    a possessive compound ("gece yarısı" → "gece yarısında")."""
     if case == "nom" or not phrase:
         return phrase
     if case not in _CASE_SUFFIX:
         raise ValueError(case)
     suffix = _CASE_SUFFIX[case]
     if not proper:
-        return attach(phrase, suffix)
+        return attach(phrase, suffix, compound=compound)
     spoken = attach(phrase, suffix, alternate=False)
     return f"{phrase}'{spoken[len(phrase):]}"
 

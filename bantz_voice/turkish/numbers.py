@@ -7,11 +7,14 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bantz_voice.turkish import lexicon as lx
+from bantz_voice.turkish.morph import soften
 from bantz_voice.turkish.text import ascii_fold
 from bantz_voice.turkish.tokens import Tok
 
-UNITS = {"bir": 1, "iki": 2, "uc": 3, "dort": 4, "dord": 4, "bes": 5, "alti": 6, "yedi": 7, "sekiz": 8, "dokuz": 9}
-TENS = {"on": 10, "yirmi": 20, "otuz": 30, "kirk": 40, "elli": 50, "altmis": 60, "yetmis": 70, "seksen": 80, "doksan": 90}
+# folded number words of the language core's tables ("dord": "dört" before a vowel)
+UNITS = {ascii_fold(w): i for i, w in enumerate(lx.ONES) if w} | {ascii_fold(soften("dört")): 4}
+TENS = {ascii_fold(w): 10 * i for i, w in enumerate(lx.TENS) if w}
 
 # folded case suffixes -> case name
 _CASES: dict[str, str] = {}

@@ -6,98 +6,14 @@ Everything returns words, never digits, so the text can go straight to TTS."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Literal
 
-Case = Literal["nom", "loc", "dat", "abl", "acc", "gen"]
+from bantz_voice.turkish import lexicon as lx
+from bantz_voice.turkish.morph import Case, count_words, month_name, number_words, weekday_name, with_case
 
-_ONES = ["", "bir", "iki", "üç", "dört", "beş", "altı", "yedi", "sekiz", "dokuz"]
-_TENS = ["", "on", "yirmi", "otuz", "kırk", "elli", "altmış", "yetmiş", "seksen", "doksan"]
-_SCALES = [(10**9, "milyar"), (10**6, "milyon"), (1000, "bin")]
-WEEKDAYS = ["pazartesi", "salı", "çarşamba", "perşembe", "cuma", "cumartesi", "pazar"]
-MONTHS = ["Ocak", "Şubat", "Mart", "Nisan", "Mayıs", "Haziran", "Temmuz", "Ağustos", "Eylül", "Ekim", "Kasım", "Aralık"]
+__all__ = ["Case", "count_words", "date_words", "day_words", "number_words", "time_words", "week_start", "with_case"]
 
-_BACK = set("aıou")
-_FRONT = set("eiöü")
-_VOWELS = _BACK | _FRONT | set("âîû")
-_VOICELESS = set("çfhkpsşt")
-# final consonant softening before a vowel-initial suffix (only the words we produce)
-_SOFTEN = {"dört": "dörd", "buçuk": "buçuğ"}
-_MIDNIGHT = {"nom": "gece yarısı", "loc": "gece yarısında", "dat": "gece yarısına", "abl": "gece yarısından",
-             "acc": "gece yarısını", "gen": "gece yarısının"}
-
-
-def number_words(n: int) -> str:
-    """0..999 999 999 999 as Turkish words ("bin iki yüz otuz dört")."""
-    if n < 0:
-        return "eksi " + number_words(-n)
-    if n == 0:
-        return "sıfır"
-    parts: list[str] = []
-    for value, name in _SCALES:
-        if n >= value:
-            count, n = divmod(n, value)
-            if not (value == 1000 and count == 1):  # "bin", not "bir bin"
-                parts.append(number_words(count))
-            parts.append(name)
-    if n >= 100:
-        h, n = divmod(n, 100)
-        if h > 1:
-            parts.append(_ONES[h])
-        parts.append("yüz")
-    if n >= 10:
-        parts.append(_TENS[n // 10])
-        n %= 10
-    if n:
-        parts.append(_ONES[n])
-    return " ".join(parts)
-
-
-def _last_vowel(word: str) -> str:
-    for ch in reversed(word.lower()):
-        if ch in _VOWELS:
-            return {"â": "a", "î": "i", "û": "u"}.get(ch, ch)
-    return "e"
-
-
-def _two_way(word: str) -> str:
-    return "a" if _last_vowel(word) in _BACK else "e"
-
-
-def _four_way(word: str) -> str:
-    v = _last_vowel(word)
-    return {"a": "ı", "ı": "ı", "o": "u", "u": "u", "e": "i", "i": "i", "ö": "ü", "ü": "ü"}[v]
-
-
-def with_case(phrase: str, case: Case, proper: bool = False) -> str:
-    """Add a case suffix to the last word of ``phrase`` (``proper`` adds an apostrophe:
-    "Kasım'da")."""
-    if case == "nom" or not phrase:
-        return phrase
-    head, _, word = phrase.rpartition(" ")
-    low = word.lower()
-    ends_vowel = low[-1] in _VOWELS
-    hard = low[-1] in _VOICELESS
-    if case == "loc":
-        suffix = ("t" if hard else "d") + _two_way(low)
-    elif case == "abl":
-        suffix = ("t" if hard else "d") + _two_way(low) + "n"
-    elif case == "dat":
-        suffix = ("y" if ends_vowel else "") + _two_way(low)
-    elif case == "acc":
-        suffix = ("y" if ends_vowel else "") + _four_way(low)
-    elif case == "gen":
-        suffix = ("n" if ends_vowel else "") + _four_way(low) + "n"
-    else:  # pragma: no cover - Literal guards this
-        raise ValueError(case)
-    if not ends_vowel and suffix[0] in _VOWELS and not proper:
-        word = _SOFTEN.get(low, word)
-    sep = "'" if proper else ""
-    return f"{head} {word}{sep}{suffix}".strip()
-
-
-def count_words(n: int, noun: str) -> str:
-    """"iki etkinlik" (Turkish nouns stay singular after a number)."""
-    return f"{number_words(n)} {noun}"
+WEEKDAYS = [weekday_name(i) for i in range(7)]  # "pazartesi"…
+MONTHS = list(lx.MONTHS)
 
 
 def _hour_words(hour: int, minute: int) -> str:
@@ -115,7 +31,7 @@ def time_words(value: time | datetime, case: Case = "loc") -> str:
     02:00 "gece ikide"."""
     h, m = value.hour, value.minute
     if h == 0 and m == 0:
-        return _MIDNIGHT[case]
+        return with_case("gece yarısı", case, compound=True)
     if 5 <= h <= 10:
         phrase = f"sabah {_hour_words(h, m)}"
     elif h == 12 and m < 30:
@@ -131,7 +47,7 @@ def time_words(value: time | datetime, case: Case = "loc") -> str:
 
 def date_words(day: date, today: date | None = None, case: Case = "nom") -> str:
     """"yirmi sekiz Kasım" (the year only when it is not this year's)."""
-    phrase = f"{number_words(day.day)} {MONTHS[day.month - 1]}"
+    phrase = f"{number_words(day.day)} {month_name(day.month)}"
     if today is not None and day.year != today.year:
         phrase += f" {number_words(day.year)}"
         return with_case(phrase, case)
@@ -149,7 +65,7 @@ def day_words(day: date, today: date) -> str:
     if delta == -1:
         return "dün"
     if 2 <= delta <= 6:
-        return f"{WEEKDAYS[day.weekday()]} günü"
+        return f"{weekday_name(day.weekday())} günü"
     return date_words(day, today, case="loc")
 
 

@@ -20,25 +20,24 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from bantz_voice.turkish import lexicon as lx
+from bantz_voice.turkish.morph import lower, soften
 from bantz_voice.turkish.numbers import Num, read_number
+from bantz_voice.turkish.text import ascii_fold
 from bantz_voice.turkish.tokens import Tok, tokenize
 
 DEFAULT_TZ = ZoneInfo("Europe/Istanbul")
 
-WEEKDAYS: list[tuple[str, int]] = [
-    ("pazartesi", 0),
-    ("cumartesi", 5),
-    ("carsamba", 2),
-    ("persembe", 3),
-    ("pazar", 6),
-    ("sali", 1),
-    ("cuma", 4),
-]
-MONTHS: list[tuple[str, int]] = [
-    ("agustos", 8), ("haziran", 6), ("temmuz", 7), ("aralik", 12), ("aralig", 12), ("subat", 2),
-    ("nisan", 4), ("mayis", 5), ("eylul", 9), ("kasim", 11), ("ocak", 1), ("ocag", 1), ("mart", 3),
-    ("ekim", 10),
-]  # fmt: skip
+# folded stems of the day and month names (from the language core's tables), longest first so
+# that "cumartesi" wins over "cuma"; a month whose final k softens ("ocağı", "aralığa") also
+# has its softened stem
+WEEKDAYS: list[tuple[str, int]] = sorted(
+    ((ascii_fold(name), i) for i, name in enumerate(lx.WEEKDAYS)), key=lambda kv: -len(kv[0])
+)
+MONTHS: list[tuple[str, int]] = sorted(
+    {(ascii_fold(form), i + 1) for i, name in enumerate(lx.MONTHS) for form in (name, soften(lower(name)))},
+    key=lambda kv: (-len(kv[0]), kv[0]),
+)
 _DAY_SUFFIXES = {
     "", "ye", "ya", "e", "a", "yi", "yu", "i", "u", "de", "da", "te", "ta", "den", "dan", "ten", "tan",
     "ki", "deki", "daki", "teki", "taki", "nin", "nun", "in", "un", "ndan", "nden",
