@@ -28,6 +28,7 @@ from bantz_voice.config_layers import (  # noqa: F401 - the public names stay im
     env_overrides,
 )
 from bantz_voice.errors import ConfigError
+from bantz_voice.turkish.lexicon import WAKE_WORDS
 
 REPO_CONFIG_DIR = DEFAULTS_DIR  # package data: the defaults (the name predates the move)
 
@@ -128,7 +129,8 @@ class CalendarSettings(_Section):
 class DaemonSettings(_Section):
     hands_free: bool = True
     push_to_talk: bool = True
-    wake_words: list[str] = Field(default_factory=lambda: ["bantz", "bants", "banz", "bans", "bants", "bandz", "banc"])
+    # spellings of the name (turkish/wake.py always knows lexicon.WAKE_WORDS; add more here)
+    wake_words: list[str] = Field(default_factory=lambda: list(WAKE_WORDS))
     follow_up_s: float = Field(8.0, ge=0)
     earcons: bool = True
     socket_path: Path | None = None  # default: $XDG_RUNTIME_DIR/bantz/control.sock

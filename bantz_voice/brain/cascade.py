@@ -25,6 +25,7 @@ from bantz_voice.privacy import ScrubFilter, install_log_scrubbing
 from bantz_voice.responder import TurnRequest
 from bantz_voice.schemas import Intent, Route
 from bantz_voice.turkish.text import tr_lower
+from bantz_voice.turkish.wake import strip_wake_word
 
 log = logging.getLogger(__name__)
 log.addFilter(ScrubFilter())
@@ -137,6 +138,7 @@ class Brain:
         """Start the route/plan decision of ``text`` (a speculative transcript) before the turn is
         final; the turn with the same text and conversation state claims it. No side effects."""
         text = " ".join(text.split())
+        text = strip_wake_word(text) or text
         b = self.settings.brain
         if not text or self._closed or b.baseline or not b.speculate:
             return None
@@ -276,7 +278,7 @@ class Brain:
 
     async def _turn(self, request: TurnRequest, now: datetime) -> AsyncIterator[tuple[str, str | None]]:
         res, trace = request.result, request.trace
-        text = " ".join(request.text.split())
+        text = strip_wake_word(" ".join(request.text.split())) or " ".join(request.text.split())
         if not text:
             res.route, res.source = Route.unknown.value, "rules"
             trace.mark("route_done")

@@ -9,7 +9,8 @@ import sqlite3
 import time
 from typing import Any, Literal
 
-from bantz_voice.turkish.text import tr_lower
+from bantz_voice.turkish.text import ascii_fold, tr_lower
+from bantz_voice.turkish.wake import is_wake_word
 
 YES_WORDS = {
     "evet", "tamam", "olur", "tabii", "tabi", "elbette", "onaylıyorum", "onayla", "onay", "peki",
@@ -17,7 +18,7 @@ YES_WORDS = {
 }
 YES_LEAD = {"evet", "tamam", "olur", "tabii", "tabi", "elbette", "onaylıyorum", "onayla", "aynen", "kesinlikle", "okey", "ok"}
 NO_WORDS = {"hayır", "hayir", "iptal", "vazgeç", "vazgec", "vazgeçtim", "istemiyorum", "boşver", "bosver", "yok", "dur", "kalsın", "kalsin", "yapma", "etme"}
-FILLER = {"bantz", "efendim", "et", "edin", "lütfen", "ya", "şimdi", "öyle", "olsun", "o", "zaman", "bence", "de", "da", "bir", "hayır,"}
+FILLER = {"efendim", "et", "edin", "lütfen", "ya", "şimdi", "öyle", "olsun", "o", "zaman", "bence", "de", "da", "bir", "hayır,"}
 
 _WORD = re.compile(r"[a-zçğıöşüâîû]+")
 
@@ -26,7 +27,7 @@ Answer = Literal["yes", "no"]
 
 def classify(text: str) -> Answer | None:
     """"yes" / "no" for a confirmation answer, None when the text is something else."""
-    ws = _WORD.findall(tr_lower(text))
+    ws = [w for w in _WORD.findall(tr_lower(text)) if not is_wake_word(ascii_fold(w))]
     if not ws or len(ws) > 6:
         return None
     has_no = any(w in NO_WORDS for w in ws)

@@ -1,62 +1,19 @@
 """Hands-free gating on the transcript: the wake word "Bantz" or the follow-up window.
 
-Whisper spells the name many ways ("Bantz", "Bants", "Banz", "Bans", "Pants", "Bandz", "Bant,", …), so
-the first word (after an optional "hey") is matched against the configured list and a small
-pattern. Ordinary Turkish words that look alike ("bana", "ban", "bence", "bunlar") are not the
-wake word. An utterance that matches neither the wake word nor an open follow-up window is
-ignored: the filter returns ``None`` and the text is not kept anywhere.
+The name's spellings and the matcher live in ``turkish/wake.py`` (shared with the NLU, the
+cascade and the confirmation filter). An utterance that matches neither the wake word nor an
+open follow-up window is ignored: the filter returns ``None`` and the text is not kept anywhere.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from bantz_voice.turkish.text import ascii_fold
+from bantz_voice.turkish.wake import WakeWordMatcher
 
-# b/p + a + n + optional t/d + s/z/c (+ optional trailing h): bantz, bants, banz, bans, pants,
-# bandz, banc, bahns, bantsch… but never "ban", "bana", "bence", "banka".
-_PATTERN = re.compile(r"^[bp]a+h?n+[tdc]?[szcç]+h?$")
-_FILLERS = frozenset({"hey", "hei", "hay", "ey", "hi", "ya", "o"})
-_TOKEN = re.compile(r"[0-9a-zçğıöşüâîû]+", re.IGNORECASE)
-_LEADING_PUNCT = re.compile(r"^[\s,.;:!?…\-–—'\"’]+")
-
-
-def _tokens(text: str) -> list[tuple[str, int, int]]:
-    """(folded token, start, end) for each word in ``text``."""
-    return [(ascii_fold(m.group(0)), m.start(), m.end()) for m in _TOKEN.finditer(text)]
-
-
-class WakeWordMatcher:
-    def __init__(self, wake_words: Iterable[str]) -> None:
-        self.words = frozenset(ascii_fold(w).strip() for w in wake_words if w.strip())
-
-    def is_wake_token(self, token: str) -> bool:
-        return token in self.words or bool(_PATTERN.match(token))
-
-    @staticmethod
-    def _vocative_bant(text: str, tok: tuple[str, int, int]) -> bool:
-        """Whisper without its prompt writes the name "Bant," — the word for tape, so only with
-        the comma of address after it ("Bant, yarın…"), never "Bant kaydı…"."""
-        return tok[0] == "bant" and text[tok[2] : tok[2] + 1] == ","
-
-    def strip(self, text: str) -> str | None:
-        """The request with the wake word removed ("" for the bare wake word), or None."""
-        toks = _tokens(text)
-        i = 0
-        # "Hey Bantz", "Ya Bantz" — at most two fillers before the name
-        while i < len(toks) - 1 and i < 2 and toks[i][0] in _FILLERS:
-            i += 1
-        if i < len(toks) and (self.is_wake_token(toks[i][0]) or self._vocative_bant(text, toks[i])):
-            rest = text[toks[i][2] :]
-            return _LEADING_PUNCT.sub("", rest).strip()
-        # Whisper sometimes splits the name: "Ban ts, …"/"Bant s …"
-        if i + 1 < len(toks) and self.is_wake_token(toks[i][0] + toks[i + 1][0]) and toks[i][0] not in ("bana", "ban"):
-            rest = text[toks[i + 1][2] :]
-            return _LEADING_PUNCT.sub("", rest).strip()
-        return None
+__all__ = ["GateDecision", "WakeGate", "WakeWordMatcher"]
 
 
 @dataclass

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+# the wake word's spellings (ASCII-folded); turkish/wake.py matches them and a pattern around them
 WAKE_WORDS = ("bantz", "bants", "banz", "bans", "bandz", "banc", "bantzcim", "bantzcigim")
-LEAD_NOISE = ("hey", "hei", "ey", "alo", "merhaba")  # dropped only right before a wake word
+WAKE_LEAD_FILLERS = ("hey", "hei", "hay", "ey", "hi", "ya", "o", "alo", "merhaba")  # dropped only right before the name
 FILLERS = {"sey", "ee", "eee", "eeh", "ehm", "hmm", "hm", "mm", "lutfen", "acaba", "yani", "iste", "aa", "oo", "ya", "bakalim", "rica", "ederim"}  # fmt: skip
 
 # verb stems -> the suffixes that keep them verbs (imperative, polite, question, infinitive)

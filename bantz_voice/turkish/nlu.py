@@ -18,6 +18,7 @@ from bantz_voice.turkish import lexicon as lx
 from bantz_voice.turkish.temporal import DEFAULT_TZ, Found, weekday_of, compose, fmt_d, scan, slot_value
 from bantz_voice.turkish.text import tr_lower
 from bantz_voice.turkish.tokens import MAX_CHARS, Tok, tokenize
+from bantz_voice.turkish.wake import LEAD_FILLERS, is_wake_word
 
 CONFIDENT = 0.9
 UNSURE = 0.55
@@ -115,13 +116,13 @@ def _clean(raw: str) -> list[Tok]:
     """Tokens without a leading wake word and without filler words."""
     toks = tokenize(raw[:MAX_CHARS])
     i = 0
-    while i < len(toks) and toks[i].fold in lx.LEAD_NOISE and i + 1 < len(toks) and toks[i + 1].fold in lx.WAKE_WORDS:
+    while i < len(toks) and toks[i].fold in LEAD_FILLERS and i + 1 < len(toks) and is_wake_word(toks[i + 1].fold):
         i += 1
-    while i < len(toks) and toks[i].fold in lx.WAKE_WORDS:
+    while i < len(toks) and is_wake_word(toks[i].fold):
         i += 1
     toks = toks[i:]
     # a trailing wake word ("iyi akşamlar bantz") is not part of the request either
-    while toks and toks[-1].fold in lx.WAKE_WORDS:
+    while toks and is_wake_word(toks[-1].fold):
         toks = toks[:-1]
     return [t for t in toks if t.fold not in lx.FILLERS]
 
@@ -141,7 +142,7 @@ def _is_title_word(tok: Tok, idx: int, found: Found, verbs: set[int]) -> bool:
     if idx in found.used or idx in verbs:
         return False
     f = tok.fold
-    if f in lx.TITLE_STOP or f in lx.WAKE_WORDS or _QUESTION_PARTICLE.match(tok.low):
+    if f in lx.TITLE_STOP or is_wake_word(f) or _QUESTION_PARTICLE.match(tok.low):
         return False
     if f.startswith(("takvim", "ajanda")) and f not in ("takvim",):
         return False
