@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics as st
 import sys
@@ -34,7 +35,7 @@ EXCLUDED_GROUPS = ("Telaffuz", "Cografi")
 # a 200-character assistant reply with numbers, a time, money, a unit and an abbreviation
 REPLY_200 = (
     "Tamam, yarın saat 14:30'da Dr. Yılmaz ile randevunuz var; yol 12 km, yaklaşık 25 dk sürer. "
-    "Fatura tutarı 1.250,50 TL, %18 KDV dahil. 3. kattaki ofis 09:00'da açılıyor, 2 kişi bekliyor."
+    "Fatura tutarı 1.250,50 TL, %18 KDV dahil. 3. kattaki ofis 09:00'da açılıyor, 2 kişi bekliyor. Tel: 0212 555 44 33."
 )
 
 
@@ -124,12 +125,14 @@ def systems(with_damga: bool) -> dict[str, Callable[[str], str]]:
 
 def markdown(result: dict) -> str:
     names = list(result["systems"])
-    lines = ["| normalizer | exact | word error rate | 200-char reply p50 |", "| --- | --- | --- | --- |"]
+    chars = result["systems"][names[0]]["timing"]["chars"]
+    lines = [f"| normalizer | exact | word error rate | {chars}-char reply p50 / p95 |", "| --- | --- | --- | --- |"]
     for name in names:
         r = result["systems"][name]
         t = r["total"]
         lines.append(
-            f"| `{name}` | {t['exact']} / {t['cases']} | {100 * t['wer']:.1f} % | {r['timing']['p50_ms']:.3f} ms |"
+            f"| `{name}` | {t['exact']} / {t['cases']} | {100 * t['wer']:.1f} % "
+            f"| {r['timing']['p50_ms']:.3f} / {r['timing']['p95_ms']:.3f} ms |"
         )
     lines += ["", "| group | cases | " + " | ".join(f"`{n.split(' ')[0]}`" for n in names) + " |"]
     lines.append("| --- | --- |" + " --- |" * len(names))
@@ -154,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     cases = exam_cases()
     result: dict = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_implementation()} {platform.python_version()}",
+        "load_average": round(os.getloadavg()[0], 1),
         "cases": len(cases),
         "systems": {},
     }
@@ -172,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, r in result["systems"].items():
             for m in r.get("misses", []):
                 print(f"\n[{m['group']}] {m['input']}\n  got:      {m['output']}\n  expected: {m['expected']}")
-    print(f"\n{result['date']}, {result['machine']}, {len(cases)} cases")
+    print(f"\n{result['date']}, {result['machine']}, load average {result['load_average']}, {len(cases)} cases")
     return 0
 
 

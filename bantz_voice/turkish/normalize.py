@@ -550,12 +550,24 @@ _PASSES: list[tuple[re.Pattern[str], str | Sub]] = [
 ]
 
 
+_RE_ANY_DIGIT = re.compile(r"\d")
+# passes that only ever match around a digit (skipped for text without one)
+_DIGIT_PASSES = frozenset({
+    _RE_IDIOM, _RE_PHONE, _RE_DATE_ISO, _RE_COORD, _RE_RANGE, _RE_DATE_DMY, _RE_DOTTED, _RE_ADDRESS_NO, _RE_SCALE,
+    _RE_TIME, _RE_TIME_DOT, _RE_DATE_DM, _RE_MONEY_BEFORE, _RE_MONEY_AFTER, _RE_PERCENT_AFTER, _RE_PERCENT,
+    _RE_MIXED, _RE_FRACTION, _RE_PLUS, _RE_MINUS, _RE_TIMES, _RE_UNIT, _RE_ORDINAL, _RE_NUMBER, _RE_DIGITS,
+})  # fmt: skip
+
+
 def normalize(text: str) -> str:
     """The spoken form of ``text`` for TTS (never raises; input beyond ``MAX_CHARS`` is cut)."""
     if not isinstance(text, str):
         return ""
     s = text[:MAX_CHARS]
+    has_digit = _RE_ANY_DIGIT.search(s) is not None
     for pattern, repl in _PASSES:
+        if pattern in _DIGIT_PASSES and not has_digit:
+            continue
         if pattern is _RE_ACRONYM and not any(ch.isupper() for ch in s):
             continue
         s = pattern.sub(repl, s)
