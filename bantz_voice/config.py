@@ -87,6 +87,11 @@ class TtsSettings(_Section):
     target_rms_dbfs: float = -20.0
     early_first_chunk: bool = True  # False = baseline: synthesize the whole reply at once
     max_piece_chars: int = Field(200, ge=40)  # a longer run-on sentence is spoken in pieces (bounds Piper's memory)
+    # a voice of another language (the offline English fallback) reads with espeak-ng's Turkish
+    # phonemes when its phoneme map has every one of them (tts/piper_tts.py). Off: measured with
+    # Whisper as the listener the English voice was understood better with its own phonemes
+    # (scripts/bench_tts_intelligibility.py, docs/benchmarks.md)
+    turkish_phonemes: bool = False
 
 
 # --- Turkish layer / brain (issues 3, 4) ----------------------------------------------------

@@ -62,6 +62,36 @@ def _load_voice(voice_cls, model_path: Path, config_path: Path):  # noqa: ANN001
     return voice_cls(config=config, session=session, espeak_data_dir=Path(ESPEAK_DATA_DIR), download_dir=Path.cwd())
 
 
+# every Turkish letter and the circumflex vowels: what a voice must be able to say in Turkish
+TURKISH_COVERAGE = "Pijamalı hasta yağız şoföre çabucak güvendi; hâlâ kâr, jüri, Ümit, Ilgaz, öğle, fıstık, vâkıf."
+
+
+def turkish_phonemes(voice) -> bool:  # noqa: ANN001 - piper.PiperVoice
+    """Let a Piper voice of another language read with espeak-ng's Turkish phonemes (``tr``)
+    when its phoneme map has every phoneme Turkish text produces; True when it now does.
+    ``tts.turkish_phonemes`` turns it on; scripts/bench_tts_intelligibility.py measures whether
+    it helps a voice (docs/benchmarks.md)."""
+    from piper.config import PhonemeType
+
+    cfg = voice.config
+    own = cfg.espeak_voice or ""
+    if cfg.phoneme_type != PhonemeType.ESPEAK or own.split("-")[0] == "tr":
+        return False
+    cfg.espeak_voice = "tr"
+    try:
+        needed = {p for sentence in voice.phonemize(TURKISH_COVERAGE) for p in sentence}
+    except Exception as exc:  # noqa: BLE001 - espeak-ng without Turkish: keep the voice's own
+        log.info("espeak-ng Türkçe sesbirimleri üretemedi (%s); ses kendi dilinde okur", exc)
+        cfg.espeak_voice = own
+        return False
+    missing = needed - set(cfg.phoneme_id_map)
+    if missing:
+        log.info("voice lacks Turkish phonemes %s; it keeps espeak voice %r", "".join(sorted(missing)), own)
+        cfg.espeak_voice = own
+        return False
+    return True
+
+
 class PiperTTS:
     def __init__(self, tts_settings) -> None:
         self.settings = tts_settings
@@ -82,6 +112,9 @@ class PiperTTS:
         self.syn_config = SynthesisConfig(length_scale=tts_settings.length_scale, normalize_audio=False)
         self.sample_rate = int(self.voice.config.sample_rate)
         self.language = getattr(self.voice.config, "espeak_voice", "") or ""
+        if tts_settings.turkish_phonemes and turkish_phonemes(self.voice):
+            log.info("voice %s (%s) reads with Turkish phonemes", self.voice_name, self.language)
+            self.language = "tr"
         self._normalize = _load_normalizer()
         self._lock = threading.Lock()
         self.synthesize("Hazır.")  # warm-up (onnxruntime first run is slow)
