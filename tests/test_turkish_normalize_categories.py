@@ -324,3 +324,11 @@ def test_no_digit_survives_ordinary_text() -> None:
     )
     out = _n(text)
     assert not any(ch.isdigit() for ch in out), out
+
+
+@pytest.mark.parametrize("unit", ["1-", "1.", "1/", "a.b@", "x@y.", "%1-", "0212 ", "12:30-", "1 1/2 ", "XX. ", "Dr. "])
+def test_long_repetitive_input_is_read_whole(unit: str) -> None:
+    """Bounded patterns: 5 000 characters of one repeated piece come back without a digit left
+    (the address patterns once scanned such runs quadratically)."""
+    out = _n(unit * (5000 // len(unit)))
+    assert isinstance(out, str) and not any(ch.isdigit() for ch in out)

@@ -147,12 +147,12 @@ def _word_or_spelled(label: str) -> str:
 
 # e-mail and web addresses
 _TLD = r"(?:com|org|net|gov|edu|info|biz|io|app|dev|tr|de|uk|eu|us|fr|nl|ai|co|me|tv)"
-_RE_EMAIL = re.compile(r"(?<![\w.])([\w.+-]+)@([\w-]+(?:\.[\w-]+)+)")
+_RE_EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]{1,64})@([\w-]{1,63}(?:\.[\w-]{1,63}){1,8})")
 _RE_URL = re.compile(
-    rf"(?:(?:https?|ftp)://|(?<![\w@.]))((?:www\.)?(?:[a-z0-9-]+\.)+(?:{_TLD}|[a-z]{{2,}}(?=/))(?![\w]))((?:/[^\s]*)?)",
+    rf"(?:(?:https?|ftp)://|(?<![\w@.-]))((?:www\.)?(?:[a-z0-9-]{{1,63}}\.){{1,8}}(?:{_TLD}|[a-z]{{2,}}(?=/))(?![\w]))((?:/[^\s]*)?)",
 )
 _RE_SCHEME = re.compile(r"(?:https?|ftp)://", re.IGNORECASE)
-_RE_FILE = re.compile(rf"(?<![\w.])([\w-]+)\.({'|'.join(sorted(lx.FILE_EXTENSIONS, key=len, reverse=True))})(?![\w])")
+_RE_FILE = re.compile(rf"(?<![\w.-])([\w-]{{1,64}})\.({'|'.join(sorted(lx.FILE_EXTENSIONS, key=len, reverse=True))})(?![\w])")
 
 
 def _address_part(text: str) -> str:
@@ -559,6 +559,9 @@ _DIGIT_PASSES = frozenset({
 })  # fmt: skip
 
 
+_NEEDS = {_RE_EMAIL: "@", _RE_URL: ".", _RE_FILE: ".", _RE_ABBR: ".", _RE_INITIALS: ".", _RE_ROMAN: "."}
+
+
 def normalize(text: str) -> str:
     """The spoken form of ``text`` for TTS (never raises; input beyond ``MAX_CHARS`` is cut)."""
     if not isinstance(text, str):
@@ -567,6 +570,8 @@ def normalize(text: str) -> str:
     has_digit = _RE_ANY_DIGIT.search(s) is not None
     for pattern, repl in _PASSES:
         if pattern in _DIGIT_PASSES and not has_digit:
+            continue
+        if pattern in _NEEDS and _NEEDS[pattern] not in s:
             continue
         if pattern is _RE_ACRONYM and not any(ch.isupper() for ch in s):
             continue
