@@ -94,8 +94,9 @@ def test_attach_harmony(word: str, suffix: str, out: str) -> None:
         ("-5 derece", "eksi beş derece"),
         ("Dr. Ayşe", "doktor Ayşe"),
         ("Prof. Dr. Ali", "profesör doktor Ali"),
-        ("elma, armut vb.", "elma, armut ve benzeri"),
-        ("10 dk.", "on dakika"),
+        ("elma, armut vb.", "elma, armut ve benzeri."),  # the dot also ends the sentence
+        ("10 dk.", "on dakika."),
+        ("10 dk. sürer", "on dakika sürer"),
         ("merhaba", "merhaba"),
         ("", ""),
         ("saat 3.", "saat üç."),

@@ -80,6 +80,7 @@ ABBREVIATIONS = {
 ABBREVIATION_TITLES = frozenset({
     "Dr.", "Prof.", "Doç.", "Av.", "Sn.", "Op.", "Yrd.", "Öğr.", "Gör.", "Uzm.", "Müh.", "Alb.", "Gen.", "No.",
     "Nu.", "s.", "sf.", "Tel.", "tel.", "bkz.", "Bkz.", "örn.", "ör.", "yak.", "Cad.", "Sok.", "Mah.", "Apt.", "Blv.",
+    "Ltd.",
 })  # fmt: skip
 # words after which a single capital letter with a dot is a regnal number ("Sultan V. Mehmet"),
 # not a name's initial ("Mehmet V. Delibaş")

@@ -198,13 +198,20 @@ _RE_ABBR = re.compile(r"(?<![\w.])(" + "|".join(re.escape(k) for k in _ABBR_KEYS
 _RE_INITIALS = re.compile(rf"(?<![\w.])((?:[{_UP}]\.){{2,}})(?=\s|$|[,;:)])")
 
 
+def _ends_sentence(text: str, end: int) -> bool:
+    """An abbreviation's dot doubles as the sentence's when the text ends or a capital follows."""
+    rest = text[end:].lstrip()
+    return not rest or rest[0].isupper()
+
+
 def _abbr(m: re.Match[str]) -> str:
     key = m.group(1)
     if key in _DIGIT_ONLY and not re.match(r"\s*\d", m.string[m.end() :]):
         return key
-    if key in lx.ACRONYM_EXPANSIONS:
-        return lx.ACRONYM_EXPANSIONS[key][0]
-    return lx.ABBREVIATIONS[key]
+    spoken = lx.ACRONYM_EXPANSIONS[key][0] if key in lx.ACRONYM_EXPANSIONS else lx.ABBREVIATIONS[key]
+    if key not in lx.ABBREVIATION_TITLES and _ends_sentence(m.string, m.end()):
+        spoken += "."  # "elma, armut vb." -> "… ve benzeri." (the voice hears the sentence end)
+    return spoken
 
 
 # Roman numerals with an ordinal dot: "XIX. yüzyıl", "II. Abdülhamit", "Sultan V. Mehmet";
@@ -426,7 +433,7 @@ def _mixed(m: re.Match[str]) -> str:
 
 # units after a number (case-sensitive: "m" metre, "M" is not a unit)
 _UNIT_KEYS = "|".join(re.escape(k) for k in sorted(lx.UNITS, key=len, reverse=True))
-_RE_UNIT = re.compile(rf"{_SIGN}(?<![\w.,])({_NUMLIT})(?:\s(ile)\s({_NUMLIT}))?\s?({_UNIT_KEYS})(?![\w²³/])(\.(?=\s+[{_LO}]|$))?{_SUF}")
+_RE_UNIT = re.compile(rf"{_SIGN}(?<![\w.,])({_NUMLIT})(?:\s(ile)\s({_NUMLIT}))?\s?({_UNIT_KEYS})(?![\w²³/])((?<=dk|sn|sa)\.(?=\s+[{_LO}]))?{_SUF}")
 
 
 def _unit(m: re.Match[str]) -> str:
