@@ -4,6 +4,8 @@ tests/test_turkish_exam.py): each one is how a careful Turkish newsreader says i
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bantz_voice.turkish.normalize import normalize, pronounceable, spell
 
@@ -332,3 +334,19 @@ def test_long_repetitive_input_is_read_whole(unit: str) -> None:
     (the address patterns once scanned such runs quadratically)."""
     out = _n(unit * (5000 // len(unit)))
     assert isinstance(out, str) and not any(ch.isdigit() for ch in out)
+
+
+_PIECES = [
+    "3", "14:30", "'te", "'de", "%", "TL", "₺", "$", "€", "1.250", ",50", "2,5", "-", "–", "/", "½", "km", "m²",
+    "°C", "dk.", "Dr.", "XIX.", "V.", "Sultan", "TBMM", "NATO", "'ye", "0212 555 44 33", "15.03.2026", "2026-03-15",
+    "a@b.com", "www.ornek.com.tr", "+", "=", "&", "±", ".", ",", " ", "kat", "Ahmet", "1/2", "3/4", "'ü", "1990'lar",
+]  # fmt: skip
+
+
+@settings(max_examples=int(__import__("os").environ.get("BANTZ_HYPOTHESIS_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(_PIECES), max_size=12).map(" ".join), st.booleans())
+def test_any_mix_is_read_without_a_digit(text: str, glue: bool) -> None:
+    if glue:
+        text = text.replace(" ", "")
+    out = _n(text)
+    assert isinstance(out, str) and not any(ch in "0123456789" for ch in out), (text, out)
