@@ -123,3 +123,13 @@ HARMONY_EXCEPTIONS = {
     "gol": "ö", "rol": "ö", "alkol": "ö", "kontrol": "ö", "petrol": "ö", "protokol": "ö", "sembol": "ö",
     "futbol": "ö", "voleybol": "ö", "basketbol": "ö", "hentbol": "ö", "santral": "e", "etiket": "e",
 }  # fmt: skip
+# consonant clusters Turkish allows at the start (loanwords: "tren", "spor") and at the end of a
+# word ("sert", "renk", "üst"); normalize.pronounceable() reads an all-caps word as a word with them
+ONSET_CLUSTERS = frozenset({"br", "bl", "pr", "pl", "tr", "kr", "kl", "gr", "gl", "fr", "fl", "dr", "sp", "st", "sk", "sl", "sm", "sn"})  # fmt: skip
+CODA_CLUSTERS = frozenset({
+    "rt", "rk", "rp", "rç", "rs", "rş", "rz", "rd", "rm", "rn", "rb", "rf", "rg", "lt", "lk", "lp", "ls", "lç",
+    "lm", "lf", "nt", "nk", "nç", "nd", "ns", "nş", "st", "şt", "ft", "ks", "hs", "ht", "yt", "yk", "ys", "yn",
+    "yl", "mp", "mb", "rl",
+})  # fmt: skip
+# the last label of a web address written without a scheme ("ornek.com.tr")
+TOP_LEVEL_DOMAINS = frozenset({"com", "org", "net", "gov", "edu", "info", "biz", "io", "app", "dev", "tr", "de", "uk", "eu", "us", "fr", "nl", "ai", "co", "me", "tv"})  # fmt: skip

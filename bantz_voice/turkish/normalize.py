@@ -87,12 +87,8 @@ def _suffixed(words: str, suffix: str | None, *, compound: bool = False) -> str:
 
 _VOWEL_RUN = re.compile(r"[aeıioöuüâîû]+|[^aeıioöuüâîû]+")
 _TURKISH = set("abcçdefgğhıijklmnoöprsştuüvyzâîû")
-_ONSETS = {"br", "bl", "pr", "pl", "tr", "kr", "kl", "gr", "gl", "fr", "fl", "dr", "sp", "st", "sk", "sl", "sm", "sn"}
-_CODAS = {
-    "rt", "rk", "rp", "rç", "rs", "rş", "rz", "rd", "rm", "rn", "rb", "rf", "rg", "lt", "lk", "lp", "ls", "lç",
-    "lm", "lf", "nt", "nk", "nç", "nd", "ns", "nş", "st", "şt", "ft", "ks", "hs", "ht", "yt", "yk", "ys", "yn",
-    "yl", "mp", "mb", "rl",
-}  # fmt: skip
+_ONSETS = lx.ONSET_CLUSTERS
+_CODAS = lx.CODA_CLUSTERS
 
 
 def pronounceable(word: str) -> bool:
@@ -146,7 +142,7 @@ def _word_or_spelled(label: str) -> str:
 # --- passes ----------------------------------------------------------------------------------
 
 # e-mail and web addresses
-_TLD = r"(?:com|org|net|gov|edu|info|biz|io|app|dev|tr|de|uk|eu|us|fr|nl|ai|co|me|tv)"
+_TLD = "(?:" + "|".join(sorted(lx.TOP_LEVEL_DOMAINS, key=len, reverse=True)) + ")"
 _RE_EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]{1,64})@([\w-]{1,63}(?:\.[\w-]{1,63}){1,8})")
 _RE_URL = re.compile(
     rf"(?:(?:https?|ftp)://|(?<![\w@.-]))((?:www\.)?(?:[a-z0-9-]{{1,63}}\.){{1,8}}(?:{_TLD}|[a-z]{{2,}}(?=/))(?![\w]))((?:/[^\s]*)?)",
