@@ -12,6 +12,8 @@ class Route(str, Enum):
     calendar = "calendar"
     smalltalk = "smalltalk"
     system = "system"
+    timer = "timer"
+    reminder = "reminder"
     unknown = "unknown"
 
 
@@ -23,6 +25,13 @@ class Intent(str, Enum):
     smalltalk_chat = "smalltalk.chat"
     system_time = "system.time"
     system_date = "system.date"
+    timer_set = "timer.set"
+    timer_query = "timer.query"
+    timer_cancel = "timer.cancel"
+    reminder_create = "reminder.create"
+    reminder_list = "reminder.list"
+    reminder_cancel = "reminder.cancel"
+    reminder_snooze = "reminder.snooze"
     unknown = "unknown"
 
 
@@ -34,6 +43,13 @@ ROUTE_OF_INTENT: dict[Intent, Route] = {
     Intent.smalltalk_chat: Route.smalltalk,
     Intent.system_time: Route.system,
     Intent.system_date: Route.system,
+    Intent.timer_set: Route.timer,
+    Intent.timer_query: Route.timer,
+    Intent.timer_cancel: Route.timer,
+    Intent.reminder_create: Route.reminder,
+    Intent.reminder_list: Route.reminder,
+    Intent.reminder_cancel: Route.reminder,
+    Intent.reminder_snooze: Route.reminder,
     Intent.unknown: Route.unknown,
 }
 
@@ -42,7 +58,9 @@ class Slots(BaseModel):
     """Resolved slot values in the formats of shared/eval/README.md.
 
     ``start``/``end``/``new_start``: ``YYYY-MM-DDTHH:MM`` (or ``YYYY-MM-DD`` for all-day);
-    ``range_start``/``range_end``/``target_date``: ``YYYY-MM-DD``.
+    ``range_start``/``range_end``/``target_date``: ``YYYY-MM-DD``; ``duration`` (a timer's length,
+    a snooze, a reminder's lead before an event): ISO 8601 ``PT12M``; ``repeat``: an iCalendar
+    RRULE value (``FREQ=DAILY``, ``FREQ=WEEKLY;BYDAY=MO``); ``name``: a timer's name ("makarna").
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -54,6 +72,9 @@ class Slots(BaseModel):
     range_end: str | None = None
     target_date: str | None = None
     new_start: str | None = None
+    duration: str | None = None
+    repeat: str | None = None
+    name: str | None = None
 
     def compact(self) -> dict[str, str]:
         return {k: v for k, v in self.model_dump().items() if v is not None}

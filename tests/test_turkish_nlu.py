@@ -217,7 +217,7 @@ def test_delete_with_ki_suffix() -> None:
         ("yarın hava nasıl", Intent.unknown),
         ("bugün trafik var mı", Intent.unknown),
         ("müzik dersi ekle yarın saat beşte", Intent.calendar_create),
-        ("yarın sabah yediye alarm kur", Intent.unknown),
+        ("yarın sabah yediye alarm kur", Intent.reminder_create),
         ("annemi ara", Intent.unknown),
         ("basketbol maçını takvimden sil", Intent.calendar_delete),
         ("dünyanın en uzun nehri hangisi", Intent.smalltalk_chat),

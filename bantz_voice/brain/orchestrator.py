@@ -40,10 +40,15 @@ def resolve_slots(raw: PlanSlots, now: datetime) -> Slots:
     """Temporal expressions -> slot strings through ``turkish.temporal.resolve_slot``."""
     from bantz_voice.turkish.temporal import resolve_slot
 
+    from bantz_voice.turkish.temporal import resolve_duration, resolve_repeat
+
     values: dict[str, str | None] = {"title": (raw.title or "").strip() or None}
     for name in TEMPORAL:
         expr = getattr(raw, name)
         values[name] = resolve_slot(name, expr, now) if expr else None
+    values["duration"] = resolve_duration(raw.duration) if raw.duration else None
+    values["repeat"] = resolve_repeat(raw.repeat) if raw.repeat else None
+    values["name"] = (raw.name or "").strip() or None
     return Slots(**values)
 
 

@@ -10,6 +10,8 @@ ROUTER_SYSTEM = (
     "Classify the user's Turkish request into exactly one route:\n"
     "- calendar: the user's own calendar (add, list, move, change or delete events, what is planned).\n"
     "- system: the current time, today's date or weekday.\n"
+    "- timer: a countdown timer (set one, how long is left, stop it).\n"
+    "- reminder: remind me of something at a time or before an event, list, cancel or snooze reminders, alarms.\n"
     "- smalltalk: greetings, chit-chat, thanks, questions about the assistant or about what was done "
     "earlier in the conversation.\n"
     "- unknown: a capability the assistant lacks (weather, music, messages, e-mail, smart home, "
@@ -25,6 +27,8 @@ ROUTER_SHOTS: list[tuple[str, dict]] = [
     ("yarın hava nasıl olacak", {"route": "unknown", "confidence": "high"}),
     ("bu hafta neler planladık", {"route": "calendar", "confidence": "high"}),
     ("bugün ayın kaçı", {"route": "system", "confidence": "high"}),
+    ("makarna için on iki dakika", {"route": "timer", "confidence": "high"}),
+    ("iki saat sonra ilacımı hatırlat", {"route": "reminder", "confidence": "high"}),
 ]
 
 ORCHESTRATOR_SYSTEM = (
@@ -32,18 +36,22 @@ ORCHESTRATOR_SYSTEM = (
     "Given the user's Turkish request, answer with JSON only: the intent, the slots, the tools to call, "
     "whether the action needs the user's spoken confirmation, and one short line of reasoning.\n"
     "Intents: calendar.create, calendar.query, calendar.update, calendar.delete, smalltalk.chat, "
-    "system.time, system.date, unknown.\n"
+    "system.time, system.date, timer.set, timer.query, timer.cancel, reminder.create, reminder.list, "
+    "reminder.cancel, reminder.snooze, unknown.\n"
     "Slots: title is the event's title in Turkish without the verb. start, end, range_start, range_end, "
     "target_date and new_start are time expressions copied from the user's words exactly as said "
     "(for example 'yarın saat üçte', 'bu hafta', 'cuma'); never compute a date yourself. Use null for "
-    "a slot that was not said.\n"
-    "Tools: calendar.list, calendar.next, calendar.find, calendar.create, calendar.update, calendar.delete. "
+    "a slot that was not said. duration is a length of time as said ('beş dakika'): a timer's length, a "
+    "snooze, or how long before an event to remind; repeat is a repetition as said ('her gün'); name is a "
+    "timer's name ('makarna'); for a reminder, title is what to remind of.\n"
+    "Tools: calendar.list, calendar.next, calendar.find, calendar.create, calendar.update, calendar.delete, "
+    "timer.set, timer.list, timer.cancel, reminder.create, reminder.list, reminder.cancel, reminder.snooze. "
     "Deleting or changing an event always requires confirmation."
 )
 
 
 def _plan(intent: str, tools: list[str], confirm: bool, why: str, **slots: str | None) -> dict:
-    keys = ("title", "start", "end", "range_start", "range_end", "target_date", "new_start")
+    keys = ("title", "start", "end", "range_start", "range_end", "target_date", "new_start", "duration", "repeat", "name")
     return {
         "intent": intent,
         "slots": {k: slots.get(k) for k in keys},
@@ -77,6 +85,15 @@ ORCHESTRATOR_SHOTS: list[tuple[str, dict]] = [
             target_date="yarın",
             new_start="yarın saat onda",
         ),
+    ),
+    ("makarna için on iki dakika", _plan("timer.set", ["timer.set"], False, "yeni zamanlayıcı", duration="on iki dakika", name="makarna")),
+    (
+        "her gün saat sekizde ilacımı hatırlat",
+        _plan("reminder.create", ["reminder.create"], False, "günlük hatırlatma", title="ilaç", start="saat sekizde", repeat="her gün"),
+    ),
+    (
+        "toplantıdan on beş dakika önce hatırlat",
+        _plan("reminder.create", ["calendar.find", "reminder.create"], False, "etkinlik öncesi", title="toplantı", duration="on beş dakika"),
     ),
 ]
 

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 log.addFilter(ScrubFilter())
 
 INTENT_OF_ROUTE = {Route.smalltalk: Intent.smalltalk_chat, Route.unknown: Intent.unknown}
+PLANNED_ROUTES = (Route.calendar, Route.timer, Route.reminder)  # the orchestrator fills their intent and slots
 
 
 @dataclass
@@ -116,7 +117,7 @@ async def route(
             intent = system_intent(text)
             p = Plan(intent, Slots(), [], False, "router+rules")
             decision = NluDecision(route=out.route, intent=intent, confidence=confidence, source="llm")
-        elif baseline or out.route == Route.calendar:
+        elif baseline or out.route in PLANNED_ROUTES:
             calls.append("orchestrator")
             p, _ = await plan(llm, text, now, summary)
             intent = p.intent if ROUTE_OF_INTENT[p.intent] == out.route or baseline else _default_intent(out.route, rules)
@@ -143,4 +144,9 @@ async def route(
 def _default_intent(r: Route, rules: NluDecision) -> Intent:
     if rules.route == r:
         return rules.intent
-    return {Route.calendar: Intent.calendar_query, Route.system: Intent.system_time}.get(r, INTENT_OF_ROUTE.get(r, Intent.unknown))
+    return {
+        Route.calendar: Intent.calendar_query,
+        Route.system: Intent.system_time,
+        Route.timer: Intent.timer_query,
+        Route.reminder: Intent.reminder_list,
+    }.get(r, INTENT_OF_ROUTE.get(r, Intent.unknown))

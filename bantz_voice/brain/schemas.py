@@ -13,7 +13,9 @@ Confidence = Literal["low", "medium", "high"]
 CONFIDENCE_VALUE: dict[str, float] = {"low": 0.4, "medium": 0.7, "high": 0.9}
 
 ToolName = Literal[
-    "calendar.list", "calendar.next", "calendar.find", "calendar.create", "calendar.update", "calendar.delete"
+    "calendar.list", "calendar.next", "calendar.find", "calendar.create", "calendar.update", "calendar.delete",
+    "timer.set", "timer.list", "timer.cancel",
+    "reminder.create", "reminder.list", "reminder.cancel", "reminder.snooze",
 ]
 
 _EXPR = "the time expression exactly as the user said it in Turkish (e.g. 'yarın saat üçte'), never a computed date"
@@ -38,6 +40,11 @@ class PlanSlots(BaseModel):
     range_end: str | None = Field(max_length=24, description=_EXPR)
     target_date: str | None = Field(max_length=24, description=_EXPR)
     new_start: str | None = Field(max_length=24, description=_EXPR)
+    duration: str | None = Field(
+        max_length=24, description="a length of time exactly as said in Turkish (e.g. 'on iki dakika'): a timer, a snooze, a lead before an event"
+    )
+    repeat: str | None = Field(max_length=24, description="a repetition exactly as said in Turkish (e.g. 'her gün', 'her pazartesi')")
+    name: str | None = Field(max_length=24, description="a timer's name in Turkish (e.g. 'makarna')")
 
 
 class OrchestratorOutput(BaseModel):

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from bantz_voice.schemas import ROUTE_OF_INTENT, Intent, NluDecision, Slots
 from bantz_voice.turkish import lexicon as lx
+from bantz_voice.turkish import nlu_alarms
 from bantz_voice.turkish.temporal import DEFAULT_TZ, Found, weekday_of, compose, fmt_d, scan, slot_value
 from bantz_voice.turkish.text import tr_lower
 from bantz_voice.turkish.tokens import MAX_CHARS, Tok, tokenize
@@ -242,6 +243,8 @@ def has_tool_cue(text: str, now: datetime | None = None) -> bool:
     s = _Utterance.of(toks).text
     if re.search(r"\b" + _CAL_WORDS, s) or _UNKNOWN.search(s) or has_system_cue(text):
         return True
+    if nlu_alarms.decide(toks, text[:MAX_CHARS], now or datetime.now(DEFAULT_TZ)) is not None:
+        return True
     if any(_verb(t.fold, lx.DELETE_VERBS + lx.UPDATE_VERBS + lx.CREATE_VERBS) for t in toks):
         return True
     return scan(toks, now or datetime.now(DEFAULT_TZ)).any
@@ -266,6 +269,9 @@ def _parse(text: str, now: datetime | None) -> NluDecision:
     s = u.text
     folds = [t.fold for t in toks]
     cal_noun = re.search(r"\b" + _CAL_WORDS, s) is not None
+    alarm = nlu_alarms.decide(toks, raw, now)  # timers and reminders
+    if alarm is not None:
+        return alarm
 
     delete_v = {i for i, f in enumerate(folds) if _verb(f, lx.DELETE_VERBS)}
     update_v = {i for i, f in enumerate(folds) if (_verb(f, lx.UPDATE_VERBS) and f[:2] != "al") or _is_update_al(folds, i)}

@@ -880,3 +880,142 @@ def _resolve_slot(slot: str, expression: str, now: datetime) -> str | None:
     if r.start is not None and r.start.tzinfo is not None:
         r.start = r.start.astimezone(now.tzinfo)
     return slot_value(slot, r)
+
+
+# --- durations and repetition (timers, reminders) -------------------------------------------
+_DURATION_UNITS: dict[str, float] = {
+    "saat": 3600, "saatlik": 3600, "saatlık": 3600,
+    "dakika": 60, "dakka": 60, "dk": 60, "dakikalik": 60, "dakkalik": 60, "dklik": 60,
+    "saniye": 1, "sn": 1, "saniyelik": 1,
+}  # fmt: skip
+MAX_DURATION = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class DurationSpan:
+    """A length of time said as amounts and units ("bir saat yirmi dakika", "beş dakikalık"):
+    ``start``/``end`` are token positions (end exclusive)."""
+
+    value: timedelta
+    start: int
+    end: int
+
+
+def _duration_unit(fold: str) -> float | None:
+    if fold in _DURATION_UNITS:
+        return _DURATION_UNITS[fold]
+    for stem in ("saat", "dakika", "dakka", "saniye"):  # "dakikaya", "dakikası", "saatliğine"
+        if fold.startswith(stem) and fold[len(stem) :] in ("lik", "lig", "ligi", "ligine", "ya", "ye", "yi", "si", "lik", "e", "a"):
+            return _DURATION_UNITS[stem]
+    return None
+
+
+def read_duration(toks: list[Tok], i: int) -> DurationSpan | None:
+    """The duration starting at token ``i`` ("on iki dakika", "1 saat 20 dakika", "yarım saat",
+    "bir buçuk saat", "90 saniyelik"), or None. Longer than :data:`MAX_DURATION` or zero: None."""
+    total = 0.0
+    j = i
+    while True:
+        amt = _read_amount(toks, j)
+        if amt is None:
+            break
+        value, k = amt
+        unit = _duration_unit(toks[k].fold) if k < len(toks) else None
+        if unit is None:
+            break
+        k += 1
+        if k < len(toks) and toks[k].fold == "bucuk":  # "bir saat buçuk"
+            value += 0.5
+            k += 1
+        total += value * unit
+        j = k
+    if j == i or total <= 0:
+        return None
+    value = timedelta(seconds=round(total))
+    if value > MAX_DURATION:
+        return None
+    return DurationSpan(value, i, j)
+
+
+def find_duration(toks: list[Tok]) -> DurationSpan | None:
+    """The first duration in ``toks`` that is not part of "N dakika sonra/önce" (a moment)."""
+    for i in range(len(toks)):
+        span = read_duration(toks, i)
+        if span is not None:
+            return span
+    return None
+
+
+_BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+@dataclass(frozen=True, slots=True)
+class Repeat:
+    """A spoken repetition as an iCalendar RRULE value (``FREQ=DAILY``, ``FREQ=WEEKLY;BYDAY=MO``)
+    and the token positions it used."""
+
+    rrule: str
+    used: frozenset[int]
+
+
+def find_repeat(toks: list[Tok]) -> Repeat | None:
+    """"her gün", "her sabah", "her akşam", "günlük", "her hafta", "her pazartesi", "hafta içi
+    (her gün)", "her ay" -> a :class:`Repeat`, or None."""
+    folds = [t.fold for t in toks]
+    for i, f in enumerate(folds):
+        nxt = folds[i + 1] if i + 1 < len(folds) else ""
+        if f == "hafta" and nxt in ("ici", "icinde", "icleri"):
+            used = {i, i + 1}
+            if folds[i + 2 : i + 4] == ["her", "gun"]:
+                used |= {i + 2, i + 3}
+            return Repeat("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", frozenset(used))
+        if f in ("gunluk", "hergun") or (f == "her" and nxt in ("gun", "sabah", "aksam", "gece", "ogle", "ogleden")):
+            return Repeat("FREQ=DAILY", frozenset({i, i + 1} if nxt == "gun" and f == "her" else {i}))
+        if f == "her" and weekday_of(nxt) is not None:
+            return Repeat(f"FREQ=WEEKLY;BYDAY={_BYDAY[weekday_of(nxt) or 0]}", frozenset({i}))
+        if (f == "her" and nxt == "hafta") or f == "haftalik":
+            return Repeat("FREQ=WEEKLY", frozenset({i, i + 1} if f == "her" else {i}))
+        if (f == "her" and nxt == "ay") or f == "aylik":
+            return Repeat("FREQ=MONTHLY", frozenset({i, i + 1} if f == "her" else {i}))
+    return None
+
+
+def iso_duration(value: timedelta) -> str:
+    """``timedelta(minutes=12)`` -> ``PT12M`` (the slot format of durations)."""
+    secs = int(value.total_seconds())
+    h, rest = divmod(secs, 3600)
+    m, s = divmod(rest, 60)
+    return "PT" + (f"{h}H" if h else "") + (f"{m}M" if m else "") + (f"{s}S" if s or not (h or m) else "")
+
+
+_ISO_DUR = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$")
+
+
+def parse_iso_duration(text: str | None) -> timedelta | None:
+    m = _ISO_DUR.match(text or "")
+    if not m or not any(m.groups()):
+        return None
+    h, mi, s = (int(g or 0) for g in m.groups())
+    return timedelta(hours=h, minutes=mi, seconds=s)
+
+
+def resolve_duration(expression: str) -> str | None:
+    """A Turkish duration ("on iki dakika", "yarım saat") or an ISO one -> ``PT12M``; None when
+    there is none (or it is longer than a day)."""
+    if not isinstance(expression, str):
+        return None
+    iso = parse_iso_duration(expression.strip().upper())
+    if iso is not None:
+        return iso_duration(iso) if timedelta(0) < iso <= MAX_DURATION else None
+    span = find_duration(tokenize(expression))
+    return iso_duration(span.value) if span is not None else None
+
+
+def resolve_repeat(expression: str) -> str | None:
+    """"her gün" -> ``FREQ=DAILY`` (an RRULE value), or None."""
+    if not isinstance(expression, str):
+        return None
+    if re.fullmatch(r"FREQ=(DAILY|WEEKLY|MONTHLY)(;BYDAY=[A-Z,]+)?", expression.strip()):
+        return expression.strip()
+    rep = find_repeat(tokenize(expression))
+    return rep.rrule if rep is not None else None
