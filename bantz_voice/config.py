@@ -146,6 +146,28 @@ class DaemonSettings(_Section):
     mic_wait_s: float = Field(10.0, ge=0)
 
 
+# --- timers, reminders, desktop (issue 18) ----------------------------------------------------
+class RemindersSettings(_Section):
+    enabled: bool = True  # the daemon fires timers and calendar alarms
+    timers_path: Path | None = None  # default: <XDG state dir>/timers.json
+    state_path: Path | None = None  # what has fired: <XDG state dir>/alarms.json
+    refresh_s: float = Field(60.0, ge=5)  # how often the calendar's alarms are read again
+    max_sleep_s: float = Field(5.0, gt=0, le=60)  # longest wait between checks (late by at most this after a resume)
+    late_s: float = Field(90.0, ge=5)  # fired later than this: announced as missed
+    missed_limit_s: float = Field(6 * 3600.0, ge=0)  # a missed one older than this is not announced
+    snooze_window_s: float = Field(15 * 60.0, gt=0)  # "beş dakika ertele" works this long after it fired
+    snooze_default_s: float = Field(5 * 60.0, gt=0)  # "ertele" without a length
+    default_hour: int = Field(9, ge=0, le=23)  # "yarın ilacımı hatırlat": at 09:00
+    ring_repeats: int = Field(3, ge=1, le=20)  # an alarm is said this many times unless "tamam"/"sustur"
+    ring_interval_s: float = Field(20.0, ge=2)
+
+
+class DesktopSettings(_Section):
+    notifications: bool = True  # org.freedesktop.Notifications on the session bus
+    pause_media: bool = True  # MPRIS players that play are paused while Bantz listens and speaks
+    bus_timeout_s: float = Field(2.0, gt=0)
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     traces: bool = True
@@ -199,6 +221,8 @@ class Settings(_Section):
     brain: BrainSettings = Field(default_factory=BrainSettings)
     calendar: CalendarSettings = Field(default_factory=CalendarSettings)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    reminders: RemindersSettings = Field(default_factory=RemindersSettings)
+    desktop: DesktopSettings = Field(default_factory=DesktopSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
 

@@ -18,6 +18,7 @@ from bantz_voice.brain.orchestrator import orchestrator_parts
 from bantz_voice.brain.router import fast_path, route, router_parts, rules_decide
 from bantz_voice.brain.speculate import DeferredTrace, Speculation
 from bantz_voice.brain.tools import CalendarTools, ToolOutcome, date_reply, time_reply
+from bantz_voice.timers.tools import AlarmTools, safe_run
 from bantz_voice.config import Settings
 from bantz_voice.errors import BantzError
 from bantz_voice.llm import Backends, LLMError, LLMTimeout
@@ -77,6 +78,7 @@ class Brain:
         self.memory = memory or Memory(settings.brain.memory_max_tokens)
         self.pending = PendingStore(self.memory.conn)
         self.tools = CalendarTools(settings, calendar_service)
+        self.alarm_tools = AlarmTools(settings, backend_of=lambda: self.tools.service.backend)  # timers, reminders
         self.history: list[tuple[str, str]] = []
         self._closed = False
         self._prepared: Speculation | None = None
@@ -352,6 +354,8 @@ class Brain:
             outcome = ToolOutcome(date_reply(now), "tarihi söyledim.", [{"tool": "system.date", "args": {}, "ok": True}], data=now.date().isoformat())
         elif d.route == Route.calendar:
             outcome = await asyncio.to_thread(self.tools.run, d, now)
+        elif d.route in (Route.timer, Route.reminder):
+            outcome = await asyncio.to_thread(safe_run, self.alarm_tools, d, now)
         elif d.intent == Intent.unknown:
             outcome = ToolOutcome(REPLY_UNKNOWN, "bunu yapamayacağımı söyledim.")
         if outcome is not None:

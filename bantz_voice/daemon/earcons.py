@@ -12,7 +12,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-Earcon = Literal["wake", "ptt_start", "ptt_stop", "error"]
+Earcon = Literal["wake", "ptt_start", "ptt_stop", "error", "alarm"]
 RATE = 22050
 
 
@@ -55,6 +55,9 @@ def render(kind: Earcon) -> np.ndarray:
         return bundled
     if kind in ("wake", "ptt_start"):
         return np.concatenate([_note(880, 70), _note(1320, 90)])
+    if kind == "alarm":  # a reminder or timer: three bright notes, then the spoken sentence
+        gap = np.zeros(int(RATE * 0.06), dtype=np.float32)
+        return np.concatenate([_note(1046, 140), gap, _note(1318, 140), gap, _note(1568, 260)])
     if kind == "ptt_stop":
         return np.concatenate([_note(1320, 60), _note(880, 70)])
     # error: two low pulses

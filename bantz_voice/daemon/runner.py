@@ -22,6 +22,7 @@ from typing import Any, AsyncIterator
 from bantz_voice import paths
 from bantz_voice.config import Settings, load_settings
 from bantz_voice.daemon.control import ControlServer, socket_path_from
+from bantz_voice.daemon.alarm_hook import AlarmHook
 from bantz_voice.daemon.earcons import EarconPlayer
 from bantz_voice.daemon.health import HealthMonitor
 from bantz_voice.daemon.notify import Heartbeat, Notifier, watchdog_interval_s
@@ -110,10 +111,13 @@ class Daemon:
         self.hotkey: Any = None
         self._speech_since: float | None = None
         self._utterance_started_at: float | None = None
+        self.alarms = AlarmHook(self)  # issue 18: timers/reminders firing, notifications, media pause
 
     # --- pipeline callbacks ---------------------------------------------------------------
     def transcript_filter(self, text: str) -> str | None:
         """Hands-free gate (the pipeline skips it for PTT utterances). Ignored text is not kept."""
+        if self.alarms.intercept(text):  # "tamam"/"sustur" to a ringing alarm
+            return None
         decision = self.gate.decide(text, started_at=self._utterance_started_at)
         if decision.text is None:
             if decision.reason == "bare_wake_word":
@@ -133,6 +137,7 @@ class Daemon:
     def on_state(self, state: Any, *_: Any) -> None:
         if self.state not in ("starting", "stopping"):
             self.state = _norm_state(state)
+            self.alarms.on_state(self.state)
         self.heartbeat.beat()
 
     def on_turn_done(self, *args: Any) -> None:
@@ -163,6 +168,7 @@ class Daemon:
             self.turns_failed += 1
             self.last_error = str(error)
             self.earcons.play("error")
+            self.alarms.on_error(str(error))
         elif not record["interrupted"]:
             self.gate.open_follow_up()  # the reply has been played: follow-up window starts now
         self.heartbeat.beat()
@@ -186,6 +192,7 @@ class Daemon:
             self._mic_open.set()
         if changed:
             self.notifier.status("dinliyor" if connected else f"mikrofon yok: {message}")
+            self.alarms.on_mic(connected, message)
 
     def _pipeline_health(self) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {
@@ -318,6 +325,7 @@ class Daemon:
         self.notifier.status("sessizde" if muted else "dinliyor")
 
     def cancel(self) -> None:
+        self.alarms.cancel()
         if self._say_task is not None and not self._say_task.done():
             self._say_task.cancel()
         _call(self.pipeline, "cancel_speech")
@@ -505,6 +513,7 @@ class Daemon:
             self.source = self._make_source()
             self._tasks.append(asyncio.create_task(self._listen(), name="listen"))
             self.health.start()
+            self._tasks.append(asyncio.create_task(self.alarms.run(), name="alarms"))
             self._start_hotkey()
             self.notifier.status("mikrofon bekleniyor")
             mic = asyncio.create_task(self._mic_open.wait())
