@@ -205,8 +205,9 @@ class AlarmTools:
         call = {"tool": "calendar.find", "args": {"words": title}, "ok": True}
         if not found:
             return ToolOutcome(f"Takviminizde yaklaşan bir '{title}' bulamadım efendim.", "hatırlatılacak etkinliği bulamadım.", [call])
-        ev = found[0]
-        if ev.start - lead <= now:
+        ev = next((e for e in found if e.start - lead > now), None)  # a repeating one: its next occurrence in time
+        if ev is None:
+            ev = found[0]
             return ToolOutcome(
                 f"'{ev.title}' {_when(ev.start, now)}; {_duration_words(lead.total_seconds())} öncesi geçti efendim.",
                 "hatırlatma zamanı geçmişti.",
