@@ -20,9 +20,10 @@ cd "$(dirname "$0")/.."
 # libasound2-plugins (a dependency of pulseaudio). Piper carries its espeak-ng data in its wheel.
 RUN_APT="libportaudio2"
 # Tests only: the private PulseAudio test server and its clients, espeak-ng + sox (test and
-# benchmark utterances), systemd-analyze (unit file checks). NEVER part of the run-time set:
+# benchmark utterances), systemd-analyze (unit file checks), dbus (a private session bus for the
+# desktop tests). NEVER part of the run-time set:
 # on Debian 12 / Ubuntu 24.04 pipewire-audio conflicts with pulseaudio.
-TEST_APT="pulseaudio pulseaudio-utils espeak-ng sox systemd"
+TEST_APT="pulseaudio pulseaudio-utils espeak-ng sox systemd dbus"
 LLAMA_VERSION="0.3.36"
 
 mode=run
