@@ -207,7 +207,7 @@ class ModelSettings(_Section):
         }
     )
     router: RoleSettings = Field(default_factory=lambda: RoleSettings(endpoint="small", max_tokens=128, input_budget=600))
-    orchestrator: RoleSettings = Field(default_factory=lambda: RoleSettings(endpoint="small", max_tokens=256, input_budget=1000))
+    orchestrator: RoleSettings = Field(default_factory=lambda: RoleSettings(endpoint="small", max_tokens=256, input_budget=1500))
     chat: RoleSettings = Field(
         default_factory=lambda: RoleSettings(endpoint="chat", temperature=0.2, top_p=0.9, max_tokens=200, input_budget=1200)
     )

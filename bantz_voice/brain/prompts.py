@@ -43,7 +43,8 @@ ORCHESTRATOR_SYSTEM = (
     "(for example 'yarın saat üçte', 'bu hafta', 'cuma'); never compute a date yourself. Use null for "
     "a slot that was not said. duration is a length of time as said ('beş dakika'): a timer's length, a "
     "snooze, or how long before an event to remind; repeat is a repetition as said ('her gün'); name is a "
-    "timer's name ('makarna'); for a reminder, title is what to remind of.\n"
+    "timer's name ('makarna'); for a reminder, title is what to remind of ('her gün saat sekizde ilacımı "
+    "hatırlat': title 'ilaç', start 'saat sekizde', repeat 'her gün').\n"
     "Tools: calendar.list, calendar.next, calendar.find, calendar.create, calendar.update, calendar.delete, "
     "timer.set, timer.list, timer.cancel, reminder.create, reminder.list, reminder.cancel, reminder.snooze. "
     "Deleting or changing an event always requires confirmation."
@@ -87,10 +88,6 @@ ORCHESTRATOR_SHOTS: list[tuple[str, dict]] = [
         ),
     ),
     ("makarna için on iki dakika", _plan("timer.set", ["timer.set"], False, "yeni zamanlayıcı", duration="on iki dakika", name="makarna")),
-    (
-        "her gün saat sekizde ilacımı hatırlat",
-        _plan("reminder.create", ["reminder.create"], False, "günlük hatırlatma", title="ilaç", start="saat sekizde", repeat="her gün"),
-    ),
     (
         "toplantıdan on beş dakika önce hatırlat",
         _plan("reminder.create", ["calendar.find", "reminder.create"], False, "etkinlik öncesi", title="toplantı", duration="on beş dakika"),
