@@ -69,6 +69,16 @@ class AlarmHook:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     # --- hooks the daemon calls ---------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        s = self.scheduler
+        return {
+            "enabled": s is not None,
+            "ringing": s is not None and s.ringing is not None,
+            "fired": len(s.fired) if s else 0,
+            "spoken": len(s.spoken) if s else 0,
+            "notifications": len(self.desktop.notes.sent),
+        }
+
     def intercept(self, text: str) -> bool:
         """True when ``text`` was for a ringing alarm ("tamam", "sustur"): stopped, not a turn."""
         if self.scheduler is None or self.scheduler.ringing is None:

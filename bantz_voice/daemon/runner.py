@@ -266,6 +266,7 @@ class Daemon:
             "health": self.health.snapshot(),
             "rss_mb": _rss_mb(),
             "socket": str(self.socket_path),
+            "alarms": self.alarms.status(),
         }
 
     # --- control requests -----------------------------------------------------------------
