@@ -11,7 +11,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
-import pytest
 
 from bantz_voice.calendar.ics import IcsCalendar
 from bantz_voice.config import Settings

@@ -37,7 +37,7 @@ HISTORY_MAX = 2 * HISTORY_TURNS - 1  # ... at most this many: cut back in one st
 PREPARED_TTL_S = 10.0  # a prepared speculation nobody claimed is cancelled after this
 
 REPLY_EMPTY = "Sizi duyamadım efendim, tekrar eder misiniz?"
-REPLY_UNKNOWN = "Bunu henüz yapamıyorum efendim; şimdilik takviminiz, saat ve tarih konusunda yardımcı olabilirim."
+REPLY_UNKNOWN = "Bunu henüz yapamıyorum efendim; şimdilik takviminiz, hatırlatmalar, zamanlayıcılar, saat ve tarih konusunda yardımcı olabilirim."
 REPLY_NO_PENDING = "Şu an onay bekleyen bir işlem yok efendim."
 REPLY_CANCELLED = "Peki efendim, vazgeçtim; hiçbir şeyi değiştirmedim."
 REPLY_EXPIRED = "Onay süresi doldu efendim, o işlemi yapmadım."

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import icalendar
 
@@ -73,7 +75,7 @@ class CalendarReminders:
         self.backend = backend
 
     @property
-    def tz(self):  # noqa: ANN201
+    def tz(self) -> ZoneInfo:
         return self.backend.tz
 
     # --- writing ------------------------------------------------------------------------------
@@ -109,7 +111,7 @@ class CalendarReminders:
         ical.add_timezones(body, compact=True)
         self.backend.restore(ical.uid_of(comp) or "", body.to_ical().decode())
 
-    def _edit(self, uid: str, change) -> icalendar.Calendar:  # noqa: ANN001
+    def _edit(self, uid: str, change: Callable[[icalendar.Calendar], None]) -> icalendar.Calendar:
         data = self.backend.snapshot(uid)
         if data is None:
             raise CalendarError("O etkinlik takvimde artık yok.")
@@ -212,6 +214,3 @@ class CalendarReminders:
                     return c
         return next((c for c in comps if "RECURRENCE-ID" not in c), comps[0] if comps else None)
 
-
-def day_of(value: datetime | date) -> date:
-    return value.date() if isinstance(value, datetime) else value

@@ -12,7 +12,7 @@ import re
 from datetime import datetime, timedelta
 
 from bantz_voice.schemas import Intent, NluDecision
-from bantz_voice.turkish.temporal import compose, find_duration, find_repeat, iso_duration, scan, slot_value
+from bantz_voice.turkish.temporal import DurationSpan, compose, find_duration, find_repeat, iso_duration, scan, slot_value
 from bantz_voice.turkish.tokens import Tok
 
 CONFIDENT = 0.9
@@ -105,7 +105,9 @@ def _bare_timer(folds: list[str], start: int, end: int) -> bool:
     return before[-1] == "icin" and len(before) <= 4
 
 
-def _timer(toks: list[Tok], raw: str, folds: list[str], nouns: list[int], cancel: list[int], dur, s: str) -> NluDecision:
+def _timer(
+    toks: list[Tok], raw: str, folds: list[str], nouns: list[int], cancel: list[int], dur: DurationSpan | None, s: str
+) -> NluDecision:
     skip = set(nouns) | set(cancel) | {i for i, f in enumerate(folds) if _START.match(f) or f in _NOT_TITLE or _LIST.match(f)}
     if dur is not None:
         skip |= set(range(dur.start, dur.end))
