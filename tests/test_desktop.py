@@ -117,3 +117,33 @@ async def test_daemon_fires_a_timer_with_a_notification_pauses_media_and_tamam_s
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         player.stop()
+
+
+async def test_daemon_pauses_media_for_a_request_and_notifies_a_lost_microphone(
+    session_bus: str, notification_server: NotificationServer, tmp_path: Path
+) -> None:
+    from bantz_voice.daemon.runner import Daemon
+
+    settings = Settings()
+    settings.daemon.earcons = False
+    settings.reminders.enabled = False
+    player = MprisPlayer(session_bus, "music", "Playing")
+    player.start()
+    daemon = Daemon(settings, notifier=None)
+    daemon.state = "idle"
+    try:
+        daemon.on_state("thinking")  # a request is being answered
+        await asyncio.to_thread(player.changed.wait, 10)
+        assert player.status == "Paused"
+        player.changed.clear()
+        daemon.on_state("speaking")
+        daemon.on_state("idle")  # the reply ended
+        await asyncio.to_thread(player.changed.wait, 10)
+        assert player.status == "Playing"
+        daemon._on_mic_status(True, "pulse")
+        daemon._on_mic_status(False, "cihaz çıkarıldı")
+        app, summary, body = await asyncio.to_thread(notification_server.notes.get, True, 10)
+        assert (app, summary) == ("Bantz", "Mikrofon bulunamadı") and "cihaz çıkarıldı" in body
+    finally:
+        player.stop()
+        daemon.alarms.desktop.close()
