@@ -16,6 +16,7 @@ their events fire too. Writes go through :meth:`CalendarBackend.restore` (one UI
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ OURS = "X-BANTZ-ALARM"
 CATEGORY = "Hatırlatma"
 LEAD_AHEAD = timedelta(days=2)  # alarms up to this long before their event are found
 LAG_BEHIND = timedelta(days=1)  # ... and up to this long after its start
+SNAPSHOT_TTL_S = 300.0  # an event's iCalendar text is read again after this (or after our own change)
 
 
 @dataclass(frozen=True)
@@ -71,12 +73,20 @@ def _trigger(alarm: icalendar.cal.Component) -> tuple[timedelta | datetime, str]
 
 
 class CalendarReminders:
-    def __init__(self, backend: CalendarBackend) -> None:
+    def __init__(self, backend: CalendarBackend, snapshot_ttl_s: float = SNAPSHOT_TTL_S) -> None:
         self.backend = backend
+        self.snapshot_ttl_s = snapshot_ttl_s
+        # uid -> (monotonic time read, parsed text): a pass every minute does not fetch every
+        # event in its window again (one HTTP request each on CalDAV); bounded by the window
+        self._texts: dict[str, tuple[float, icalendar.Calendar | None]] = {}
 
     @property
     def tz(self) -> ZoneInfo:
         return self.backend.tz
+
+    def forget(self) -> None:
+        """Read every event's text again on the next pass (someone changed an alarm)."""
+        self._texts.clear()
 
     # --- writing ------------------------------------------------------------------------------
     def create(self, title: str, due: datetime, rrule: str | None = None) -> Event:
@@ -109,9 +119,11 @@ class CalendarReminders:
         body = ical.new_calendar()
         body.add_component(comp)
         ical.add_timezones(body, compact=True)
+        self._texts.pop(ical.uid_of(comp) or "", None)
         self.backend.restore(ical.uid_of(comp) or "", body.to_ical().decode())
 
     def _edit(self, uid: str, change: Callable[[icalendar.Calendar], None]) -> icalendar.Calendar:
+        self._texts.pop(uid, None)
         data = self.backend.snapshot(uid)
         if data is None:
             raise CalendarError("O etkinlik takvimde artık yok.")
@@ -145,6 +157,7 @@ class CalendarReminders:
         """Remove a reminder: Bantz's own reminder event goes; in someone else's event only the
         alarms Bantz added are removed (their event and their own alarms stay)."""
         if due.ours:
+            self._texts.pop(due.uid, None)
             data = self.backend.snapshot(due.uid)
             if data is not None:
                 self.backend.restore(due.uid, None)
@@ -162,12 +175,14 @@ class CalendarReminders:
         the alarms Bantz added to events."""
         start, end = self.backend.local(start), self.backend.local(end)
         events = self.backend.list(start - LAG_BEHIND, end + LEAD_AHEAD)
-        texts: dict[str, icalendar.Calendar | None] = {}
+        t = time.monotonic()
+        uids = {ev.uid for ev in events}
+        self._texts = {u: v for u, v in self._texts.items() if u in uids and t - v[0] < self.snapshot_ttl_s}
         out: dict[str, AlarmDue] = {}
         for ev in events:
-            if ev.uid not in texts:
-                texts[ev.uid] = self._parsed(ev.uid)
-            cal = texts[ev.uid]
+            if ev.uid not in self._texts:
+                self._texts[ev.uid] = (t, self._parsed(ev.uid))
+            cal = self._texts[ev.uid][1]
             if cal is None:
                 continue
             comp = self._component(cal, ev)

@@ -292,6 +292,7 @@ class AlarmScheduler:
 
     async def _refresh(self, now: float) -> None:
         gen = self.log.read().get("generation")
+        changed = gen != self._generation or self._cache_at is None
         if gen != self._generation:
             self._generation = gen
             self._cache_at = None
@@ -300,6 +301,8 @@ class AlarmScheduler:
         rem = self.reminders
         if rem is None:
             return
+        if changed:
+            rem.forget()  # a reminder was set, snoozed or cancelled (maybe by another process)
         assert self._since is not None
         start = datetime.fromtimestamp(min(self._since, now) - 1.0, timezone.utc)
         end = datetime.fromtimestamp(now + self.cfg.refresh_s + self.cfg.max_sleep_s + 1.0, timezone.utc)
