@@ -143,7 +143,7 @@ async def test_missed_timer_is_announced_once_when_the_daemon_comes_back(tmp_pat
     (f,) = await s.check()
     assert f.missed
     await s._announce([f])
-    assert rec.said == ["Efendim, yumurta zamanlayıcısı ben kapalıyken saat 10:05'de doldu."]
+    assert rec.said == ["Efendim, yumurta zamanlayıcısı ben kapalıyken sabah on beşte doldu."]
     assert rec.notes and rec.notes[0][0] == "Zamanlayıcı"
 
 
@@ -200,7 +200,7 @@ async def test_reminder_during_a_suspend_is_announced_on_resume_as_missed(tmp_pa
     clock.advance(3 * 3600)  # suspended 06:30 -> 09:30: both clocks moved, 08:00 passed asleep
     (f,) = await s.check()
     assert f.missed and datetime.fromtimestamp(f.due_wall, BERLIN).hour == 8
-    assert firing_text(f, BERLIN) == "Efendim, kaçırılan hatırlatma: saat 08:00, ilacım."
+    assert firing_text(f, BERLIN) == "Efendim, kaçırılan hatırlatma: sabah sekizde, ilacım."
     assert await s.check() == []
 
 

@@ -108,13 +108,16 @@ async def test_a_text_turn_sets_and_reads_a_timer(tmp_path: Path) -> None:
     s.calendar.ics_path = tmp_path / "cal.ics"
     b = Brain(s)
     try:
+        req = TurnRequest(text="kırk beş saniyelik zamanlayıcı kur", now=datetime.now(TZ))
+        reply = "".join([p async for p in b.respond(req)])
+        assert reply == "Tamam efendim, 45 saniyelik zamanlayıcı başladı."
         req = TurnRequest(text="makarna için on iki dakika", now=datetime.now(TZ))
         reply = "".join([p async for p in b.respond(req)])
         assert reply == "Tamam efendim, makarna için 12 dakika başladı."
         assert req.result.route == "timer" and req.result.tool_calls[0]["tool"] == "timer.set"
         req = TurnRequest(text="makarnaya ne kadar kaldı", now=datetime.now(TZ))
         reply = "".join([p async for p in b.respond(req)])
-        assert reply.startswith("Efendim, makarna zamanlayıcısı bitmesine") and "dakika kaldı" in reply
+        assert reply.startswith("Efendim, makarna zamanlayıcısının bitmesine") and "dakika kaldı" in reply
         now = datetime.now(TZ)
         req = TurnRequest(text="yarın sabah dokuzda ilacımı hatırlat", now=now)
         reply = "".join([p async for p in b.respond(req)])

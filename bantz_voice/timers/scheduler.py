@@ -129,18 +129,32 @@ def _duration_words(seconds: float) -> str:
     return " ".join(p for p in parts if p) or "0 saniye"
 
 
+def _lik(words: str) -> str:
+    """"5 dakika" -> "5 dakikalık", "1 saat" -> "1 saatlik", "45 saniye" -> "45 saniyelik"."""
+    return words + ("lık" if words.endswith("dakika") else "lik")
+
+
+def _at(when: datetime) -> str:
+    try:
+        from bantz_voice.turkish.speak import time_words
+
+        return time_words(when, "loc")  # "sabah sekizde"
+    except Exception:  # noqa: BLE001 - digits are read by the TTS normalizer
+        return f"saat {when:%H:%M}"
+
+
 def firing_text(f: Firing, tz: ZoneInfo) -> str:
     """The Turkish sentence said (and shown) for a firing."""
     when = datetime.fromtimestamp(f.due_wall, tz)
     if f.kind == "timer":
-        what = f"{f.title} zamanlayıcısı" if f.title else f"{_duration_words(f.duration_s or 0)}lık zamanlayıcı"
+        what = f"{f.title} zamanlayıcısı" if f.title else f"{_lik(_duration_words(f.duration_s or 0))} zamanlayıcı"
         if f.missed:
-            return f"Efendim, {what} ben kapalıyken saat {when:%H:%M}'de doldu."
+            return f"Efendim, {what} ben kapalıyken {_at(when)} doldu."
         return f"Efendim, {what} doldu."
     a = f.alarm
     title = (f.title or "").strip() or "hatırlatma"
     if f.missed:
-        return f"Efendim, kaçırılan hatırlatma: saat {when:%H:%M}, {title}."
+        return f"Efendim, kaçırılan hatırlatma: {_at(when)}, {title}."
     if a is not None and a.lead is not None and a.lead > timedelta(0):
         return f"Efendim, {_duration_words(a.lead.total_seconds())} sonra: {title}."
     if a is not None and a.ours:

@@ -16,7 +16,7 @@ from bantz_voice.privacy import ScrubFilter
 from bantz_voice.schemas import Intent, NluDecision
 from bantz_voice.timers.clock import Clock
 from bantz_voice.timers.reminders import AlarmDue, CalendarReminders
-from bantz_voice.timers.scheduler import AlarmLog, _duration_words, state_path, timers_path
+from bantz_voice.timers.scheduler import AlarmLog, _duration_words, _lik, state_path, timers_path
 from bantz_voice.timers.store import Timer, TimerStore
 from bantz_voice.turkish.temporal import parse_iso_duration
 
@@ -45,7 +45,7 @@ def _left_words(seconds: float) -> str:
 
 
 def _timer_label(t: Timer) -> str:
-    return f"{t.name} zamanlayıcısı" if t.name else f"{_duration_words(t.duration_s)}lık zamanlayıcı"
+    return f"{t.name} zamanlayıcısı" if t.name else f"{_lik(_duration_words(t.duration_s))} zamanlayıcı"
 
 
 class AlarmTools:
@@ -114,7 +114,7 @@ class AlarmTools:
             return ToolOutcome("Kaç dakikalık olsun efendim?", "zamanlayıcının süresini sordum.")
         t = self.timers.add(duration.total_seconds(), name)
         self._changed()
-        label = f"{name} için {_duration_words(t.duration_s)}" if name else f"{_duration_words(t.duration_s)}lık zamanlayıcı"
+        label = f"{name} için {_duration_words(t.duration_s)}" if name else f"{_lik(_duration_words(t.duration_s))} zamanlayıcı"
         reply = f"Tamam efendim, {label} başladı."
         call = {"tool": "timer.set", "args": {"seconds": t.duration_s, "name": name}, "ok": True}
         return ToolOutcome(reply, f"{label} kurdum.", [call], data=f"{t.name or '-'} | {t.duration_s:.0f} sn")
@@ -138,7 +138,7 @@ class AlarmTools:
         parts = [f"{_timer_label(t)} için {_left_words(t.remaining(self.clock))}" for t in hits[:LIST_MAX]]
         reply = ("Efendim, " + "; ".join(parts) + " kaldı.") if len(parts) > 1 else f"Efendim, {parts[0]} kaldı."
         if len(hits) == 1:
-            reply = f"Efendim, {_timer_label(hits[0])} bitmesine {_left_words(hits[0].remaining(self.clock))} kaldı."
+            reply = f"Efendim, {_timer_label(hits[0])}nın bitmesine {_left_words(hits[0].remaining(self.clock))} kaldı."
         return ToolOutcome(reply, "kalan süreyi söyledim.", [call], data="; ".join(parts))
 
     def timer_cancel(self, name: str | None) -> ToolOutcome:
