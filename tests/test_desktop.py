@@ -147,3 +147,27 @@ async def test_daemon_pauses_media_for_a_request_and_notifies_a_lost_microphone(
     finally:
         player.stop()
         daemon.alarms.desktop.close()
+
+
+async def test_a_missing_model_is_shown_once(session_bus: str, notification_server: NotificationServer, tmp_path: Path) -> None:
+    from bantz_voice.config import EndpointSettings, ModelSettings
+    from bantz_voice.daemon.runner import Daemon
+
+    settings = Settings()
+    settings.reminders.enabled = False
+    ep = EndpointSettings(kind="llamacpp", gguf=str(tmp_path / "yok.gguf"))
+    settings.models = ModelSettings(endpoints={"small": ep, "chat": ep})
+    settings.calendar.ics_path = tmp_path / "cal.ics"
+    daemon = Daemon(settings, notifier=None)
+    await daemon.health.refresh()  # the daemon's own health checks: the model file is not there
+    daemon.alarms.health_every_s = 0.05
+    task = asyncio.create_task(daemon.alarms.run())
+    try:
+        notes = [await asyncio.to_thread(notification_server.notes.get, True, 10) for _ in range(2)]
+        assert [n[2].split(":")[0:2] for n in notes] == [["llm", "chat"], ["llm", "small"]]  # both roles' endpoints
+        assert all(n[1] == "Bantz: bir bileşen çalışmıyor" and "model bulunamadı" in n[2] and "yok.gguf" in n[2] for n in notes)
+        await asyncio.sleep(0.3)  # several more checks: still bad, not shown again
+        assert notification_server.notes.empty()
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

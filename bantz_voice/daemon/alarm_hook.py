@@ -66,7 +66,7 @@ class AlarmHook:
         self.scheduler: AlarmScheduler | None = AlarmScheduler(settings, DaemonAnnouncer(self)) if settings.reminders.enabled else None
         self._bad: set[str] = set()
         self._state = "idle"
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self.health_every_s = HEALTH_EVERY_S
 
     # --- hooks the daemon calls ---------------------------------------------------------------
     def status(self) -> dict[str, Any]:
@@ -146,7 +146,7 @@ class AlarmHook:
         """A component whose check turns bad (a missing model, an unreachable calendar) is shown
         once as a notification; it is shown again only after it was fine in between."""
         while True:
-            await asyncio.sleep(HEALTH_EVERY_S)
+            await asyncio.sleep(self.health_every_s)
             try:
                 comps = self.daemon.health.snapshot().get("components", {})
             except Exception:  # noqa: BLE001
