@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 STOP_WORDS = re.compile(r"^(?:bantz\W*)?(?:tamam|sustur|sus|yeter|kapat|durdur|dur|anladim|tamamdir|ok(?:ey)?)\W*(?:bantz)?\W*$")
 BUSY_STATES = ("listening", "thinking", "speaking")
 HEALTH_EVERY_S = 15.0
+NOT_NOTIFIED = {"microphone", "audio_loop", "models"}  # the microphone has its own note; the others are start-up states
 ALARM_EARCON_S = 0.9
 
 
@@ -151,7 +152,7 @@ class AlarmHook:
                 comps = self.daemon.health.snapshot().get("components", {})
             except Exception:  # noqa: BLE001
                 continue
-            bad = {name for name, c in comps.items() if isinstance(c, dict) and not c.get("ok", True) and name != "microphone"}
+            bad = {name for name, c in comps.items() if isinstance(c, dict) and not c.get("ok", True) and name not in NOT_NOTIFIED}
             for name in sorted(bad - self._bad):
                 self.notify("Bantz: bir bileşen çalışmıyor", f"{name}: {comps[name].get('detail', '')}")
             self._bad = bad
