@@ -123,7 +123,7 @@ class BrainSettings(_Section):
 class CalendarSettings(_Section):
     backend: Literal["ics", "caldav"] = "ics"
     ics_path: Path | None = None  # default: <XDG data dir>/calendar.ics
-    caldav_url: str | None = None
+    caldav_url: str | None = Field(None, repr=False)  # may embed a password: shown only through redact_url()
     caldav_username: str | None = None
     caldav_password_env: str = "BANTZ_CALDAV_PASSWORD"
     caldav_calendar: str | None = None
@@ -262,5 +262,31 @@ def load_settings(config_dir: Path | None = None, environ: dict[str, str] | None
         raise ConfigError(f"{origin or 'ayarlar'}: '{key}' geçersiz: {err['msg']}") from exc
 
 
-def dump_settings(settings: Settings) -> str:
-    return yaml.safe_dump(settings.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
+def redact_url(url: str) -> str:
+    """``https://ali:sifre@host/dav`` -> ``https://ali:***@host/dav`` (for output and logs)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "***"
+    if parts.password is None and "@" not in parts.netloc:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[-1]
+    cred = f"{user}:***" if parts.password is not None else (user or "***")
+    return urlunsplit((parts.scheme, f"{cred}@{host}", parts.path, parts.query, parts.fragment))
+
+
+def redacted_dump(settings: Settings) -> dict[str, Any]:
+    """Settings as JSON-ready data with credentials hidden (``config show``)."""
+    data = settings.model_dump(mode="json")
+    url = data.get("calendar", {}).get("caldav_url")
+    if url:
+        data["calendar"]["caldav_url"] = redact_url(url)
+    return data
+
+
+def dump_settings(settings: Settings, redact: bool = True) -> str:
+    data = redacted_dump(settings) if redact else settings.model_dump(mode="json")
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)

@@ -11,6 +11,15 @@ class ConfigError(BantzError):
     pass
 
 
+EXIT_CONFIG = 78  # sysexits EX_CONFIG: the service unit does not restart on it (RestartPreventExitStatus)
+
+
+class DaemonConfigError(ConfigError):
+    """A configuration error at daemon start-up: restarting cannot fix it."""
+
+    exit_code = EXIT_CONFIG
+
+
 class AudioInputError(BantzError):
     pass
 

@@ -79,14 +79,17 @@ class TurnTrace:
 
 
 class TraceLog:
-    """Appends one JSON line per turn to ``<state dir>/traces.jsonl`` (no transcript text)."""
+    """Appends one JSON line per turn to ``<state dir>/traces.jsonl`` (no transcript text; every
+    string in it, error messages included, PII-scrubbed)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
     def append(self, trace: TurnTrace, **extra: Any) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"ts": time.time(), **trace.to_dict(), **extra}, ensure_ascii=False)
+        from bantz_voice.privacy import scrub_value
+
+        line = json.dumps(scrub_value({"ts": time.time(), **trace.to_dict(), **extra}), ensure_ascii=False)
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(line + "\n")
 

@@ -22,7 +22,7 @@ from bantz_voice.timers.tools import AlarmTools, safe_run
 from bantz_voice.config import Settings
 from bantz_voice.errors import BantzError
 from bantz_voice.llm import Backends, LLMError, LLMTimeout
-from bantz_voice.privacy import ScrubFilter, install_log_scrubbing
+from bantz_voice.privacy import ScrubFilter, install_log_scrubbing, scrub, scrub_cut
 from bantz_voice.responder import TurnRequest
 from bantz_voice.schemas import Intent, Route
 from bantz_voice.turkish.text import tr_lower
@@ -244,8 +244,8 @@ class Brain:
             yield REPLY_ERROR
         res.reply = "".join(parts).strip()
         if request.text.strip():
-            self.memory.add(request.text, done or f"'{res.reply[:60]}' dedim.")
-            self.history.append((request.text, _gist(res.reply)))
+            self.memory.add(request.text, done or f"'{scrub_cut(res.reply, 60)}' dedim.")
+            self.history.append((request.text, _gist(scrub(res.reply))))
             if len(self.history) > HISTORY_MAX:
                 del self.history[: len(self.history) - HISTORY_TURNS]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 from bantz_voice import paths
-from bantz_voice.privacy import scrub
+from bantz_voice.privacy import scrub, scrub_cut
 
 DB_NAME = "brain.sqlite3"
 USER_TEXT_MAX = 80
@@ -47,11 +47,10 @@ class Memory:
         self._lock = threading.Lock()
 
     def add(self, asked: str, done: str) -> str:
-        """Append one scrubbed line and trim the oldest lines to the token limit."""
-        asked = " ".join(asked.split())
-        if len(asked) > USER_TEXT_MAX:
-            asked = asked[: USER_TEXT_MAX - 1] + "…"
-        line = scrub(f"'{asked}' dediniz; {done}")
+        """Append one scrubbed line and trim the oldest lines to the token limit. The text is
+        scrubbed before it is cut (a cut number would no longer pass its checksum)."""
+        asked = scrub_cut(asked, USER_TEXT_MAX)
+        line = scrub(f"'{asked}' dediniz; {scrub(done)}")
         with self._lock:
             self._conn.execute("INSERT INTO summary (ts, line) VALUES (?, ?)", (time.time(), line))
             self._trim()

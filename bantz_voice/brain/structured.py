@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 from bantz_voice.brain.budget import PromptParts, fit
 from bantz_voice.errors import BantzError
 from bantz_voice.llm.base import GenParams, LLMBackend, complete
-from bantz_voice.privacy import ScrubFilter
+from bantz_voice.privacy import ScrubFilter, scrub_cut
 
 log = logging.getLogger(__name__)
 log.addFilter(ScrubFilter())
@@ -36,7 +36,7 @@ async def structured(
         log.info("invalid %s output, repairing: %s", model.__name__, error.get("msg"))
     stats["repairs"] = 1
     repair = fitted.messages + [
-        {"role": "assistant", "content": raw[:400]},
+        {"role": "assistant", "content": scrub_cut(raw, 400)},
         {
             "role": "user",
             "content": f"That output was invalid ({error.get('msg')}). Answer again with one complete, "

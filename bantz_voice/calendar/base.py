@@ -59,6 +59,10 @@ class CalendarBackend(ABC):
     def close(self) -> None:  # noqa: B027 - optional
         pass
 
+    def problems(self) -> builtins.list[str]:
+        """Damaged components the last read skipped (kept as they are), named for the user."""
+        return []
+
     # --- shared helpers ---------------------------------------------------------------------
     def local(self, value: datetime) -> datetime:
         return value.replace(tzinfo=self.tz) if value.tzinfo is None else value.astimezone(self.tz)

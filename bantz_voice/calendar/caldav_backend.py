@@ -99,6 +99,13 @@ class CaldavCalendar(CalendarBackend):
         password_env: str = "BANTZ_CALDAV_PASSWORD",
     ) -> None:
         url, url_user, url_password = _split_credentials(url)
+        parts = urlsplit(url)
+        self.local = _is_local(parts.hostname)
+        if parts.scheme.lower() != "https" and not self.local:
+            raise CalendarError(
+                f"CalDAV sunucusuna ({_host(url)}) şifresiz {parts.scheme or 'http'}:// ile bağlanmıyorum: parola ve "
+                "takvim ağda açık giderdi. Adresi https:// ile yazın (calendar.caldav_url)."
+            )
         username = username or url_user
         password = password or url_password
         self.url = url
@@ -111,6 +118,7 @@ class CaldavCalendar(CalendarBackend):
         self._client: Any = None
         self._calendar: Any = None
         self._mutex = threading.RLock()
+        self._bad: builtins.list[str] = []
         self._install_redaction()
 
     def __repr__(self) -> str:  # never shows the password
@@ -188,6 +196,10 @@ class CaldavCalendar(CalendarBackend):
                 enable_rfc6764=False,
                 require_tls=False,
             )
+            if self.local:  # a loopback server is reached directly, never through HTTP(S)_PROXY
+                session = getattr(self._client, "session", None)
+                if session is not None and hasattr(session, "trust_env"):
+                    session.trust_env = False
         name = self.calendar_name
         if name and "://" in name:
             self._calendar = self._client.calendar(url=name)
@@ -226,12 +238,17 @@ class CaldavCalendar(CalendarBackend):
         check_range(start, end)
 
         def fetch(cal: Any) -> builtins.list[str]:
-            return [o.data for o in cal.search(start=start, end=end, event=True, expand=False, post_filter=False)]
+            return [(str(o.url), o.data) for o in cal.search(start=start, end=end, event=True, expand=False, post_filter=False)]
 
         merged = ical.new_calendar()
         seen_tz: set[str] = set()
-        for data in self._run(fetch):
-            part = ical.parse(data, _host(self.url))
+        bad: builtins.list[str] = []
+        for href, data in self._run(fetch):
+            try:
+                part = ical.parse(data, _host(self.url))
+            except CalendarError:
+                bad.append(f"{href.rsplit('/', 1)[-1] or href} ({_host(self.url)})")
+                continue
             for comp in part.subcomponents:
                 if comp.name == "VTIMEZONE":
                     tzid = str(comp.get("TZID"))
@@ -239,7 +256,13 @@ class CaldavCalendar(CalendarBackend):
                         continue
                     seen_tz.add(tzid)
                 merged.add_component(comp)
+        if bad:
+            log.warning("caldav: %d damaged calendar object(s) skipped", len(bad))
+        self._bad = bad
         return ical.expand(merged, start, end, self.tz)
+
+    def problems(self) -> builtins.list[str]:
+        return list(self._bad)
 
     def get(self, uid: str) -> Event | None:
         data = self.snapshot(uid)
@@ -317,6 +340,12 @@ class CaldavCalendar(CalendarBackend):
         if client is not None:
             with contextlib.suppress(Exception):
                 client.close()
+
+
+def _is_local(host: str | None) -> bool:
+    from bantz_voice.llm.openai_backend import is_loopback
+
+    return is_loopback(host)
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:

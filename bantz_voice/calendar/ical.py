@@ -4,7 +4,9 @@ done on a ``VCALENDAR`` holding the components of one UID (CalDAV) or of the who
 
 from __future__ import annotations
 
+import logging
 import uuid
+import builtins
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
@@ -15,6 +17,7 @@ import recurring_ical_events
 from bantz_voice.calendar.errors import CalendarError
 from bantz_voice.calendar.model import DEFAULT_DURATION, Event
 
+log = logging.getLogger(__name__)
 PRODID = "-//Bantz Voice//bantz-voice 0.1//TR"
 EDITABLE = {"title", "start", "end", "all_day", "location", "description"}
 
@@ -58,6 +61,74 @@ def parse(data: bytes | str, source: str) -> icalendar.Calendar:
             prop, msg = comp.errors[0]
             raise CalendarError(f"Takvim bozuk: {source} içinde {comp.name} {prop} okunamadı ({_short(msg)}).")
     return cal
+
+
+UNREADABLE = "X-BANTZ-UNREADABLE"  # placeholder for a component kept as the raw text it was read as
+
+
+def parse_components(
+    data: bytes, source: str
+) -> tuple[icalendar.Calendar, dict[int, tuple[Any, bytes]], builtins.list[str]]:
+    """Parse a whole calendar, skipping damaged components instead of failing on them.
+
+    Returns (calendar, raw, bad): ``raw`` maps id(component) -> (component, its bytes in ``data``)
+    when the components could be matched to their text (empty otherwise); ``bad`` names each
+    damaged component. A damaged component stays in the calendar as an ``X-BANTZ-UNREADABLE``
+    placeholder whose raw bytes a writer puts back unchanged. Raises CalendarError only when the
+    text is not a calendar at all."""
+    from bantz_voice.calendar import rawfile
+
+    try:
+        cal = parse(data, source)
+    except CalendarError as exc:
+        first_error = exc
+    else:
+        chunks = rawfile.components(data)
+        raw = {id(c): (c, r) for c, r in zip(cal.subcomponents, chunks)} if len(chunks) == len(cal.subcomponents) else {}
+        return cal, raw, []
+    split = rawfile.split(data, strict=False)
+    if split is None or not split.chunks:
+        raise first_error
+    try:
+        head = split.head if split.head[:15].upper() == b"BEGIN:VCALENDAR" else b"BEGIN:VCALENDAR\r\n" + split.head
+        cal = parse(head + rawfile.END, source)
+    except CalendarError:
+        raise first_error from None
+    shell = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:" + PRODID.encode() + b"\r\n"
+    raw: dict[int, tuple[Any, bytes]] = {}
+    bad: builtins.list[str] = []
+    for position, chunk in enumerate(split.chunks, 1):
+        comp: Any = None
+        try:
+            one = parse(shell + chunk + rawfile.END, source)
+            if len(one.subcomponents) == 1 and one.subcomponents[0].name == rawfile.kind(chunk):
+                comp = one.subcomponents[0]
+        except CalendarError:
+            comp = None
+        if comp is None:
+            comp = icalendar.cal.Component()
+            comp.name = UNREADABLE
+            bad.append(describe_chunk(chunk, position))
+        cal.subcomponents.append(comp)
+        raw[id(comp)] = (comp, chunk)
+    return cal, raw, bad
+
+
+def describe_chunk(chunk: bytes, position: int | None = None) -> str:
+    """A damaged component named for the user: kind, position, UID and title when they can be read."""
+    from bantz_voice.calendar import rawfile
+
+    parts = [rawfile.kind(chunk) or "bileşen"]
+    if position is not None:
+        parts.append(f"{position}. bileşen")
+    uid = rawfile.uid(chunk)
+    if uid:
+        parts.append(f"UID {uid[:80]}")
+    for line in chunk.split(b"\r\n"):
+        if line[:8].upper() == b"SUMMARY:" or line[:8].upper() == b"SUMMARY;":
+            parts.append("'" + line.split(b":", 1)[1].decode("utf-8", "replace")[:60] + "'")
+            break
+    return ", ".join(parts)
 
 
 def _short(exc: object) -> str:
@@ -136,18 +207,184 @@ def recurring_masters(components: Iterable[icalendar.cal.Component]) -> dict[str
     return out
 
 
-def expand(cal: icalendar.Calendar, start: datetime, end: datetime, tz: tzinfo) -> list[Event]:
-    """Every occurrence overlapping [start, end), recurring events expanded, in ``tz``."""
-    masters = recurring_masters(cal.subcomponents)
+# --- bounded expansion ------------------------------------------------------------------------
+# A shared or imported calendar can hold a rule like FREQ=SECONDLY without an end: expanded over
+# the year that a spoken "delete X" searches, that is ~3*10^7 occurrences. Every series is sized
+# before it is expanded (rule steps from its first instance to the window's end), series that step
+# finer than a day are first moved forward to just before the window (same grid: the occurrences
+# in the window are unchanged), and a series, a query and the time spent have hard limits.
+MAX_STEPS_PER_EVENT = 50_000  # rule steps one series may take to reach the end of the window
+MAX_STEPS_PER_QUERY = 200_000
+MAX_OCCURRENCES = 2_000  # occurrences one answer may hold
+EXPAND_DEADLINE_S = 3.0
+
+_PERIOD_S = {"SECONDLY": 1, "MINUTELY": 60, "HOURLY": 3600, "DAILY": 86400, "WEEKLY": 7 * 86400,
+             "MONTHLY": 28 * 86400, "YEARLY": 365 * 86400}
+_FIXED = ("SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY")  # a period of fixed wall-clock length
+_FINER = {  # BY parts that add occurrences within one period of the frequency: (part, size of its range)
+    "SECONDLY": (),
+    "MINUTELY": ("BYSECOND",),
+    "HOURLY": ("BYSECOND", "BYMINUTE"),
+    "DAILY": ("BYSECOND", "BYMINUTE", "BYHOUR"),
+    "WEEKLY": ("BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY"),
+    "MONTHLY": ("BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY", "BYMONTHDAY"),
+    "YEARLY": ("BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH"),
+}
+_BYDAY_PER_PERIOD = {"MONTHLY": 5, "YEARLY": 53}  # BYDAY=MO in a month: up to 5 Mondays
+
+
+class CalendarTooLarge(CalendarError):
+    """A query would expand more recurring occurrences than the limits allow."""
+
+
+def _too_large(comp: icalendar.cal.Component | None) -> CalendarTooLarge:
+    title = " ".join(str(comp.get("SUMMARY", "")).split())[:60] if comp is not None else ""
+    named = f" '{title}' etkinliği çok sık tekrarlanıyor;" if title else ""
+    return CalendarTooLarge(
+        f"Takvim çok büyük:{named} bu aralıktaki tekrarları sayılamayacak kadar çok. "
+        "Daha kısa bir aralık sorun ya da o tekrar kuralını takvim uygulamanızdan düzeltin."
+    )
+
+
+def _rules(comp: icalendar.cal.Component) -> list[Any]:
+    rule = comp.get("RRULE")
+    if rule is None:
+        return []
+    return list(rule) if isinstance(rule, list) else [rule]
+
+
+def _rule_steps(rule: Any, first: datetime, end: datetime) -> tuple[float, str, int]:
+    """(rule steps from ``first`` to ``end``, FREQ, INTERVAL) — an upper estimate."""
+    freq = str((rule.get("FREQ") or ["DAILY"])[0]).upper()
     try:
-        occurrences = recurring_ical_events.of(cal, skip_bad_series=True).between(start, end)
-    except Exception as exc:
-        raise CalendarError(f"Takvimdeki bir tekrar kuralı okunamadı ({_short(exc)}).") from exc
-    out = []
-    for occ in occurrences:
-        ev = occurrence_to_event(occ, tz, masters)
-        if ev is not None and ev.overlaps(start, end):
-            out.append(ev)
+        interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
+    except (TypeError, ValueError):
+        interval = 1
+    period = _PERIOD_S.get(freq, 86400) * interval
+    stop = end
+    until = rule.get("UNTIL")
+    if until:
+        try:
+            stop = min(stop, to_local(until[0], end.tzinfo or timezone.utc))
+        except (TypeError, ValueError):
+            pass
+    span = (stop - first).total_seconds()
+    if span < 0:
+        return 0.0, freq, interval
+    steps = span / period + 1
+    for part in _FINER.get(freq, ()):
+        values = rule.get(part)
+        if values:
+            steps *= len(values) * (_BYDAY_PER_PERIOD.get(freq, 1) if part == "BYDAY" else 1)
+    count = rule.get("COUNT")
+    if count:
+        try:
+            steps = min(steps, float(int(count[0])))
+        except (TypeError, ValueError):
+            pass
+    return steps, freq, interval
+
+
+def _duration(comp: icalendar.cal.Component) -> timedelta:
+    try:
+        if "DTEND" in comp:
+            return abs(to_local(comp["DTEND"].dt, timezone.utc) - to_local(comp["DTSTART"].dt, timezone.utc))
+        if "DURATION" in comp:
+            return abs(comp["DURATION"].dt)
+    except Exception:  # noqa: BLE001 - a damaged value: no shift margin of its own
+        pass
+    return timedelta(days=1)
+
+
+def _forwarded(master: icalendar.cal.Component, start: datetime, tz: tzinfo) -> icalendar.cal.Component:
+    """A copy of ``master`` whose DTSTART (and DTEND) moved forward by whole rule periods to just
+    before ``start``, for a rule with a fixed period and without COUNT or BYSETPOS (whose
+    occurrences then stay exactly the same within the window). Unchanged otherwise."""
+    rules = _rules(master)
+    if len(rules) != 1 or "DTSTART" not in master:
+        return master
+    rule = rules[0]
+    freq = str((rule.get("FREQ") or [""])[0]).upper()
+    if freq not in _FIXED or rule.get("COUNT") or rule.get("BYSETPOS"):
+        return master
+    try:
+        interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
+    except (TypeError, ValueError):
+        return master
+    raw = master["DTSTART"].dt
+    period = timedelta(seconds=_PERIOD_S[freq] * interval)
+    margin = _duration(master) + 2 * period + timedelta(hours=3)  # overlap, one step, DST
+    lag = start - to_local(raw, tz) - margin
+    if lag <= period:
+        return master
+    if not isinstance(raw, datetime) and period < timedelta(days=1):
+        return master
+    shift = period * int(lag / period)
+    copy = icalendar.Event.from_ical(master.to_ical())
+    for key in ("DTSTART", "DTEND"):
+        if key in copy:
+            prop = copy[key]
+            value = prop.dt + shift
+            params = dict(prop.params)
+            copy.pop(key)
+            copy.add(key.lower(), value, parameters=params or None)
+    return copy
+
+
+def expand(
+    cal: icalendar.Calendar, start: datetime, end: datetime, tz: tzinfo, deadline: float | None = None
+) -> list[Event]:
+    """Every occurrence overlapping [start, end), recurring events expanded, in ``tz``.
+
+    Raises :class:`CalendarTooLarge` (a Turkish message) when a series or the query would take
+    more than the limits above; never runs past ``deadline`` (monotonic; default
+    EXPAND_DEADLINE_S from now) between series."""
+    import time
+
+    deadline = time.monotonic() + EXPAND_DEADLINE_S if deadline is None else deadline
+    masters = recurring_masters(cal.subcomponents)
+    zones = [c for c in cal.subcomponents if c.name == "VTIMEZONE"]
+    by_uid: dict[str | None, list[icalendar.cal.Component]] = {}
+    for comp in cal.subcomponents:
+        if comp.name == "VEVENT":
+            by_uid.setdefault(uid_of(comp), []).append(comp)
+    total_steps = 0.0
+    out: list[Event] = []
+    for uid, comps in by_uid.items():
+        if time.monotonic() > deadline:
+            raise _too_large(None)
+        master = next((c for c in comps if "RECURRENCE-ID" not in c), None)
+        series = list(comps)
+        if master is not None and "DTSTART" in master:
+            try:
+                forwarded = _forwarded(master, start, tz)
+                first = to_local(forwarded["DTSTART"].dt, tz)
+            except Exception:  # noqa: BLE001 - a value the library will reject (skip_bad_series)
+                forwarded, first = master, None
+            if first is not None:
+                steps = sum(_rule_steps(rule, first, end)[0] for rule in _rules(forwarded))
+                rdate = forwarded.get("RDATE")
+                steps += sum(len(getattr(p, "dts", [])) for p in (rdate if isinstance(rdate, list) else [rdate] if rdate else []))
+                if steps > MAX_STEPS_PER_EVENT:
+                    raise _too_large(master)
+                total_steps += steps
+                if total_steps > MAX_STEPS_PER_QUERY:
+                    raise _too_large(None)
+            series = [forwarded if c is master else c for c in comps]
+        one = new_calendar()
+        one.subcomponents.extend(zones)
+        one.subcomponents.extend(series)
+        try:
+            occurrences = recurring_ical_events.of(one, skip_bad_series=True).between(start, end)
+        except Exception as exc:
+            log.warning("recurring event %s skipped: %s", uid, _short(exc))
+            continue
+        for occ in occurrences:
+            ev = occurrence_to_event(occ, tz, masters)
+            if ev is not None and ev.overlaps(start, end):
+                out.append(ev)
+        if len(out) > MAX_OCCURRENCES:
+            raise _too_large(master if master is not None and len(by_uid) == 1 else None)
     out.sort(key=lambda e: (e.start, e.end, e.title))
     return out
 

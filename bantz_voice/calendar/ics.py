@@ -46,6 +46,7 @@ class _Index:
     recurring: icalendar.Calendar  # recurring masters + overrides (+ time zones), expanded per query
     blobs: dict[int, tuple[Any, bytes]]  # id(component) -> (component, its bytes in the file)
     recurring_uids: set[str | None]
+    bad: list[str] = dataclasses.field(default_factory=list)  # damaged components, skipped (doctor names them)
 
 
 _END = b"END:VCALENDAR\r\n"
@@ -72,7 +73,11 @@ def serialize(cal: icalendar.Calendar, blobs: dict[int, tuple[Any, bytes]]) -> t
 
 
 def _build_index(
-    cal: icalendar.Calendar, key: StatKey | None, tz: ZoneInfo, blobs: dict[int, tuple[Any, bytes]] | None = None
+    cal: icalendar.Calendar,
+    key: StatKey | None,
+    tz: ZoneInfo,
+    blobs: dict[int, tuple[Any, bytes]] | None = None,
+    bad: list[str] | None = None,
 ) -> _Index:
     recurring_uids = {ical.uid_of(c) for c in ical.events_of(cal) if ical.is_recurring_component(c)}
     rec = ical.new_calendar()
@@ -88,23 +93,23 @@ def _build_index(
                 if ev is not None:
                     plain.append(ev)
     plain.sort(key=lambda e: (e.start, e.end, e.title))
-    return _Index(key=key, cal=cal, plain=plain, recurring=rec, blobs=blobs or {}, recurring_uids=recurring_uids)
+    return _Index(key=key, cal=cal, plain=plain, recurring=rec, blobs=blobs or {}, recurring_uids=recurring_uids, bad=bad or [])
 
 
 def _reindex(old: _Index, cal: icalendar.Calendar, uid: str, key: StatKey, tz: ZoneInfo, blobs: dict[int, tuple[Any, bytes]]) -> _Index:
     """The index after a write that touched only ``uid`` (full rebuild when recurrence is involved)."""
     comps = ical.components_for(cal, uid)
     if uid in old.recurring_uids or any(ical.is_recurring_component(c) for c in comps):
-        return _build_index(cal, key, tz, blobs)
+        return _build_index(cal, key, tz, blobs, old.bad)
     plain = [e for e in old.plain if e.uid != uid]
     for comp in comps:
         ev = ical.occurrence_to_event(comp, tz, {})
         if ev is not None:
             bisect.insort(plain, ev, key=lambda e: (e.start, e.end, e.title))
-    return _Index(key=key, cal=cal, plain=plain, recurring=old.recurring, blobs=blobs, recurring_uids=old.recurring_uids)
+    return _Index(key=key, cal=cal, plain=plain, recurring=old.recurring, blobs=blobs, recurring_uids=old.recurring_uids, bad=old.bad)
 
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 CACHE_MIN_EVENTS = 200  # small files parse fast enough
 
 
@@ -130,6 +135,7 @@ def _save_cache(path: Path, data: bytes, idx: _Index, tz: ZoneInfo) -> None:
                 "plain": [e.model_dump(mode="json") for e in idx.plain],
                 "recurring": idx.recurring.to_ical().decode(),
                 "recurring_uids": sorted(u for u in idx.recurring_uids if u),
+                "bad": idx.bad,
             },
             ensure_ascii=False,
         ).encode()
@@ -154,7 +160,10 @@ def _load_cache(path: Path, data: bytes, key: StatKey | None, tz: ZoneInfo) -> _
                     d[k] = datetime.fromisoformat(d[k]).astimezone(tz)
             plain.append(Event(**d))
         recurring = icalendar.Calendar.from_ical(raw["recurring"])
-        return _Index(key=key, cal=None, plain=plain, recurring=recurring, blobs={}, recurring_uids=set(raw["recurring_uids"]))
+        return _Index(
+            key=key, cal=None, plain=plain, recurring=recurring, blobs={}, recurring_uids=set(raw["recurring_uids"]),
+            bad=[str(b) for b in raw.get("bad", [])],
+        )
     except FileNotFoundError:
         return None
     except Exception as exc:  # noqa: BLE001 - a damaged cache is ignored
@@ -182,6 +191,7 @@ class IcsCalendar(CalendarBackend):
                 return idx
             data, key = self.file.read()
             blobs: dict[int, tuple[Any, bytes]] = {}
+            bad: list[str] = []
             if data is None or not data.strip():
                 cal = ical.new_calendar()
             else:
@@ -191,18 +201,20 @@ class IcsCalendar(CalendarBackend):
                         self._index = cached
                         return cached
                 try:
-                    cal = ical.parse(data, str(self.path))
+                    cal, blobs, bad = ical.parse_components(data, str(self.path))
                 except CalendarError as exc:
                     if self.file.backup.is_file():
                         raise CalendarError(f"{str(exc).rstrip('.')}. Önceki sürüm: {self.file.backup}") from exc
                     raise
-                chunks = rawfile.components(data)
-                if len(chunks) == len(cal.subcomponents):
-                    blobs = {id(c): (c, raw) for c, raw in zip(cal.subcomponents, chunks)}
-            self._index = _build_index(cal, key, self.tz, blobs)
+                if bad:
+                    log.warning("calendar %s: %d damaged component(s) skipped (kept as they are in the file)", self.path, len(bad))
+            self._index = _build_index(cal, key, self.tz, blobs, bad)
             if data and len(self._index.plain) >= CACHE_MIN_EVENTS:
                 _save_cache(self.path, data, self._index, self.tz)
             return self._index
+
+    def problems(self) -> builtins.list[str]:
+        return list(self._load().bad)
 
     def _cal(self) -> icalendar.Calendar:
         cal = self._load(full=True).cal
@@ -311,7 +323,7 @@ class IcsCalendar(CalendarBackend):
                 ev = ical.occurrence_to_event(c, self.tz, {})
                 if ev is not None:
                     bisect.insort(plain, ev, key=lambda e: (e.start, e.end, e.title))
-        self._index = _Index(key=key, cal=None, plain=plain, recurring=recurring, blobs={}, recurring_uids=recurring_uids)
+        self._index = _Index(key=key, cal=None, plain=plain, recurring=recurring, blobs={}, recurring_uids=recurring_uids, bad=idx.bad)
         _save_cache(self.path, data, self._index, self.tz)
         log.debug("calendar written (one event re-serialized): %s", self.path)
         return mini

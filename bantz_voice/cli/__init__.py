@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
             return code
     parser = build_parser(("daemon",) if _command_of(argv) in CONTROL_COMMANDS else AREAS)
     args = parser.parse_args(argv)
+    from bantz_voice.privacy import install_excepthooks, scrub
+
+    install_excepthooks()  # no unscrubbed traceback printed to stderr (the journal under systemd)
     if args.verbose or args.command not in CONTROL_COMMANDS:  # a control command logs nothing
         from bantz_voice import logsetup
         from bantz_voice.privacy import install_log_scrubbing
@@ -75,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except BantzError as exc:
-        print(f"hata: {exc}", file=sys.stderr)
+        print(f"hata: {scrub(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from bantz_voice.config import config_sources, dump_settings, load_settings
+from bantz_voice.config import config_sources, dump_settings, load_settings, redacted_dump
 
 
 def _show(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.json:
-        print(json.dumps(settings.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        print(json.dumps(redacted_dump(settings), ensure_ascii=False, indent=2))
     else:
         for _, path in config_sources():
             print(f"# kaynak: {path}")

@@ -50,8 +50,14 @@ def _duration(seconds: float) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     from bantz_voice.daemon.runner import run_foreground
+    from bantz_voice.errors import ConfigError, DaemonConfigError
 
-    return run_foreground(responder=args.responder, demo_wav=args.demo_wav)
+    try:
+        return run_foreground(responder=args.responder, demo_wav=args.demo_wav)
+    except DaemonConfigError:
+        raise
+    except ConfigError as exc:  # exit EX_CONFIG: systemd must not restart a daemon whose settings are wrong
+        raise DaemonConfigError(str(exc)) from None
 
 
 def _status(args: argparse.Namespace) -> int:

@@ -49,9 +49,53 @@ def render_main_unit(template: Path | None = None) -> str:
     except OSError as exc:
         raise ServiceError(f"birim şablonu okunamadı: {src} ({exc.strerror})") from exc
     exec_line = "ExecStart=" + shlex.join(exec_command())
-    lines = [exec_line if ln.startswith("ExecStart=") else ln for ln in text.splitlines()]
+    rw_line = "ReadWritePaths=" + " ".join(_unit_path(p) for p in writable_dirs())
+    lines = [
+        exec_line if ln.startswith("ExecStart=") else rw_line if ln.startswith("ReadWritePaths=") else ln
+        for ln in text.splitlines()
+    ]
     # no WorkingDirectory: the defaults, manifest and unit templates are package data
     return "\n".join(lines) + "\n"
+
+
+def render_vllm_unit(template: Path, key_file: Path) -> str:
+    """The vLLM unit with ``EnvironmentFile=`` naming the key file that was generated."""
+    text = template.read_text(encoding="utf-8")
+    lines = [f"EnvironmentFile={_unit_path(key_file)}" if ln.startswith("EnvironmentFile=") else ln for ln in text.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def writable_dirs() -> list[Path]:
+    """What the sandboxed daemon may write: its data (calendar, models), state (memory, traces) and
+    cache dirs, the calendar file's directory and the control socket's, as the settings resolve
+    them now. Created (0700) by ``install`` so the unit can start."""
+    from bantz_voice import paths
+
+    dirs = [paths.data_dir(), paths.state_dir(), paths.cache_dir()]
+    try:
+        from bantz_voice.calendar import default_ics_path
+        from bantz_voice.config import load_settings
+        from bantz_voice.daemon.control import socket_path_from
+
+        settings = load_settings()
+        dirs.append(default_ics_path(settings).parent)
+        sock_dir = socket_path_from(settings.daemon.socket_path).parent
+        if sock_dir != paths.runtime_dir():  # the default one is RuntimeDirectory=bantz
+            dirs.append(sock_dir)
+    except Exception:  # noqa: BLE001 - settings that do not load: the defaults above still apply
+        pass
+    out: list[Path] = []
+    for d in dirs:
+        d = d.expanduser().absolute()
+        if d not in out:
+            out.append(d)
+    return out
+
+
+def _unit_path(path: Path) -> str:
+    """A path for a unit file: specifier and space safe ('%' doubled, quoted when needed)."""
+    text = str(path).replace("%", "%%")
+    return f'"{text}"' if any(ch.isspace() for ch in text) else text
 
 
 def vllm_units() -> list[Path]:
@@ -89,7 +133,9 @@ def _units(with_vllm: bool) -> list[tuple[str, str]]:
         found = vllm_units()
         if not found:
             raise ServiceError(f"vLLM birim dosyaları bulunamadı: {REPO_SYSTEMD_DIR}/bantz-vllm-*.service")
-        units += [(p.name, p.read_text(encoding="utf-8")) for p in found]
+        from bantz_voice.llm.apikey import key_path
+
+        units += [(p.name, render_vllm_unit(p, key_path())) for p in found]
     return units
 
 
@@ -103,6 +149,13 @@ def install(with_vllm: bool = False, start: bool = True, unit_dir: Path | None =
     target = unit_dir or user_unit_dir()
     report = ServiceReport(unit_dir=target)
     units = _units(with_vllm)
+    for d in writable_dirs():  # the sandbox can only make writable what exists
+        d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if with_vllm:
+        from bantz_voice.llm.apikey import ensure_key
+
+        key_file = ensure_key()
+        report.messages.append(f"vLLM API anahtarı: {key_file} (yalnızca sizin okuyabileceğiniz bir dosya)")
     target.mkdir(parents=True, exist_ok=True)
     wants = target / WANTS
     wants.mkdir(exist_ok=True)

@@ -83,7 +83,7 @@ def _probe_openai(base_url: str, model: str | None, timeout: float) -> tuple[Sta
 
     url = base_url.rstrip("/") + "/models"
     try:
-        r = httpx.get(url, timeout=timeout)
+        r = httpx.get(url, timeout=timeout, trust_env=_remote(url), headers=_auth(url))
         r.raise_for_status()
         data = r.json().get("data", [])
     except (httpx.HTTPError, ValueError) as exc:
@@ -122,17 +122,24 @@ def check_calendar(settings: Settings) -> Check:
         from bantz_voice.calendar import open_calendar
     except ImportError:
         return Check("takvim", "uyarı", "takvim modülü yok")
+    from bantz_voice.config import redact_url
+
     try:
         cal = open_calendar(settings)
         try:
             now = datetime.now(cal.tz)
             events = cal.list(now, now + timedelta(days=7))
+            bad = cal.problems()
         finally:
             cal.close()
     except Exception as exc:  # CalendarError carries a Turkish message
         return Check("takvim", "hata", f"{settings.calendar.backend}: {exc}")
-    where = settings.calendar.caldav_url if settings.calendar.backend == "caldav" else getattr(cal, "path", "ics")
-    return Check("takvim", "ok", f"{settings.calendar.backend} ({where}): önümüzdeki 7 günde {len(events)} etkinlik")
+    where = redact_url(settings.calendar.caldav_url or "") if settings.calendar.backend == "caldav" else getattr(cal, "path", "ics")
+    summary = f"{settings.calendar.backend} ({where}): önümüzdeki 7 günde {len(events)} etkinlik"
+    if bad:
+        shown = "; ".join(bad[:5]) + (f"; … {len(bad) - 5} tane daha" if len(bad) > 5 else "")
+        return Check("takvim", "uyarı", f"{summary}; {len(bad)} bozuk bileşen atlandı (dosyada olduğu gibi duruyor): {shown}")
+    return Check("takvim", "ok", summary)
 
 
 def check_gpu() -> Check:
@@ -164,3 +171,22 @@ def run_checks(settings: Settings) -> list[Check]:
         except Exception as exc:  # a check must never take doctor down
             out.append(Check("?", "hata", f"denetim çöktü: {type(exc).__name__}: {exc}"))
     return out
+
+
+def _remote(url: str) -> bool:
+    """Proxies (``HTTP(S)_PROXY``) apply to remote hosts only: a loopback URL never leaves the machine."""
+    from urllib.parse import urlsplit
+
+    from bantz_voice.llm.openai_backend import is_loopback
+
+    return not is_loopback(urlsplit(url).hostname)
+
+
+def _auth(url: str) -> dict[str, str]:
+    """The local vLLM key for a loopback server (its /v1/models needs it)."""
+    if _remote(url):
+        return {}
+    from bantz_voice.llm.apikey import local_key
+
+    key = local_key()
+    return {"Authorization": f"Bearer {key}"} if key else {}

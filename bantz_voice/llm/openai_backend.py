@@ -2,9 +2,12 @@
 or Ollama. SSE streaming, per-call timeouts, retry with back-off on connection errors (only
 before the first token), schema-constrained output in the style the endpoint understands.
 
-Text leaving the machine (a non-loopback host) is PII-scrubbed first. The API key comes from the
-environment variable named by ``api_key_env`` and is never logged; it is never sent over plain
-HTTP to a non-loopback host.
+Every prompt is PII-scrubbed before it is sent, to a loopback port too: another local user can take
+the port first, and a proxy can carry it elsewhere. A loopback URL never goes through a proxy
+(``HTTP(S)_PROXY``/``ALL_PROXY`` are ignored for it). The API key comes from the environment
+variable named by ``api_key_env`` (or, for the vLLM unit that ``service install --with-vllm``
+writes, from its key file) and is never logged; it is never sent over plain HTTP to a non-loopback
+host.
 """
 
 from __future__ import annotations
@@ -25,12 +28,45 @@ from bantz_voice.config import EndpointSettings
 from bantz_voice.errors import ConfigError
 from bantz_voice.llm.base import GenParams, LLMError, LLMTimeout, LLMUnavailable, Message
 from bantz_voice.llm.grammar import response_format
-from bantz_voice.privacy import ScrubFilter, scrub
+from bantz_voice.privacy import ScrubFilter, scrub, scrub_cut
 
 log = logging.getLogger(__name__)
 log.addFilter(ScrubFilter())
 
 BACKOFF_S = 0.25
+ERROR_BODY_MAX = 4096  # bytes of an error body read (and scrubbed) for the log
+LINE_MAX = 1 << 20  # one SSE line; a server that sends more without a newline is cut off
+CHARS_PER_TOKEN_MAX = 16  # a reply longer than max_tokens * this is cut: the server ignored max_tokens
+STREAM_MIN_CHARS = 4096
+
+
+async def _read_at_most(resp: httpx.Response, limit: int) -> bytes:
+    out = b""
+    async for chunk in resp.aiter_bytes():
+        out += chunk
+        if len(out) >= limit:
+            break
+    return out[:limit]
+
+
+async def _sse_lines(resp: httpx.Response) -> AsyncIterator[str]:
+    """The response's lines, none longer than LINE_MAX (httpx's own line reader buffers any
+    length, so a server that never sends a newline would fill the memory)."""
+    buf = ""
+    async for text in resp.aiter_text():
+        buf += text
+        if "\n" not in buf and "\r" not in buf:
+            if len(buf) > LINE_MAX:
+                raise LLMError("Dil modeli sunucusu bozuk bir yanıt gönderdi.")
+            continue
+        lines = buf.splitlines(keepends=True)
+        buf = lines.pop() if not lines[-1].endswith(("\n", "\r")) else ""
+        for line in lines:
+            yield line.rstrip("\r\n")
+        if len(buf) > LINE_MAX:
+            raise LLMError("Dil modeli sunucusu bozuk bir yanıt gönderdi.")
+    if buf:
+        yield buf
 
 
 def is_loopback(host: str | None) -> bool:
@@ -60,6 +96,10 @@ class OpenAIBackend:
         self.remote = not is_loopback(parts.hostname)
         headers: dict[str, str] = {}
         key = os.environ.get(endpoint.api_key_env) if endpoint.api_key_env else None
+        if not key and not self.remote:
+            from bantz_voice.llm.apikey import local_key
+
+            key = local_key(parts.port)
         if key:
             if self.remote and parts.scheme != "https":
                 raise ConfigError(f"'{name}': API anahtarı şifresiz HTTP üzerinden gönderilmez; https:// kullanın.")
@@ -70,13 +110,12 @@ class OpenAIBackend:
         self._client = httpx.AsyncClient(
             headers=headers,
             timeout=httpx.Timeout(endpoint.timeout_s, connect=min(5.0, endpoint.timeout_s)),
+            trust_env=self.remote,  # no proxy (nor .netrc) for a loopback server
         )
         self._count_mode: str | None = None  # "vllm" | "llamacpp" | "estimate"
 
     # -- helpers ---------------------------------------------------------------------------
     def _outgoing(self, messages: list[Message]) -> list[Message]:
-        if not self.remote:
-            return [dict(m) for m in messages]
         return [{**m, "content": scrub(m["content"])} for m in messages]
 
     # -- interface -------------------------------------------------------------------------
@@ -99,13 +138,14 @@ class OpenAIBackend:
             try:
                 async with self._client.stream("POST", url, json=body) as resp:
                     if resp.status_code >= 400:
-                        detail = (await resp.aread()).decode("utf-8", "replace")[:200]
+                        detail = scrub_cut((await _read_at_most(resp, ERROR_BODY_MAX)).decode("utf-8", "replace"), 200)
                         log.warning("endpoint %s answered HTTP %s: %s", self.name, resp.status_code, detail)
                         if resp.status_code in (502, 503, 504) and attempt + 1 < attempts:
                             await asyncio.sleep(BACKOFF_S * 2**attempt)
                             continue
                         raise LLMError(f"Dil modeli sunucusu isteği reddetti (HTTP {resp.status_code}).")
-                    async for line in resp.aiter_lines():
+                    budget = max(STREAM_MIN_CHARS, params.max_tokens * CHARS_PER_TOKEN_MAX)
+                    async for line in _sse_lines(resp):
                         if not line.startswith("data:"):
                             continue
                         data = line[5:].strip()
@@ -115,11 +155,17 @@ class OpenAIBackend:
                             obj = json.loads(data)
                         except json.JSONDecodeError:
                             continue
-                        choices = obj.get("choices") or []
+                        choices = obj.get("choices") if isinstance(obj, dict) else None
                         if not choices:
                             continue
-                        piece = (choices[0].get("delta") or {}).get("content")
-                        if piece:
+                        first = choices[0] if isinstance(choices, list) and isinstance(choices[0], dict) else {}
+                        delta = first.get("delta")
+                        piece = delta.get("content") if isinstance(delta, dict) else None
+                        if isinstance(piece, str) and piece:
+                            budget -= len(piece)
+                            if budget < 0:
+                                log.warning("endpoint %s sent more than max_tokens allows; reply cut", self.name)
+                                return
                             yield piece
                     return
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
