@@ -100,8 +100,8 @@ class CaldavCalendar(CalendarBackend):
     ) -> None:
         url, url_user, url_password = _split_credentials(url)
         parts = urlsplit(url)
-        self.local = _is_local(parts.hostname)
-        if parts.scheme.lower() != "https" and not self.local:
+        self.loopback = _is_local(parts.hostname)
+        if parts.scheme.lower() != "https" and not self.loopback:
             raise CalendarError(
                 f"CalDAV sunucusuna ({_host(url)}) şifresiz {parts.scheme or 'http'}:// ile bağlanmıyorum: parola ve "
                 "takvim ağda açık giderdi. Adresi https:// ile yazın (calendar.caldav_url)."
@@ -119,6 +119,8 @@ class CaldavCalendar(CalendarBackend):
         self._calendar: Any = None
         self._mutex = threading.RLock()
         self._bad: builtins.list[str] = []
+        self._sync: Any = None  # the library's synchronized copy of the calendar's objects
+        self._parsed: dict[str, tuple[str, icalendar.Calendar | None]] = {}
         self._install_redaction()
 
     def __repr__(self) -> str:  # never shows the password
@@ -177,6 +179,7 @@ class CaldavCalendar(CalendarBackend):
     def _reset(self) -> None:
         self._client = None
         self._calendar = None
+        self._sync = None
 
     def _cal(self) -> Any:
         if self._calendar is not None:
@@ -196,7 +199,7 @@ class CaldavCalendar(CalendarBackend):
                 enable_rfc6764=False,
                 require_tls=False,
             )
-            if self.local:  # a loopback server is reached directly, never through HTTP(S)_PROXY
+            if self.loopback:  # a loopback server is reached directly, never through HTTP(S)_PROXY
                 session = getattr(self._client, "session", None)
                 if session is not None and hasattr(session, "trust_env"):
                     session.trust_env = False
@@ -234,32 +237,70 @@ class CaldavCalendar(CalendarBackend):
 
     # --- reading ----------------------------------------------------------------------------
     def list(self, start: datetime, end: datetime) -> builtins.list[Event]:
+        """Occurrences in [start, end), expanded here from a synchronized copy of the calendar.
+
+        The server is not asked for a time range: answering one, a server expands recurring
+        events itself, and a FREQ=SECONDLY rule without an end keeps it busy past every timeout
+        (Radicale does). The copy is kept up to date with one sync-collection REPORT per call
+        (RFC 6578; the library falls back to comparing ETags on servers without it), each object
+        is parsed once per version, and a damaged object is skipped (``problems()`` names it)."""
         start, end = self.local(start), self.local(end)
         check_range(start, end)
-
-        def fetch(cal: Any) -> builtins.list[str]:
-            return [(str(o.url), o.data) for o in cal.search(start=start, end=end, event=True, expand=False, post_filter=False)]
-
         merged = ical.new_calendar()
         seen_tz: set[str] = set()
-        bad: builtins.list[str] = []
-        for href, data in self._run(fetch):
-            try:
-                part = ical.parse(data, _host(self.url))
-            except CalendarError:
-                bad.append(f"{href.rsplit('/', 1)[-1] or href} ({_host(self.url)})")
-                continue
-            for comp in part.subcomponents:
-                if comp.name == "VTIMEZONE":
-                    tzid = str(comp.get("TZID"))
-                    if tzid in seen_tz:
+        with self._mutex:
+            objects = self._run(self._synced)
+            bad: builtins.list[str] = []
+            for href, data in objects:
+                part = self._parsed_object(href, data)
+                if part is None:
+                    bad.append(f"{href.rstrip('/').rsplit('/', 1)[-1] or href} ({_host(self.url)})")
+                    continue
+                for comp in part.subcomponents:
+                    if comp.name == "VTIMEZONE":
+                        tzid = str(comp.get("TZID"))
+                        if tzid in seen_tz:
+                            continue
+                        seen_tz.add(tzid)
+                    elif comp.name != "VEVENT":
                         continue
-                    seen_tz.add(tzid)
-                merged.add_component(comp)
-        if bad:
-            log.warning("caldav: %d damaged calendar object(s) skipped", len(bad))
-        self._bad = bad
+                    merged.subcomponents.append(comp)
+            if bad and bad != self._bad:
+                log.warning("caldav: %d damaged calendar object(s) skipped", len(bad))
+            self._bad = bad
         return ical.expand(merged, start, end, self.tz)
+
+    def _synced(self, cal: Any) -> builtins.list[tuple[str, str]]:
+        """(href, iCalendar text) of every object in the calendar, as it is now on the server."""
+        if self._sync is None or self._sync.calendar is not cal:
+            self._sync = cal.get_objects_by_sync_token(load_objects=True)
+        else:
+            try:
+                self._sync.sync()
+            except Exception:
+                self._sync = None
+                raise
+        out = []
+        for obj in self._sync:
+            data = obj.data
+            if data:
+                out.append((str(obj.url), data if isinstance(data, str) else str(data)))
+        live = {href for href, _ in out}
+        for href in [h for h in self._parsed if h not in live]:
+            del self._parsed[href]
+        return out
+
+    def _parsed_object(self, href: str, data: str) -> icalendar.Calendar | None:
+        """The parsed object (cached per version), or None when it is damaged."""
+        hit = self._parsed.get(href)
+        if hit is not None and hit[0] == data:
+            return hit[1]
+        try:
+            parsed: icalendar.Calendar | None = ical.parse(data, _host(self.url))
+        except CalendarError:
+            parsed = None
+        self._parsed[href] = (data, parsed)
+        return parsed
 
     def problems(self) -> builtins.list[str]:
         return list(self._bad)

@@ -353,6 +353,14 @@ def expand(
     for uid, comps in by_uid.items():
         if time.monotonic() > deadline:
             raise _too_large(None)
+        if not any(is_recurring_component(c) for c in comps):  # plain events: nothing to expand
+            for comp in comps:
+                ev = occurrence_to_event(comp, tz, masters)
+                if ev is not None and ev.overlaps(start, end):
+                    out.append(ev)
+            if len(out) > MAX_OCCURRENCES * 50:  # a plain event is cheap; this bounds memory only
+                raise _too_large(None)
+            continue
         master = next((c for c in comps if "RECURRENCE-ID" not in c), None)
         series = list(comps)
         if master is not None and "DTSTART" in master:
@@ -365,7 +373,10 @@ def expand(
                 steps = sum(_rule_steps(rule, first, end)[0] for rule in _rules(forwarded))
                 rdate = forwarded.get("RDATE")
                 steps += sum(len(getattr(p, "dts", [])) for p in (rdate if isinstance(rdate, list) else [rdate] if rdate else []))
-                if steps > MAX_STEPS_PER_EVENT:
+                # occurrences inside the window alone (what the answer would hold): checked before
+                # anything is expanded, so a refused query costs next to nothing
+                inside = sum(_rule_steps(rule, max(first, start), end)[0] for rule in _rules(forwarded))
+                if steps > MAX_STEPS_PER_EVENT or inside > MAX_OCCURRENCES + 1:
                     raise _too_large(master)
                 total_steps += steps
                 if total_steps > MAX_STEPS_PER_QUERY:
@@ -374,6 +385,7 @@ def expand(
         one = new_calendar()
         one.subcomponents.extend(zones)
         one.subcomponents.extend(series)
+        before = len(out)
         try:
             occurrences = recurring_ical_events.of(one, skip_bad_series=True).between(start, end)
         except Exception as exc:
@@ -384,7 +396,7 @@ def expand(
             if ev is not None and ev.overlaps(start, end):
                 out.append(ev)
         if len(out) > MAX_OCCURRENCES:
-            raise _too_large(master if master is not None and len(by_uid) == 1 else None)
+            raise _too_large(master if master is not None and len(out) - before > MAX_OCCURRENCES // 2 else None)
     out.sort(key=lambda e: (e.start, e.end, e.title))
     return out
 
