@@ -298,14 +298,18 @@ def _duration(comp: icalendar.cal.Component) -> timedelta:
 
 def _forwarded(master: icalendar.cal.Component, start: datetime, tz: tzinfo) -> icalendar.cal.Component:
     """A copy of ``master`` whose DTSTART (and DTEND) moved forward by whole rule periods to just
-    before ``start``, for a rule with a fixed period and without COUNT or BYSETPOS (whose
-    occurrences then stay exactly the same within the window). Unchanged otherwise."""
+    before ``start``, for a rule with a fixed period and without BYSETPOS (its occurrences then
+    stay exactly the same within the window); with COUNT only for a rule without BY parts (each
+    period is one occurrence: COUNT goes down by the periods skipped). Unchanged otherwise."""
     rules = _rules(master)
     if len(rules) != 1 or "DTSTART" not in master:
         return master
     rule = rules[0]
     freq = str((rule.get("FREQ") or [""])[0]).upper()
-    if freq not in _FIXED or rule.get("COUNT") or rule.get("BYSETPOS"):
+    by_parts = [k for k in rule if str(k).upper().startswith("BY")]
+    if freq in ("MONTHLY", "YEARLY"):
+        return _forwarded_calendar(master, rule, freq, start, tz)
+    if freq not in _FIXED or rule.get("BYSETPOS") or (rule.get("COUNT") and by_parts):
         return master
     try:
         interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
@@ -319,13 +323,57 @@ def _forwarded(master: icalendar.cal.Component, start: datetime, tz: tzinfo) -> 
         return master
     if not isinstance(raw, datetime) and period < timedelta(days=1):
         return master
-    shift = period * int(lag / period)
+    periods = int(lag / period)
+    shift = period * periods
     copy = icalendar.Event.from_ical(master.to_ical())
+    if rule.get("COUNT"):
+        try:
+            left = int(rule["COUNT"][0]) - periods
+        except (TypeError, ValueError):
+            return master
+        if left < 1:
+            return master  # the series ended before the window: walking it is bounded by COUNT
+        new_rule = copy["RRULE"]
+        new_rule["COUNT"] = [left]
     for key in ("DTSTART", "DTEND"):
         if key in copy:
             prop = copy[key]
             value = prop.dt + shift
             params = dict(prop.params)
+            copy.pop(key)
+            copy.add(key.lower(), value, parameters=params or None)
+    return copy
+
+
+def _forwarded_calendar(master: icalendar.cal.Component, rule: Any, freq: str, start: datetime, tz: tzinfo) -> icalendar.cal.Component:
+    """MONTHLY/YEARLY: moved forward by whole months or years (wall clock kept), when the first
+    instance's day exists in every month and the rule has no COUNT, BYSETPOS, BYWEEKNO or
+    BYYEARDAY (whose meaning depends on where the series starts)."""
+    from dateutil.relativedelta import relativedelta
+
+    if any(rule.get(k) for k in ("COUNT", "BYSETPOS", "BYWEEKNO", "BYYEARDAY")):
+        return master
+    try:
+        interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
+    except (TypeError, ValueError):
+        return master
+    raw = master["DTSTART"].dt
+    if raw.day > 28:
+        return master
+    months = interval * (12 if freq == "YEARLY" else 1)
+    first = to_local(raw, tz)
+    before = start - _duration(master) - timedelta(days=62 + 31 * months)
+    gap = (before.year - first.year) * 12 + before.month - first.month
+    periods = gap // months
+    if periods < 1:
+        return master
+    shift = relativedelta(months=periods * months)
+    copy = icalendar.Event.from_ical(master.to_ical())
+    for key in ("DTSTART", "DTEND"):
+        if key in copy:
+            prop = copy[key]
+            params = dict(prop.params)
+            value = prop.dt + shift
             copy.pop(key)
             copy.add(key.lower(), value, parameters=params or None)
     return copy
