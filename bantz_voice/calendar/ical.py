@@ -550,12 +550,32 @@ def add_timezones(cal: icalendar.Calendar, compact: bool = False) -> None:
         pass
 
 
+def _zones_used(comps: list[icalendar.cal.Component]) -> set[str]:
+    out: set[str] = set()
+    for comp in comps:
+        for key in ("DTSTART", "DTEND", "RECURRENCE-ID", "EXDATE", "RDATE"):
+            props = comp.get(key)
+            for prop in props if isinstance(props, list) else [props] if props is not None else []:
+                tzid = getattr(prop, "params", {}).get("TZID")
+                if tzid:
+                    out.add(str(tzid))
+                    continue
+                dt = getattr(prop, "dt", None)
+                zone = getattr(getattr(dt, "tzinfo", None), "key", None)
+                if zone and zone != "UTC":
+                    out.add(zone)
+    return out
+
+
 def add_timezones_for(cal: icalendar.Calendar, uid: str, compact: bool = False) -> None:
     """Add the VTIMEZONEs that ``uid``'s components need and ``cal`` lacks (without scanning
     every event of a large file)."""
     have = {str(c.get("TZID")) for c in cal.subcomponents if c.name == "VTIMEZONE"}
+    comps = components_for(cal, uid)
+    if _zones_used(comps) <= have:
+        return  # describing a zone takes ~0.2 s: not again when the file has it
     probe = new_calendar()
-    for comp in components_for(cal, uid):
+    for comp in comps:
         probe.add_component(comp)
     add_timezones(probe, compact)
     for comp in probe.subcomponents:
