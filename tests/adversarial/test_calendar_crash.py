@@ -89,6 +89,7 @@ def test_writer_killed_at_random_points_never_tears_the_file_nor_loses_an_event(
     titles = _titles(path)
     assert set(ack.read_text().split()) <= titles and len(titles) >= WRITES
     assert kills >= 10
+    print(f"\n{kills} writers killed over {len(ack.read_text().split())} acknowledged writes; {len(titles)} events in the file")
     # the next writer cleans the temp files a killed one left behind
     from datetime import datetime
     from zoneinfo import ZoneInfo
