@@ -231,14 +231,14 @@ def _scrub_spoken(text: str) -> str:
         k = 0
         while k < len(groups):
             hit = None
-            for end in range(len(groups), k, -1):
-                digits = "".join(g[0] for g in groups[k:end])
-                if len(digits) < 10:
+            digits = ""
+            for end in range(k + 1, len(groups) + 1):  # longest hit wins; numbers are at most 19 digits
+                digits += groups[end - 1][0]
+                if len(digits) > 19:
                     break
-                clean = _scrub_digits(digits)
-                if clean != digits and not any(ch.isdigit() for ch in clean):
-                    hit = (end, clean)
-                    break
+                token = _digits_pii(digits)
+                if token is not None:
+                    hit = (end, token)
             if hit is None:
                 k += 1
                 continue
@@ -250,6 +250,31 @@ def _scrub_spoken(text: str) -> str:
         i = max(j, i + 1)
     out.append(text[pos:])
     return "".join(out)
+
+
+def _digits_pii(d: str) -> str | None:
+    """The placeholder for a bare digit string that is a phone, TC kimlik or card number."""
+    n = len(d)
+    if n == 10 and (d[0] == "5" or d[:3] in AREA_CODES):
+        return PHONE
+    if n == 11:
+        if d[0] == "0" and (d[1] == "5" or d[1:4] in AREA_CODES):
+            return PHONE
+        if tckn_ok(d):
+            return TCKN
+    if n == 12 and d.startswith("90") and (d[2] == "5" or d[2:5] in AREA_CODES):
+        return PHONE
+    if 13 <= n <= 19 and d[0] in "23456" and _luhn_digits(d):  # card networks' first digits
+        return CARD
+    return None
+
+
+_LUHN_DOUBLE = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
+def _luhn_digits(d: str) -> bool:
+    total = sum(int(c) for c in d[-1::-2]) + sum(_LUHN_DOUBLE[int(c)] for c in d[-2::-2])
+    return total % 10 == 0
 
 
 def _scrub_digits(text: str) -> str:
