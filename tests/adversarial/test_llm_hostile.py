@@ -92,10 +92,9 @@ def test_instructions_in_event_titles_cannot_delete_anything(llm, capsys: pytest
     script.by_role["orchestrator"] = plan("calendar.delete", "Doktor", ["calendar.find", "calendar.delete"])
     out = ask(capsys, CHATTY)
     assert "Doktor" in titles()
-    if out["intent"] == "calendar.delete" and "silinsin mi" in out["reply"]:
-        assert out["requires_confirmation"]
-        ask(capsys, "hayır")
-        assert "Doktor" in titles()
+    assert out["intent"] == "calendar.delete" and out["requires_confirmation"] and "silinsin mi" in out["reply"], out
+    ask(capsys, "hayır")
+    assert sorted(titles()) == sorted([INJECTED, "Doktor", "Toplantı"])
 
 
 @pytest.mark.parametrize(
@@ -112,7 +111,7 @@ def test_garbage_gets_a_turkish_apology(llm, capsys: pytest.CaptureFixture[str],
     server, script = llm
     script.by_role = {"router": garbage, "orchestrator": garbage, "chat": garbage}
     out = ask(capsys, CHATTY)
-    assert out["reply"] and (out["reply"] in APOLOGIES or out["source"] in ("rules", "fallback")), out
+    assert out["reply"] in APOLOGIES, out
     assert any(r.path.endswith("/chat/completions") for r in server.requests)
 
 
@@ -160,8 +159,7 @@ def test_endless_output_is_cut_and_a_line_without_end_is_refused(llm, capsys: py
 
     script.by_role["chat"] = one_line
     out = ask(capsys, CHATTY)
-    assert out["reply"] in APOLOGIES or out["reply"]  # a Turkish sentence, no traceback (ask() checks)
-    assert len(out["reply"]) < 1000
+    assert out["reply"].startswith("Kusura bakmayın") and "x" * 50 not in out["reply"], out
 
 
 def test_the_vllm_api_key_is_sent_to_a_loopback_server(llm, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
