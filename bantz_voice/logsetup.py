@@ -55,6 +55,9 @@ def configure(level: str | int = "WARNING", stream: TextIO | None = None, enviro
     out = stream or sys.stderr
     handler = logging.StreamHandler(out)
     handler.setFormatter(JournalFormatter() if under_journald(out, environ) else logging.Formatter(TERMINAL_FORMAT))
+    from bantz_voice.privacy import ScrubFilter
+
+    handler.addFilter(ScrubFilter())  # PII (and tracebacks) scrubbed on whichever handler this is
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
