@@ -184,3 +184,13 @@ def test_spoken_delete_of_a_bomb_says_the_calendar_is_too_large(tmp_path: Path) 
     out = json.loads(res.stdout.strip().splitlines()[-1])
     assert "Takvim çok büyük" in out["reply"] and "Traceback" not in res.stderr
     assert not out["requires_confirmation"]
+
+
+def test_expansion_stops_at_its_deadline(tmp_path: Path) -> None:
+    import time
+
+    cal = ics(tmp_path, WEEKLY, vevent("d", "Günlük", "20260101T080000", "FREQ=DAILY"))
+    idx = cal._load()
+    with pytest.raises(CalendarTooLarge, match="^Takvim çok büyük"):
+        ical.expand(idx.recurring, *FIND_WINDOW, TZ, deadline=time.monotonic() - 1)
+    assert len(ical.expand(idx.recurring, NOW, NOW + timedelta(days=7), TZ)) == 7 + 2  # daily + Mon/Fri
