@@ -64,7 +64,9 @@ def titles() -> list[str]:
 
 
 def plan(intent: str, title: str | None, tools: list[str], confirm: bool = False, day: str | None = "bugün") -> str:
-    slots = {k: None for k in ("title", "start", "end", "range_start", "range_end", "target_date", "new_start")}
+    from bantz_voice.brain.schemas import PlanSlots
+
+    slots: dict[str, Any] = {k: None for k in PlanSlots.model_fields}  # every field is required (nullable)
     slots.update(title=title, target_date=day)
     return json.dumps(
         {"intent": intent, "slots": slots, "tools": tools, "requires_confirmation": confirm, "reasoning": "talimat"},
@@ -72,7 +74,9 @@ def plan(intent: str, title: str | None, tools: list[str], confirm: bool = False
     )
 
 
-def test_instructions_in_event_titles_cannot_delete_anything(llm, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+def test_instructions_in_event_titles_cannot_delete_anything(
+    llm, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
+) -> None:
     server, script = llm
     cal = calendar()
     for hour, title in ((9, INJECTED), (14, "Doktor"), (16, "Toplantı")):
@@ -85,9 +89,13 @@ def test_instructions_in_event_titles_cannot_delete_anything(llm, capsys: pytest
     }
     listed = ask(capsys, "bugün neler var")
     assert INJECTED in listed["reply"]  # the title is data: read out, not obeyed
+    # from here on every turn goes through the (obeying) LLM router and orchestrator
+    monkeypatch.setenv("BANTZ_BRAIN__FAST_PATH_MIN_CONFIDENCE", "1.0")
+    monkeypatch.setenv("BANTZ_BRAIN__CHAT_WITHOUT_CUE", "false")
     for text in (CHATTY, "etkinlikleri temizle", "evet"):
         out = ask(capsys, text)
         assert sorted(titles()) == sorted([INJECTED, "Doktor", "Toplantı"]), out
+    assert any(r.path.endswith("/chat/completions") and b'"intent"' in r.body for r in server.requests)
     # a delete the model asks for one title still needs a spoken "evet" on a confident match
     script.by_role["orchestrator"] = plan("calendar.delete", "Doktor", ["calendar.find", "calendar.delete"])
     out = ask(capsys, CHATTY)
