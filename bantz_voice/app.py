@@ -1,10 +1,18 @@
-"""Wiring: settings -> models -> :class:`~bantz_voice.pipeline.VoicePipeline`."""
+"""Wiring: settings -> models -> :class:`~bantz_voice.pipeline.VoicePipeline`.
+
+:func:`start_pipeline` is the one start-up of ``run``, ``once`` and the benchmarks (and
+:func:`start_responder` of ``ask``, which has no audio): every configured model is loaded and every
+LLM role's stable prompt prefix warmed (``Responder.warmup``) before the first turn, reporting
+what is loading through ``progress``. A model that fails to load does not stop the start-up: the
+responder names the role in ``degraded()`` and the turn that needs it apologises in Turkish.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from bantz_voice.responder import EchoResponder, Responder
+from bantz_voice.responder import EchoResponder, Progress, Responder
 
 log = logging.getLogger(__name__)
 
@@ -25,16 +33,43 @@ def build_responder(settings, name: str | None = None) -> Responder:
     return EchoResponder()
 
 
-def build_pipeline(settings, responder: Responder | None = None, *, transcriber=None, tts=None, sink_factory=None):
-    """Load Whisper and Piper once (warmed up) and return a ready :class:`VoicePipeline`."""
+def build_pipeline(
+    settings, responder: Responder | None = None, *, transcriber=None, tts=None, sink_factory=None,
+    progress: Progress | None = None,
+):
+    """Load Whisper and Piper once (warmed up) and return a :class:`VoicePipeline` whose responder
+    is not warmed yet (:func:`start_pipeline` does both; this part runs in a worker thread)."""
     from bantz_voice.asr import Transcriber
     from bantz_voice.pipeline import VoicePipeline
     from bantz_voice.tts.piper_tts import PiperTTS
 
+    say = progress or (lambda _what: None)
     if transcriber is None:
+        say(f"konuşma tanıma modeli ({settings.asr.model})")
         transcriber = Transcriber(settings.asr)
     if tts is None:
+        say(f"ses modeli ({settings.tts.voice})")
         tts = PiperTTS(settings.tts)
     if responder is None:
         responder = build_responder(settings)
     return VoicePipeline(settings, transcriber=transcriber, tts=tts, responder=responder, sink_factory=sink_factory)
+
+
+async def start_responder(settings, name: str | None = None, *, progress: Progress | None = None) -> Responder:
+    """The responder, its models loaded and prompt prefixes warmed."""
+    responder = build_responder(settings, name)
+    await responder.warmup(progress)
+    return responder
+
+
+async def start_pipeline(
+    settings, responder: Responder | None = None, *, transcriber=None, tts=None, sink_factory=None,
+    progress: Progress | None = None,
+):
+    """The start-up every entry point shares: Whisper and Piper loaded (in a worker thread), then
+    the responder's models loaded and warmed. Returns a pipeline ready for its first turn."""
+    pipeline = await asyncio.to_thread(
+        build_pipeline, settings, responder, transcriber=transcriber, tts=tts, sink_factory=sink_factory, progress=progress
+    )
+    await pipeline.responder.warmup(progress)
+    return pipeline

@@ -2,17 +2,24 @@
 
 ``Transcriber(settings.asr)`` loads the model once and warms it up; ``transcribe(audio)`` takes
 16 kHz mono int16 samples and returns an :class:`AsrResult` (``text`` is "" when the guard drops it).
+
+The guard and its retry without the initial prompt see Whisper only through a :class:`Decoder`
+(``segments(x, prompt, settings, max_new_tokens)``): :class:`WhisperDecoder` in the product, a
+decoder replaying recorded outputs in tests (``Transcriber(settings.asr, decoder=...)``), so the
+retry logic is tested without depending on one CPU's floating-point path.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable, Protocol, Sequence
 
 import numpy as np
 
@@ -20,6 +27,12 @@ from bantz_voice.errors import ModelMissingError
 from bantz_voice.turkish.text import tr_lower
 
 log = logging.getLogger(__name__)
+
+# Intel MKL (CTranslate2's CPU backend on Intel) may sum in a different order from run to run
+# (buffer alignment): the same audio could decode differently near a threshold. Strict conditional
+# numerical reproducibility, read when MKL starts (before faster-whisper is imported), makes a
+# decode a function of its input. A user's own MKL_CBWR wins.
+os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
 
 RATE = 16000
 FULL_WINDOW_FRAMES = 3000  # Whisper's 30 s mel window
@@ -122,11 +135,72 @@ class _Cancelled(Exception):
     pass
 
 
+class Segment(Protocol):
+    """What the guard reads of one decoded segment (faster-whisper's ``Segment`` has these)."""
+
+    text: str
+    avg_logprob: float
+    no_speech_prob: float
+    tokens: Sequence[int]
+
+
+class Decoder:
+    """One Whisper decode of float32 16 kHz samples: its segments, lazily. Base of the real
+    decoder and of the recorded ones tests use."""
+
+    def segments(self, x: np.ndarray, prompt: str | None, settings, max_new_tokens: int) -> Iterable[Segment]:
+        raise NotImplementedError
+
+
+class WhisperDecoder(Decoder):
+    """faster-whisper, greedy (T=0), no internal VAD or fallback: the guard decides."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def segments(self, x: np.ndarray, prompt: str | None, settings, max_new_tokens: int) -> Iterable[Segment]:
+        segments, _info = self.model.transcribe(
+            x,
+            language=settings.language,
+            task="transcribe",
+            beam_size=settings.beam_size,
+            best_of=1,
+            temperature=0.0,
+            without_timestamps=True,
+            condition_on_previous_text=False,
+            initial_prompt=prompt,
+            vad_filter=False,
+            no_speech_threshold=None,
+            log_prob_threshold=None,
+            compression_ratio_threshold=None,
+            max_new_tokens=max_new_tokens,
+        )
+        return segments
+
+
+def combine(segments: Sequence[Segment]) -> tuple[str, float, float]:
+    """One decode's segments as (text, token-weighted average log-probability, no-speech prob)."""
+    n_tok = [max(1, len(seg.tokens)) for seg in segments]
+    raw = " ".join(seg.text.strip() for seg in segments).strip()
+    total = sum(n_tok) or 1
+    avg_lp = float(sum(seg.avg_logprob * n for seg, n in zip(segments, n_tok)) / total) if segments else -10.0
+    return raw, avg_lp, float(max(seg.no_speech_prob for seg in segments)) if segments else 1.0
+
+
 class Transcriber:
     """faster-whisper wrapper. Thread-safe (one decode at a time); call from a worker thread."""
 
-    def __init__(self, asr_settings, *, warm_up: bool = True) -> None:
+    def __init__(self, asr_settings, *, warm_up: bool = True, decoder: Decoder | None = None) -> None:
         self.settings = asr_settings
+        self._lock = threading.Lock()
+        self._cancel: threading.Event | None = None
+        self._frames: int | None = None  # encoder window of the decode in progress
+        self._encoded_frames = 0
+        if decoder is not None:  # recorded outputs (tests): no model
+            self.model_path = Path(f"<{type(decoder).__name__}>")
+            self.model = None
+            self.decoder = decoder
+            return
         self.model_path = self._resolve(asr_settings.model)
         try:
             from faster_whisper import WhisperModel
@@ -141,10 +215,7 @@ class Transcriber:
             )
         except Exception as exc:
             raise ModelMissingError(f"Whisper modeli yüklenemedi ({self.model_path}): {str(exc).splitlines()[0]}") from None
-        self._lock = threading.Lock()
-        self._cancel: threading.Event | None = None
-        self._frames: int | None = None  # encoder window of the decode in progress
-        self._encoded_frames = 0
+        self.decoder = WhisperDecoder(self.model)
         self._install_cancel_points()
         if warm_up:
             self.warm_up()
@@ -253,34 +324,14 @@ class Transcriber:
         s = self.settings
         if cancel is not None and cancel.is_set():
             raise _Cancelled
-        segments, info = self.model.transcribe(
-            x,
-            language=s.language,
-            task="transcribe",
-            beam_size=s.beam_size,
-            best_of=1,
-            temperature=0.0,
-            without_timestamps=True,
-            condition_on_previous_text=False,
-            initial_prompt=prompt,
-            vad_filter=False,
-            no_speech_threshold=None,
-            log_prob_threshold=None,
-            compression_ratio_threshold=None,
-            max_new_tokens=min(MAX_NEW_TOKENS, 16 + math.ceil(len(x) / RATE * s.max_tokens_per_s)),
-        )
-        texts, logprobs, nsp, n_tok = [], [], [], []
+        max_new = min(MAX_NEW_TOKENS, 16 + math.ceil(len(x) / RATE * s.max_tokens_per_s))
+        segments = self.decoder.segments(x, prompt, s, max_new)
+        got: list[Segment] = []
         for seg in segments:
-            texts.append(seg.text)
-            logprobs.append(seg.avg_logprob)
-            nsp.append(seg.no_speech_prob)
-            n_tok.append(max(1, len(seg.tokens)))
+            got.append(seg)
             if cancel is not None and cancel.is_set():
                 raise _Cancelled
-        raw = " ".join(t.strip() for t in texts).strip()
-        total = sum(n_tok) or 1
-        avg_lp = float(sum(lp * n for lp, n in zip(logprobs, n_tok)) / total) if logprobs else -10.0
-        return raw, avg_lp, float(max(nsp)) if nsp else 1.0
+        return combine(got)
 
     def _reason(self, raw: str, avg_lp: float, no_speech: float, prompt: str | None) -> str | None:
         s = self.settings

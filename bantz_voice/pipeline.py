@@ -104,12 +104,19 @@ class TurnOutcome:
 
 class _Speculation:
     """ASR started at a pause; valid for the endpoint only if speech did not resume. ``prepared``
-    is what the responder started on its transcript (``responder.prepare``), cancelled with it."""
+    is what the responder started on its transcript (``responder.prepare``), cancelled with it.
+    ``audio`` and ``window`` are what it decodes: an utterance uses it only for exactly those
+    samples with the same window, so the transcript is a function of the utterance's audio alone."""
 
-    def __init__(self, future: asyncio.Future, cancel: threading.Event) -> None:
+    def __init__(self, future: asyncio.Future, cancel: threading.Event, audio: np.ndarray, window: str) -> None:
         self.future = future
         self.cancel = cancel
+        self.audio = audio
+        self.window = window
         self.prepared: Any = None
+
+    def decodes(self, audio: np.ndarray, window: str) -> bool:
+        return window == self.window and np.array_equal(audio, self.audio)
 
     def drop(self) -> None:
         self.cancel.set()
@@ -117,7 +124,7 @@ class _Speculation:
             self.prepared.cancel()
 
 
-class _StaticResponder:
+class _StaticResponder(Responder):
     def __init__(self, text: str) -> None:
         self.text = text
 
@@ -126,9 +133,6 @@ class _StaticResponder:
         request.result.source = "say"
         request.result.reply = self.text
         yield self.text
-
-    async def aclose(self) -> None:
-        return None
 
 
 class VoicePipeline:
@@ -219,6 +223,10 @@ class VoicePipeline:
         if need_restart:
             raise BantzError(f"bu ayarlar için yeniden başlatma gerekir: {', '.join(need_restart)}")
         self.settings = settings
+        if settings.logging.traces and self.trace_log is None:
+            self.trace_log = TraceLog(paths.state_dir() / "traces.jsonl")
+        elif not settings.logging.traces:
+            self.trace_log = None
         if hasattr(self.transcriber, "settings"):
             self.transcriber.settings = settings.asr
         if hasattr(self.tts, "settings"):
@@ -226,6 +234,15 @@ class VoicePipeline:
             if hasattr(self.tts, "syn_config"):
                 self.tts.syn_config.length_scale = settings.tts.length_scale
         self._reconfigure = True
+
+    async def replace_responder(self, responder: Responder) -> Responder:
+        """Swap the responder between turns (a reload that rebuilt the brain): a reply being spoken
+        finishes with the old one, the next turn uses the new one. Returns the old one (not closed)."""
+        while self._turn_task is not None and not self._turn_task.done():
+            await asyncio.gather(self._turn_task, return_exceptions=True)
+        old, self.responder = self.responder, responder
+        responder.take_over(old)
+        return old
 
     # ---------------------------------------------------------------- state & control
     def _set_state(self, state: str) -> None:
@@ -438,9 +455,10 @@ class VoicePipeline:
     def _start_asr(self, audio: np.ndarray, *, prepare: bool = False) -> _Speculation:
         cancel = threading.Event()
         loop = asyncio.get_running_loop()
-        fut = loop.run_in_executor(self._asr_pool, self.transcriber.transcribe, audio, cancel, self.settings.asr.window)
-        spec = _Speculation(fut, cancel)
-        if prepare and getattr(self.responder, "prepare", None) is not None:
+        window = self.settings.asr.window
+        fut = loop.run_in_executor(self._asr_pool, self.transcriber.transcribe, audio, cancel, window)
+        spec = _Speculation(fut, cancel, audio, window)
+        if prepare:
             fut.add_done_callback(lambda f: self._prepare(spec, f))
         return spec
 
@@ -475,11 +493,18 @@ class VoicePipeline:
         trace.meta.update(utterance_ms=round(len(utt.audio) / self.settings.audio.sample_rate * 1000), ptt=utt.ptt)
         if self.state in ("listening", "idle", "muted"):
             self._set_state("thinking")
+        if spec is not None and not spec.decodes(utt.audio, self.settings.asr.window):
+            spec.drop()  # decoded from other samples or another window: not this utterance's transcript
+            spec = None
         speculative = spec is not None
         try:
             if spec is None:
                 spec = self._start_asr(utt.audio)
             asr = await asyncio.shield(spec.future)
+            if speculative and asr.dropped == "cancelled":  # stopped early: decode these samples after all
+                spec = self._start_asr(utt.audio)
+                speculative = False
+                asr = await asyncio.shield(spec.future)
             done_at = time.monotonic()
             if speculative:
                 # the transcript is usable at the endpoint at the earliest
@@ -603,12 +628,10 @@ class VoicePipeline:
             self._finish(outcome)
 
     def _responder_idle(self) -> None:
-        idle = getattr(self.responder, "idle", None)
-        if idle is not None:
-            try:
-                idle()
-            except Exception:
-                log.exception("responder.idle hata verdi")
+        try:
+            self.responder.idle()
+        except Exception:
+            log.exception("responder.idle hata verdi")
 
     def _finish(self, outcome: TurnOutcome) -> None:
         trace = outcome.trace

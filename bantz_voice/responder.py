@@ -4,18 +4,23 @@
 that iterates it cancels the turn (LLM generation included). Decision details (route, intent,
 slots, tool calls, confirmation) are written into ``request.result`` while the reply streams.
 
-Optionally ``prepare(text)`` starts the side-effect-free part of a turn on a speculative
-transcript (during the VAD hangover) and returns a handle with ``cancel()``, or None; the
-``respond`` call for the same text then uses it (the brain: :mod:`bantz_voice.brain.speculate`).
-Optionally ``idle()`` is called once a reply is fully synthesized and playing: background work
-for the next turn may start (the brain prefills the next chat prompt).
+:class:`Responder` is the base class; its other methods have defaults that do nothing:
+
+- ``warmup(progress)`` at start-up (``app.start_pipeline``, before READY): load models and warm
+  caches, reporting what is loading through ``progress``; failures are recorded in ``degraded()``
+  (role -> Turkish reason), never raised: the fast path works without a model;
+- ``prepare(text)`` starts the side-effect-free part of a turn on a speculative transcript
+  (during the VAD hangover) and returns a handle with ``cancel()``, or None; the ``respond`` call
+  for the same text then uses it (the brain: :mod:`bantz_voice.brain.speculate`);
+- ``idle()`` is called once a reply is fully synthesized and playing: background work for the
+  next turn may start (the brain prefills the next chat prompt).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, AsyncIterator, Protocol
+from typing import Any, AsyncIterator, Callable, Protocol
 
 from bantz_voice.trace import TurnTrace
 
@@ -52,13 +57,48 @@ class TurnRequest:
     result: TurnResult = field(default_factory=TurnResult)
 
 
-class Responder(Protocol):
-    def respond(self, request: TurnRequest) -> AsyncIterator[str]: ...
+class Prepared(Protocol):
+    """What ``prepare`` returns: work started early, cancelled when the turn does not claim it."""
 
-    async def aclose(self) -> None: ...
+    def cancel(self) -> None: ...
 
 
-class EchoResponder:
+Progress = Callable[[str], None]  # start-up progress: what is loading now (Turkish, for status)
+
+
+class Responder:
+    """Text in, a cancellable stream of reply pieces out. Subclasses implement ``respond``."""
+
+    def respond(self, request: TurnRequest) -> AsyncIterator[str]:
+        raise NotImplementedError
+
+    async def warmup(self, progress: Progress | None = None) -> None:
+        """Load what the first turn would otherwise load. Never raises (see ``degraded``)."""
+        return None
+
+    def degraded(self) -> dict[str, str]:
+        """Roles that could not be loaded at start-up: role -> Turkish reason."""
+        return {}
+
+    def health(self) -> dict[str, dict[str, Any]]:
+        """``status`` components of what ``warmup`` loaded (``{"role:chat": {"ok", "detail"}}``)."""
+        return {}
+
+    def prepare(self, text: str) -> Prepared | None:
+        return None
+
+    def take_over(self, previous: "Responder") -> None:
+        """This responder replaces ``previous`` (a reload rebuilt it): carry the conversation over."""
+        return None
+
+    def idle(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+
+class EchoResponder(Responder):
     """Diagnostic responder: repeats what it heard ("Şunu duydum: …")."""
 
     async def respond(self, request: TurnRequest) -> AsyncIterator[str]:
@@ -70,6 +110,3 @@ class EchoResponder:
         request.trace.mark("llm_first_token")
         request.result.reply = reply
         yield reply
-
-    async def aclose(self) -> None:
-        return None

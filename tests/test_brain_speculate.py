@@ -46,10 +46,19 @@ def _models(url: str) -> ModelSettings:
 
 
 class Calls:
-    """Records every LLM request the brain makes: (kind, start, end)."""
+    """Records every LLM request the brain makes: (kind, start, end), with ``closed_ev`` set when its
+    stream closed. Requests of a kind in ``hold`` ("chat", "RouterOutput") when they start stop after their first piece until the
+    test calls ``release()``, so a cancellation lands mid-way whatever the machine's speed;
+    ``router_waits_for_chat`` holds each router request until a chat stream has started (a chat
+    started beside the router is then seen without comparing clocks). ``started(kind)`` is set
+    when a request of that kind began."""
 
     def __init__(self, brain: Brain) -> None:
         self.log: list[dict[str, Any]] = []
+        self.hold: set[str] = set()
+        self.router_waits_for_chat = False
+        self._started: dict[str, asyncio.Event] = {}
+        self._release = asyncio.Event()
         for role in ("router", "chat"):
             backend = brain.llm.for_role(role)
             if getattr(backend, "_counted", False):
@@ -58,16 +67,26 @@ class Calls:
             orig = backend.stream
 
             def stream(messages, params, schema=None, _orig=orig):  # noqa: ANN001, ANN202
-                rec = {"kind": schema.__name__ if schema else "chat", "start": time.monotonic(), "end": None, "closed": False}
+                kind = schema.__name__ if schema else "chat"
+                rec = {"kind": kind, "start": time.monotonic(), "end": None, "closed": False, "closed_ev": asyncio.Event(),
+                       "held": kind in self.hold}
                 self.log.append(rec)
+                self.started(kind).set()
 
                 async def gen():  # noqa: ANN202
                     try:
+                        if kind != "chat" and self.router_waits_for_chat:
+                            await asyncio.wait_for(self.started("chat").wait(), 30)
+                        first = True
                         async for piece in _orig(messages, params, schema):
                             yield piece
+                            if first and rec["held"]:
+                                await self._release.wait()
+                            first = False
                         rec["end"] = time.monotonic()
                     finally:
                         rec["closed"] = True
+                        rec["closed_ev"].set()
 
                 return gen()
 
@@ -75,6 +94,25 @@ class Calls:
 
     def kinds(self) -> list[str]:
         return [r["kind"] for r in self.log]
+
+    def started(self, kind: str) -> asyncio.Event:
+        return self._started.setdefault(kind, asyncio.Event())
+
+    def reset(self) -> None:
+        self.log.clear()
+        self._started.clear()
+
+    def release(self) -> None:
+        self._release.set()
+
+    async def wait_started(self, kind: str) -> None:
+        await asyncio.wait_for(self.started(kind).wait(), 30)
+
+    async def closed(self, recs: list[dict[str, Any]] | None = None) -> None:
+        """Until every stream in ``recs`` (default: all) has closed (a cancellation reaches the HTTP
+        stream on a later loop turn); a stream that never closes fails the test after 30 s."""
+        recs = self.log if recs is None else recs
+        await asyncio.wait_for(asyncio.gather(*(r["closed_ev"].wait() for r in recs)), 30)
 
 
 @pytest.fixture
@@ -109,8 +147,10 @@ async def test_prepared_route_is_claimed_by_the_same_text(brain):
 
 async def test_other_text_or_changed_conversation_discards_it(brain):
     calls = Calls(brain)
+    calls.hold = {"RouterOutput"}  # the stale router request cannot finish before it is cancelled
     brain.prepare(CHAT)
-    await asyncio.sleep(0.05)  # its router request is in flight
+    await calls.wait_started("RouterOutput")  # its router request is in flight
+    calls.hold = set()
     req = await _respond(brain, CHAT2)
     assert req.trace.meta["speculative_route"] is False
     routers = [r for r in calls.log if r["kind"] == "RouterOutput"]
@@ -139,20 +179,20 @@ async def test_no_prepare_for_turns_that_do_not_route(brain):
 async def test_parallel_chat_starts_beside_the_router_and_is_dropped_for_a_tool_route(brain):
     assert brain._parallel_chat()  # auto: the chat model is on a server
     calls = Calls(brain)
+    calls.router_waits_for_chat = True  # the router answers only once the chat stream has started
     req = await _respond(brain, CHAT)
     router = next(r for r in calls.log if r["kind"] == "RouterOutput")
     chat = next(r for r in calls.log if r["kind"] == "chat")
     assert chat["start"] < router["end"]  # it did not wait for the route
     assert len([r for r in calls.log if r["kind"] == "chat"]) == 1 and req.result.route == "smalltalk"
-    calls.log.clear()
+    calls.reset()
+    calls.hold = {"chat"}  # the chat reply cannot end before the router's decision
     req = await _respond(brain, CALENDAR)
     assert req.result.route == "calendar"
     chats = [r for r in calls.log if r["kind"] == "chat"]
-    for _ in range(100):  # cancellation is delivered on later loop turns (the HTTP stream closes)
-        if all(r["closed"] for r in chats):
-            break
-        await asyncio.sleep(0.02)
-    assert len(chats) == 1 and chats[0]["closed"] and chats[0]["end"] is None  # cancelled mid-way
+    assert len(chats) == 1
+    await calls.closed(chats)
+    assert chats[0]["end"] is None  # cancelled mid-way
     assert "chat" not in req.result.reply.lower()
 
 
@@ -165,10 +205,7 @@ async def test_rules_chat_reply_starts_during_prepare(brain):
     assert spec is not None
     routed = await spec.routed()
     assert routed.source == "rules" and routed.llm_calls == [] and routed.decision.route.value == "smalltalk"
-    for _ in range(100):
-        if calls.log:
-            break
-        await asyncio.sleep(0.01)
+    await calls.wait_started("chat")
     assert calls.kinds() == ["chat"]  # started before the turn, no router request
     t_turn = time.monotonic()
     req = await _respond(brain, PLAIN_CHAT)
@@ -176,14 +213,12 @@ async def test_rules_chat_reply_starts_during_prepare(brain):
     assert calls.kinds() == ["chat"] and calls.log[0]["start"] < t_turn
     assert req.result.route == "smalltalk" and req.result.reply
     # a different final text cancels the early reply mid-way and routes afresh
-    calls.log.clear()
+    calls.reset()
+    calls.hold = {"chat"}
     brain.prepare("günaydın")  # confident chat on the fast path: its reply starts too
-    await asyncio.sleep(0.1)
+    await calls.wait_started("chat")
     req = await _respond(brain, "saat kaç")
-    for _ in range(100):
-        if all(r["closed"] for r in calls.log):
-            break
-        await asyncio.sleep(0.02)
+    await calls.closed()
     assert calls.kinds() == ["chat"] and calls.log[0]["end"] is None and calls.log[0]["closed"]
     assert req.result.intent == "system.time"
 

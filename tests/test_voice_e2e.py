@@ -19,7 +19,7 @@ from bantz_voice.audio.wavio import dbfs
 from bantz_voice.config import Settings
 from bantz_voice.errors import AudioInputError
 from bantz_voice.pipeline import TurnOutcome, VoicePipeline
-from bantz_voice.responder import EchoResponder, TurnRequest
+from bantz_voice.responder import EchoResponder, Responder, TurnRequest
 from bantz_voice.turkish.text import ascii_fold
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
@@ -131,7 +131,7 @@ async def test_barge_in_stops_playback(pulse, whisper, piper, caplog):
         f"{i}. etkinlik saat {9 + i} sularında, toplantı odasında yapılacak." for i in range(1, 9)
     )
 
-    class Long:
+    class Long(Responder):
         calls = 0
 
         async def respond(self, request: TurnRequest):

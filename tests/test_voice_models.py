@@ -16,10 +16,9 @@ import pytest
 from bantz_voice.audio.player import WavSink
 from bantz_voice.audio.wavio import dbfs, read_wav
 from bantz_voice.config import Settings
-from bantz_voice.daemon.wakeword import WakeGate
 from bantz_voice.errors import AudioInputError, ModelMissingError
 from bantz_voice.pipeline import VoicePipeline
-from bantz_voice.responder import EchoResponder, TurnRequest
+from bantz_voice.responder import EchoResponder, Responder, TurnRequest
 from bantz_voice.trace import STAGES
 from bantz_voice.turkish.text import ascii_fold
 
@@ -71,21 +70,37 @@ def test_fitted_encoder_window_matches_the_full_window(whisper, voice_settings):
     assert whisper.window_frames(16000) == round((1 + voice_settings.asr.window_pad_s) * 100)
 
 
-def test_prompt_echo_is_decoded_again_without_the_prompt(whisper, voice_settings):
-    audio = read_wav(PROMPT_ECHO)
-    retried = whisper.transcribe(audio)
-    assert retried.dropped is None and retried.meta["retried"], retried
-    assert "takvim" not in ascii_fold(retried.text)
-    gate = WakeGate(voice_settings.daemon.wake_words)
-    assert gate.decide(retried.text).reason == "wake_word", retried.text  # the user is answered
-    whisper.settings = voice_settings.asr.model_copy(update={"retry_without_prompt": False})
+def test_retry_without_the_prompt_on_real_whisper(whisper, voice_settings):
+    """What real Whisper does with a recording it once echoed the prompt for depends on the CPU
+    (the retry itself is tested on recorded outputs: test_asr_retry.py). On any CPU: a second
+    decode, without the prompt, happens exactly when the first was dropped for a reason a retry may
+    undo; the answer is the retry's when that one is clean; no prompt echo is ever passed on."""
+    from fixtures.recorded_asr import RecordingDecoder
+
+    from bantz_voice.asr import RETRY_REASONS, combine, hallucination_reason
+
+    real = whisper.decoder
+    rec = whisper.decoder = RecordingDecoder(real)
     try:
-        once = whisper.transcribe(audio)
+        r = whisper.transcribe(read_wav(PROMPT_ECHO))
     finally:
-        whisper.settings = voice_settings.asr
-    assert once.dropped == "prompt_echo" and once.text == "" and not once.meta["retried"], once
-    clean = whisper.transcribe(read_wav(RANDEVU))  # a clean transcript costs one decode only
-    assert clean.dropped is None and not clean.meta["retried"]
+        whisper.decoder = real
+    prompt = voice_settings.asr.initial_prompt
+    first = rec.calls[0]
+    first_text, lp, nsp = combine(first.segments)
+    assert first.prompt == prompt
+    first_reason = whisper._reason(first_text, lp, nsp, prompt)
+    if first_reason in RETRY_REASONS:
+        assert len(rec.calls) == 2 and rec.calls[1].prompt is None and r.meta["retried"]
+        second_text, lp2, nsp2 = combine(rec.calls[1].segments)
+        if whisper._reason(second_text, lp2, nsp2, None) is None:
+            assert r.text == second_text and r.dropped is None
+        else:
+            assert r.text == "" and r.dropped == first_reason
+    else:
+        assert len(rec.calls) == 1 and not r.meta["retried"]
+        assert r.dropped == first_reason and r.text == ("" if first_reason else first_text)
+    assert hallucination_reason(r.text, prompt=prompt) != "prompt_echo" or r.text == ""
 
 
 def test_whisper_guard_drops_noise(whisper):
@@ -161,7 +176,7 @@ async def test_speculative_asr_and_baseline(whisper, piper):
 
 
 async def test_long_reply_is_chunked_and_first_audio_comes_early(voice_settings, whisper, piper):
-    class Long:
+    class Long(Responder):
         async def respond(self, request: TurnRequest):
             request.trace.mark("route_done")
             for w in ("Tamam, ", "yarın ", "için ", "üç ", "etkinlik ", "buldum. ", "İlki ", "sabah ", "dokuzda. "):
@@ -189,7 +204,7 @@ async def test_long_reply_is_chunked_and_first_audio_comes_early(voice_settings,
 async def test_cancel_speech_cancels_generation(voice_settings, whisper, piper):
     closed = asyncio.Event()
 
-    class Endless:
+    class Endless(Responder):
         async def respond(self, request: TurnRequest):
             try:
                 yield "Uzun bir yanıt başlıyor. "
@@ -467,7 +482,7 @@ class RealtimeSink(WavSink):
 
 
 def _long_responder():
-    class Long:
+    class Long(Responder):
         calls = 0
 
         async def respond(self, request: TurnRequest):

@@ -23,7 +23,7 @@ from bantz_voice.config import Settings
 from bantz_voice.errors import BantzError
 from bantz_voice.llm import Backends, LLMError, LLMTimeout
 from bantz_voice.privacy import ScrubFilter, install_log_scrubbing, scrub, scrub_cut
-from bantz_voice.responder import TurnRequest
+from bantz_voice.responder import Progress, Responder, TurnRequest
 from bantz_voice.schemas import Intent, Route
 from bantz_voice.turkish.text import tr_lower
 from bantz_voice.turkish.wake import strip_wake_word
@@ -46,6 +46,15 @@ REPLY_LLM_SLOW = "Kusura bakmayın efendim, dil modeli şu an çok yavaş yanıt
 REPLY_INVALID = "Kusura bakmayın efendim, isteğinizi tam anlayamadım; biraz farklı söyler misiniz?"
 REPLY_ERROR = "Bir sorun çıktı efendim, tekrar dener misiniz?"
 REPLY_NO_MEMORY = "Henüz birlikte bir şey yapmadık efendim."
+ROLE_TR = {"router": "yönlendirme", "orchestrator": "planlama", "chat": "sohbet"}
+
+
+def degraded_reply(role: str) -> str:
+    """The apology of a turn that needs a role whose model did not load at start-up."""
+    return (
+        f"Kusura bakmayın efendim, {ROLE_TR.get(role, role)} için dil modeli açılışta yüklenemedi; "
+        "takvim, saat ve tarih işlerinde yine yardımcı olabilirim. Ayrıntı: bantz-voice status."
+    )
 
 _UNDO = re.compile(r"^(?:bantz\W*)?(?:son (?:değişikliği|işlemi) |bunu |onu )?geri al(?:ır mısın|sana|abilir misin)?\W*$")
 _RECALL = re.compile(
@@ -70,7 +79,7 @@ def _error_reply(kind: str | None) -> str:
     return {"llm_timeout": REPLY_LLM_SLOW, "invalid_output": REPLY_INVALID}.get(kind or "", REPLY_LLM_DOWN)
 
 
-class Brain:
+class Brain(Responder):
     def __init__(self, settings: Settings, *, calendar_service: Any = None, memory: Memory | None = None) -> None:
         self.settings = settings
         self.tz = ZoneInfo(settings.brain.timezone)
@@ -83,41 +92,67 @@ class Brain:
         self._closed = False
         self._prepared: Speculation | None = None
         self._prefill_task: asyncio.Task | None = None
+        self._degraded: dict[str, str] = {}  # role -> why its model did not load at start-up
+        self._warmed: dict[str, str] = {}  # role -> the backend that loaded and warmed it
         install_log_scrubbing()  # every handler configured so far (CLI, daemon, journal) scrubs PII
         got = self.pending.peek()
         if got is not None and got[1]:  # an expired action from an earlier process: drop it
             self.pending.clear()
 
     # --- lifecycle ----------------------------------------------------------------------------
-    async def warmup(self) -> None:
-        """Load the models once and warm every role's stable prompt prefix. Failures are logged:
-        the fast path works without any model."""
+    async def warmup(self, progress: Progress | None = None) -> None:
+        """Load every model the configured roles use and warm each role's stable prompt prefix
+        (start-up, before READY). A role whose model fails is recorded in :meth:`degraded` and
+        logged, never raised: the fast path works without any model."""
+        say = progress or (lambda _what: None)
         prefixes = {
             "router": router_parts("").stable_prefix(),
             "orchestrator": orchestrator_parts("").stable_prefix(),
             "chat": chat_parts("", [], []).stable_prefix(),
         }
-        from bantz_voice.brain.router import fast_path
-
+        say("Türkçe kurallar ve takvim")
         fast_path("merhaba", datetime.now(self.tz))  # imports and warms the Turkish layer
         try:  # open the calendar and import its speech templates before the first turn
             await asyncio.to_thread(lambda: (self.tools.service, self.tools._speech()))
         except Exception as exc:  # noqa: BLE001 - a broken calendar is reported on its turn
             log.warning("calendar warm-up failed: %s", exc)
         roles = ("chat",) if self.settings.brain.rules_only else ("router", "orchestrator", "chat")
-        by_backend: dict[int, tuple[Any, list]] = {}
+        self._degraded, self._warmed = {}, {}
+        by_backend: dict[int, tuple[Any, list[str]]] = {}
         for role in roles:
             try:
                 backend = self.llm.for_role(role)
             except BantzError as exc:
                 log.warning("no backend for %s: %s", role, exc)
+                self._degraded[role] = str(exc)
                 continue
-            by_backend.setdefault(id(backend), (backend, []))[1].append(prefixes[role])
-        for backend, pre in by_backend.values():
+            by_backend.setdefault(id(backend), (backend, []))[1].append(role)
+        for backend, rs in by_backend.values():
+            say(f"dil modeli {getattr(backend, 'name', '?')} ({', '.join(ROLE_TR[r] for r in rs)})")
             try:
-                await backend.warmup(pre)
+                await backend.warmup([prefixes[r] for r in rs])
             except (BantzError, OSError) as exc:
                 log.warning("warm-up of %s failed: %s", getattr(backend, "name", "?"), exc)
+                for r in rs:
+                    self._degraded[r] = str(exc)
+            else:
+                for r in rs:
+                    self._warmed[r] = getattr(backend, "name", "?")
+
+    def degraded(self) -> dict[str, str]:
+        return dict(self._degraded)
+
+    def health(self) -> dict[str, dict[str, Any]]:
+        out = {f"role:{r}": {"ok": True, "detail": f"yüklendi ve ısıtıldı ({name})"} for r, name in self._warmed.items()}
+        for r, why in self._degraded.items():
+            out[f"role:{r}"] = {"ok": False, "detail": f"dil modeli açılışta yüklenemedi: {why}"}
+        return out
+
+    def take_over(self, previous: Responder) -> None:
+        """A reload rebuilt the brain: the conversation goes on (the memory and a pending
+        confirmation are on disk; the recent turns are in memory)."""
+        if isinstance(previous, Brain):
+            self.history = list(previous.history)
 
     def set_prefix_cache(self, on: bool) -> None:
         """Benchmarks: turn the warm prefix cache of embedded backends on or off."""
@@ -343,7 +378,9 @@ class Brain:
             res.error = routed.error
             if d.confidence < self.settings.brain.fast_path_min_confidence or baseline:
                 trace.mark("llm_first_token")
-                yield _error_reply(routed.error), "dil modeline ulaşamadığım için bir şey yapamadım."
+                role = routed.llm_calls[-1] if routed.llm_calls else "router"
+                reply = degraded_reply(role) if role in self._degraded else _error_reply(routed.error)
+                yield reply, "dil modeline ulaşamadığım için bir şey yapamadım."
                 return
 
         # 4. tools / deterministic replies
@@ -450,7 +487,10 @@ class Brain:
             res.error = "llm_timeout" if isinstance(exc, LLMTimeout) else "llm_unavailable"
             if not yielded:
                 trace.mark("llm_first_token")
-                yield REPLY_LLM_SLOW if isinstance(exc, LLMTimeout) else REPLY_LLM_DOWN
+                if isinstance(exc, LLMTimeout):
+                    yield REPLY_LLM_SLOW
+                else:
+                    yield degraded_reply("chat") if "chat" in self._degraded else REPLY_LLM_DOWN
             return
         if guard.state.drifted or not yielded:
             res.error = res.error or "language_drift"

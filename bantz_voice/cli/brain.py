@@ -39,9 +39,9 @@ def timings_ms(request: TurnRequest, start: float) -> dict[str, float | None]:
 
 
 async def run_turn(text: str, now: datetime | None, settings, stream_to=None) -> tuple[TurnRequest, float]:  # noqa: ANN001
-    from bantz_voice.brain import build_brain
+    from bantz_voice.app import start_responder
 
-    brain = build_brain(settings)
+    brain = await start_responder(settings, "brain")  # the daemon's start-up: models loaded and warmed
     request = TurnRequest(text=text, now=now)
     start = request.trace.origin
     try:

@@ -12,21 +12,21 @@ from bantz_voice.errors import BantzError
 
 
 def _once(args: argparse.Namespace) -> int:
-    from bantz_voice.app import build_pipeline, build_responder
+    from bantz_voice.app import build_responder, start_pipeline
     from bantz_voice.audio.wavio import read_wav
 
     settings = load_settings()
     read_wav(args.wav, settings.audio.sample_rate)  # bad input fails before models load
     responder = build_responder(settings, args.responder)
-    pipeline = build_pipeline(settings, responder)
 
     async def run():
+        pipeline = await start_pipeline(settings, responder)  # the daemon's start-up: models loaded and warmed
         try:
-            return await pipeline.run_turn_from_wav(args.wav, out_wav=args.out, fast=args.fast)
+            return pipeline, await pipeline.run_turn_from_wav(args.wav, out_wav=args.out, fast=args.fast)
         finally:
             await pipeline.aclose()
 
-    outcome = asyncio.run(run())
+    pipeline, outcome = asyncio.run(run())
     data = outcome.to_dict()
     if args.out:
         data["out"] = str(args.out)

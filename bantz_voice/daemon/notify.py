@@ -1,4 +1,4 @@
-"""sd_notify (READY/WATCHDOG/STATUS/RELOADING/STOPPING) over ``$NOTIFY_SOCKET``, and the watchdog.
+"""sd_notify (READY/WATCHDOG/STATUS/EXTEND_TIMEOUT_USEC/RELOADING/STOPPING) over ``$NOTIFY_SOCKET``, and the watchdog.
 
 Implemented on a plain datagram socket (abstract "@…" addresses included) so that it behaves
 the same under systemd and in tests that bind their own notify socket. Without
@@ -55,6 +55,10 @@ class Notifier:
 
     def status(self, text: str) -> bool:
         return self.send(f"STATUS={text}")
+
+    def extend_timeout(self, seconds: float) -> bool:
+        """Ask systemd for ``seconds`` more before the start (or stop) timeout fires."""
+        return self.send(f"EXTEND_TIMEOUT_USEC={int(seconds * 1_000_000)}")
 
     def reloading(self) -> bool:
         usec = time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000

@@ -1,8 +1,10 @@
 """The daemon: wires the voice pipeline, wake-word/PTT gating, the control socket, sd_notify,
 the watchdog, health checks and signals.
 
-Start-up order: control socket (refuses a second daemon) -> models (in a worker thread) ->
-microphone (or ``daemon.mic_wait_s`` without one) -> READY=1. The audio loop beats a heartbeat on every frame (and on every reconnect
+Start-up order: control socket (refuses a second daemon) -> models, loaded and warmed through
+``app.start_pipeline`` (``status`` says ``starting`` and what is loading; ``EXTEND_TIMEOUT_USEC``
+keeps systemd's start timeout ahead of a slow disk) -> microphone (or ``daemon.mic_wait_s`` without
+one) -> READY=1. A model that fails to load does not stop READY: ``status`` names the degraded role. The audio loop beats a heartbeat on every frame (and on every reconnect
 attempt); the watchdog pings systemd only while that heartbeat is fresh, so a stuck loop gets
 restarted. One failing turn is logged, reported in ``status`` and forgotten.
 """
@@ -36,6 +38,8 @@ STATES = ("starting", "idle", "listening", "thinking", "speaking", "muted", "sto
 _STATE_ALIASES = {"ready": "idle", "waiting": "idle", "recording": "listening", "speech": "listening",
                   "transcribing": "thinking", "responding": "thinking", "playing": "speaking"}
 LAST_TURNS = 10
+EXTEND_TIMEOUT_S = 30.0  # while loading, systemd's start timeout is kept at least this far ahead ...
+EXTEND_EVERY_S = 10.0  # ... renewed this often
 HEARTBEAT_STALE_S = 20.0  # < WatchdogSec (30 s): a stuck loop is restarted within ~50 s
 SHUTDOWN_BUDGET_S = 1.5
 
@@ -93,6 +97,7 @@ class Daemon:
         self.source: HeartbeatSource | None = None
         self.started_at = time.monotonic()
         self.state = "starting"
+        self.loading: str | None = None  # what start-up is loading now (status)
         self.muted = False
         self.ready = False
         self.turns = 0
@@ -207,8 +212,9 @@ class Daemon:
             out["models"] = {"ok": False, "detail": f"indirilmemiş: {', '.join(missing)} (bantz-voice models pull)"}
         p = self.pipeline
         if p is None:
-            out.setdefault("models", {"ok": False, "detail": "modeller yükleniyor"})
+            out.setdefault("models", {"ok": False, "detail": f"yükleniyor: {self.loading}" if self.loading else "modeller yükleniyor"})
             return out
+        out.update(p.responder.health())  # role:<role>: loaded and warmed, or why not
         for name, attr in (("asr", "transcriber"), ("tts", "tts")):
             obj = getattr(p, attr, None) or getattr(p, f"{attr}_engine", None)
             if obj is not None:
@@ -223,6 +229,10 @@ class Daemon:
         return out
 
     # --- state ----------------------------------------------------------------------------
+    def degraded(self) -> dict[str, str]:
+        """LLM roles whose model did not load at start-up: role -> reason."""
+        return self.pipeline.responder.degraded() if self.pipeline is not None else {}
+
     def current_state(self) -> str:
         if self.state in ("starting", "stopping"):
             return self.state
@@ -244,6 +254,8 @@ class Daemon:
             "uptime_s": round(time.monotonic() - self.started_at, 1),
             "pid": os.getpid(),
             "ready": self.ready,
+            "loading": self.loading,
+            "degraded": self.degraded(),
             "muted": self.muted,
             "ptt_active": self.ptt_active,
             "hands_free": self.gate.hands_free,
@@ -378,6 +390,13 @@ class Daemon:
         return {"speaking": True}
 
     async def reload(self) -> dict[str, Any]:
+        """Re-read the config and apply every changed key that a running daemon can apply; the
+        reply lists those (``applied``) and, apart, the keys that need a restart (kept as running).
+        A brain/models/calendar change builds and warms a new brain, swapped in between turns."""
+        from bantz_voice.daemon import reload as rl
+
+        if self.pipeline is None:
+            raise BantzError("Bantz henüz hazır değil (modeller yükleniyor); ayarlar sonra yeniden yüklenebilir")
         self.notifier.reloading()
         try:
             new = await asyncio.to_thread(load_settings)
@@ -387,32 +406,38 @@ class Daemon:
             raise BantzError(f"ayarlar yeniden yüklenemedi, eskileri kullanılıyor: {exc}") from None
         if self.responder_kind:
             new.brain.responder = self.responder_kind  # type: ignore[assignment]
-        restart = [
-            name
-            for name in ("audio", "vad", "asr", "tts", "brain", "models")
-            if getattr(new, name).model_dump() != getattr(self.settings, name).model_dump()
-        ]
-        applied = ["daemon", "logging", "calendar"]
+        changed = rl.changed_keys(self.settings, new)
+        restart = [k for k in changed if rl.needs_restart(k)]
+        applied = [k for k in changed if k not in restart]
+        new = rl.effective(self.settings, new, restart)
+        try:
+            self._apply(new, rl.sections(applied))
+            if rl.sections(applied) & rl.REBUILD_SECTIONS:
+                await self._rebuild_responder(new)
+        finally:
+            self.notifier.ready("dinliyor")
+        log.info("settings reloaded: %d key(s) applied; restart needed for: %s", len(applied), ", ".join(restart) or "nothing")
+        return {"reloaded": True, "applied": applied, "restart_needed": restart}
+
+    def _apply(self, new: Settings, sections: set[str]) -> None:
         d = new.daemon
         self.gate.matcher.__init__(d.wake_words)  # type: ignore[misc]
         self.gate.follow_up_s = d.follow_up_s
         self.gate.hands_free = d.hands_free
         self.earcons.enabled = d.earcons
-        if new.daemon.socket_path != self.settings.daemon.socket_path:
-            restart.append("daemon.socket_path")
         self.settings = new
         self.health.update_settings(new)
-        apply = getattr(self.pipeline, "apply_settings", None)
-        if callable(apply):
-            try:
-                apply(new)
-                restart = []
-                applied.append("pipeline")
-            except Exception as exc:  # noqa: BLE001
-                log.warning("pipeline could not apply new settings: %s", exc)
-        self.notifier.ready("dinliyor")
-        log.info("settings reloaded (restart needed for: %s)", ", ".join(restart) or "nothing")
-        return {"reloaded": True, "applied": applied, "restart_needed": restart}
+        self.pipeline.apply_settings(new)  # audio/vad/asr/tts options (restart-only keys are unchanged)
+        if "logging" in sections:
+            _configure_logging(new)
+
+    async def _rebuild_responder(self, new: Settings) -> None:
+        from bantz_voice.app import start_responder
+
+        responder = await start_responder(new, self.responder_kind or new.brain.responder, progress=self._loading)
+        self.loading = None
+        old = await self.pipeline.replace_responder(responder)
+        await old.aclose()
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -456,16 +481,36 @@ class Daemon:
         except BantzError as exc:
             log.error("%s", exc)
 
-    def _build_pipeline(self) -> Any:
-        from bantz_voice.app import build_pipeline
+    def _loading(self, what: str) -> None:
+        self.loading = what
+        self.notifier.status(f"yükleniyor: {what}")
+        log.info("loading: %s", what)
 
-        pipeline = build_pipeline(self.settings, responder=_make_responder(self.settings, self.responder_kind))
+    async def _extend_start_timeout(self) -> None:
+        """Until READY: keep systemd's start timeout ahead of the model loading (a slow disk)."""
+        while not self.ready:
+            self.notifier.extend_timeout(EXTEND_TIMEOUT_S)
+            await asyncio.sleep(EXTEND_EVERY_S)
+
+    async def _start_pipeline(self) -> Any:
+        """The shared start-up (``app.start_pipeline``: every model loaded, every role warmed)."""
+        from bantz_voice.app import start_pipeline
+
+        loop = asyncio.get_running_loop()
+
+        def progress(what: str) -> None:  # also called from the loading thread
+            loop.call_soon_threadsafe(self._loading, what)
+
+        pipeline = await start_pipeline(
+            self.settings, _make_responder(self.settings, self.responder_kind), progress=progress
+        )
+        self.loading = None
+        for role, why in pipeline.responder.degraded().items():
+            log.error("%s role degraded: its model did not load (%s)", role, why)
         pipeline.transcript_filter = self.transcript_filter
         pipeline.transcript_peek = self.transcript_peek
-        for attr, cb in (("on_state", self.on_state), ("on_state_change", self.on_state),
-                         ("on_turn_done", self.on_turn_done)):
-            if hasattr(pipeline, attr):
-                setattr(pipeline, attr, cb)
+        pipeline.on_state_change = self.on_state
+        pipeline.on_turn_done = self.on_turn_done
         return pipeline
 
     def _make_source(self) -> HeartbeatSource:
@@ -502,8 +547,10 @@ class Daemon:
         if interval:
             self._tasks.append(asyncio.create_task(self._watchdog(interval), name="watchdog"))
         self.notifier.status("modeller yükleniyor")
+        extend = asyncio.create_task(self._extend_start_timeout(), name="extend-start-timeout")
+        self._tasks.append(extend)
         try:
-            load = asyncio.create_task(asyncio.to_thread(self._build_pipeline))
+            load = asyncio.create_task(self._start_pipeline())
             stop = asyncio.create_task(self._stop.wait())
             await asyncio.wait({load, stop}, return_when=asyncio.FIRST_COMPLETED)
             if self._stop.is_set():
@@ -524,10 +571,14 @@ class Daemon:
             stop.cancel()
             if not self._stop.is_set():
                 self.ready = True
+                extend.cancel()
                 self.state = "idle"
                 self.heartbeat.beat()
+                degraded = self.degraded()
+                if degraded:
+                    self.notifier.status(f"eksik dil modeli: {', '.join(degraded)}")
                 if self._mic_open.is_set():
-                    self.notifier.ready("dinliyor")
+                    self.notifier.ready("dinliyor" + (f" (eksik: {', '.join(degraded)})" if degraded else ""))
                     log.warning("Bantz hazır: dinliyorum (denetim soketi %s)", self.socket_path)
                 else:  # up without a microphone: ask and say work; it keeps looking
                     self.notifier.ready(f"mikrofon yok: {self.mic_detail or 'bulunamadı'}; aranıyor")
@@ -608,14 +659,14 @@ def _field(result: Any, *names: str) -> Any:
 
 
 async def run_demo(settings: Settings, responder: str | None, wav: Path | None) -> int:
-    from bantz_voice.app import build_pipeline
+    from bantz_voice.app import start_pipeline
 
     src = _demo_wav(wav)
     out_dir = paths.ensure(paths.cache_dir())
     out = out_dir / "demo-yanit.wav"
     if responder:
         settings.brain.responder = responder  # type: ignore[assignment]
-    pipeline = await asyncio.to_thread(build_pipeline, settings, _make_responder(settings, responder))
+    pipeline = await start_pipeline(settings, _make_responder(settings, responder))
     result = await pipeline.run_turn_from_wav(src, out_wav=out, fast=False)
     transcript = _field(result, "transcript", "text") or ""
     reply = _field(result, "reply")

@@ -96,6 +96,14 @@ def _probe_openai(base_url: str, model: str | None, timeout: float) -> tuple[Sta
     return ("uyarı" if sim else "ok"), f"{base_url} ({model or ids[0] if ids else '?'}){note}"
 
 
+_ROLE_TR = {"router": "yönlendirme", "orchestrator": "planlama", "chat": "sohbet"}
+
+
+def _roles_of(settings: Settings, endpoint: str) -> str:
+    roles = [r for r in ("router", "orchestrator", "chat") if getattr(settings.models, r).endpoint == endpoint]
+    return ", ".join(_ROLE_TR[r] for r in roles) or "rol yok"
+
+
 def check_endpoints(settings: Settings, timeout: float = 2.0) -> Check:
     parts: list[str] = []
     worst: Status = "ok"
@@ -111,6 +119,14 @@ def check_endpoints(settings: Settings, timeout: float = 2.0) -> Check:
                 import llama_cpp  # noqa: F401
             except Exception as exc:
                 status, msg = "hata", f"llama-cpp-python yüklenemedi ({type(exc).__name__})"
+            else:
+                from bantz_voice.llm.llamacpp_backend import resolve_gguf
+
+                try:  # the weights must be there (looked up, never loaded or downloaded here)
+                    path, _note = resolve_gguf(ep.gguf)
+                    msg = f"gömülü llama.cpp ({path.name})"
+                except Exception as exc:  # noqa: BLE001 - LLMUnavailable carries a Turkish message
+                    status, msg = "hata", f"{exc} — bu rollerin modeli yüklenemez: {_roles_of(settings, name)}"
         parts.append(f"{name}: {msg}")
         if status == "hata" or (status == "uyarı" and worst == "ok"):
             worst = status
@@ -142,6 +158,26 @@ def check_calendar(settings: Settings) -> Check:
     return Check("takvim", "ok", summary)
 
 
+def check_daemon(settings: Settings) -> Check:
+    """The running daemon's own view: LLM roles whose model did not load at its start-up."""
+    from bantz_voice.daemon.client import DaemonNotRunning, call
+    from bantz_voice.daemon.control import socket_path_from
+
+    try:
+        st = call(socket_path_from(settings.daemon.socket_path), "status", timeout=3.0)
+    except DaemonNotRunning:
+        return Check("servis", "ok", "çalışmıyor")
+    except Exception as exc:  # noqa: BLE001 - DaemonError carries a Turkish message
+        return Check("servis", "uyarı", f"durum alınamadı: {exc}")
+    if st.get("state") == "starting":
+        return Check("servis", "uyarı", f"başlıyor; yükleniyor: {st.get('loading') or '?'}")
+    degraded = st.get("degraded") or {}
+    if degraded:
+        roles = "; ".join(f"{_ROLE_TR.get(r, r)} ({r}): {why}" for r, why in degraded.items())
+        return Check("servis", "hata", f"çalışıyor, ama dil modeli açılışta yüklenemedi — {roles}")
+    return Check("servis", "ok", f"çalışıyor ({st.get('state')})")
+
+
 def check_gpu() -> Check:
     if not shutil.which("nvidia-smi"):
         return Check("GPU", "ok", "yok — LLM gömülü llama.cpp ile CPU'da çalışır (GPU planı: bantz-voice doctor --vram)")
@@ -159,6 +195,7 @@ CHECKS: tuple[Callable[[Settings], Check], ...] = (
     check_models,
     check_endpoints,
     check_calendar,
+    check_daemon,
     lambda s: check_gpu(),
 )
 
