@@ -317,9 +317,13 @@ class FileSource:
             if self.fast:
                 if i % 8 == 0:
                     await asyncio.sleep(0)
+                t = time.monotonic()
             else:
-                delay = t0 + (i + 1) * step - time.monotonic()
+                # the frame's capture time is when its last sample would have been spoken, whether
+                # or not a loaded event loop comes for it late (as a microphone's timestamps are)
+                t = t0 + (i + 1) * step
+                delay = t - time.monotonic()
                 if delay > 0:
                     await asyncio.sleep(delay)
-            yield Frame(audio[i * n : (i + 1) * n].tobytes(), time.monotonic())
+            yield Frame(audio[i * n : (i + 1) * n].tobytes(), t)
         self.finished.set()

@@ -111,7 +111,9 @@ class Brain(Responder):
             "chat": chat_parts("", [], []).stable_prefix(),
         }
         say("Türkçe kurallar ve takvim")
-        fast_path("merhaba", datetime.now(self.tz))  # imports and warms the Turkish layer
+        # everything that may block (imports, file look-ups, a model download attempt) runs off the
+        # event loop: the control socket answers `status` while the daemon starts
+        await asyncio.to_thread(fast_path, "merhaba", datetime.now(self.tz))  # imports and warms the Turkish layer
         try:  # open the calendar and import its speech templates before the first turn
             await asyncio.to_thread(lambda: (self.tools.service, self.tools._speech()))
         except Exception as exc:  # noqa: BLE001 - a broken calendar is reported on its turn
@@ -121,7 +123,7 @@ class Brain(Responder):
         by_backend: dict[int, tuple[Any, list[str]]] = {}
         for role in roles:
             try:
-                backend = self.llm.for_role(role)
+                backend = await asyncio.to_thread(self.llm.for_role, role)
             except BantzError as exc:
                 log.warning("no backend for %s: %s", role, exc)
                 self._degraded[role] = str(exc)

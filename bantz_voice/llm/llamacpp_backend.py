@@ -336,7 +336,7 @@ class LlamaCppBackend:
         return len(eng.tokens(messages))
 
     async def warmup(self, prefixes: list[list[Message]]) -> None:
-        eng = self._get_engine()
+        eng = await asyncio.to_thread(self._get_engine)  # finding the file may try a download: off the loop
 
         def work() -> None:
             with eng.lock:
