@@ -59,6 +59,23 @@ def test_notifier_real_socket(tmp_path: Path, abstract: bool) -> None:
     assert msgs[3] == "STOPPING=1"
 
 
+def test_notifier_extends_the_timeout_and_never_blocks_on_a_full_queue(tmp_path: Path) -> None:
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    addr = str(tmp_path / "notify.sock")
+    srv.bind(addr)
+    n = Notifier(addr)
+    assert n.extend_timeout(30)
+    assert _recv_all(srv) == ["EXTEND_TIMEOUT_USEC=30000000"]
+    # nobody reads any more: the queue fills and a send gives up instead of stalling the daemon
+    sent = 0
+    while n.status("yükleniyor") and sent < 100_000:
+        sent += 1
+    assert 0 < sent < 100_000
+    assert not n.status("yükleniyor")  # and again, without hanging
+    srv.close()
+    n.close()
+
+
 def test_notifier_without_socket_is_noop(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NOTIFY_SOCKET", raising=False)
     n = Notifier()

@@ -78,6 +78,7 @@ class RunProc:
         seen: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            self.notify.drain()
             assert self.proc.poll() is None, self.log.read_text(errors="replace")[-3000:]
             try:
                 st = client.call(self.socket, "status", timeout=30)

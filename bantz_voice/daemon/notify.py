@@ -15,6 +15,8 @@ from typing import Callable
 
 log = logging.getLogger(__name__)
 
+SEND_TIMEOUT_S = 0.5
+
 
 class Notifier:
     def __init__(self, address: str | None = None) -> None:
@@ -38,6 +40,8 @@ class Notifier:
         try:
             if self._sock is None:
                 self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+                # a receiver that does not read (its queue full) must not stall the event loop
+                self._sock.settimeout(SEND_TIMEOUT_S)
             self._sock.sendto(message.encode("utf-8"), self._addr())
             self.sent.append(message.split("=", 1)[0])
             del self.sent[:-32]
