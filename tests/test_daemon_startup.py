@@ -161,12 +161,12 @@ async def test_degraded_chat_apologises_and_the_fast_path_answers(smollm2_gguf: 
     from bantz_voice.app import start_responder
     from bantz_voice.config import EndpointSettings
 
-    s = brain_settings(embedded_models(smollm2_gguf))
+    s = brain_settings(embedded_models(smollm2_gguf), rules_only=True)  # only the chat model is loaded
     s.models.endpoints["chat"] = EndpointSettings(kind="llamacpp", gguf=str(tmp_path / "yok.gguf"))
     s.calendar.ics_path = tmp_path / "cal.ics"
     brain = await start_responder(s, "brain")
     try:
-        assert set(brain.degraded()) == {"chat"} and brain.health()["role:router"]["ok"]
+        assert set(brain.degraded()) == {"chat"} and not brain.health()["role:chat"]["ok"]
         req = TurnRequest(text="beni dinliyor musun", now=NOW)  # chat without the router
         reply = "".join([p async for p in brain.respond(req)])
         assert "sohbet için dil modeli açılışta yüklenemedi" in reply and req.result.error == "llm_unavailable"
