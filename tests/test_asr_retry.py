@@ -8,9 +8,8 @@ import pytest
 from fixtures.recorded_asr import RecordedDecoder, Seg
 
 from bantz_voice.asr import Transcriber
-from bantz_voice.config import AsrSettings
+from bantz_voice.config import AsrSettings, Settings
 from bantz_voice.daemon.wakeword import WakeGate
-from bantz_voice.config import Settings
 
 PROMPT = AsrSettings().initial_prompt  # "Bantz, takvim ve randevular."
 AUDIO = np.zeros(16000 * 2, dtype=np.int16)  # the decoder is recorded: the samples are not read
