@@ -266,9 +266,10 @@ async def test_reload_logging_daemon_and_voice_sections(daemon: Any) -> None:
 
 
 async def test_reload_lists_exactly_the_keys_that_need_a_restart(daemon: Any) -> None:
-    _write(daemon, "asr:\n  model: whisper-small\n  beam_size: 2\naudio:\n  output_device: yok\ndaemon:\n  mic_wait_s: 3\n")
+    _write(daemon, "asr:\n  model: whisper-small\n  beam_size: 2\naudio:\n  output_device: yok\ndaemon:\n  mic_wait_s: 3\n"
+                   "reminders:\n  refresh_s: 120\n")
     out = await daemon.reload()
-    assert sorted(out["restart_needed"]) == ["asr.model", "audio.output_device", "daemon.mic_wait_s"]
+    assert sorted(out["restart_needed"]) == ["asr.model", "audio.output_device", "daemon.mic_wait_s", "reminders.refresh_s"]
     assert out["applied"] == ["asr.beam_size"]
     # what needs a restart keeps its running value (status and config never claim it is in effect)
     assert daemon.settings.asr.model == "whisper-base" and daemon.pipeline.settings.audio.output_device is None

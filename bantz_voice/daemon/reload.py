@@ -22,6 +22,8 @@ RESTART_KEYS = frozenset({
     "daemon.socket_path", "daemon.evdev_key", "daemon.watchdog",
     "daemon.mic_wait_s",  # read once, before READY
 })
+# Built once at start-up (the alarm scheduler and the desktop bus of daemon/alarm_hook.py).
+RESTART_SECTIONS = frozenset({"reminders", "desktop"})
 REBUILD_SECTIONS = frozenset({"brain", "models", "calendar"})  # a new brain, swapped in between turns
 
 
@@ -46,7 +48,7 @@ _MISSING = object()
 
 
 def needs_restart(key: str) -> bool:
-    return key in RESTART_KEYS
+    return key in RESTART_KEYS or key.split(".", 1)[0] in RESTART_SECTIONS
 
 
 def effective(old: Settings, new: Settings, restart: list[str]) -> Settings:
