@@ -55,6 +55,7 @@ Percentiles: ``bantz_voice.bench.stats.percentile`` (linear interpolation), shar
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import os
 import platform
@@ -83,9 +84,11 @@ from make_bench_wavs import UTTERANCES, check_tools, render  # noqa: E402
 
 RATE = 16000  # the harness stream (both directions) and the utterances
 BLOCK = 480  # 30 ms per callback
+OUT_LATENCY_S = 0.4  # PortAudio buffer of the harness's stream
 KINDS = ("fast_path", "chat", "llm_routed", "follow_up")
 WAKE = "Bantz"
 THRESHOLD_DBFS = -45.0
+ASR_DISCARD = "tanınan metin atıldı"  # bantz_voice.asr's log line for a transcript its guard threw away
 HOP_MS = 10
 WIN_MS = 20
 BRIDGE_MS = 120
@@ -304,12 +307,14 @@ class DuplexRig:
         names = [d["name"] for d in sd.query_devices()]
         device = "pulse" if "pulse" in names else None
         self._blocks: list[np.ndarray] = []
+        self._starts: list[int] = []  # stream index of each block's first frame
         self.frames = 0  # frames through the callback so far (both directions)
         self.flags: dict[str, int] = {"input_overflow": 0, "input_underflow": 0, "output_underflow": 0, "output_overflow": 0}
         self._lock = threading.Lock()
         self._queue: list[tuple[np.ndarray, threading.Event, list[int]]] = []
         self._current: tuple[np.ndarray, int, threading.Event, list[int]] | None = None
-        self.stream = sd.Stream(samplerate=RATE, blocksize=BLOCK, channels=(2, 1), dtype="int16", latency="high",
+        # a generous buffer: on a loaded machine a late callback must not underrun the playback
+        self.stream = sd.Stream(samplerate=RATE, blocksize=BLOCK, channels=(2, 1), dtype="int16", latency=OUT_LATENCY_S,
                                 device=device, callback=self._callback)
         self.stream.start()
 
@@ -317,6 +322,7 @@ class DuplexRig:
         for name in self.flags:
             if getattr(status, name, False):
                 self.flags[name] += 1
+        self._starts.append(self.frames)
         self._blocks.append(indata.copy())
         out = np.zeros(frames, dtype=np.int16)
         pos = 0
@@ -361,9 +367,16 @@ class DuplexRig:
 
     def recorded(self, start: int, end: int | None = None, channel: int = SPK) -> np.ndarray:
         """Input samples [start, end) of ``channel`` on the stream clock."""
-        blocks = list(self._blocks)
-        x = np.concatenate(blocks)[:, channel] if blocks else np.zeros(0, np.int16)
-        return x[max(0, start) : end]
+        n = len(self._blocks)  # blocks appended later are not looked at
+        starts = self._starts[:n]
+        end = self.frames if end is None else min(end, starts[-1] + len(self._blocks[n - 1]) if n else 0)
+        start = max(0, start)
+        if n == 0 or end <= start:
+            return np.zeros(0, np.int16)
+        first = max(0, bisect.bisect_right(starts, start) - 1)
+        last = bisect.bisect_left(starts, end)
+        x = np.concatenate([b[:, channel] for b in self._blocks[first:last]])
+        return x[start - starts[first] : end - starts[first]]
 
     def loud_since(self, seconds: float) -> bool:
         """Anything above the threshold on the speaker in the last ``seconds``."""
@@ -376,7 +389,7 @@ class DuplexRig:
         self.stream.close()
 
 
-def heard_at(rig: DuplexRig, start: int, audio: np.ndarray, search_s: float = 3.0) -> tuple[int, float]:
+def heard_at(rig: DuplexRig, start: int, audio: np.ndarray, search_s: float = 10.0) -> tuple[int, float]:
     """Where the sound played from output index ``start`` arrived on the microphone line: (input
     index of its first sample, correlation peak). The difference is the harness's round trip."""
     rec = rig.recorded(start, start + audio.size + int(search_s * RATE), channel=MIC)
@@ -394,7 +407,11 @@ def measure_round_trip(rig: DuplexRig, bursts: int = 5) -> dict[str, Any]:
     for _ in range(bursts):
         start = rig.play(np.concatenate([probe, gap]))
         rig.wait_frames(int(0.6 * RATE))
-        at, peak = heard_at(rig, start, probe, search_s=1.0)
+        for _ in range(50):  # until the burst has come back (a grown playback buffer delays it)
+            at, peak = heard_at(rig, start, probe, search_s=5.0)
+            if peak > 0.5 and at + probe.size <= rig.frames:
+                break
+            time.sleep(0.1)
         if peak > 0.5:
             lags.append((at - start) / RATE * 1000)
     if not lags:
@@ -436,6 +453,7 @@ class DaemonProcess:
         self.proc: subprocess.Popen | None = None
         self.started = 0.0
         self._trace_lines = 0
+        self._log_offset = 0
 
     @property
     def pid(self) -> int:
@@ -493,6 +511,17 @@ class DaemonProcess:
                 continue
         return out
 
+    def new_log_lines(self) -> list[str]:
+        """The daemon's log lines written since the last call."""
+        try:
+            with self.log.open("rb") as fh:
+                fh.seek(self._log_offset)
+                data = fh.read()
+        except OSError:
+            return []
+        self._log_offset += len(data)
+        return data.decode("utf-8", errors="replace").splitlines()
+
     def all_traces(self) -> list[dict[str, Any]]:
         try:
             return [json.loads(ln) for ln in self.traces.read_text(encoding="utf-8").splitlines() if ln.strip()]
@@ -546,23 +575,34 @@ def kind_of(u: Utterance, trace: dict[str, Any] | None) -> str:
     return u.kind
 
 
-def request_end(rig: DuplexRig, start: int, audio: np.ndarray) -> tuple[int, float | None]:
-    """Input index of the played utterance's last voiced sample as the microphone heard it, and the
-    harness round trip for this utterance (ms; ``None`` when the copy on the microphone line does
-    not match the file well enough, e.g. a playback underrun put a gap into it: then webrtcvad on
-    the microphone line gives the end directly)."""
-    at, peak = heard_at(rig, start, audio)
-    if peak >= 0.8:
-        return at + last_voiced_sample(audio), round((at - start) / RATE * 1000, 1)
-    heard = rig.recorded(start, start + audio.size + 3 * RATE, channel=MIC)
+def request_end(rig: DuplexRig, start: int, audio: np.ndarray, timeout: float = 15.0) -> tuple[int, float | None]:
+    """Waits until the microphone has heard the whole utterance played from output index ``start``;
+    returns the input index of its last voiced sample as heard and the harness round trip for it
+    (ms; ``None`` when the copy on the microphone line does not match the file, e.g. a playback
+    underrun put a gap into it: then webrtcvad on the microphone line gives the end directly)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        at, peak = heard_at(rig, start, audio)
+        if peak >= 0.8 and at + audio.size <= rig.frames:
+            return at + last_voiced_sample(audio), round((at - start) / RATE * 1000, 1)
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    heard = rig.recorded(start, start + audio.size + int(timeout * RATE), channel=MIC)
     return start + last_voiced_sample(heard), None
 
 
 def run_turn(rig: DuplexRig, daemon: DaemonProcess, u: Utterance, audio: np.ndarray,
              args: argparse.Namespace) -> dict[str, Any]:
+    from bantz_voice.daemon import client
+
     st0 = daemon.status()
+    daemon.new_log_lines()
+    xruns0 = sum(rig.flags.values())
+    played_at = time.time()
     start = rig.play(audio)
     played_end = start + audio.size
+    end_of_request, rtt = request_end(rig, start, audio)  # the daemon has heard all of it now
     deadline = time.monotonic() + args.turn_timeout
     turn_done_at: float | None = None
     idle_since: float | None = None
@@ -573,7 +613,10 @@ def run_turn(rig: DuplexRig, daemon: DaemonProcess, u: Utterance, audio: np.ndar
         if not daemon.alive():
             reason = "daemon exited"
             break
-        st = daemon.status()
+        try:
+            st = daemon.status()
+        except client.BantzError:  # the daemon is slow to answer (a loaded machine): ask again
+            continue
         loud = rig.loud_since(args.quiet)
         if st["turns"] > st0["turns"]:
             turn_done_at = turn_done_at or time.monotonic()
@@ -587,20 +630,24 @@ def run_turn(rig: DuplexRig, daemon: DaemonProcess, u: Utterance, audio: np.ndar
         elif st["utterances"] > st0["utterances"]:
             idle_since = idle_since or time.monotonic()
             if time.monotonic() - idle_since >= 2.0:
-                reason = ("ignored: no wake word heard (gate)" if st["ignored_utterances"] > st0["ignored_utterances"]
-                          else "end-pointed but no turn")
+                reason = ("ignored by the gate: no wake word heard (or no follow-up window open)"
+                          if st["ignored_utterances"] > st0["ignored_utterances"] else "end-pointed, but no request")
                 break
         elif time.monotonic() - deadline + args.turn_timeout > 15 and not busy:
             reason = "never end-pointed (no utterance)"
             break
-    end_of_request, rtt = request_end(rig, start, audio)
     marks = find_reply(rig.recorded(end_of_request), args.min_speech)  # the speaker, from the end of the request on
     traces = daemon.new_traces()
+    # what the ASR's hallucination guard threw away (the daemon logs it at INFO, without the text)
+    discarded = [ln.split(ASR_DISCARD, 1)[1].strip() for ln in daemon.new_log_lines()
+                 if ASR_DISCARD in ln and "yeniden deneniyor" not in ln]
     trace = next((t for t in reversed(traces) if t.get("playback_start") is not None), traces[-1] if traces else None)
     sec = lambda samples: samples / RATE  # noqa: E731
     spoken = None if marks.speech_s is None else round(marks.speech_s * 1000, 1)
     ack = None if marks.ack_s is None else round(marks.ack_s * 1000, 1)
     answered = spoken is not None and not reason
+    if discarded and not answered:
+        reason += f"; ASR guard discarded the transcript: {', '.join(discarded)}"
     if spoken is None and not reason:
         reason = "turn done, but no speech on the speaker" + (f" (error: {trace.get('error')})" if trace and trace.get("error") else "")
     new_turns = st["turns"] - st0["turns"]
@@ -611,7 +658,8 @@ def run_turn(rig: DuplexRig, daemon: DaemonProcess, u: Utterance, audio: np.ndar
         "ack_ms": ack,
         "reply_s": None if (marks.speech_s is None or marks.end_s is None) else round(marks.end_s - marks.speech_s, 2),
         "utterance_s": round(sec(played_end - start), 2), "harness_round_trip_ms": rtt,
-        "daemon_turns": new_turns, "daemon_failed": st["turns_failed"] - st0["turns_failed"],
+        "daemon_turns": new_turns, "daemon_failed": st["turns_failed"] - st0["turns_failed"], "asr_discarded": discarded,
+        "harness_xruns": sum(rig.flags.values()) - xruns0, "played_at": round(played_at, 3),
         "trace": None if trace is None else {
             "spoken_latency_ms": trace.get("spoken_latency_ms"), "reply_latency_ms": trace.get("reply_latency_ms"),
             "route": trace.get("route"), "intent": trace.get("intent"), "source": trace.get("source"),
@@ -632,6 +680,11 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def _error(turn: dict[str, Any]) -> str | None:
+    """The daemon's error for a turn (its reply was then an apology, e.g. for an LLM timeout)."""
+    return (turn.get("trace") or {}).get("error")
+
+
 def summarize(turns: list[dict[str, Any]]) -> dict[str, Any]:
     first, later = (turns[0], turns[1:]) if turns else (None, [])
     by_kind: dict[str, Any] = {}
@@ -639,7 +692,7 @@ def summarize(turns: list[dict[str, Any]]) -> dict[str, Any]:
         rows = [t for t in later if t["kind"] == kind]
         ok = [t for t in rows if t["answered"]]
         by_kind[kind] = {
-            "turns": len(rows), "answered": len(ok),
+            "turns": len(rows), "answered": len(ok), "answered_with_error": sum(1 for t in ok if _error(t)),
             "spoken_latency_ms": p50_p95(t["spoken_latency_ms"] for t in ok),
             "trace_spoken_latency_ms": p50_p95(t["trace"]["spoken_latency_ms"] for t in ok
                                                if t["trace"] and t["trace"]["spoken_latency_ms"] is not None),
@@ -654,6 +707,8 @@ def summarize(turns: list[dict[str, Any]]) -> dict[str, Any]:
     if first is not None and first["answered"]:
         p50 = by_kind[first["kind"]]["spoken_latency_ms"]["p50"]
         out["first_turn_vs_kind_p50"] = round(first["spoken_latency_ms"] / p50, 2) if p50 else None
+    out["answered_with_error"] = [{"name": t["name"], "text": t["text"], "error": _error(t)} for t in turns
+                                  if t["answered"] and _error(t)]
     out["unanswered"] = [{"name": t["name"], "text": t["text"], "reason": t["unanswered_reason"]} for t in turns if not t["answered"]]
     return out
 
@@ -721,7 +776,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         rss_end = proc_rss_mb(daemon.pid) if daemon.alive() else None
         status_end = daemon.status() if daemon.alive() else {}
         exit_code = daemon.stop()
-        rtt_after = measure_round_trip(rig)
+        try:
+            rtt_after: dict[str, Any] | None = measure_round_trip(rig)
+        except RuntimeError as exc:
+            rtt_after = None
+            notes.append(f"the round trip after the run could not be measured: {exc}")
         per_turn = [t["harness_round_trip_ms"] for t in turns if t["harness_round_trip_ms"] is not None]
         if len(per_turn) < len(turns):
             notes.append(f"{len(turns) - len(per_turn)} utterance(s) reached the microphone with a gap (playback underrun); "
@@ -745,6 +804,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                   if k in ("asr", "tts", "llm", "brain", "models") or k.startswith("llm")}},
             "notes": notes,
         })
+        if args.compare_pipeline:
+            result["pipeline"] = compare_pipeline(wav_dir, args.turn_timeout * len(plan))
+            d = {}
+            for kind in KINDS:
+                a = result["by_kind"][kind]["spoken_latency_ms"]["p50"]
+                b = (result["pipeline"].get("by_kind") or {}).get(kind, {}).get("spoken_latency_ms", {}).get("p50")
+                d[kind] = None if a is None or b is None else round(a - b, 1)
+            result["daemon_minus_pipeline_p50_ms"] = d
         result["meta"] = {
             "command": "python scripts/bench_daemon.py " + " ".join(args.argv),
             "daemon_command": f"{Path(sys.executable).name} -m bantz_voice run (default configuration, private XDG dirs, private PulseAudio)",
@@ -771,6 +838,41 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             shutil.rmtree(root, ignore_errors=True)
 
 
+# --- the in-process comparison ------------------------------------------------------------------------
+def kind_of_path(designed: str, path: str) -> str:
+    """The kind of a ``bench_pipeline.py`` turn from its path (``source:route[!error]``), as :func:`kind_of`."""
+    if designed == "follow_up":
+        return "follow_up"
+    source, _, route = path.split("!", 1)[0].partition(":")
+    if source == "llm":
+        return "llm_routed"
+    if route in ("calendar", "system"):
+        return "fast_path"
+    if route == "smalltalk":
+        return "chat"
+    return designed
+
+
+def compare_pipeline(wav_dir: Path, timeout: float) -> dict[str, Any]:
+    """``scripts/bench_pipeline.py --llm embedded`` (the warmed in-process pipeline, the same models)
+    on the same WAVs, grouped into the same kinds."""
+    cmd = [sys.executable, str(ROOT / "scripts/bench_pipeline.py"), "--llm", "embedded", "--wavs", str(wav_dir), "--json"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        return {"error": proc.stderr[-1500:]}
+    res = json.loads(proc.stdout)
+    rows = res["meta"]["turn_details"]["optimized"]
+    turns = [{"file": r["file"], "kind": kind_of_path(r["kind"], r["path"]), "path": r["path"],
+              "spoken_latency_ms": r["spoken_latency_ms"], "error": r["error"]} for r in rows]
+    by_kind = {}
+    for kind in KINDS:
+        ok = [t["spoken_latency_ms"] for t in turns if t["kind"] == kind and t["spoken_latency_ms"] is not None]
+        by_kind[kind] = {"turns": sum(t["kind"] == kind for t in turns), "answered": len(ok), "spoken_latency_ms": p50_p95(ok)}
+    return {"command": "python scripts/bench_pipeline.py --llm embedded --wavs <the same WAVs> --json",
+            "by_kind": by_kind, "turns": turns, "answered": sum(t["spoken_latency_ms"] is not None for t in turns),
+            "load_and_warmup_s": res["meta"].get("load_and_warmup_s")}
+
+
 # --- output -------------------------------------------------------------------------------------------
 def _cell(v: dict[str, Any]) -> str:
     if v.get("p50") is None:
@@ -782,7 +884,7 @@ def render_markdown(r: dict[str, Any]) -> str:
     m = r["meta"]
     lines = [f"Command: `{m['command']}` — daemon: `{m['daemon_command']}`.", "",
              f"Machine: {m['machine']}; load average at the end {m['loadavg_end']}. Date: {m['date']}.", "",
-             "| turns | n | answered | **spoken latency** p50 / p95 (through the devices) | the daemon's own trace p50 / p95 "
+             "| turns | n | answered (apologies) | **spoken latency** p50 / p95 (through the devices) | the daemon's own trace p50 / p95 "
              "| acknowledgement (earcon) p50 / p95 |",
              "| --- | --- | --- | --- | --- | --- |"]
     f = r.get("first_turn")
@@ -797,11 +899,28 @@ def render_markdown(r: dict[str, Any]) -> str:
     for kind in KINDS:
         k = r["by_kind"][kind]
         if k["turns"]:
-            lines.append(f"| {kind.replace('_', ' ')} | {k['turns']} | {k['answered']} | {_cell(k['spoken_latency_ms'])} | "
+            lines.append(f"| {kind.replace('_', ' ')} | {k['turns']} | {k['answered']} ({k['answered_with_error']}) | "
+                         f"{_cell(k['spoken_latency_ms'])} | "
                          f"{_cell(k['trace_spoken_latency_ms'])} | {_cell(k['ack_ms'])} |")
     a = r["all_later_turns"]
     lines.append(f"| all turns after the first | {a['turns']} | {a['answered']} | {_cell(a['spoken_latency_ms'])} | "
                  f"{_cell(a['trace_spoken_latency_ms'])} | |")
+    pipe = r.get("pipeline")
+    if pipe and "by_kind" in pipe:
+        lines += ["", f"The same WAVs through `{pipe['command']}` (in process, warmed, no devices, no wake-word gate; "
+                  f"{pipe['answered']} of {len(pipe['turns'])} answered), by the same kinds:", "",
+                  "| kind | daemon through the devices p50 (n) | in-process pipeline p50 / p95 (n) | daemon − pipeline (p50) |",
+                  "| --- | --- | --- | --- |"]
+        for kind in KINDS:
+            k, pk = r["by_kind"][kind], pipe["by_kind"][kind]
+            if not (k["answered"] or pk["answered"]):
+                continue
+            a = k["spoken_latency_ms"]["p50"]
+            diff = r["daemon_minus_pipeline_p50_ms"][kind]
+            lines.append(f"| {kind.replace('_', ' ')} | {'–' if a is None else f'{a / 1000:.2f} s'} ({k['answered']}) | "
+                         f"{_cell(pk['spoken_latency_ms'])} ({pk['answered']}) | {'–' if diff is None else f'{diff / 1000:+.2f} s'} |")
+    elif pipe:
+        lines += ["", f"bench_pipeline.py failed: {pipe.get('error', '')[-300:]}"]
     cpu = r.get("cpu", {})
     extra = [f"READY {r['ready_s']} s after start",
              f"RSS {r['rss_mb']['ready']} MB at READY → {r['rss_mb']['after_turns']} MB after the turns"]
@@ -814,9 +933,12 @@ def render_markdown(r: dict[str, Any]) -> str:
     h = r["harness_round_trip_ms"]
     pt = h["per_turn"]
     extra.append(f"harness round trip (subtracted per turn) {h['before']['ms']} ms before the daemon started, "
-                 f"{pt['p50']} ms per turn (p50; {pt['min']}–{pt['max']}), {h['after']['ms']} ms after it stopped; "
+                 f"{pt['p50']} ms per turn (p50; {pt['min']}–{pt['max']}), {(h['after'] or {}).get('ms')} ms after it stopped; "
                  f"harness xruns {sum(h['xruns'].values())}")
     lines += ["", "; ".join(extra) + "."]
+    if r.get("answered_with_error"):
+        lines += ["", "Answered with an apology (the daemon's error; the latency is the apology's): " + "; ".join(
+            f"{u['name']} ({u['error']})" for u in r["answered_with_error"]) + "."]
     if r["unanswered"]:
         lines += ["", "Not answered: " + "; ".join(f"{u['name']} “{u['text']}” ({u['reason']})" for u in r["unanswered"]) + "."]
     for n in r.get("notes", []):
@@ -850,9 +972,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ready-timeout", type=float, default=600.0, metavar="S", help="give up waiting for READY after this long")
     p.add_argument("--wavs-out", type=Path, help="keep the rendered utterances (+ manifest.jsonl) here, e.g. for "
                    "bench_pipeline.py --wavs")
+    p.add_argument("--compare-pipeline", action="store_true", help="afterwards run scripts/bench_pipeline.py --llm "
+                   "embedded on the same WAVs (the warmed in-process pipeline) and report it beside, by the same kinds")
     p.add_argument("--keep", action="store_true", help="keep the run's directory (daemon log, traces)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--markdown", action="store_true", help="print the Markdown table (for docs/benchmarks.md)")
+    p.add_argument("--render", type=Path, metavar="JSON", help="print the report of an earlier --json run (no new run)")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per turn on stderr")
     return p
 
@@ -867,7 +992,10 @@ def main(argv: list[str] | None = None) -> int:
         args.silence = min(args.silence, 3.0)
     if args.turns < 1:
         parser.error("--turns must be at least 1")
-    result = run(args)
+    if args.render:
+        result = json.loads(args.render.read_text(encoding="utf-8"))
+    else:
+        result = run(args)
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
     elif args.markdown:

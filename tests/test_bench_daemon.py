@@ -80,6 +80,18 @@ def test_loopback_delay_is_found_by_cross_correlation() -> None:
     assert lag == int(0.137 * RATE) and peak > 0.9
 
 
+def test_recorded_slices_the_input_blocks_on_the_stream_clock() -> None:
+    rig = object.__new__(bench.DuplexRig)  # no stream: the blocks as the callback stores them
+    x = np.arange(10 * 480 * 2, dtype=np.int16).reshape(-1, 2)
+    rig._blocks = [x[i : i + 480] for i in range(0, x.shape[0], 480)]
+    rig._starts = list(range(0, x.shape[0], 480))
+    rig.frames = x.shape[0]
+    assert np.array_equal(rig.recorded(1000, 2500, channel=bench.MIC), x[1000:2500, 0])
+    assert np.array_equal(rig.recorded(4000, channel=bench.SPK), x[4000:, 1])
+    assert np.array_equal(rig.recorded(0, 480, channel=bench.MIC), x[:480, 0])
+    assert rig.recorded(5000, 6000).size == 0 and rig.recorded(4790, 9999).size == 10
+
+
 def test_last_voiced_sample_ignores_the_trailing_silence() -> None:
     wav = ROOT / "tests/data/bench/01_fast_path.wav"
     x = bench.read_wav(wav)
