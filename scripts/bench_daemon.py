@@ -78,7 +78,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(1, str(ROOT / "scripts"))
 
-from bantz_voice.bench.pulse import PulseServer, missing_tools, reinit_portaudio  # noqa: E402
+from bantz_voice.bench.pulse import PulseServer, die_with_parent, missing_tools, reinit_portaudio  # noqa: E402
 from bantz_voice.bench.stats import p50_p95  # noqa: E402
 from make_bench_wavs import UTTERANCES, check_tools, render  # noqa: E402
 
@@ -463,7 +463,8 @@ class DaemonProcess:
     def start(self) -> None:
         with self.log.open("wb") as fh:
             self.proc = subprocess.Popen([sys.executable, "-m", "bantz_voice", "run"], cwd=self.root, env=self.env,
-                                         stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+                                         stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
+                                         preexec_fn=die_with_parent)
         self.started = time.monotonic()
 
     def tail(self, n: int = 25) -> str:
@@ -890,12 +891,15 @@ def render_markdown(r: dict[str, Any]) -> str:
     f = r.get("first_turn")
     if f is not None:
         sp = "not answered" if not f["answered"] else f"**{f['spoken_latency_ms'] / 1000:.2f} s**"
+        if f["answered"] and _error(f):
+            sp += f" (an apology: {_error(f)})"
         tr = (f.get("trace") or {}).get("spoken_latency_ms")
         ratio = r.get("first_turn_vs_kind_p50")
         ack = "–" if f["ack_ms"] is None else f"{f['ack_ms'] / 1000:.2f} s"
         trs = "–" if tr is None else f"{tr / 1000:.2f} s"
         vs = f", {ratio}× the p50 of its kind" if ratio else ""
-        lines.append(f"| first turn after READY ({f['kind'].replace('_', ' ')}{vs}) | 1 | {int(f['answered'])} | {sp} | {trs} | {ack} |")
+        lines.append(f"| first turn after READY ({f['kind'].replace('_', ' ')}{vs}) | 1 | {int(f['answered'])} "
+                     f"({int(bool(f['answered'] and _error(f)))}) | {sp} | {trs} | {ack} |")
     for kind in KINDS:
         k = r["by_kind"][kind]
         if k["turns"]:
@@ -992,6 +996,7 @@ def main(argv: list[str] | None = None) -> int:
         args.silence = min(args.silence, 3.0)
     if args.turns < 1:
         parser.error("--turns must be at least 1")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up (daemon, sound server) on SIGTERM too
     if args.render:
         result = json.loads(args.render.read_text(encoding="utf-8"))
     else:

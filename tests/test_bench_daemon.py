@@ -162,3 +162,31 @@ def test_quick_run_through_the_devices(tmp_path: Path) -> None:
     assert 0 < r["harness_round_trip_ms"]["before"]["ms"] < 2000
     assert r["daemon"]["exit_code"] == 0
     assert r["meta"]["machine"] and r["meta"]["date"]
+
+
+def test_markdown_report_names_the_first_turn_each_kind_cpu_rss_and_the_pipeline_beside() -> None:
+    turns = [_turn("chat", 3000, 2900), _turn("chat", 1000, 900), _turn("fast_path", 500, 450), _turn("follow_up", None)]
+    turns[1]["trace"]["error"] = "llm_timeout"
+    r = bench.summarize(turns)
+    r.update({"turns": turns, "ready_s": 12.5, "rss_mb": {"ready": 400.0, "after_turns": 420.0, "end": 421.0},
+              "cpu": {"silence": {"cpu_pct_of_one_core": 1.5, "seconds": 20.0},
+                      "speech_without_wake_word": {"cpu_pct_of_one_core": 37.0, "seconds": 60.0, "utterances": 9, "ignored": 9,
+                                                   "turns": 0}},
+              "harness_round_trip_ms": {"before": {"ms": 120.0}, "after": {"ms": 130.0},
+                                        "per_turn": {"p50": 121.0, "p95": 125.0, "min": 119.0, "max": 126.0}, "xruns": {"a": 0}},
+              "notes": ["a note"],
+              "pipeline": {"command": "bench_pipeline", "answered": 3, "turns": [{}] * 4, "by_kind": {
+                  k: {"turns": 1, "answered": 1, "spoken_latency_ms": {"p50": 800.0, "p95": 800.0}} for k in bench.KINDS}},
+              "daemon_minus_pipeline_p50_ms": {"chat": 200.0, "fast_path": -300.0, "llm_routed": None, "follow_up": None},
+              "meta": {"command": "python scripts/bench_daemon.py --x", "daemon_command": "python -m bantz_voice run",
+                       "machine": "cpu", "loadavg_end": [1.0], "date": "d"}})
+    md = bench.render_markdown(r)
+    assert "`python scripts/bench_daemon.py --x`" in md
+    assert "| first turn after READY (chat, 3.0× the p50 of its kind) | 1 | 1 (0) | **3.00 s** | 2.90 s | 0.30 s |" in md
+    assert "| chat | 1 | 1 (1) | 1.00 / 1.00 s | 0.90 / 0.90 s | 0.30 / 0.30 s |" in md
+    assert "| fast path | 1 | 1 (0) | 0.50 / 0.50 s |" in md
+    assert "| follow up | 1 | 0 (0) | – |" in md
+    assert "| chat | 1.00 s (1) | 0.80 / 0.80 s (1) | +0.20 s |" in md and "| fast path | 0.50 s (1) | 0.80 / 0.80 s (1) | -0.30 s |" in md
+    assert "RSS 400.0 MB at READY → 420.0 MB" in md and "1.5 % of one core in 20 s of silence" in md
+    assert "37.0 % of one core during 60 s of Turkish speech" in md
+    assert "Not answered: follow_up" in md and "llm_timeout" in md and "Note: a note." in md
