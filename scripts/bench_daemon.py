@@ -546,17 +546,34 @@ class DaemonProcess:
             return self.proc.wait(5)
 
 
-def measure_cpu(daemon: DaemonProcess, seconds: float, during: Callable[[], None] | None = None) -> dict[str, Any]:
-    """% of one core the daemon used over the window (``during`` runs the window's sound)."""
+def measure_cpu(daemon: DaemonProcess, seconds: float, during: Callable[[], None] | None = None,
+                slice_s: float = 5.0) -> dict[str, Any]:
+    """% of one core the daemon used over the window (``during`` plays the window's sound), also per
+    ``slice_s`` slice (work left over from the turns shows as a falling first slice)."""
     st0 = daemon.status()
-    c0, t0 = proc_cpu_s(daemon.pid), time.monotonic()
-    if during is None:
-        time.sleep(seconds)
-    else:
-        during()
-    c1, t1 = proc_cpu_s(daemon.pid), time.monotonic()
+    samples = [(time.monotonic(), proc_cpu_s(daemon.pid))]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(slice_s):
+            samples.append((time.monotonic(), proc_cpu_s(daemon.pid)))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        if during is None:
+            time.sleep(seconds)
+        else:
+            during()
+    finally:
+        stop.set()
+        sampler.join()
+    samples.append((time.monotonic(), proc_cpu_s(daemon.pid)))
     st1 = daemon.status()
+    (t0, c0), (t1, c1) = samples[0], samples[-1]
+    slices = [round(100 * (cb - ca) / (tb - ta), 1) for (ta, ca), (tb, cb) in zip(samples, samples[1:]) if tb - ta > 0.5]
     return {"cpu_pct_of_one_core": round(100 * (c1 - c0) / (t1 - t0), 1), "seconds": round(t1 - t0, 1),
+            f"cpu_pct_per_{slice_s:g}_s": slices,
             "utterances": st1["utterances"] - st0["utterances"], "ignored": st1["ignored_utterances"] - st0["ignored_utterances"],
             "turns": st1["turns"] - st0["turns"]}
 
@@ -746,6 +763,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         turns: list[dict[str, Any]] = []
         for i, u in enumerate(plan):
             t = run_turn(rig, daemon, u, audio[u.spoken], args)
+            if u.kind == "follow_up" and not t["answered"] and turns and (not turns[-1]["answered"] or _error(turns[-1])):
+                # the daemon opens the follow-up window only after a reply without an error
+                t["unanswered_reason"] += " — the turn before got no reply or an apology, so no follow-up window was open"
             turns.append(t)
             if args.verbose:
                 tr = t["trace"] or {}
@@ -928,12 +948,18 @@ def render_markdown(r: dict[str, Any]) -> str:
     cpu = r.get("cpu", {})
     extra = [f"READY {r['ready_s']} s after start",
              f"RSS {r['rss_mb']['ready']} MB at READY → {r['rss_mb']['after_turns']} MB after the turns"]
+    def slices(c: dict[str, Any]) -> str:
+        v = next((v for k, v in c.items() if k.startswith("cpu_pct_per_")), None)
+        return f" (per 5 s: {', '.join(f'{x:g}' for x in v)} %)" if v else ""
+
     if "silence" in cpu:
-        extra.append(f"CPU {cpu['silence']['cpu_pct_of_one_core']} % of one core in {cpu['silence']['seconds']:.0f} s of silence")
+        c = cpu["silence"]
+        extra.append(f"CPU {c['cpu_pct_of_one_core']} % of one core in {c['seconds']:.0f} s of silence after the turns{slices(c)}")
     if "speech_without_wake_word" in cpu:
         c = cpu["speech_without_wake_word"]
         extra.append(f"CPU {c['cpu_pct_of_one_core']} % of one core during {c['seconds']:.0f} s of Turkish speech without the "
-                     f"wake word ({c['utterances']} utterances end-pointed, {c['ignored']} ignored, {c['turns']} answered)")
+                     f"wake word{slices(c)}, {c['utterances']} utterances end-pointed, {c['ignored']} ignored by the gate, "
+                     f"{c['turns']} answered")
     h = r["harness_round_trip_ms"]
     pt = h["per_turn"]
     extra.append(f"harness round trip (subtracted per turn) {h['before']['ms']} ms before the daemon started, "

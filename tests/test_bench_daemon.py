@@ -169,7 +169,7 @@ def test_markdown_report_names_the_first_turn_each_kind_cpu_rss_and_the_pipeline
     turns[1]["trace"]["error"] = "llm_timeout"
     r = bench.summarize(turns)
     r.update({"turns": turns, "ready_s": 12.5, "rss_mb": {"ready": 400.0, "after_turns": 420.0, "end": 421.0},
-              "cpu": {"silence": {"cpu_pct_of_one_core": 1.5, "seconds": 20.0},
+              "cpu": {"silence": {"cpu_pct_of_one_core": 1.5, "seconds": 20.0, "cpu_pct_per_5_s": [3.0, 1.0, 1.0, 1.0]},
                       "speech_without_wake_word": {"cpu_pct_of_one_core": 37.0, "seconds": 60.0, "utterances": 9, "ignored": 9,
                                                    "turns": 0}},
               "harness_round_trip_ms": {"before": {"ms": 120.0}, "after": {"ms": 130.0},
@@ -187,6 +187,6 @@ def test_markdown_report_names_the_first_turn_each_kind_cpu_rss_and_the_pipeline
     assert "| fast path | 1 | 1 (0) | 0.50 / 0.50 s |" in md
     assert "| follow up | 1 | 0 (0) | – |" in md
     assert "| chat | 1.00 s (1) | 0.80 / 0.80 s (1) | +0.20 s |" in md and "| fast path | 0.50 s (1) | 0.80 / 0.80 s (1) | -0.30 s |" in md
-    assert "RSS 400.0 MB at READY → 420.0 MB" in md and "1.5 % of one core in 20 s of silence" in md
+    assert "RSS 400.0 MB at READY → 420.0 MB" in md and "1.5 % of one core in 20 s of silence after the turns (per 5 s: 3, 1, 1, 1 %)" in md
     assert "37.0 % of one core during 60 s of Turkish speech" in md
     assert "Not answered: follow_up" in md and "llm_timeout" in md and "Note: a note." in md
