@@ -67,7 +67,7 @@ import tempfile
 import threading
 import time
 import wave
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -80,6 +80,7 @@ sys.path.insert(1, str(ROOT / "scripts"))
 
 from bantz_voice.bench.pulse import PulseServer, die_with_parent, missing_tools, reinit_portaudio  # noqa: E402
 from bantz_voice.bench.stats import p50_p95  # noqa: E402
+from bantz_voice.errors import BantzError  # noqa: E402
 from make_bench_wavs import UTTERANCES, check_tools, render  # noqa: E402
 
 RATE = 16000  # the harness stream (both directions) and the utterances
@@ -88,6 +89,7 @@ OUT_LATENCY_S = 0.4  # PortAudio buffer of the harness's stream
 KINDS = ("fast_path", "chat", "llm_routed", "follow_up")
 WAKE = "Bantz"
 THRESHOLD_DBFS = -45.0
+CONTROL_ERRORS = (BantzError, OSError, ValueError)  # no answer, or a bad one, on the control socket
 ASR_DISCARD = "tanınan metin atıldı"  # bantz_voice.asr's log line for a transcript its guard threw away
 HOP_MS = 10
 WIN_MS = 20
@@ -482,8 +484,6 @@ class DaemonProcess:
         return self.proc is not None and self.proc.poll() is None
 
     def wait_ready(self, timeout: float) -> dict[str, Any]:
-        from bantz_voice.daemon import client
-
         deadline = time.monotonic() + timeout
         last: dict[str, Any] = {}
         while time.monotonic() < deadline:
@@ -493,7 +493,7 @@ class DaemonProcess:
                 last = self.status(timeout=5)
                 if last.get("ready"):
                     return last
-            except client.BantzError:
+            except CONTROL_ERRORS:
                 pass  # socket not there yet, or busy loading
             time.sleep(0.05)
         raise RuntimeError(f"no READY within {timeout:.0f} s (last status state: {last.get('state')}):\n{self.tail()}")
@@ -537,7 +537,7 @@ class DaemonProcess:
         assert self.proc is not None
         try:
             client.call(self.socket, "shutdown", timeout=5)
-        except client.BantzError:
+        except CONTROL_ERRORS:
             self.proc.send_signal(signal.SIGTERM)
         try:
             return self.proc.wait(15)
@@ -612,8 +612,6 @@ def request_end(rig: DuplexRig, start: int, audio: np.ndarray, timeout: float = 
 
 def run_turn(rig: DuplexRig, daemon: DaemonProcess, u: Utterance, audio: np.ndarray,
              args: argparse.Namespace) -> dict[str, Any]:
-    from bantz_voice.daemon import client
-
     st0 = daemon.status()
     daemon.new_log_lines()
     xruns0 = sum(rig.flags.values())
@@ -633,7 +631,7 @@ def run_turn(rig: DuplexRig, daemon: DaemonProcess, u: Utterance, audio: np.ndar
             break
         try:
             st = daemon.status()
-        except client.BantzError:  # the daemon is slow to answer (a loaded machine): ask again
+        except CONTROL_ERRORS:  # the daemon is slow to answer (a loaded machine): ask again
             continue
         loud = rig.loud_since(args.quiet)
         if st["turns"] > st0["turns"]:
