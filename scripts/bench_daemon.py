@@ -78,7 +78,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(1, str(ROOT / "scripts"))
 
-from bantz_voice.bench.pulse import PulseServer, die_with_parent, missing_tools, reinit_portaudio  # noqa: E402
+from bantz_voice.bench.pulse import PulseServer, missing_tools, reinit_portaudio  # noqa: E402
 from bantz_voice.bench.stats import p50_p95  # noqa: E402
 from bantz_voice.errors import BantzError  # noqa: E402
 from make_bench_wavs import UTTERANCES, check_tools, render  # noqa: E402
@@ -465,8 +465,7 @@ class DaemonProcess:
     def start(self) -> None:
         with self.log.open("wb") as fh:
             self.proc = subprocess.Popen([sys.executable, "-m", "bantz_voice", "run"], cwd=self.root, env=self.env,
-                                         stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
-                                         preexec_fn=die_with_parent)
+                                         stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
         self.started = time.monotonic()
 
     def tail(self, n: int = 25) -> str:

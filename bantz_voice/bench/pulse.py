@@ -140,7 +140,6 @@ class PulseServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
@@ -213,17 +212,6 @@ class PulseServer:
         rec = self.start_recording()
         time.sleep(seconds)
         return rec.stop()
-
-
-def die_with_parent() -> None:
-    """``preexec_fn``: the child gets SIGTERM when the process that started it dies (Linux), so a
-    killed test run or benchmark leaves no sound server or daemon behind."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def missing_tools() -> list[str]:
