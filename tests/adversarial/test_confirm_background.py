@@ -25,8 +25,8 @@ import numpy as np
 import pytest
 from fixtures.llama_server import brain_settings
 
-from adversarial._claimer import claim
-from adversarial.conftest import REPO
+from _claimer import claim
+from real_daemon import REPO
 from bantz_voice.audio.player import WavSink
 from bantz_voice.audio.source import FileSource
 from bantz_voice.audio.wavio import read_wav

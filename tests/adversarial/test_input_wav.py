@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from adversarial.conftest import REPO
+from real_daemon import REPO
 from bantz_voice.audio.wavio import MAX_WAV_BYTES, MAX_WAV_SECONDS, read_wav
 from bantz_voice.cli import main
 

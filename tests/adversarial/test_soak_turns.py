@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from adversarial.conftest import REPO
+from real_daemon import REPO
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from adversarial.conftest import REPO, RunningDaemon
+from real_daemon import REPO, RunningDaemon, echo_daemon  # noqa: F401 - the fixture
 from bantz_voice.daemon import client
 from bantz_voice.daemon.control import EVICT_IDLE_S, MAX_CLIENTS
 from bantz_voice.daemon.protocol import MAX_LINE_BYTES

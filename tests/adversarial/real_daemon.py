@@ -1,6 +1,8 @@
 """The real daemon for the adversarial suite: ``python -m bantz_voice run --responder echo`` with
 private directories, no sound server (so no microphone: it comes up after ``mic_wait_s`` and keeps
-looking, as under systemd) and a private NOTIFY_SOCKET to wait for READY=1 on."""
+looking, as under systemd) and a private NOTIFY_SOCKET to wait for READY=1 on. A test module
+imports the ``echo_daemon`` fixture from here (a helper module, not a conftest: this directory is
+no package, its modules import each other by plain name)."""
 
 from __future__ import annotations
 
