@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from bantz_voice import config_layers
 from bantz_voice.config_layers import (  # noqa: F401 - the public names stay importable from here
@@ -56,6 +56,8 @@ class VadSettings(_Section):
     min_speech_ms: int = Field(250, ge=0)
     max_utterance_s: float = Field(15.0, gt=0)
     speculative_asr: bool = True
+    # push-to-talk without a release (a lost key-up) is closed and decoded after this long
+    max_ptt_s: float = Field(30.0, gt=0, le=600)
 
 
 class AsrSettings(_Section):
@@ -77,6 +79,11 @@ class AsrSettings(_Section):
     cpu_threads: int = Field(0, ge=0)
     no_speech_threshold: float = Field(0.6, ge=0, le=1)
     logprob_threshold: float = -1.0
+    # utterances waiting for (or in) the decoder; a newer one beyond this drops the oldest (logged)
+    max_queue: int = Field(3, ge=1, le=32)
+    # one decode running longer than this is a hung stage: the turn apologises, `status` shows it
+    # and the watchdog stops (systemd restarts the service)
+    deadline_s: float = Field(60.0, gt=0, le=600)
 
 
 class TtsSettings(_Section):
@@ -92,6 +99,7 @@ class TtsSettings(_Section):
     # Whisper as the listener the English voice was understood better with its own phonemes
     # (scripts/bench_tts_intelligibility.py, docs/benchmarks.md)
     turkish_phonemes: bool = False
+    deadline_s: float = Field(30.0, gt=0, le=600)  # one synthesis running longer is a hung stage (as asr.deadline_s)
 
 
 # --- Turkish layer / brain (issues 3, 4) ----------------------------------------------------
@@ -105,6 +113,9 @@ class BrainSettings(_Section):
     chat_without_cue: bool = True
     confirm_create: bool = False
     confirmation_timeout_s: float = Field(30.0, gt=0)
+    # A spoken "evet" confirms only from a transcript at least this confident (Whisper's average
+    # log-probability) of an utterance that began after the question; typed text is not affected.
+    confirm_min_logprob: float = Field(-0.6, le=0)
     memory_max_tokens: int = Field(500, gt=0)
     baseline: bool = False  # original sequential design: router LLM -> orchestrator LLM -> chat LLM
     # Start the side-effect-free part of a turn (route, plan) on the speculative transcript, during
@@ -117,6 +128,17 @@ class BrainSettings(_Section):
     # After each turn, evaluate the next chat prompt's start (system prompt, summary, history) while
     # the reply plays: an embedded model then reads only the new words of a chat turn.
     prefill_next: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"bilinmeyen saat dilimi {value!r} (ör. Europe/Istanbul)") from None
+        return value
 
 
 # --- calendar (issue 5) ---------------------------------------------------------------------
@@ -171,6 +193,9 @@ class DesktopSettings(_Section):
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     traces: bool = True
+    # <state dir>/traces.jsonl is rotated past this size; this many old files are kept
+    traces_max_bytes: int = Field(5 * 1024 * 1024, ge=4096)
+    traces_keep: int = Field(3, ge=0, le=50)
 
 
 # --- models (data/config/model-settings.yaml) ----------------------------------------------------

@@ -49,7 +49,8 @@ from bantz_voice.audio.player import AudioSink, Player, WavSink
 from bantz_voice.audio.source import FileSource
 from bantz_voice.audio.vad import Endpointer, Frame, Utterance, VadEvent, frame_is_speech
 from bantz_voice.errors import AudioInputError, BantzError
-from bantz_voice.responder import Responder, TurnRequest, TurnResult
+from bantz_voice.responder import Heard, Responder, TurnRequest, TurnResult
+from bantz_voice.stages import StageMonitor, StageStalled
 from bantz_voice.trace import TraceLog, TurnTrace
 from bantz_voice.tts.chunker import TextChunker
 
@@ -58,6 +59,7 @@ log = logging.getLogger(__name__)
 STATES = ("idle", "listening", "thinking", "speaking", "muted")
 BARGE_IN_FLOOR = 0.003  # RMS (~ -50 dBFS): quieter frames never interrupt
 BARGE_IN_REF_RATIO = 0.3  # while playing, the mic must be at least this loud relative to the output
+REPLY_STAGE_STALLED = "Kusura bakmayın efendim, ses tanıma şu an yanıt vermiyor; biraz sonra tekrar dener misiniz?"
 
 
 @dataclass
@@ -108,12 +110,16 @@ class _Speculation:
     ``audio`` and ``window`` are what it decodes: an utterance uses it only for exactly those
     samples with the same window, so the transcript is a function of the utterance's audio alone."""
 
-    def __init__(self, future: asyncio.Future, cancel: threading.Event, audio: np.ndarray, window: str) -> None:
+    def __init__(
+        self, future: asyncio.Future, cancel: threading.Event, audio: np.ndarray, window: str,
+        speech_start: float | None = None,
+    ) -> None:
         self.future = future
         self.cancel = cancel
         self.audio = audio
         self.window = window
         self.prepared: Any = None
+        self.speech_start = speech_start
 
     def decodes(self, audio: np.ndarray, window: str) -> bool:
         return window == self.window and np.array_equal(audio, self.audio)
@@ -159,7 +165,9 @@ class VoicePipeline:
             )
         )
         if trace_log is None and settings.logging.traces:
-            trace_log = TraceLog(paths.state_dir() / "traces.jsonl")
+            trace_log = TraceLog(
+                paths.state_dir() / "traces.jsonl", settings.logging.traces_max_bytes, settings.logging.traces_keep
+            )
         self.trace_log = trace_log
         self.transcript_filter: Callable[[str], str | None] | None = None
         # the same decision without side effects: lets the responder start on a speculative transcript
@@ -185,6 +193,15 @@ class VoicePipeline:
         self._use_filter = True
         self._collect: Callable[[TurnOutcome], None] | None = None
         self._reconfigure = False
+        # hardening (docs/security.md): hung ASR/TTS calls, a bounded ASR queue, capped PTT
+        self.stages = StageMonitor({"asr": settings.asr.deadline_s, "tts": settings.tts.deadline_s})
+        self._asr_queue: collections.deque[_Speculation] = collections.deque()
+        self.asr_dropped = 0  # utterances dropped because the ASR queue was full
+        self.ptt_capped = 0  # push-to-talk utterances closed at vad.max_ptt_s
+        # the speech start (monotonic) of the utterance being gated, while transcript_filter or
+        # transcript_peek runs: the follow-up window counts utterances that *start* inside it
+        self.gate_started_at: float | None = None
+        self._stall_apologised = False  # until a decode completes again
 
     @property
     def asr(self):
@@ -196,10 +213,13 @@ class VoicePipeline:
         note = getattr(self.tts, "note", None)
         if note:
             tts_detail += f" ({note})"
-        return {
+        out = {
             "asr": {"ok": True, "detail": f"yüklü: {Path(str(getattr(self.transcriber, 'model_path', '?'))).name}"},
             "tts": {"ok": True, "detail": tts_detail},
         }
+        for stage, seconds in self.stages.stalled().items():
+            out[stage] = {"ok": False, "detail": str(StageStalled(stage, seconds))}
+        return out
 
     def apply_settings(self, settings) -> None:
         """Apply reloaded settings live (VAD, barge-in, ASR decoding options, chunking, loudness).
@@ -227,6 +247,7 @@ class VoicePipeline:
             self.trace_log = TraceLog(paths.state_dir() / "traces.jsonl")
         elif not settings.logging.traces:
             self.trace_log = None
+        self.stages.deadlines.update(asr=settings.asr.deadline_s, tts=settings.tts.deadline_s)
         if hasattr(self.transcriber, "settings"):
             self.transcriber.settings = settings.asr
         if hasattr(self.tts, "settings"):
@@ -404,6 +425,11 @@ class VoicePipeline:
                     self._ptt_frames.append(frame)
                     if frame_is_speech(self._ptt_vad, frame.pcm, s.audio.sample_rate):
                         self._ptt_voiced.append(frame.t)
+                    if len(self._ptt_frames) * s.audio.frame_ms >= s.vad.max_ptt_s * 1000:
+                        # no release (a lost key-up): the utterance is closed and decoded now
+                        self.ptt_capped += 1
+                        log.warning("push-to-talk held for %.0f s without a release: utterance closed", s.vad.max_ptt_s)
+                        self.ptt_end()
                     continue
                 speaking = self.state == "speaking"
                 override: bool | None = None
@@ -427,7 +453,7 @@ class VoicePipeline:
                     if ev.kind == "pause" and s.vad.speculative_asr and ev.utterance is not None:
                         if spec is not None:
                             spec.drop()
-                        spec = self._start_asr(ev.utterance.audio, prepare=True)
+                        spec = self._start_asr(ev.utterance.audio, prepare=True, speech_start=ev.utterance.speech_start)
                     elif ev.kind == "resume" and spec is not None:
                         spec.drop()
                         spec = None
@@ -452,12 +478,27 @@ class VoicePipeline:
                 await _close_sink(sink_used)
             self._set_state("idle")
 
-    def _start_asr(self, audio: np.ndarray, *, prepare: bool = False) -> _Speculation:
+    def _start_asr(self, audio: np.ndarray, *, prepare: bool = False, speech_start: float | None = None) -> _Speculation:
+        # Bounded queue: a newer utterance matters more than an old one nobody waits for any more
+        # (an accepted utterance cancels the turn before it anyway), so a full queue drops its
+        # oldest decode (its cancel event makes it return at once, or at its next cancel point).
+        q = self._asr_queue
+        while q and (q[0].future.done() or q[0].cancel.is_set()):
+            q.popleft()
+        live = [x for x in q if not x.future.done() and not x.cancel.is_set()]
+        while len(live) >= self.settings.asr.max_queue:
+            oldest = live.pop(0)
+            oldest.drop()
+            self.asr_dropped += 1
+            log.warning("ASR queue full (%d): the oldest utterance was dropped", self.settings.asr.max_queue)
+        q.clear()
+        q.extend(live)
         cancel = threading.Event()
         loop = asyncio.get_running_loop()
         window = self.settings.asr.window
-        fut = loop.run_in_executor(self._asr_pool, self.transcriber.transcribe, audio, cancel, window)
-        spec = _Speculation(fut, cancel, audio, window)
+        fut = loop.run_in_executor(self._asr_pool, self.stages.run, "asr", self.transcriber.transcribe, audio, cancel, window)
+        spec = _Speculation(fut, cancel, audio, window, speech_start)
+        q.append(spec)
         if prepare:
             fut.add_done_callback(lambda f: self._prepare(spec, f))
         return spec
@@ -471,11 +512,14 @@ class VoicePipeline:
         if text and self._use_filter and self.transcript_filter is not None:
             if self.transcript_peek is None:
                 return  # a filter that cannot be asked twice: no speculation
+            self.gate_started_at = spec.speech_start
             try:
                 text = self.transcript_peek(text) or ""
             except Exception:
                 log.exception("transcript_peek hata verdi")
                 return
+            finally:
+                self.gate_started_at = None
         if not text:
             return
         try:
@@ -499,12 +543,13 @@ class VoicePipeline:
         speculative = spec is not None
         try:
             if spec is None:
-                spec = self._start_asr(utt.audio)
-            asr = await asyncio.shield(spec.future)
+                spec = self._start_asr(utt.audio, speech_start=utt.speech_start)
+            asr = await self.stages.wait("asr", spec.future)
             if speculative and asr.dropped == "cancelled":  # stopped early: decode these samples after all
-                spec = self._start_asr(utt.audio)
+                spec = self._start_asr(utt.audio, speech_start=utt.speech_start)
                 speculative = False
-                asr = await asyncio.shield(spec.future)
+                asr = await self.stages.wait("asr", spec.future)
+            self._stall_apologised = False
             done_at = time.monotonic()
             if speculative:
                 # the transcript is usable at the endpoint at the earliest
@@ -515,6 +560,17 @@ class VoicePipeline:
         except asyncio.CancelledError:
             spec.cancel.set()
             raise
+        except StageStalled as exc:
+            spec.cancel.set()
+            log.error("ASR stalled: %s", exc)
+            error = f"konuşma tanıma takıldı: {exc}"
+            if utt.ptt or not self._stall_apologised:
+                # once per stall (not for every background utterance), always for push-to-talk
+                self._stall_apologised = True
+                await self._stalled_turn(trace, error, utt.ptt)
+            else:  # quietly: `status` and the watchdog already report the stall
+                self._finish(TurnOutcome("", None, TurnResult(), trace, None, ignored=True, error=error, ptt=utt.ptt))
+            return
         except Exception as exc:
             log.exception("konuşma tanıma başarısız")
             self._finish(TurnOutcome("", None, TurnResult(), trace, None, error=f"konuşma tanıma hatası: {exc}", ptt=utt.ptt))
@@ -522,11 +578,14 @@ class VoicePipeline:
         transcript = asr.text
         request_text: str | None = transcript or None
         if request_text and self._use_filter and self.transcript_filter is not None and not utt.ptt:
+            self.gate_started_at = utt.speech_start
             try:
                 request_text = self.transcript_filter(transcript)
             except Exception:
                 log.exception("transcript_filter hata verdi")
                 request_text = None
+            finally:
+                self.gate_started_at = None
         if not request_text:
             if spec.prepared is not None:
                 spec.prepared.cancel()
@@ -544,17 +603,31 @@ class VoicePipeline:
             if self._turn_task is asyncio.current_task():
                 self._turn_task = None
 
+    async def _stalled_turn(self, trace: TurnTrace, error: str, ptt: bool) -> None:
+        """ASR is hung: say so in Turkish (TTS still works) instead of waiting forever."""
+        previous = self._turn_task
+        if previous is not None and not previous.done():
+            self.cancel_speech()
+            await asyncio.gather(previous, return_exceptions=True)
+        self._turn_task = asyncio.current_task()
+        try:
+            await self._run_turn("", REPLY_STAGE_STALLED, trace, None, ptt, _StaticResponder(REPLY_STAGE_STALLED), error=error)
+        finally:
+            if self._turn_task is asyncio.current_task():
+                self._turn_task = None
+
     async def _run_turn(
-        self, transcript: str, request_text: str, trace: TurnTrace, asr: AsrResult | None, ptt: bool, responder: Responder | None = None
+        self, transcript: str, request_text: str, trace: TurnTrace, asr: AsrResult | None, ptt: bool,
+        responder: Responder | None = None, error: str | None = None,
     ) -> None:
         s = self.settings
-        request = TurnRequest(text=request_text, trace=trace)
+        request = TurnRequest(text=request_text, trace=trace, heard=Heard.of(asr, trace.speech_start))
         sink = self._sink
         assert sink is not None
         self._set_state("thinking")
         loop = asyncio.get_running_loop()
         chunks: asyncio.Queue[str | None] = asyncio.Queue()
-        outcome = TurnOutcome(transcript, request_text, request.result, trace, asr, ptt=ptt)
+        outcome = TurnOutcome(transcript, request_text, request.result, trace, asr, ptt=ptt, error=error)
         begin_task = loop.create_task(sink.begin(self.tts.sample_rate))
 
         async def produce() -> None:
@@ -581,7 +654,9 @@ class VoicePipeline:
                 if text is None:
                     break
                 trace.mark("first_chunk_text")
-                audio = await loop.run_in_executor(self._tts_pool, self.tts.synthesize, text)
+                audio = await self.stages.wait(
+                    "tts", loop.run_in_executor(self._tts_pool, self.stages.run, "tts", self.tts.synthesize, text)
+                )
                 trace.mark("tts_first_audio")
                 if audio.size == 0:
                     continue
@@ -603,6 +678,8 @@ class VoicePipeline:
         except BantzError as exc:
             outcome.error = str(exc)
             sink.stop()
+            if isinstance(exc, StageStalled):
+                log.error("TTS stalled: %s", exc)
         except Exception as exc:  # one failing turn never kills the loop
             log.exception("tur başarısız")
             outcome.error = f"tur başarısız: {exc.__class__.__name__}: {exc}"
@@ -684,6 +761,14 @@ class VoicePipeline:
 
     async def speak(self, text: str) -> TurnOutcome | None:
         """Speak ``text`` as a turn of its own (the socket's ``say``); ``cancel_speech`` stops it."""
+        return await self._text_turn(text, _StaticResponder(text.strip()), say=True)
+
+    async def text_turn(self, text: str) -> TurnOutcome | None:
+        """A typed request through the same turn path as speech (responder -> chunker -> TTS ->
+        sink), without ASR; the soak test and benchmarks drive the loop with it."""
+        return await self._text_turn(text, None, say=False)
+
+    async def _text_turn(self, text: str, responder: Responder | None, *, say: bool) -> TurnOutcome | None:
         text = text.strip()
         if not text:
             return None
@@ -699,8 +784,8 @@ class VoicePipeline:
         self._turn_task = asyncio.current_task()
         try:
             trace = TurnTrace()
-            trace.meta["say"] = True
-            await self._run_turn("", text, trace, None, False, _StaticResponder(text))
+            trace.meta["say"] = say
+            await self._run_turn("", text, trace, None, False, responder)
         finally:
             self._collect = collect
             if self._turn_task is asyncio.current_task():

@@ -18,11 +18,15 @@ slots, tool calls, confirmation) are written into ``request.result`` while the r
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, AsyncIterator, Callable, Protocol
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Protocol
 
 from bantz_voice.trace import TurnTrace
+
+if TYPE_CHECKING:
+    from bantz_voice.asr import AsrResult
 
 
 @dataclass
@@ -49,12 +53,31 @@ class TurnResult:
         }
 
 
+@dataclass(frozen=True)
+class Heard:
+    """What the voice loop knows of a spoken request; typed text (``ask``) has none. A spoken
+    "evet" confirms an action only when Whisper was sure of it and the speech began after the
+    question was asked (brain/confirm.py)."""
+
+    avg_logprob: float  # Whisper's token-weighted average log-probability of the transcript
+    started_at: float  # wall clock (time.time()) when the speech began
+
+    @classmethod
+    def of(cls, asr: AsrResult | None, speech_start: float | None) -> Heard | None:
+        """From an ASR result and the utterance's speech start (``time.monotonic()`` clock)."""
+        if asr is None:
+            return None
+        ago = time.monotonic() - speech_start if speech_start is not None else 0.0
+        return cls(float(asr.avg_logprob), time.time() - max(0.0, ago))
+
+
 @dataclass
 class TurnRequest:
     text: str
     now: datetime | None = None  # None = real wall clock in the configured time zone
     trace: TurnTrace = field(default_factory=TurnTrace)
     result: TurnResult = field(default_factory=TurnResult)
+    heard: Heard | None = None  # None = typed text
 
 
 class Prepared(Protocol):

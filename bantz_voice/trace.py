@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,17 +82,53 @@ class TurnTrace:
 
 class TraceLog:
     """Appends one JSON line per turn to ``<state dir>/traces.jsonl`` (no transcript text; every
-    string in it, error messages included, PII-scrubbed)."""
+    string in it, error messages included, PII-scrubbed).
 
-    def __init__(self, path: Path) -> None:
+    Bounded: once the file reaches ``max_bytes`` it becomes ``traces.jsonl.1`` (older ones shift
+    up to ``.<keep>``, the oldest is deleted), so the traces never take more than about
+    ``(keep + 1) * max_bytes``. An ``flock`` on the file serialises the daemon and CLI runs."""
+
+    def __init__(self, path: Path, max_bytes: int = 5 * 1024 * 1024, keep: int = 3) -> None:
         self.path = path
+        self.max_bytes = max_bytes
+        self.keep = keep
 
     def append(self, trace: TurnTrace, **extra: Any) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         from bantz_voice.privacy import scrub_value
 
-        line = json.dumps(scrub_value({"ts": time.time(), **trace.to_dict(), **extra}), ensure_ascii=False)
-        with self.path.open("a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
+        record = scrub_value({"ts": time.time(), **trace.to_dict(), **extra})
+        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+        with self.path.open("ab") as fh:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)  # released when the file closes
+            st = os.fstat(fh.fileno())
+            if st.st_size and st.st_size + len(line) > self.max_bytes and self._is_current(st):
+                self._rotate()
+                with self.path.open("ab") as fresh:
+                    fresh.write(line)
+                return
+            fh.write(line)  # (a file another process just rotated away: the line lands in .1)
 
+    def _is_current(self, st: os.stat_result) -> bool:
+        try:
+            now = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        return (now.st_dev, now.st_ino) == (st.st_dev, st.st_ino)
 
+    def rotated(self) -> list[Path]:
+        """The kept old files, newest first."""
+        return [p for i in range(1, self.keep + 1) if (p := self._nth(i)).exists()]
+
+    def _nth(self, i: int) -> Path:
+        return self.path.with_name(f"{self.path.name}.{i}")
+
+    def _rotate(self) -> None:
+        if self.keep <= 0:
+            self.path.unlink(missing_ok=True)
+            return
+        self._nth(self.keep).unlink(missing_ok=True)
+        for i in range(self.keep - 1, 0, -1):
+            if self._nth(i).exists():
+                os.replace(self._nth(i), self._nth(i + 1))
+        os.replace(self.path, self._nth(1))

@@ -166,15 +166,7 @@ async def one_request(client: httpx.AsyncClient, url: str, body: dict[str, Any])
     return Sample(ttft, total, usage_tokens if usage_tokens is not None else len(pieces), "".join(pieces))
 
 
-def percentile(values: list[float], q: float) -> float | None:
-    """Linear-interpolated percentile (q in 0..100); None for no values."""
-    if not values:
-        return None
-    v = sorted(values)
-    pos = (len(v) - 1) * q / 100.0
-    lo = int(pos)
-    hi = min(lo + 1, len(v) - 1)
-    return round(v[lo] + (v[hi] - v[lo]) * (pos - lo), 1)
+from bantz_voice.bench.stats import percentile  # noqa: E402 - the one shared definition
 
 
 def load_labels(path: Path | None) -> list[dict[str, Any]]:

@@ -48,14 +48,7 @@ SHARE_STAGES = ("asr_ms", "route_ms", "plan_ms", "llm_first_token_ms", "first_ch
 
 
 # --- statistics --------------------------------------------------------------------------------
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    v = sorted(values)
-    pos = (len(v) - 1) * q / 100.0
-    lo = int(pos)
-    hi = min(lo + 1, len(v) - 1)
-    return round(v[lo] + (v[hi] - v[lo]) * (pos - lo), 1)
+from bantz_voice.bench.stats import percentile  # noqa: E402 - the one shared definition
 
 
 def _d(ms: dict[str, float | None], a: str, b: str) -> float | None:

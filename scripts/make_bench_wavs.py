@@ -39,20 +39,31 @@ UTTERANCES: list[tuple[str, str, str, int]] = [
 ]
 
 
-def make(out: Path) -> list[dict[str, object]]:
+def check_tools() -> None:
     for tool in ("espeak-ng", "sox"):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is needed (apt-get install espeak-ng sox)")
+
+
+def render(text: str, speed: int, out: Path, pad: tuple[float, float] = (0.3, 1.0)) -> Path:
+    """``text`` spoken by espeak-ng Turkish at ``speed`` wpm → ``out``: 16 kHz mono 16-bit, with
+    ``pad`` seconds of silence before and after."""
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = Path(tmp) / "raw.wav"
+        subprocess.run(["espeak-ng", "-v", "tr", "-s", str(speed), "-w", str(raw), text], check=True)
+        subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out),
+                        "pad", str(pad[0]), str(pad[1])], check=True)
+    return out
+
+
+def make(out: Path) -> list[dict[str, object]]:
+    check_tools()
     out.mkdir(parents=True, exist_ok=True)
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for i, (text, kind, route, speed) in enumerate(UTTERANCES, 1):
-            name = f"{i:02d}_{kind}.wav"
-            raw = Path(tmp) / "raw.wav"
-            subprocess.run(["espeak-ng", "-v", "tr", "-s", str(speed), "-w", str(raw), text], check=True)
-            subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out / name),
-                            "pad", "0.3", "1.0"], check=True)
-            rows.append({"file": name, "text": text, "kind": kind, "route": route, "espeak_wpm": speed})
+    for i, (text, kind, route, speed) in enumerate(UTTERANCES, 1):
+        name = f"{i:02d}_{kind}.wav"
+        render(text, speed, out / name)
+        rows.append({"file": name, "text": text, "kind": kind, "route": route, "espeak_wpm": speed})
     (out / "manifest.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     return rows
 

@@ -338,13 +338,16 @@ def test_apply_settings_live_and_restart_needed():
     [
         "bugün hava çok güzel ve takviminizde üç etkinlik var " * 12,  # never ends a sentence
         "Kısa cümle. " + "uzun, " * 60 + "son.",
-        "a" * 250 + " kelime",  # a word longer than the bound stays whole
+        "a" * 250 + " kelime",  # a word longer than the bound is cut hard
+        "ş" * 2000,  # `say` with 2,000 characters and no space at all
     ],
 )
 def test_bound_length_keeps_every_word_in_bounded_pieces(text: str) -> None:
     pieces = bound_length(text, 100)
-    assert " ".join(pieces).split() == text.split()
-    assert all(len(p) <= 100 or " " not in p for p in pieces), pieces
+    assert "".join("".join(pieces).split()) == "".join(text.split())  # nothing lost or added
+    if max(map(len, text.split())) <= 100:
+        assert " ".join(pieces).split() == text.split()  # words stay whole when they fit
+    assert all(len(p) <= 100 for p in pieces), [len(p) for p in pieces]
     assert len(pieces) > 1
 
 

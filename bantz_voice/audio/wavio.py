@@ -4,6 +4,8 @@ with soxr to the rate asked for. Bad input raises :class:`AudioInputError` (one 
 from __future__ import annotations
 
 import io
+import os
+import stat
 import struct
 import wave
 from pathlib import Path
@@ -14,6 +16,21 @@ import soxr
 from bantz_voice.errors import AudioInputError
 
 SILENCE_DBFS = -60.0
+# Input bounds (docs/security.md): a WAV is a spoken request or a test recording, never more.
+MAX_WAV_BYTES = 64 * 1024 * 1024  # 35 min of 16 kHz 16-bit mono; read at most this much
+MAX_WAV_SECONDS = 600.0
+MIN_RATE, MAX_RATE = 4000, 384000
+MAX_CHANNELS = 16
+
+
+def _check_format(rate: int, channels: int, frames: int) -> None:
+    """Refuse absurd headers before any sample is decoded or resampled."""
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise AudioInputError(f"örnekleme hızı kabul edilmiyor: {rate} Hz (izin verilen {MIN_RATE}–{MAX_RATE} Hz)")
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise AudioInputError(f"kanal sayısı kabul edilmiyor: {channels} (en fazla {MAX_CHANNELS})")
+    if frames / rate > MAX_WAV_SECONDS:
+        raise AudioInputError(f"kayıt çok uzun: {frames / rate:.0f} sn (en fazla {MAX_WAV_SECONDS:.0f} sn)")
 
 
 def resample(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
@@ -64,6 +81,7 @@ def _read_float_wav(data: bytes) -> tuple[np.ndarray, int, int]:
         tag = struct.unpack("<H", fmt[24:26])[0]
     if tag != 3 or bits not in (32, 64) or channels < 1 or rate <= 0:
         raise AudioInputError(f"desteklenmeyen WAV biçimi (format {tag}, {bits} bit)")
+    _check_format(rate, channels, len(payload) // (bits // 8) // channels)
     dt = np.float32 if bits == 32 else np.float64
     n = len(payload) // (bits // 8) // channels * channels
     arr = np.frombuffer(payload[: n * (bits // 8)], dtype=dt).astype(np.float32)
@@ -75,13 +93,24 @@ def read_wav(path: str | Path, rate: int = 16000, *, require_speech_level: bool 
     non-audio or (with ``require_speech_level``) silent files."""
     p = Path(path)
     try:
-        data = p.read_bytes()
+        # O_NONBLOCK: opening a FIFO nobody writes to must not block (no effect on regular files)
+        with os.fdopen(os.open(p, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC), "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if stat.S_ISDIR(st.st_mode):
+                raise IsADirectoryError
+            if not stat.S_ISREG(st.st_mode):  # /dev/zero, a FIFO, a terminal: could never end
+                raise AudioInputError(f"{p}: sıradan bir dosya değil (aygıt ya da boru); bir WAV dosyası verin")
+            if st.st_size > MAX_WAV_BYTES:
+                raise AudioInputError(f"{p}: dosya çok büyük ({st.st_size / 2**20:.0f} MB; en fazla {MAX_WAV_BYTES // 2**20} MB)")
+            data = fh.read(MAX_WAV_BYTES + 1)
     except FileNotFoundError:
         raise AudioInputError(f"{p}: dosya bulunamadı") from None
     except IsADirectoryError:
         raise AudioInputError(f"{p}: bu bir klasör, WAV dosyası değil") from None
     except OSError as exc:
         raise AudioInputError(f"{p}: okunamadı ({exc.strerror})") from None
+    if len(data) > MAX_WAV_BYTES:  # grew while we looked
+        raise AudioInputError(f"{p}: dosya çok büyük (en fazla {MAX_WAV_BYTES // 2**20} MB)")
     if not data:
         raise AudioInputError(f"{p}: dosya boş")
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
@@ -89,9 +118,10 @@ def read_wav(path: str | Path, rate: int = 16000, *, require_speech_level: bool 
     try:
         with wave.open(io.BytesIO(data), "rb") as wf:
             channels, width, src_rate, nframes = wf.getnchannels(), wf.getsampwidth(), wf.getframerate(), wf.getnframes()
+            if channels < 1 or src_rate <= 0 or width not in (1, 2, 3, 4):
+                raise AudioInputError("WAV başlığı geçersiz")
+            _check_format(src_rate, channels, min(nframes, len(data) // (width * channels)))
             raw = wf.readframes(nframes)
-        if channels < 1 or src_rate <= 0 or width not in (1, 2, 3, 4):
-            raise AudioInputError(f"{p}: WAV başlığı geçersiz")
         usable = len(raw) // (width * channels) * (width * channels)
         raw = raw[:usable]
         if width == 1:

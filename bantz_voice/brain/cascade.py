@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bantz_voice.brain.budget import BudgetExceeded, PromptParts, fit
 from bantz_voice.brain.chat import FALLBACK_REPLY, LanguageGuard, chat_parts, stream_chat
-from bantz_voice.brain.confirm import PendingStore, classify
+from bantz_voice.brain.confirm import PendingStore, classify, confirmation_doubt
 from bantz_voice.brain.memory import Memory
 from bantz_voice.brain.orchestrator import orchestrator_parts
 from bantz_voice.brain.router import fast_path, route, router_parts, rules_decide
@@ -41,6 +41,8 @@ REPLY_UNKNOWN = "Bunu henüz yapamıyorum efendim; şimdilik takviminiz, hatırl
 REPLY_NO_PENDING = "Şu an onay bekleyen bir işlem yok efendim."
 REPLY_CANCELLED = "Peki efendim, vazgeçtim; hiçbir şeyi değiştirmedim."
 REPLY_EXPIRED = "Onay süresi doldu efendim, o işlemi yapmadım."
+REPLY_CONFIRM_UNSURE = "Onayınızı net duyamadım efendim; yapmamı istiyorsanız lütfen açıkça 'evet' deyin."
+REPLY_ALREADY_ANSWERED = "Bu işlem için onay az önce başka bir yerden verildi efendim."
 REPLY_LLM_DOWN = "Kusura bakmayın efendim, dil modeline şu an ulaşamıyorum; takvim, saat ve tarih işlerinde yine yardımcı olabilirim."
 REPLY_LLM_SLOW = "Kusura bakmayın efendim, dil modeli şu an çok yavaş yanıt veriyor; biraz sonra tekrar dener misiniz?"
 REPLY_INVALID = "Kusura bakmayın efendim, isteğinizi tam anlayamadım; biraz farklı söyler misiniz?"
@@ -420,15 +422,16 @@ class Brain(Responder):
         # Tool calls run in a thread: a slow CalDAV server must not stall the voice loop.
         res = request.result
         answer = classify(text)
-        got = self.pending.peek()
-        if got is None:
+        pending = self.pending.current()
+        if pending is None:
             if answer is not None and len(text.split()) <= 3:
                 res.route, res.intent, res.source = Route.smalltalk.value, Intent.smalltalk_chat.value, "confirmation"
                 return ToolOutcome(REPLY_NO_PENDING, "onay bekleyen bir işlem yoktu.")
             return None
-        action, expired = got
+        action, expired = pending.action, pending.expired
         if action.get("op") == "choose" and not expired and answer != "no":
-            self.pending.clear()
+            if self.pending.claim(pending.created) is None:
+                return None
             picked = await asyncio.to_thread(self.tools.choose, action, text, now)
             if picked is None:  # not an answer to "which one?": a new request
                 return None
@@ -439,11 +442,20 @@ class Brain(Responder):
                 res.requires_confirmation = True
             return picked
         if answer is None:  # an unrelated answer: the action is dropped, the text is a new request
-            self.pending.clear()
+            self.pending.claim(pending.created)
             return None
-        self.pending.clear()
         op = action.get("op", "")
         res.route, res.intent, res.source = Route.calendar.value, f"calendar.{op}", "confirmation"
+        if answer == "yes" and not expired:
+            doubt = confirmation_doubt(request.heard, pending.created, self.settings.brain.confirm_min_logprob)
+            if doubt is not None:  # background speech heard as "evet": ask again, keep the action
+                log.info("spoken confirmation not accepted (%s)", doubt)
+                res.requires_confirmation = True
+                return ToolOutcome(REPLY_CONFIRM_UNSURE, "onayı net duyamadığım için işlemi yapmadım, onay bekliyor.")
+        claimed = self.pending.claim(pending.created)  # atomic: the daemon and `ask` share the slot
+        if claimed is None:
+            return ToolOutcome(REPLY_ALREADY_ANSWERED, "onay başka bir yerden verilmişti.")
+        action, expired = claimed
         if expired:
             return ToolOutcome(REPLY_EXPIRED, "onay süresi dolduğu için işlemi yapmadım.")
         if answer == "no":

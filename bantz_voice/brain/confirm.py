@@ -7,10 +7,14 @@ import json
 import re
 import sqlite3
 import time
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 from bantz_voice.turkish.text import ascii_fold, tr_lower
 from bantz_voice.turkish.wake import is_wake_word
+
+if TYPE_CHECKING:
+    from bantz_voice.responder import Heard
 
 YES_WORDS = {
     "evet", "tamam", "olur", "tabii", "tabi", "elbette", "onaylıyorum", "onayla", "onay", "peki",
@@ -42,6 +46,28 @@ def classify(text: str) -> Answer | None:
     return None
 
 
+def confirmation_doubt(heard: Heard | None, asked_at: float, min_logprob: float) -> str | None:
+    """Why a spoken "yes" must not confirm the action asked at ``asked_at`` (wall clock), or None.
+
+    Background speech (a TV, another person) that Whisper hears as "Evet." is typically unsure
+    and began before the question; typed text (``heard`` None) is always accepted."""
+    if heard is None:
+        return None
+    if heard.started_at < asked_at:
+        return "started_before_question"
+    if heard.avg_logprob < min_logprob:
+        return "unsure_transcript"
+    return None
+
+
+@dataclass(frozen=True)
+class Pending:
+    action: dict[str, Any]
+    created: float
+    expires: float
+    expired: bool
+
+
 class PendingStore:
     """At most one action waiting for a yes/no, with an absolute expiry (wall clock).
 
@@ -67,10 +93,29 @@ class PendingStore:
             return None
         return json.loads(row[1]), self.clock() > row[0]
 
+    def current(self) -> Pending | None:
+        row = self.conn.execute("SELECT created, expires, payload FROM pending WHERE id = 1").fetchone()
+        if row is None:
+            return None
+        return Pending(json.loads(row[2]), row[0], row[1], self.clock() > row[1])
+
+    def claim(self, created: float | None = None) -> tuple[dict[str, Any], bool] | None:
+        """Remove the pending action and return ``(action, expired)`` in one statement, so of two
+        processes answering it (the daemon and a CLI ``ask`` share the database) exactly one gets
+        it. With ``created``, only that very action is claimed (not one put in its place since).
+        None when there is nothing (left) to claim."""
+        if created is None:
+            rows = self.conn.execute("DELETE FROM pending WHERE id = 1 RETURNING expires, payload").fetchall()
+        else:
+            rows = self.conn.execute(
+                "DELETE FROM pending WHERE id = 1 AND created = ? RETURNING expires, payload", (created,)
+            ).fetchall()
+        if not rows:
+            return None
+        return json.loads(rows[0][1]), self.clock() > rows[0][0]
+
     def take(self) -> tuple[dict[str, Any], bool] | None:
-        got = self.peek()
-        self.clear()
-        return got
+        return self.claim()
 
     def clear(self) -> None:
         self.conn.execute("DELETE FROM pending")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bantz_voice.cli import fast
+from bantz_voice.cli.argtypes import seconds
 
 STATE_TR = {
     "idle": "boşta (dinlemeye hazır)",
@@ -27,7 +28,7 @@ def _socket(args: argparse.Namespace) -> Path:
     from bantz_voice.daemon.wire import socket_path_from
 
     if getattr(args, "socket", None):
-        return Path(args.socket)
+        return socket_path_from(Path(args.socket))
     return socket_path_from(peek("daemon", "socket_path"))
 
 
@@ -148,7 +149,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     def client_parser(name: str, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--socket", help="denetim soketi (varsayılan: $XDG_RUNTIME_DIR/bantz/control.sock)")
-        p.add_argument("--timeout", type=float, default=10.0, help="yanıt bekleme süresi (sn)")
+        p.add_argument("--timeout", type=seconds, default=10.0, help="yanıt bekleme süresi (sn, 0 < süre <= 3600)")
         return p
 
     run = sub.add_parser("run", help="asistanı ön planda çalıştır (servis olarak da bu çalışır)")

@@ -67,9 +67,13 @@ def _say(args: argparse.Namespace) -> int:
     from bantz_voice.audio.wavio import write_wav
     from bantz_voice.tts.piper_tts import PiperTTS
 
+    from bantz_voice.daemon.protocol import MAX_SAY_CHARS
+
     text = " ".join(args.text).strip()
     if not text:
         raise BantzError("söylenecek metin boş")
+    if len(text) > MAX_SAY_CHARS:
+        raise BantzError(f"metin çok uzun ({len(text)} karakter; en fazla {MAX_SAY_CHARS})")
     settings = load_settings()
     player = None
     if not args.out and not args.local and _forward_to_daemon(settings, text):

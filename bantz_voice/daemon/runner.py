@@ -23,7 +23,7 @@ from typing import Any, AsyncIterator
 
 from bantz_voice import paths
 from bantz_voice.config import Settings, load_settings
-from bantz_voice.daemon.control import ControlServer, socket_path_from
+from bantz_voice.daemon.control import ControlServer, InstanceLock, socket_path_from
 from bantz_voice.daemon.alarm_hook import AlarmHook
 from bantz_voice.daemon.earcons import EarconPlayer
 from bantz_voice.daemon.health import HealthMonitor
@@ -31,6 +31,7 @@ from bantz_voice.daemon.notify import Heartbeat, Notifier, watchdog_interval_s
 from bantz_voice.daemon.protocol import ProtocolError
 from bantz_voice.daemon.wakeword import WakeGate
 from bantz_voice.errors import AudioInputError, BantzError, ConfigError
+from bantz_voice.pipeline import VoicePipeline
 
 log = logging.getLogger("bantz_voice.daemon")
 
@@ -92,6 +93,7 @@ class Daemon:
         self.heartbeat = Heartbeat(HEARTBEAT_STALE_S)
         self.socket_path = socket_path_from(d.socket_path)
         self.control = ControlServer(self.socket_path, self.handle)
+        self.instance = InstanceLock()  # one daemon per user (runtime dir)
         self.health = HealthMonitor(settings, extra=self._pipeline_health)
         self.pipeline: Any = None
         self.source: HeartbeatSource | None = None
@@ -123,7 +125,7 @@ class Daemon:
         """Hands-free gate (the pipeline skips it for PTT utterances). Ignored text is not kept."""
         if self.alarms.intercept(text):  # "tamam"/"sustur" to a ringing alarm
             return None
-        decision = self.gate.decide(text, started_at=self._utterance_started_at)
+        decision = self.gate.decide(text, started_at=self._gate_start())
         if decision.text is None:
             if decision.reason == "bare_wake_word":
                 self.earcons.play("wake")
@@ -137,7 +139,13 @@ class Daemon:
 
     def transcript_peek(self, text: str) -> str | None:
         """What :meth:`transcript_filter` would pass, without its side effects (speculation)."""
-        return self.gate.decide(text, started_at=self._utterance_started_at, commit=False).text
+        return self.gate.decide(text, started_at=self._gate_start(), commit=False).text
+
+    def _gate_start(self) -> float | None:
+        """When the utterance being gated began: the pipeline says (the last speech_start may
+        already belong to a newer utterance, e.g. a TV that keeps talking)."""
+        at = self.pipeline.gate_started_at if isinstance(self.pipeline, VoicePipeline) else None
+        return at if at is not None else self._utterance_started_at
 
     def on_state(self, state: Any, *_: Any) -> None:
         if self.state not in ("starting", "stopping"):
@@ -277,8 +285,12 @@ class Daemon:
             "last_turns": list(self.last_turns),
             "health": self.health.snapshot(),
             "rss_mb": _rss_mb(),
+            "stalled_stages": {k: round(v, 1) for k, v in self.stalled_stages().items()},
+            "asr_dropped": self.pipeline.asr_dropped if isinstance(self.pipeline, VoicePipeline) else 0,
+            "ptt_capped": self.pipeline.ptt_capped if isinstance(self.pipeline, VoicePipeline) else 0,
             "socket": str(self.socket_path),
             "alarms": self.alarms.status(),
+            "control": self.control.stats(),
         }
 
     # --- control requests -----------------------------------------------------------------
@@ -447,10 +459,19 @@ class Daemon:
         while True:
             await asyncio.sleep(interval)
             # before READY the start-up timeout guards us; afterwards only a live audio loop pings
-            if not self.ready or self.heartbeat.fresh:
+            stalled = self.stalled_stages()
+            if not self.ready or (self.heartbeat.fresh and not stalled):
                 self.notifier.watchdog()
+            elif stalled:  # a hung ASR/TTS thread cannot be killed: let systemd restart us
+                log.error("stage stalled (%s); not pinging the watchdog",
+                          ", ".join(f"{k} {v:.0f} s" for k, v in stalled.items()))
             else:
                 log.error("audio loop stalled for %.0f s; not pinging the watchdog", self.heartbeat.age_s())
+
+    def stalled_stages(self) -> dict[str, float]:
+        """ASR/TTS calls running past their deadline (stage -> seconds so far)."""
+        stages = getattr(self.pipeline, "stages", None)
+        return stages.stalled() if stages is not None else {}
 
     async def _listen(self) -> None:
         backoff = 1.0
@@ -541,7 +562,13 @@ class Daemon:
 
     async def run(self) -> int:
         """Serve until SIGTERM/SIGINT/``shutdown``. Returns the exit status."""
-        await self.control.start()
+        self.instance.acquire()  # a second daemon stops here with a clear message
+        try:
+            await self.control.start()
+        except BaseException:
+            self.instance.release()
+            raise
+        self.socket_path = self.control.path
         self._install_signals()
         interval = watchdog_interval_s() if self.settings.daemon.watchdog else None
         if interval:
@@ -617,6 +644,7 @@ class Daemon:
             res = aclose()
             if asyncio.iscoroutine(res):
                 await res
+        self.instance.release()  # (process exit releases it too, should shutdown run out of time)
 
 
 def _call(obj: Any, name: str, *args: Any) -> Any:

@@ -25,10 +25,36 @@ def default_socket_path() -> Path:
     return paths.runtime_dir() / SOCKET_NAME
 
 
+def own_socket_dir(d: Path) -> bool:
+    """A directory Bantz may create and tighten: the runtime dir or one named ``bantz``."""
+    from bantz_voice import paths
+
+    return d.name == paths.APP or d == paths.runtime_dir()
+
+
 def socket_path_from(configured: Path | str | None) -> Path:
+    """The socket the daemon serves and clients dial (both call this, so they agree).
+
+    A configured path stays as it is when its directory is Bantz's own (the runtime dir or a
+    ``bantz`` dir), does not exist yet (the daemon creates it 0700) or is already private to the
+    user. Otherwise (``~/bantz.sock``, ``/tmp/x.sock``) the socket goes into a private ``bantz``
+    subdirectory of it: the daemon never chmods a directory it does not own, ``$HOME`` above all
+    (docs/security.md).
+    """
     from pathlib import Path
 
-    return Path(configured).expanduser() if configured else default_socket_path()
+    if not configured:
+        return default_socket_path()
+    p = Path(configured).expanduser()
+    d = p.parent
+    if own_socket_dir(d):
+        return p
+    try:
+        st = os.stat(d)
+    except OSError:
+        return p  # missing: the daemon creates it 0700; unreadable: reported when it is used
+    private = st.st_uid == os.getuid() and not st.st_mode & 0o077
+    return p if private else d / "bantz" / p.name
 
 
 def plain_socket_path(environ: dict[str, str] | os._Environ[str]) -> str | None:

@@ -118,10 +118,11 @@ class TextChunker:
 
 
 def bound_length(text: str, max_chars: int) -> list[str]:
-    """``text`` in pieces of at most ``max_chars`` (a single longer word stays whole): cut after
-    sentence ends, else after the last clause mark, else at the last space that fits. Piper's
-    memory grows with the longest sentence it is given (a 800-character run-on sentence took
-    ~1.2 GB), so a reply that never ends a sentence is spoken in bounded pieces."""
+    """``text`` in pieces of at most ``max_chars``: cut after sentence ends, else after the last
+    clause mark, else at the last space that fits, else (one "word" longer than the bound, e.g.
+    2,000 characters without a space) hard at ``max_chars``. Piper's memory grows with the longest
+    sentence it is given (a 800-character run-on sentence took ~1.2 GB), so a reply that never
+    ends a sentence is spoken in bounded pieces, whatever it contains."""
     out: list[str] = []
     rest = text.strip()
     while len(rest) > max_chars:
@@ -132,8 +133,7 @@ def bound_length(text: str, max_chars: int) -> list[str]:
         if not cut:
             cut = head.rfind(" ") + 1
         if not cut:
-            nxt = rest.find(" ")
-            cut = len(rest) if nxt < 0 else nxt + 1
+            cut = max_chars
         out.append(rest[:cut].strip())
         rest = rest[cut:].strip()
     if rest:

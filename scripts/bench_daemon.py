@@ -1,0 +1,1037 @@
+#!/usr/bin/env python3
+"""Benchmark the product as a user meets it: the unmodified ``bantz-voice run`` daemon, default
+configuration, hearing Turkish speech through a virtual microphone and answering on a virtual speaker.
+
+    python scripts/bench_daemon.py [--turns 22] [--json | --markdown] [--wavs-out DIR]
+    python scripts/bench_daemon.py --quick --json      # smoke test: 3 turns, short CPU windows
+
+How it measures (everything on a private PulseAudio server started for the run; the user's sound
+server, configuration and data are never touched):
+
+1. Devices. ``bantz_voice.bench.pulse.PulseServer`` (the tests' fixture) in its "room" layout: the
+   daemon's default source ``mic`` and default sink ``speaker`` are the left and right channels of
+   one stereo null sink, ``room``. This script opens ONE full-duplex PortAudio stream (sounddevice,
+   16 kHz): its output plays into ``mic_sink`` (what the microphone hears), its input records
+   ``room.monitor`` in stereo — left: the microphone line, right: the speaker. Input and output share
+   the stream's sample clock.
+2. The harness's own round trip (output → microphone line → input) is measured first, before the
+   daemon starts (noise bursts found again by cross-correlation), then for every utterance played
+   (the same cross-correlation against the microphone line) and again after the daemon has stopped.
+   Each turn subtracts its own: the end of the request is taken where the microphone heard it, so a
+   playback underrun of the harness (which delays the rest of its output, by 0.5 s once on this
+   loaded VM) cannot shift a request against its reply.
+3. The daemon: ``python -m bantz_voice run`` (what the ``bantz-voice`` entry point runs), started as
+   a subprocess with the environment only pointing it at the private PulseAudio server and private
+   XDG directories; no configuration file, no ``BANTZ_*`` variable, no warm-up by this script.
+   READY is awaited by polling ``status`` on the control socket.
+4. Turns. Turkish utterances rendered by espeak-ng (``-v tr``) + sox at 16 kHz
+   (``scripts/make_bench_wavs.py``): the project's benchmark sentences with the wake word in front
+   ("Bantz, …"), LLM-routed requests, and follow-ups without the wake word played right after a
+   reply (inside the follow-up window). The next utterance is played only after the daemon reports
+   the turn done AND the speaker has been quiet for ``--quiet`` seconds (a pause inside a reply does
+   not end it).
+5. Per turn, on the stream's clock:
+   - end of the request = the last voiced sample of the played utterance (webrtcvad, mode 2, 30 ms
+     frames, on the WAV) placed where the microphone line heard it;
+   - acknowledgement = the first sound on the speaker (an earcon: a pure tone of 0.12–0.34 s);
+   - start of the reply's speech = the first stretch of at least ``--min-speech`` seconds above
+     −45 dBFS that is not a pure tone (gaps under 120 ms bridged; 20 ms frames, 10 ms hop);
+   - spoken latency = start of the reply's speech − end of the request, i.e. the input-clock
+     distance minus the harness round trip of that utterance; acknowledgement time likewise.
+     Beside it: the daemon's own trace (``traces.jsonl`` in its XDG state directory:
+     ``playback_start − speech_end`` on its monotonic clock).
+6. Kinds: ``follow_up`` (no wake word) for the follow-ups; otherwise from the daemon's own trace of
+   the turn: ``llm_routed`` when the LLM router decided the route (source ``llm``), ``fast_path`` for
+   calendar/system routes the Turkish rules decided, ``chat`` for smalltalk the rules sent to the chat
+   model. The first turn after READY is reported on its own and left out of its kind's percentiles.
+7. CPU of the daemon process (utime+stime from /proc/PID/stat, % of one core) during ``--silence``
+   seconds of digital silence and ``--speech`` seconds of continuous Turkish speech without the wake
+   word (after the follow-up window has closed), and its RSS (/proc/PID/status VmRSS) at READY and
+   after all turns.
+
+Percentiles: ``bantz_voice.bench.stats.percentile`` (linear interpolation), shared by every bench.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import wave
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "scripts"))
+
+from bantz_voice.bench.pulse import PulseServer, missing_tools, reinit_portaudio  # noqa: E402
+from bantz_voice.bench.stats import p50_p95  # noqa: E402
+from bantz_voice.errors import BantzError  # noqa: E402
+from make_bench_wavs import UTTERANCES, check_tools, render  # noqa: E402
+
+RATE = 16000  # the harness stream (both directions) and the utterances
+BLOCK = 480  # 30 ms per callback
+OUT_LATENCY_S = 0.4  # PortAudio buffer of the harness's stream
+KINDS = ("fast_path", "chat", "llm_routed", "follow_up")
+WAKE = "Bantz"
+THRESHOLD_DBFS = -45.0
+CONTROL_ERRORS = (BantzError, OSError, ValueError)  # no answer, or a bad one, on the control socket
+ASR_DISCARD = "tanınan metin atıldı"  # bantz_voice.asr's log line for a transcript its guard threw away
+HOP_MS = 10
+WIN_MS = 20
+BRIDGE_MS = 120
+TONE_FRACTION = 0.85  # share of a frame's energy within ±2 bins of its peak: a pure tone (earcon)
+
+# Requests the Turkish rules do not settle alone (confidence under brain.fast_path_min_confidence and a
+# calendar/time word): the LLM router decides them (brain.router.rules_decide, checked 2026-11-30). What
+# Whisper makes of them decides in the end: a turn's kind is read from the daemon's trace.
+LLM_ROUTED: list[tuple[str, int]] = [
+    ("toplantım ne zamandı", 160),
+    ("bu akşam sinemaya gitsem mi", 160),
+    ("programımda boşluk var mı", 160),
+    ("gelecek hafta çok yoğun muyum", 160),
+]
+# Follow-ups without the wake word, each played right after the reply to the turn before it.
+FOLLOW_UPS: list[tuple[str, int]] = [
+    ("peki yarın ne var", 160),
+    ("teşekkür ederim", 160),
+    ("bana bir şaka anlat", 160),
+    ("peki saat kaç", 140),
+]
+# Continuous Turkish speech without the wake word (for the background-speech CPU).
+BACKGROUND = [
+    "Dün akşam komşularla uzun uzun sohbet ettik, çocuklar da bahçede top oynadı.",
+    "Sonra hep birlikte çay içtik ve yeni açılan fırının ekmeklerini denedik.",
+    "Bu sabah otobüs yine gecikti, durakta yirmi dakika bekledim.",
+    "Öğle yemeğinde mercimek çorbası ile pilav vardı, tatlı olarak da sütlaç yedik.",
+    "Hafta sonu hava güzel olursa sahilde yürüyüş yapmayı düşünüyoruz.",
+    "Annem yarın bize gelecek, onun için evi biraz toparlamamız gerekiyor.",
+]
+
+
+# --- the utterances -----------------------------------------------------------------------------
+@dataclass
+class Utterance:
+    name: str
+    text: str
+    kind: str  # designed kind: fast_path | chat | llm_routed | follow_up
+    wpm: int
+    wake: bool = True
+
+    @property
+    def spoken(self) -> str:
+        return f"{WAKE}, {self.text}" if self.wake else self.text
+
+
+def build_plan(turns: int) -> list[Utterance]:
+    """``turns`` utterances: the first one a chat turn (the first LLM use after READY), then the
+    kinds interleaved; a follow-up always comes right after the turn it follows. Repeats the set
+    when ``turns`` is larger than it."""
+    fast = [(t, w) for t, k, _, w in UTTERANCES if k == "fast_path"]
+    chat = [(t, w) for t, k, _, w in UTTERANCES if k == "chat"]
+    groups: list[list[tuple[str, str, int, bool]]] = []
+    n = max(len(fast), len(chat), len(LLM_ROUTED))
+    fu = iter(FOLLOW_UPS)
+    for i in range(n):
+        for kind, pool in (("chat", chat), ("fast_path", fast), ("llm_routed", LLM_ROUTED)):
+            if i < len(pool):
+                group = [(pool[i][0], kind, pool[i][1], True)]
+                if (i + (kind == "chat")) % 2 == 1:  # every other turn gets a follow-up
+                    nxt = next(fu, None)
+                    if nxt is not None:
+                        group.append((nxt[0], "follow_up", nxt[1], False))
+                groups.append(group)
+    plan: list[Utterance] = []
+    while len(plan) < turns:
+        for group in groups:
+            if len(plan) >= turns:
+                break
+            if len(plan) + len(group) > turns and len(group) > 1:
+                group = group[:1]
+            for text, kind, wpm, wake in group:
+                plan.append(Utterance(f"{len(plan) + 1:02d}_{kind}", text, kind, wpm, wake))
+    return plan[:turns]
+
+
+def read_wav(path: Path) -> np.ndarray:
+    with wave.open(str(path), "rb") as wf:
+        if (wf.getframerate(), wf.getnchannels(), wf.getsampwidth()) != (RATE, 1, 2):
+            raise SystemExit(f"{path}: expected 16 kHz mono 16-bit")
+        return np.frombuffer(wf.readframes(wf.getnframes()), dtype="<i2").copy()
+
+
+def render_plan(plan: list[Utterance], out: Path) -> dict[str, Path]:
+    """One WAV per distinct utterance (+ ``manifest.jsonl`` for ``bench_pipeline.py --wavs``)."""
+    check_tools()
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    rows = []
+    for u in plan:
+        if u.spoken in files:
+            continue
+        path = out / f"{len(files) + 1:02d}_{u.kind}.wav"
+        render(u.spoken, u.wpm, path, pad=(0.3, 0.5))
+        files[u.spoken] = path
+        rows.append({"file": path.name, "text": u.spoken, "kind": u.kind, "espeak_wpm": u.wpm})
+    (out / "manifest.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return files
+
+
+def render_background(seconds: float, out: Path) -> np.ndarray:
+    """At least ``seconds`` of continuous Turkish speech without the wake word (sentences back to
+    back, 0.3 s apart), repeated as needed."""
+    out.mkdir(parents=True, exist_ok=True)
+    parts = []
+    for i, text in enumerate(BACKGROUND):
+        parts.append(read_wav(render(text, 160, out / f"bg{i}.wav", pad=(0.0, 0.3))))
+    one = np.concatenate(parts)
+    reps = int(np.ceil(seconds * RATE / one.size))
+    return np.tile(one, reps)[: int(seconds * RATE)]
+
+
+# --- audio analysis (pure functions) ------------------------------------------------------------
+def last_voiced_sample(x: np.ndarray, rate: int = RATE, mode: int = 2, frame_ms: int = 30) -> int:
+    """Index just after the last 30 ms frame webrtcvad calls speech (0 when there is none)."""
+    import webrtcvad
+
+    vad = webrtcvad.Vad(mode)
+    n = rate * frame_ms // 1000
+    last = 0
+    for i in range(0, x.size - n + 1, n):
+        if vad.is_speech(x[i : i + n].astype("<i2").tobytes(), rate):
+            last = i + n
+    return last
+
+
+def frame_features(x: np.ndarray, rate: int = RATE) -> tuple[np.ndarray, np.ndarray]:
+    """Per 10 ms hop (20 ms Hann window): level in dBFS and whether the frame is a pure tone."""
+    hop, win = rate * HOP_MS // 1000, rate * WIN_MS // 1000
+    if x.size < win:
+        return np.zeros(0), np.zeros(0, dtype=bool)
+    idx = np.arange(0, x.size - win + 1, hop)
+    frames = np.lib.stride_tricks.sliding_window_view(x.astype(np.float32) / 32768.0, win)[idx]
+    rms = np.sqrt(np.mean(frames * frames, axis=1))
+    db = 20 * np.log10(np.maximum(rms, 1e-9))
+    spec = np.abs(np.fft.rfft(frames * np.hanning(win), axis=1)) ** 2
+    total = spec.sum(axis=1) + 1e-20
+    peak = spec.argmax(axis=1)
+    near = np.zeros(len(idx))
+    for d in range(-2, 3):
+        k = np.clip(peak + d, 0, spec.shape[1] - 1)
+        near += np.where((peak + d >= 0) & (peak + d < spec.shape[1]), spec[np.arange(len(idx)), k], 0.0)
+    return db, near / total >= TONE_FRACTION
+
+
+def stretches(mask: np.ndarray, bridge: int) -> list[tuple[int, int]]:
+    """(start, end) frame runs of ``mask``, joining runs separated by at most ``bridge`` frames."""
+    runs: list[list[int]] = []
+    for i in np.flatnonzero(mask):
+        if runs and i - runs[-1][1] <= bridge:
+            runs[-1][1] = i + 1
+        else:
+            runs.append([int(i), int(i) + 1])
+    return [(a, b) for a, b in runs]
+
+
+@dataclass
+class ReplyMarks:
+    """Seconds from the start of the analysed recording (``None``: not found)."""
+
+    ack_s: float | None = None  # first sound (earcon) before the reply's speech
+    speech_s: float | None = None  # start of the reply's speech
+    end_s: float | None = None  # last loud frame
+
+
+def find_reply(x: np.ndarray, min_speech_s: float, rate: int = RATE) -> ReplyMarks:
+    db, tonal = frame_features(x, rate)
+    loud = db > THRESHOLD_DBFS
+    marks = ReplyMarks()
+    if not loud.any():
+        return marks
+    hop_s = HOP_MS / 1000
+    marks.end_s = round((np.flatnonzero(loud)[-1] * HOP_MS + WIN_MS) / 1000, 3)
+    min_frames = int(round(min_speech_s / hop_s))
+    for a, b in stretches(loud & ~tonal, BRIDGE_MS // HOP_MS):
+        if b - a >= min_frames:
+            marks.speech_s = round(a * hop_s, 3)
+            break
+    first = int(np.flatnonzero(loud)[0])
+    if marks.speech_s is None or first * hop_s < marks.speech_s:
+        marks.ack_s = round(first * hop_s, 3)
+    return marks
+
+
+def estimate_delay(recorded: np.ndarray, probe: np.ndarray) -> tuple[int, float]:
+    """(lag in samples, normalised correlation peak) of ``probe`` inside ``recorded``."""
+    r = recorded.astype(np.float64)
+    p = probe.astype(np.float64)
+    if r.size < p.size:
+        return 0, 0.0
+    n = 1 << int(np.ceil(np.log2(r.size + p.size)))
+    corr = np.fft.irfft(np.fft.rfft(r, n) * np.conj(np.fft.rfft(p, n)), n)[: r.size - p.size + 1]
+    lag = int(np.argmax(corr))
+    energy = np.sqrt(np.sum(p * p) * np.sum(r[lag : lag + p.size] ** 2)) + 1e-9
+    return lag, float(corr[lag] / energy)
+
+
+# --- the full-duplex stream ---------------------------------------------------------------------
+MIC, SPK = 0, 1  # input channels: room.monitor's left (what the microphone hears) and right (the speaker)
+
+
+class DuplexRig:
+    """One full-duplex PortAudio stream on the private server's "room": the output plays into the
+    virtual microphone (``mic_sink``), the input records ``room.monitor`` in stereo: left = what the
+    microphone hears, right = what the speaker plays. Input sample ``i`` and output sample ``i``
+    belong to the same callback (one sample clock); the output→left-channel delay is the harness's
+    own round trip, measured for every played sound, so a playback underrun (which delays the rest
+    of the output) cannot shift a request against its reply."""
+
+    def __init__(self, pulse: PulseServer) -> None:
+        import sounddevice as sd
+
+        os.environ["PULSE_SINK"] = pulse.mic_sink  # read by libpulse when the ALSA pulse plugin opens
+        os.environ["PULSE_SOURCE"] = pulse.room_monitor
+        reinit_portaudio()
+        names = [d["name"] for d in sd.query_devices()]
+        device = "pulse" if "pulse" in names else None
+        self._blocks: list[np.ndarray] = []
+        self._starts: list[int] = []  # stream index of each block's first frame
+        self.frames = 0  # frames through the callback so far (both directions)
+        self.flags: dict[str, int] = {"input_overflow": 0, "input_underflow": 0, "output_underflow": 0, "output_overflow": 0}
+        self._lock = threading.Lock()
+        self._queue: list[tuple[np.ndarray, threading.Event, list[int]]] = []
+        self._current: tuple[np.ndarray, int, threading.Event, list[int]] | None = None
+        # a generous buffer: on a loaded machine a late callback must not underrun the playback
+        self.stream = sd.Stream(samplerate=RATE, blocksize=BLOCK, channels=(2, 1), dtype="int16", latency=OUT_LATENCY_S,
+                                device=device, callback=self._callback)
+        self.stream.start()
+
+    def _callback(self, indata: np.ndarray, outdata: np.ndarray, frames: int, _t: Any, status: Any) -> None:
+        for name in self.flags:
+            if getattr(status, name, False):
+                self.flags[name] += 1
+        self._starts.append(self.frames)
+        self._blocks.append(indata.copy())
+        out = np.zeros(frames, dtype=np.int16)
+        pos = 0
+        with self._lock:
+            while pos < frames:
+                if self._current is None:
+                    if not self._queue:
+                        break
+                    audio, done, start = self._queue.pop(0)
+                    start.append(self.frames + pos)
+                    self._current = (audio, 0, done, start)
+                audio, off, done, start = self._current
+                take = min(frames - pos, audio.size - off)
+                out[pos : pos + take] = audio[off : off + take]
+                pos += take
+                off += take
+                if off >= audio.size:
+                    done.set()
+                    self._current = None
+                else:
+                    self._current = (audio, off, done, start)
+        outdata[:, 0] = out
+        self.frames += frames
+
+    def play(self, audio: np.ndarray, timeout: float = 60.0) -> int:
+        """Play ``audio`` (int16 at 16 kHz); returns the stream index of its first sample once played."""
+        done = threading.Event()
+        start: list[int] = []
+        with self._lock:
+            self._queue.append((audio.astype(np.int16), done, start))
+        if not done.wait(timeout + audio.size / RATE):
+            raise RuntimeError("the audio stream stopped playing (PortAudio callback not called)")
+        return start[0]
+
+    def wait_frames(self, n: int) -> None:
+        target = self.frames + n
+        deadline = time.monotonic() + n / RATE + 10
+        while self.frames < target:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the audio stream stopped (PortAudio callback not called)")
+            time.sleep(0.01)
+
+    def recorded(self, start: int, end: int | None = None, channel: int = SPK) -> np.ndarray:
+        """Input samples [start, end) of ``channel`` on the stream clock."""
+        n = len(self._blocks)  # blocks appended later are not looked at
+        starts = self._starts[:n]
+        end = self.frames if end is None else min(end, starts[-1] + len(self._blocks[n - 1]) if n else 0)
+        start = max(0, start)
+        if n == 0 or end <= start:
+            return np.zeros(0, np.int16)
+        first = max(0, bisect.bisect_right(starts, start) - 1)
+        last = bisect.bisect_left(starts, end)
+        x = np.concatenate([b[:, channel] for b in self._blocks[first:last]])
+        return x[start - starts[first] : end - starts[first]]
+
+    def loud_since(self, seconds: float) -> bool:
+        """Anything above the threshold on the speaker in the last ``seconds``."""
+        tail = self.recorded(max(0, self.frames - int(seconds * RATE)))
+        db, _ = frame_features(tail)
+        return bool((db > THRESHOLD_DBFS).any())
+
+    def close(self) -> None:
+        self.stream.stop()
+        self.stream.close()
+
+
+def heard_at(rig: DuplexRig, start: int, audio: np.ndarray, search_s: float = 10.0) -> tuple[int, float]:
+    """Where the sound played from output index ``start`` arrived on the microphone line: (input
+    index of its first sample, correlation peak). The difference is the harness's round trip."""
+    rec = rig.recorded(start, start + audio.size + int(search_s * RATE), channel=MIC)
+    lag, peak = estimate_delay(rec, audio)
+    return start + lag, peak
+
+
+def measure_round_trip(rig: DuplexRig, bursts: int = 5) -> dict[str, Any]:
+    """The harness's own output→input delay through the virtual microphone (no daemon involved)."""
+    rng = np.random.default_rng(7)
+    probe = (rng.uniform(-1, 1, int(0.1 * RATE)) * 8000).astype(np.int16)
+    gap = np.zeros(int(0.5 * RATE), np.int16)
+    rig.wait_frames(int(0.3 * RATE))  # let the stream settle
+    lags = []
+    for _ in range(bursts):
+        start = rig.play(np.concatenate([probe, gap]))
+        rig.wait_frames(int(0.6 * RATE))
+        for _ in range(50):  # until the burst has come back (a grown playback buffer delays it)
+            at, peak = heard_at(rig, start, probe, search_s=5.0)
+            if peak > 0.5 and at + probe.size <= rig.frames:
+                break
+            time.sleep(0.1)
+        if peak > 0.5:
+            lags.append((at - start) / RATE * 1000)
+    if not lags:
+        raise RuntimeError("the loopback burst was not heard back: the virtual microphone does not work")
+    return {"ms": round(float(np.median(lags)), 1), "spread_ms": round(max(lags) - min(lags), 1), "bursts": len(lags)}
+
+
+# --- the daemon process ---------------------------------------------------------------------------
+def proc_cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def proc_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+class DaemonProcess:
+    """``python -m bantz_voice run``, unmodified, with private XDG directories and sound server."""
+
+    def __init__(self, root: Path, pulse: PulseServer) -> None:
+        self.root = root
+        env = {k: v for k, v in os.environ.items()
+               if not (k.startswith("BANTZ_") and k != "BANTZ_MODELS_DIR")
+               and k not in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID", "PULSE_SINK", "PULSE_SOURCE")}
+        for name in ("config", "data", "state", "cache", "runtime"):
+            d = root / name
+            d.mkdir(mode=0o700, parents=True, exist_ok=True)
+            env[f"XDG_{name.upper()}_{'DIR' if name == 'runtime' else 'HOME'}"] = str(d)
+        env.update(pulse.env)
+        env["PYTHONUNBUFFERED"] = "1"
+        self.env = env
+        self.socket = root / "runtime" / "bantz" / "control.sock"
+        self.traces = root / "state" / "bantz" / "traces.jsonl"
+        self.log = root / "daemon.log"
+        self.proc: subprocess.Popen | None = None
+        self.started = 0.0
+        self._trace_lines = 0
+        self._log_offset = 0
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    def start(self) -> None:
+        with self.log.open("wb") as fh:
+            self.proc = subprocess.Popen([sys.executable, "-m", "bantz_voice", "run"], cwd=self.root, env=self.env,
+                                         stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+        self.started = time.monotonic()
+
+    def tail(self, n: int = 25) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def status(self, timeout: float = 10.0) -> dict[str, Any]:
+        from bantz_voice.daemon import client
+
+        return client.call(self.socket, "status", timeout=timeout)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def wait_ready(self, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        last: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            if not self.alive():
+                raise RuntimeError(f"the daemon exited ({self.proc.returncode if self.proc else '?'}):\n{self.tail()}")
+            try:
+                last = self.status(timeout=5)
+                if last.get("ready"):
+                    return last
+            except CONTROL_ERRORS:
+                pass  # socket not there yet, or busy loading
+            time.sleep(0.05)
+        raise RuntimeError(f"no READY within {timeout:.0f} s (last status state: {last.get('state')}):\n{self.tail()}")
+
+    def new_traces(self) -> list[dict[str, Any]]:
+        try:
+            lines = self.traces.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        new, self._trace_lines = lines[self._trace_lines :], len(lines)
+        out = []
+        for ln in new:
+            try:
+                out.append(json.loads(ln))
+            except json.JSONDecodeError:
+                continue
+        return out
+
+    def new_log_lines(self) -> list[str]:
+        """The daemon's log lines written since the last call."""
+        try:
+            with self.log.open("rb") as fh:
+                fh.seek(self._log_offset)
+                data = fh.read()
+        except OSError:
+            return []
+        self._log_offset += len(data)
+        return data.decode("utf-8", errors="replace").splitlines()
+
+    def all_traces(self) -> list[dict[str, Any]]:
+        try:
+            return [json.loads(ln) for ln in self.traces.read_text(encoding="utf-8").splitlines() if ln.strip()]
+        except (FileNotFoundError, json.JSONDecodeError):
+            return []
+
+    def stop(self) -> int | None:
+        from bantz_voice.daemon import client
+
+        if not self.alive():
+            return self.proc.returncode if self.proc else None
+        assert self.proc is not None
+        try:
+            client.call(self.socket, "shutdown", timeout=5)
+        except CONTROL_ERRORS:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(5)
+
+
+def measure_cpu(daemon: DaemonProcess, seconds: float, during: Callable[[], None] | None = None,
+                slice_s: float = 5.0) -> dict[str, Any]:
+    """% of one core the daemon used over the window (``during`` plays the window's sound), also per
+    ``slice_s`` slice (work left over from the turns shows as a falling first slice)."""
+    st0 = daemon.status()
+    samples = [(time.monotonic(), proc_cpu_s(daemon.pid))]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(slice_s):
+            samples.append((time.monotonic(), proc_cpu_s(daemon.pid)))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        if during is None:
+            time.sleep(seconds)
+        else:
+            during()
+    finally:
+        stop.set()
+        sampler.join()
+    samples.append((time.monotonic(), proc_cpu_s(daemon.pid)))
+    st1 = daemon.status()
+    (t0, c0), (t1, c1) = samples[0], samples[-1]
+    slices = [round(100 * (cb - ca) / (tb - ta), 1) for (ta, ca), (tb, cb) in zip(samples, samples[1:]) if tb - ta > 0.5]
+    return {"cpu_pct_of_one_core": round(100 * (c1 - c0) / (t1 - t0), 1), "seconds": round(t1 - t0, 1),
+            f"cpu_pct_per_{slice_s:g}_s": slices,
+            "utterances": st1["utterances"] - st0["utterances"], "ignored": st1["ignored_utterances"] - st0["ignored_utterances"],
+            "turns": st1["turns"] - st0["turns"]}
+
+
+# --- one turn -----------------------------------------------------------------------------------------
+def kind_of(u: Utterance, trace: dict[str, Any] | None) -> str:
+    if u.kind == "follow_up":
+        return "follow_up"
+    if not trace:
+        return u.kind
+    if trace.get("source") == "llm":
+        return "llm_routed"
+    if trace.get("route") in ("calendar", "system"):
+        return "fast_path"
+    if trace.get("route") == "smalltalk":
+        return "chat"
+    return u.kind
+
+
+def request_end(rig: DuplexRig, start: int, audio: np.ndarray, timeout: float = 15.0) -> tuple[int, float | None]:
+    """Waits until the microphone has heard the whole utterance played from output index ``start``;
+    returns the input index of its last voiced sample as heard and the harness round trip for it
+    (ms; ``None`` when the copy on the microphone line does not match the file, e.g. a playback
+    underrun put a gap into it: then webrtcvad on the microphone line gives the end directly)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        at, peak = heard_at(rig, start, audio)
+        if peak >= 0.8 and at + audio.size <= rig.frames:
+            return at + last_voiced_sample(audio), round((at - start) / RATE * 1000, 1)
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    heard = rig.recorded(start, start + audio.size + int(timeout * RATE), channel=MIC)
+    return start + last_voiced_sample(heard), None
+
+
+def run_turn(rig: DuplexRig, daemon: DaemonProcess, u: Utterance, audio: np.ndarray,
+             args: argparse.Namespace) -> dict[str, Any]:
+    st0 = daemon.status()
+    daemon.new_log_lines()
+    xruns0 = sum(rig.flags.values())
+    played_at = time.time()
+    start = rig.play(audio)
+    played_end = start + audio.size
+    end_of_request, rtt = request_end(rig, start, audio)  # the daemon has heard all of it now
+    deadline = time.monotonic() + args.turn_timeout
+    turn_done_at: float | None = None
+    idle_since: float | None = None
+    reason = "timeout"
+    st = st0
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        if not daemon.alive():
+            reason = "daemon exited"
+            break
+        try:
+            st = daemon.status()
+        except CONTROL_ERRORS:  # the daemon is slow to answer (a loaded machine): ask again
+            continue
+        loud = rig.loud_since(args.quiet)
+        if st["turns"] > st0["turns"]:
+            turn_done_at = turn_done_at or time.monotonic()
+            if not loud:
+                reason = ""
+                break
+            continue
+        busy = st["state"] in ("thinking", "speaking", "listening")
+        if busy or loud:
+            idle_since = None
+        elif st["utterances"] > st0["utterances"]:
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since >= 2.0:
+                reason = ("ignored by the gate: no wake word heard (or no follow-up window open)"
+                          if st["ignored_utterances"] > st0["ignored_utterances"] else "end-pointed, but no request")
+                break
+        elif time.monotonic() - deadline + args.turn_timeout > 15 and not busy:
+            reason = "never end-pointed (no utterance)"
+            break
+    marks = find_reply(rig.recorded(end_of_request), args.min_speech)  # the speaker, from the end of the request on
+    traces = daemon.new_traces()
+    # what the ASR's hallucination guard threw away (the daemon logs it at INFO, without the text)
+    discarded = [ln.split(ASR_DISCARD, 1)[1].strip() for ln in daemon.new_log_lines()
+                 if ASR_DISCARD in ln and "yeniden deneniyor" not in ln]
+    trace = next((t for t in reversed(traces) if t.get("playback_start") is not None), traces[-1] if traces else None)
+    sec = lambda samples: samples / RATE  # noqa: E731
+    spoken = None if marks.speech_s is None else round(marks.speech_s * 1000, 1)
+    ack = None if marks.ack_s is None else round(marks.ack_s * 1000, 1)
+    answered = spoken is not None and not reason
+    if discarded and not answered:
+        reason += f"; ASR guard discarded the transcript: {', '.join(discarded)}"
+    if spoken is None and not reason:
+        reason = "turn done, but no speech on the speaker" + (f" (error: {trace.get('error')})" if trace and trace.get("error") else "")
+    new_turns = st["turns"] - st0["turns"]
+    return {
+        "name": u.name, "text": u.spoken, "designed_kind": u.kind, "kind": kind_of(u, trace), "wake_word": u.wake,
+        "answered": answered, "unanswered_reason": None if answered else reason,
+        "spoken_latency_ms": spoken if answered else None,
+        "ack_ms": ack,
+        "reply_s": None if (marks.speech_s is None or marks.end_s is None) else round(marks.end_s - marks.speech_s, 2),
+        "utterance_s": round(sec(played_end - start), 2), "harness_round_trip_ms": rtt,
+        "daemon_turns": new_turns, "daemon_failed": st["turns_failed"] - st0["turns_failed"], "asr_discarded": discarded,
+        "harness_xruns": sum(rig.flags.values()) - xruns0, "played_at": round(played_at, 3),
+        "trace": None if trace is None else {
+            "spoken_latency_ms": trace.get("spoken_latency_ms"), "reply_latency_ms": trace.get("reply_latency_ms"),
+            "route": trace.get("route"), "intent": trace.get("intent"), "source": trace.get("source"),
+            "error": trace.get("error"), "asr_ms": (trace.get("meta") or {}).get("asr_ms"),
+            "speculative_asr": (trace.get("meta") or {}).get("speculative_asr"),
+        },
+    }
+
+
+# --- the run ------------------------------------------------------------------------------------------
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _error(turn: dict[str, Any]) -> str | None:
+    """The daemon's error for a turn (its reply was then an apology, e.g. for an LLM timeout)."""
+    return (turn.get("trace") or {}).get("error")
+
+
+def summarize(turns: list[dict[str, Any]]) -> dict[str, Any]:
+    first, later = (turns[0], turns[1:]) if turns else (None, [])
+    by_kind: dict[str, Any] = {}
+    for kind in KINDS:
+        rows = [t for t in later if t["kind"] == kind]
+        ok = [t for t in rows if t["answered"]]
+        by_kind[kind] = {
+            "turns": len(rows), "answered": len(ok), "answered_with_error": sum(1 for t in ok if _error(t)),
+            "spoken_latency_ms": p50_p95(t["spoken_latency_ms"] for t in ok),
+            "trace_spoken_latency_ms": p50_p95(t["trace"]["spoken_latency_ms"] for t in ok
+                                               if t["trace"] and t["trace"]["spoken_latency_ms"] is not None),
+            "ack_ms": p50_p95(t["ack_ms"] for t in ok if t["ack_ms"] is not None),
+        }
+    out: dict[str, Any] = {"first_turn": first, "by_kind": by_kind}
+    ok_all = [t for t in later if t["answered"]]
+    out["all_later_turns"] = {"turns": len(later), "answered": len(ok_all),
+                              "spoken_latency_ms": p50_p95(t["spoken_latency_ms"] for t in ok_all),
+                              "trace_spoken_latency_ms": p50_p95(t["trace"]["spoken_latency_ms"] for t in ok_all
+                                                                 if t["trace"] and t["trace"]["spoken_latency_ms"] is not None)}
+    if first is not None and first["answered"]:
+        p50 = by_kind[first["kind"]]["spoken_latency_ms"]["p50"]
+        out["first_turn_vs_kind_p50"] = round(first["spoken_latency_ms"] / p50, 2) if p50 else None
+    out["answered_with_error"] = [{"name": t["name"], "text": t["text"], "error": _error(t)} for t in turns
+                                  if t["answered"] and _error(t)]
+    out["unanswered"] = [{"name": t["name"], "text": t["text"], "reason": t["unanswered_reason"]} for t in turns if not t["answered"]]
+    return out
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    missing = missing_tools() + [t for t in ("espeak-ng", "sox") if shutil.which(t) is None]
+    if missing:
+        raise SystemExit(f"needed: {', '.join(missing)} (apt-get install pulseaudio pulseaudio-utils espeak-ng sox)")
+    root = Path(tempfile.mkdtemp(prefix="bantz-bench-daemon-"))
+    keep = False
+    pulse = PulseServer(root / "pulse", room=True)
+    daemon = DaemonProcess(root / "daemon", pulse)
+    rig: DuplexRig | None = None
+    notes: list[str] = []
+    try:
+        plan = build_plan(args.turns)
+        wav_dir = args.wavs_out or root / "wavs"
+        files = render_plan(plan, wav_dir)
+        audio = {u.spoken: read_wav(files[u.spoken]) for u in plan}
+        background = render_background(args.speech, root / "bg") if args.speech > 0 else None
+
+        pulse.start()
+        os.environ.update(pulse.env)
+        rig = DuplexRig(pulse)
+        rtt_before = measure_round_trip(rig)  # first, before the daemon listens
+
+        daemon.start()
+        ready = daemon.wait_ready(args.ready_timeout)
+        ready_s = round(time.monotonic() - daemon.started, 1)
+        rss_ready = proc_rss_mb(daemon.pid)
+        cpu_at_ready = proc_cpu_s(daemon.pid)
+        daemon.new_traces()  # nothing before the first turn counts
+
+        turns: list[dict[str, Any]] = []
+        for i, u in enumerate(plan):
+            t = run_turn(rig, daemon, u, audio[u.spoken], args)
+            if u.kind == "follow_up" and not t["answered"] and turns and (not turns[-1]["answered"] or _error(turns[-1])):
+                # the daemon opens the follow-up window only after a reply without an error
+                t["unanswered_reason"] += " — the turn before got no reply or an apology, so no follow-up window was open"
+            turns.append(t)
+            if args.verbose:
+                tr = t["trace"] or {}
+                print(f"[{u.name}] {t['kind']:10s} spoken {t['spoken_latency_ms']} ms (trace {tr.get('spoken_latency_ms')}) "
+                      f"ack {t['ack_ms']} route {tr.get('source')}:{tr.get('route')} {t['unanswered_reason'] or ''}",
+                      file=sys.stderr, flush=True)
+            if not daemon.alive():
+                notes.append("the daemon exited during the turns")
+                break
+            if i + 1 < len(plan) and plan[i + 1].kind == "follow_up":
+                time.sleep(args.follow_up_gap)
+            else:
+                time.sleep(args.gap)
+        rss_after = proc_rss_mb(daemon.pid) if daemon.alive() else None
+        cpu_after_turns = proc_cpu_s(daemon.pid) if daemon.alive() else None
+
+        cpu: dict[str, Any] = {}
+        if daemon.alive() and (args.silence > 0 or background is not None):
+            # the follow-up window must be closed, or the background speech would be a follow-up
+            deadline = time.monotonic() + 60
+            while daemon.status().get("follow_up_open") and time.monotonic() < deadline:
+                time.sleep(0.25)
+            time.sleep(1.0)
+            if args.silence > 0:
+                cpu["silence"] = measure_cpu(daemon, args.silence)
+            if background is not None:
+                cpu["speech_without_wake_word"] = measure_cpu(daemon, args.speech, lambda: rig.play(background))
+                time.sleep(2.0)  # let the last sentence's decode finish out of the next window
+        rss_end = proc_rss_mb(daemon.pid) if daemon.alive() else None
+        status_end = daemon.status() if daemon.alive() else {}
+        exit_code = daemon.stop()
+        try:
+            rtt_after: dict[str, Any] | None = measure_round_trip(rig)
+        except RuntimeError as exc:
+            rtt_after = None
+            notes.append(f"the round trip after the run could not be measured: {exc}")
+        per_turn = [t["harness_round_trip_ms"] for t in turns if t["harness_round_trip_ms"] is not None]
+        if len(per_turn) < len(turns):
+            notes.append(f"{len(turns) - len(per_turn)} utterance(s) reached the microphone with a gap (playback underrun); "
+                         "their end was found by webrtcvad on the microphone line")
+        if any(rig.flags.values()):
+            notes.append(f"the harness's PortAudio stream reported {rig.flags} (a loaded machine); each turn's own round "
+                         "trip is subtracted, so a shift of the harness's playback does not enter the latencies")
+        result: dict[str, Any] = summarize(turns)
+        result.update({
+            "turns": turns,
+            "ready_s": ready_s,
+            "rss_mb": {"ready": rss_ready, "after_turns": rss_after, "end": rss_end},
+            "cpu": cpu,
+            "daemon_cpu_s_during_turns": round(cpu_after_turns - cpu_at_ready, 1) if cpu_after_turns is not None else None,
+            "harness_round_trip_ms": {"before": rtt_before, "after": rtt_after, "per_turn": p50_p95(per_turn) | {
+                "min": min(per_turn, default=None), "max": max(per_turn, default=None)}, "xruns": dict(rig.flags)},
+            "daemon": {"exit_code": exit_code, "turns": status_end.get("turns"), "turns_failed": status_end.get("turns_failed"),
+                       "ignored_utterances": status_end.get("ignored_utterances"), "pid_status_at_ready": {
+                           k: ready.get(k) for k in ("state", "responder", "hands_free", "follow_up_s")},
+                       "models": {k: v.get("detail") for k, v in (ready.get("health", {}).get("components") or {}).items()
+                                  if k in ("asr", "tts", "llm", "brain", "models") or k.startswith("llm")}},
+            "notes": notes,
+        })
+        if args.compare_pipeline:
+            result["pipeline"] = compare_pipeline(wav_dir, args.turn_timeout * len(plan))
+            d = {}
+            for kind in KINDS:
+                a = result["by_kind"][kind]["spoken_latency_ms"]["p50"]
+                b = (result["pipeline"].get("by_kind") or {}).get(kind, {}).get("spoken_latency_ms", {}).get("p50")
+                d[kind] = None if a is None or b is None else round(a - b, 1)
+            result["daemon_minus_pipeline_p50_ms"] = d
+        result["meta"] = {
+            "command": "python scripts/bench_daemon.py " + " ".join(args.argv),
+            "daemon_command": f"{Path(sys.executable).name} -m bantz_voice run (default configuration, private XDG dirs, private PulseAudio)",
+            "machine": f"{cpu_model()}, {os.cpu_count()} CPU, {platform.system()} {platform.release()}",
+            "loadavg_end": [round(x, 2) for x in os.getloadavg()],
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "method": {"threshold_dbfs": THRESHOLD_DBFS, "min_speech_s": args.min_speech, "quiet_s": args.quiet,
+                       "stream": f"one full-duplex PortAudio stream, {RATE} Hz, {BLOCK}-frame blocks: out → mic_sink, "
+                                 "in ← room.monitor (left: microphone line, right: speaker)"},
+            "wavs": str(args.wavs_out) if args.wavs_out else None,
+        }
+        return result
+    except BaseException:
+        keep = True
+        print(f"bench_daemon: failed; files kept in {root} (daemon log: {daemon.log})", file=sys.stderr)
+        raise
+    finally:
+        if rig is not None:
+            rig.close()
+        if daemon.alive():
+            daemon.stop()
+        pulse.stop()
+        if not keep and not args.keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+# --- the in-process comparison ------------------------------------------------------------------------
+def kind_of_path(designed: str, path: str) -> str:
+    """The kind of a ``bench_pipeline.py`` turn from its path (``source:route[!error]``), as :func:`kind_of`."""
+    if designed == "follow_up":
+        return "follow_up"
+    source, _, route = path.split("!", 1)[0].partition(":")
+    if source == "llm":
+        return "llm_routed"
+    if route in ("calendar", "system"):
+        return "fast_path"
+    if route == "smalltalk":
+        return "chat"
+    return designed
+
+
+def compare_pipeline(wav_dir: Path, timeout: float) -> dict[str, Any]:
+    """``scripts/bench_pipeline.py --llm embedded`` (the warmed in-process pipeline, the same models)
+    on the same WAVs, grouped into the same kinds."""
+    cmd = [sys.executable, str(ROOT / "scripts/bench_pipeline.py"), "--llm", "embedded", "--wavs", str(wav_dir), "--json"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        return {"error": proc.stderr[-1500:]}
+    res = json.loads(proc.stdout)
+    rows = res["meta"]["turn_details"]["optimized"]
+    turns = [{"file": r["file"], "kind": kind_of_path(r["kind"], r["path"]), "path": r["path"],
+              "spoken_latency_ms": r["spoken_latency_ms"], "error": r["error"]} for r in rows]
+    by_kind = {}
+    for kind in KINDS:
+        ok = [t["spoken_latency_ms"] for t in turns if t["kind"] == kind and t["spoken_latency_ms"] is not None]
+        by_kind[kind] = {"turns": sum(t["kind"] == kind for t in turns), "answered": len(ok), "spoken_latency_ms": p50_p95(ok)}
+    return {"command": "python scripts/bench_pipeline.py --llm embedded --wavs <the same WAVs> --json",
+            "by_kind": by_kind, "turns": turns, "answered": sum(t["spoken_latency_ms"] is not None for t in turns),
+            "load_and_warmup_s": res["meta"].get("load_and_warmup_s")}
+
+
+# --- output -------------------------------------------------------------------------------------------
+def _cell(v: dict[str, Any]) -> str:
+    if v.get("p50") is None:
+        return "–"
+    return f"{v['p50'] / 1000:.2f} / {v['p95'] / 1000:.2f} s"
+
+
+def render_markdown(r: dict[str, Any]) -> str:
+    m = r["meta"]
+    lines = [f"Command: `{m['command']}` — daemon: `{m['daemon_command']}`.", "",
+             f"Machine: {m['machine']}; load average at the end {m['loadavg_end']}. Date: {m['date']}.", "",
+             "| turns | n | answered (apologies) | **spoken latency** p50 / p95 (through the devices) | the daemon's own trace p50 / p95 "
+             "| acknowledgement (earcon) p50 / p95 |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    f = r.get("first_turn")
+    if f is not None:
+        sp = "not answered" if not f["answered"] else f"**{f['spoken_latency_ms'] / 1000:.2f} s**"
+        if f["answered"] and _error(f):
+            sp += f" (an apology: {_error(f)})"
+        tr = (f.get("trace") or {}).get("spoken_latency_ms")
+        ratio = r.get("first_turn_vs_kind_p50")
+        ack = "–" if f["ack_ms"] is None else f"{f['ack_ms'] / 1000:.2f} s"
+        trs = "–" if tr is None else f"{tr / 1000:.2f} s"
+        vs = f", {ratio}× the p50 of its kind" if ratio else ""
+        lines.append(f"| first turn after READY ({f['kind'].replace('_', ' ')}{vs}) | 1 | {int(f['answered'])} "
+                     f"({int(bool(f['answered'] and _error(f)))}) | {sp} | {trs} | {ack} |")
+    for kind in KINDS:
+        k = r["by_kind"][kind]
+        if k["turns"]:
+            lines.append(f"| {kind.replace('_', ' ')} | {k['turns']} | {k['answered']} ({k['answered_with_error']}) | "
+                         f"{_cell(k['spoken_latency_ms'])} | "
+                         f"{_cell(k['trace_spoken_latency_ms'])} | {_cell(k['ack_ms'])} |")
+    a = r["all_later_turns"]
+    lines.append(f"| all turns after the first | {a['turns']} | {a['answered']} | {_cell(a['spoken_latency_ms'])} | "
+                 f"{_cell(a['trace_spoken_latency_ms'])} | |")
+    pipe = r.get("pipeline")
+    if pipe and "by_kind" in pipe:
+        lines += ["", f"The same WAVs through `{pipe['command']}` (in process, warmed, no devices, no wake-word gate; "
+                  f"{pipe['answered']} of {len(pipe['turns'])} answered), by the same kinds:", "",
+                  "| kind | daemon through the devices p50 (n) | in-process pipeline p50 / p95 (n) | daemon − pipeline (p50) |",
+                  "| --- | --- | --- | --- |"]
+        for kind in KINDS:
+            k, pk = r["by_kind"][kind], pipe["by_kind"][kind]
+            if not (k["answered"] or pk["answered"]):
+                continue
+            a = k["spoken_latency_ms"]["p50"]
+            diff = r["daemon_minus_pipeline_p50_ms"][kind]
+            lines.append(f"| {kind.replace('_', ' ')} | {'–' if a is None else f'{a / 1000:.2f} s'} ({k['answered']}) | "
+                         f"{_cell(pk['spoken_latency_ms'])} ({pk['answered']}) | {'–' if diff is None else f'{diff / 1000:+.2f} s'} |")
+    elif pipe:
+        lines += ["", f"bench_pipeline.py failed: {pipe.get('error', '')[-300:]}"]
+    cpu = r.get("cpu", {})
+    extra = [f"READY {r['ready_s']} s after start",
+             f"RSS {r['rss_mb']['ready']} MB at READY → {r['rss_mb']['after_turns']} MB after the turns"]
+    def slices(c: dict[str, Any]) -> str:
+        v = next((v for k, v in c.items() if k.startswith("cpu_pct_per_")), None)
+        return f" (per 5 s: {', '.join(f'{x:g}' for x in v)} %)" if v else ""
+
+    if "silence" in cpu:
+        c = cpu["silence"]
+        extra.append(f"CPU {c['cpu_pct_of_one_core']} % of one core in {c['seconds']:.0f} s of silence after the turns{slices(c)}")
+    if "speech_without_wake_word" in cpu:
+        c = cpu["speech_without_wake_word"]
+        extra.append(f"CPU {c['cpu_pct_of_one_core']} % of one core during {c['seconds']:.0f} s of Turkish speech without the "
+                     f"wake word{slices(c)}, {c['utterances']} utterances end-pointed, {c['ignored']} ignored by the gate, "
+                     f"{c['turns']} answered")
+    h = r["harness_round_trip_ms"]
+    pt = h["per_turn"]
+    extra.append(f"harness round trip (subtracted per turn) {h['before']['ms']} ms before the daemon started, "
+                 f"{pt['p50']} ms per turn (p50; {pt['min']}–{pt['max']}), {(h['after'] or {}).get('ms')} ms after it stopped; "
+                 f"harness xruns {sum(h['xruns'].values())}")
+    lines += ["", "; ".join(extra) + "."]
+    if r.get("answered_with_error"):
+        lines += ["", "Answered with an apology (the daemon's error; the latency is the apology's): " + "; ".join(
+            f"{u['name']} ({u['error']})" for u in r["answered_with_error"]) + "."]
+    if r["unanswered"]:
+        lines += ["", "Not answered: " + "; ".join(f"{u['name']} “{u['text']}” ({u['reason']})" for u in r["unanswered"]) + "."]
+    for n in r.get("notes", []):
+        lines += ["", f"Note: {n}."]
+    return "\n".join(lines)
+
+
+def render_text(r: dict[str, Any]) -> str:
+    out = [render_markdown(r), "", "turn by turn (ms; measured / daemon trace / earcon):"]
+    for t in r["turns"]:
+        tr = t["trace"] or {}
+        out.append(f"  {t['name']:14s} {t['kind']:10s} {str(t['spoken_latency_ms']):>8s} / {str(tr.get('spoken_latency_ms')):>8s} / "
+                   f"{str(t['ack_ms']):>8s}  {tr.get('source')}:{tr.get('route')}  {t['text']}"
+                   + (f"  [{t['unanswered_reason']}]" if t["unanswered_reason"] else ""))
+    return "\n".join(out)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+    p.add_argument("--turns", type=int, default=22, help="utterances to play (default 22; a follow-up counts as one)")
+    p.add_argument("--quick", action="store_true", help="smoke test: 3 turns, 3 s of silence, 6 s of speech")
+    p.add_argument("--speech", type=float, default=60.0, metavar="S", help="seconds of Turkish speech without the wake word (CPU)")
+    p.add_argument("--silence", type=float, default=20.0, metavar="S", help="seconds of silence (CPU)")
+    p.add_argument("--min-speech", type=float, default=0.45, metavar="S",
+                   help="shortest sound that counts as the reply's speech (the earcons last 0.12–0.34 s)")
+    p.add_argument("--quiet", type=float, default=1.0, metavar="S", help="speaker silence that ends a reply")
+    p.add_argument("--gap", type=float, default=1.0, metavar="S", help="pause after a reply before the next utterance")
+    p.add_argument("--follow-up-gap", type=float, default=0.5, metavar="S", help="pause before a follow-up (inside the window)")
+    p.add_argument("--turn-timeout", type=float, default=120.0, metavar="S", help="give a turn up after this long")
+    p.add_argument("--ready-timeout", type=float, default=600.0, metavar="S", help="give up waiting for READY after this long")
+    p.add_argument("--wavs-out", type=Path, help="keep the rendered utterances (+ manifest.jsonl) here, e.g. for "
+                   "bench_pipeline.py --wavs")
+    p.add_argument("--compare-pipeline", action="store_true", help="afterwards run scripts/bench_pipeline.py --llm "
+                   "embedded on the same WAVs (the warmed in-process pipeline) and report it beside, by the same kinds")
+    p.add_argument("--keep", action="store_true", help="keep the run's directory (daemon log, traces)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--markdown", action="store_true", help="print the Markdown table (for docs/benchmarks.md)")
+    p.add_argument("--render", type=Path, metavar="JSON", help="print the report of an earlier --json run (no new run)")
+    p.add_argument("-v", "--verbose", action="store_true", help="one line per turn on stderr")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.argv = list(argv if argv is not None else sys.argv[1:])
+    if args.quick:
+        args.turns = min(args.turns, 3)
+        args.speech = min(args.speech, 6.0)
+        args.silence = min(args.silence, 3.0)
+    if args.turns < 1:
+        parser.error("--turns must be at least 1")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up (daemon, sound server) on SIGTERM too
+    if args.render:
+        result = json.loads(args.render.read_text(encoding="utf-8"))
+    else:
+        result = run(args)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    elif args.markdown:
+        print(render_markdown(result))
+    else:
+        print(render_text(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Soak: many text turns through the real voice loop (app.build_pipeline: Whisper and Piper
+loaded, echo responder, chunker, Piper, a WAV sink, traces on), measuring this process's RSS,
+open file descriptors and threads after a warm-up and at the end. Prints one JSON object.
+
+    python scripts/soak_turns.py [--turns 200] [--warmup 20]
+
+The adversarial suite runs it (tests/adversarial/test_soak_turns.py); docs/security.md has figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TEXTS = ("merhaba", "saat kaç", "evet", "teşekkürler", "bugün ne var", "tamam")  # short: many turns, little CPU
+
+
+def proc_stats() -> dict[str, int]:
+    rss = 0
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            rss = int(line.split()[1])
+    return {"rss_kb": rss, "fds": len(os.listdir("/proc/self/fd")), "threads": len(os.listdir("/proc/self/task"))}
+
+
+async def soak(turns: int, warmup: int) -> dict:
+    from bantz_voice.app import build_pipeline
+    from bantz_voice.audio.player import WavSink
+    from bantz_voice.config import load_settings
+    from bantz_voice.responder import EchoResponder
+
+    settings = load_settings()
+    pipeline = build_pipeline(settings, EchoResponder(), sink_factory=lambda: WavSink(None))
+    failed = 0
+    try:
+        for i in range(warmup):
+            await pipeline.text_turn(TEXTS[i % len(TEXTS)])
+        before = proc_stats()
+        t0 = time.monotonic()
+        rss_mb: list[float] = []  # every 25 turns: a leak grows linearly, warm-up settles
+        for i in range(turns):
+            outcome = await pipeline.text_turn(TEXTS[i % len(TEXTS)])
+            if outcome is None or outcome.error or outcome.reply_audio is None or outcome.reply_audio.size == 0:
+                failed += 1
+            if (i + 1) % 25 == 0:
+                rss_mb.append(round(proc_stats()["rss_kb"] / 1024, 1))
+        seconds = time.monotonic() - t0
+        after = proc_stats()
+    finally:
+        await pipeline.aclose()
+    return {
+        "turns": turns,
+        "warmup": warmup,
+        "failed": failed,
+        "seconds": round(seconds, 1),
+        "before": before,
+        "after": after,
+        "rss_growth_pct": round((after["rss_kb"] - before["rss_kb"]) / before["rss_kb"] * 100, 2),
+        "rss_mb_every_25": rss_mb,
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--turns", type=int, default=200)
+    ap.add_argument("--warmup", type=int, default=10)
+    args = ap.parse_args()
+    print(json.dumps(asyncio.run(soak(args.turns, args.warmup)), ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""scripts/bench_daemon.py: its signal analysis on synthetic audio, its turn plan, and one quick run of
+the real daemon through the private PulseAudio server (properties of the report, not numbers)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import bench_daemon as bench  # noqa: E402
+
+RATE = bench.RATE
+
+
+def _tone(freq: float, seconds: float, dbfs: float = -18.0) -> np.ndarray:
+    t = np.arange(int(seconds * RATE)) / RATE
+    return (np.sin(2 * np.pi * freq * t) * 32768 * 10 ** (dbfs / 20)).astype(np.int16)
+
+
+def _speechlike(seconds: float, dbfs: float = -20.0, seed: int = 0) -> np.ndarray:
+    """Harmonic-rich, amplitude-modulated noise: loud, not a pure tone."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * RATE)
+    t = np.arange(n) / RATE
+    x = sum(np.sin(2 * np.pi * 120 * k * t + rng.uniform(0, 6)) / k for k in range(1, 25)) + rng.normal(0, 0.3, n)
+    x *= 0.6 + 0.4 * np.sin(2 * np.pi * 4 * t)
+    x = x / np.sqrt(np.mean(x * x)) * 10 ** (dbfs / 20)
+    return (x * 32768).clip(-32768, 32767).astype(np.int16)
+
+
+def _silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(seconds * RATE), np.int16)
+
+
+def test_reply_speech_starts_after_the_earcon_not_at_it() -> None:
+    x = np.concatenate([_silence(0.5), _tone(880, 0.24), _silence(0.2), _speechlike(1.5), _silence(0.5)])
+    m = bench.find_reply(x, min_speech_s=0.45)
+    assert m.ack_s == pytest.approx(0.5, abs=0.02)
+    assert m.speech_s == pytest.approx(0.94, abs=0.03)
+    assert m.end_s == pytest.approx(2.44, abs=0.03)
+
+
+def test_an_earcon_right_against_the_speech_is_still_not_speech() -> None:
+    x = np.concatenate([_silence(0.3), _tone(660, 0.34), _speechlike(1.0), _silence(0.3)])
+    m = bench.find_reply(x, min_speech_s=0.45)
+    assert m.ack_s == pytest.approx(0.3, abs=0.02)
+    assert m.speech_s == pytest.approx(0.64, abs=0.03)
+
+
+def test_short_sounds_and_quiet_noise_are_no_reply() -> None:
+    rng = np.random.default_rng(1)
+    quiet = (rng.normal(0, 32768 * 10 ** (-60 / 20), RATE * 2)).astype(np.int16)  # -60 dBFS room noise
+    blip = np.concatenate([quiet[:RATE], _speechlike(0.3), quiet[RATE:]])  # loud but shorter than speech
+    m = bench.find_reply(blip, min_speech_s=0.45)
+    assert m.speech_s is None and m.ack_s == pytest.approx(1.0, abs=0.02)
+    assert bench.find_reply(quiet, min_speech_s=0.45) == bench.ReplyMarks()
+
+
+def test_a_pause_inside_the_reply_does_not_end_it() -> None:
+    x = np.concatenate([_silence(0.2), _speechlike(0.8), _silence(0.6), _speechlike(0.8, seed=3), _silence(0.4)])
+    m = bench.find_reply(x, min_speech_s=0.45)
+    assert m.speech_s == pytest.approx(0.2, abs=0.02)
+    assert m.end_s == pytest.approx(2.4, abs=0.03)
+
+
+def test_loopback_delay_is_found_by_cross_correlation() -> None:
+    rng = np.random.default_rng(7)
+    probe = (rng.uniform(-1, 1, 1600) * 8000).astype(np.int16)
+    rec = np.concatenate([_silence(0.137), probe, _silence(0.3)])
+    rec = (rec + rng.normal(0, 30, rec.size)).astype(np.int16)
+    lag, peak = bench.estimate_delay(rec, probe)
+    assert lag == int(0.137 * RATE) and peak > 0.9
+
+
+def test_recorded_slices_the_input_blocks_on_the_stream_clock() -> None:
+    rig = object.__new__(bench.DuplexRig)  # no stream: the blocks as the callback stores them
+    x = np.arange(10 * 480 * 2, dtype=np.int16).reshape(-1, 2)
+    rig._blocks = [x[i : i + 480] for i in range(0, x.shape[0], 480)]
+    rig._starts = list(range(0, x.shape[0], 480))
+    rig.frames = x.shape[0]
+    assert np.array_equal(rig.recorded(1000, 2500, channel=bench.MIC), x[1000:2500, 0])
+    assert np.array_equal(rig.recorded(4000, channel=bench.SPK), x[4000:, 1])
+    assert np.array_equal(rig.recorded(0, 480, channel=bench.MIC), x[:480, 0])
+    assert rig.recorded(5000, 6000).size == 0 and rig.recorded(4790, 9999).size == 10
+
+
+def test_last_voiced_sample_ignores_the_trailing_silence() -> None:
+    wav = ROOT / "tests/data/bench/01_fast_path.wav"
+    x = bench.read_wav(wav)
+    end = bench.last_voiced_sample(x)
+    assert 0 < end <= x.size - int(0.8 * RATE)  # the file ends with 1 s of silence
+    assert np.abs(x[end + 480 :]).max() < 64  # nothing voiced after it
+
+
+def test_plan_interleaves_kinds_and_keeps_follow_ups_after_a_wake_word_turn() -> None:
+    plan = bench.build_plan(22)
+    assert len(plan) == 22
+    assert plan[0].kind == "chat" and plan[0].wake  # the first turn after READY uses the chat model
+    assert {u.kind for u in plan} == set(bench.KINDS)
+    for i, u in enumerate(plan):
+        assert u.spoken.startswith("Bantz, ") == u.wake == (u.kind != "follow_up")
+        if u.kind == "follow_up":
+            assert i > 0 and plan[i - 1].wake
+    assert [u.kind for u in bench.build_plan(3)][0] == "chat" and len(bench.build_plan(3)) == 3
+    assert len(bench.build_plan(40)) == 40  # the set repeats
+
+
+def _turn(kind: str, ms: float | None, trace_ms: float | None = None, ack: float | None = 300.0) -> dict:
+    return {"name": kind, "text": "t", "kind": kind, "answered": ms is not None, "spoken_latency_ms": ms, "ack_ms": ack,
+            "unanswered_reason": None if ms is not None else "ignored", "trace": {"spoken_latency_ms": trace_ms}}
+
+
+def test_summary_keeps_the_first_turn_apart_and_counts_unanswered() -> None:
+    turns = [_turn("chat", 3000, 2900), _turn("chat", 1000, 900), _turn("chat", 1200, 1100), _turn("fast_path", 500, 450),
+             _turn("fast_path", None)]
+    s = bench.summarize(turns)
+    assert s["first_turn"]["spoken_latency_ms"] == 3000
+    assert s["by_kind"]["chat"]["turns"] == 2 and s["by_kind"]["chat"]["spoken_latency_ms"]["p50"] == 1100
+    assert s["by_kind"]["chat"]["trace_spoken_latency_ms"]["p50"] == 1000
+    assert s["first_turn_vs_kind_p50"] == round(3000 / 1100, 2)
+    assert s["by_kind"]["fast_path"]["turns"] == 2 and s["by_kind"]["fast_path"]["answered"] == 1
+    assert [u["name"] for u in s["unanswered"]] == ["fast_path"]
+    assert s["by_kind"]["llm_routed"]["spoken_latency_ms"] == {"p50": None, "p95": None}
+
+
+@pytest.mark.audio
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_quick_run_through_the_devices(tmp_path: Path) -> None:
+    """The real daemon (default configuration, real models) answers at least one of 3 spoken turns
+    through the private PulseAudio server; the report has its structure."""
+    missing = [t for t in ("pulseaudio", "pactl", "espeak-ng", "sox") if shutil.which(t) is None]
+    if missing:
+        pytest.skip(f"missing {', '.join(missing)} (apt-get install pulseaudio pulseaudio-utils espeak-ng sox)")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts/bench_daemon.py"), "--quick", "--json", "--ready-timeout", "120",
+                             "--turn-timeout", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        out, err = proc.communicate(timeout=165)
+    except subprocess.TimeoutExpired:
+        proc.terminate()  # SIGTERM: the script stops its daemon and sound server on the way out
+        out, err = proc.communicate(timeout=15)
+        pytest.fail(f"bench_daemon.py --quick did not finish in 165 s: {err[-2000:]}")
+    assert proc.returncode == 0, err[-3000:]
+    r = json.loads(out)
+    assert len(r["turns"]) == 3
+    answered = [t for t in r["turns"] if t["answered"]]
+    assert answered, r["unanswered"]
+    assert all(t["spoken_latency_ms"] > 0 and t["kind"] in bench.KINDS for t in answered)
+    # the daemon's own trace of an answered turn is there, and on its clock the reply came after the request too
+    assert any(t["trace"] and (t["trace"]["spoken_latency_ms"] or 0) > 0 for t in answered)
+    assert set(r["by_kind"]) == set(bench.KINDS)
+    for k in r["by_kind"].values():
+        assert set(k["spoken_latency_ms"]) == {"p50", "p95"} and set(k["trace_spoken_latency_ms"]) == {"p50", "p95"}
+    assert r["first_turn"]["name"] == r["turns"][0]["name"]
+    assert len(r["unanswered"]) == 3 - len(answered)
+    assert r["rss_mb"]["ready"] > 50 and r["rss_mb"]["after_turns"] > 50
+    for window in ("silence", "speech_without_wake_word"):
+        assert 0 <= r["cpu"][window]["cpu_pct_of_one_core"] < 100 * (os.cpu_count() or 1)
+    assert r["cpu"]["speech_without_wake_word"]["turns"] == 0  # background speech is never answered
+    assert 0 < r["harness_round_trip_ms"]["before"]["ms"] < 2000
+    assert r["daemon"]["exit_code"] == 0
+    assert r["meta"]["machine"] and r["meta"]["date"]
+
+
+def test_markdown_report_names_the_first_turn_each_kind_cpu_rss_and_the_pipeline_beside() -> None:
+    turns = [_turn("chat", 3000, 2900), _turn("chat", 1000, 900), _turn("fast_path", 500, 450), _turn("follow_up", None)]
+    turns[1]["trace"]["error"] = "llm_timeout"
+    r = bench.summarize(turns)
+    r.update({"turns": turns, "ready_s": 12.5, "rss_mb": {"ready": 400.0, "after_turns": 420.0, "end": 421.0},
+              "cpu": {"silence": {"cpu_pct_of_one_core": 1.5, "seconds": 20.0, "cpu_pct_per_5_s": [3.0, 1.0, 1.0, 1.0]},
+                      "speech_without_wake_word": {"cpu_pct_of_one_core": 37.0, "seconds": 60.0, "utterances": 9, "ignored": 9,
+                                                   "turns": 0}},
+              "harness_round_trip_ms": {"before": {"ms": 120.0}, "after": {"ms": 130.0},
+                                        "per_turn": {"p50": 121.0, "p95": 125.0, "min": 119.0, "max": 126.0}, "xruns": {"a": 0}},
+              "notes": ["a note"],
+              "pipeline": {"command": "bench_pipeline", "answered": 3, "turns": [{}] * 4, "by_kind": {
+                  k: {"turns": 1, "answered": 1, "spoken_latency_ms": {"p50": 800.0, "p95": 800.0}} for k in bench.KINDS}},
+              "daemon_minus_pipeline_p50_ms": {"chat": 200.0, "fast_path": -300.0, "llm_routed": None, "follow_up": None},
+              "meta": {"command": "python scripts/bench_daemon.py --x", "daemon_command": "python -m bantz_voice run",
+                       "machine": "cpu", "loadavg_end": [1.0], "date": "d"}})
+    md = bench.render_markdown(r)
+    assert "`python scripts/bench_daemon.py --x`" in md
+    assert "| first turn after READY (chat, 3.0× the p50 of its kind) | 1 | 1 (0) | **3.00 s** | 2.90 s | 0.30 s |" in md
+    assert "| chat | 1 | 1 (1) | 1.00 / 1.00 s | 0.90 / 0.90 s | 0.30 / 0.30 s |" in md
+    assert "| fast path | 1 | 1 (0) | 0.50 / 0.50 s |" in md
+    assert "| follow up | 1 | 0 (0) | – |" in md
+    assert "| chat | 1.00 s (1) | 0.80 / 0.80 s (1) | +0.20 s |" in md and "| fast path | 0.50 s (1) | 0.80 / 0.80 s (1) | -0.30 s |" in md
+    assert "RSS 400.0 MB at READY → 420.0 MB" in md and "1.5 % of one core in 20 s of silence after the turns (per 5 s: 3, 1, 1, 1 %)" in md
+    assert "37.0 % of one core during 60 s of Turkish speech" in md
+    assert "Not answered: follow_up" in md and "llm_timeout" in md and "Note: a note." in md
