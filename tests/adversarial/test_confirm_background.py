@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import os
 import subprocess
 import sys
 import time
@@ -140,10 +141,14 @@ def test_claim_does_not_take_an_action_put_in_its_place(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_daemon_and_cli_answering_together_delete_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # each `ask` loads and warms its models before its turn (the daemon's start-up), which on a loaded
+    # machine can outlast the default 30 s answer window: this test is about the atomic claim, not expiry
+    env = {**os.environ, "BANTZ_BRAIN__CONFIRMATION_TIMEOUT_S": "900"}
+
     def ask(*texts: str) -> list[subprocess.Popen[str]]:
         return [subprocess.Popen([sys.executable, "-m", "bantz_voice", "ask", t, "--rules-only", "--json",
                                   "--now", "2026-11-26T10:00"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 text=True) for t in texts]
+                                 text=True, env=env) for t in texts]
 
     def results(procs: list[subprocess.Popen[str]]) -> list[dict]:
         out = []
