@@ -190,6 +190,17 @@ class DesktopSettings(_Section):
     bus_timeout_s: float = Field(2.0, gt=0)
 
 
+# --- wake-word stage in front of Whisper (issue 15) ------------------------------------------
+class WakeSettings(_Section):
+    # model: a small ONNX keyword model decides on "Bantz" from audio before any Whisper decode
+    # (bantz_voice/wake); transcript: every utterance is transcribed and the transcript decides.
+    # Either way the transcript match stays the second stage; follow-up window and PTT bypass both.
+    engine: Literal["model", "transcript"] = "model"
+    threshold: float = Field(0.5, gt=0, lt=1)
+    scan_s: float = Field(1.6, ge=0, le=5)  # where the name may start within the utterance
+    model_path: Path | None = None  # default: the packaged bantz_voice/data/wake/bantz.onnx
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     traces: bool = True
@@ -248,6 +259,7 @@ class Settings(_Section):
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     reminders: RemindersSettings = Field(default_factory=RemindersSettings)
     desktop: DesktopSettings = Field(default_factory=DesktopSettings)
+    wake: WakeSettings = Field(default_factory=WakeSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
     models: ModelSettings = Field(default_factory=ModelSettings)
 

@@ -172,6 +172,9 @@ class VoicePipeline:
         self.transcript_filter: Callable[[str], str | None] | None = None
         # the same decision without side effects: lets the responder start on a speculative transcript
         self.transcript_peek: Callable[[str], str | None] | None = None
+        # the wake-word stage before Whisper: (utterance audio, speech start) -> decode it? Not asked
+        # for PTT utterances or runs without the filter; False means no ASR decode at all
+        self.audio_gate: Callable[[np.ndarray, float], bool] | None = None
         self.on_state_change: Callable[[str], None] | None = None
         self.on_turn_done: Callable[[TurnTrace, TurnOutcome], None] | None = None
         self.state = "idle"
@@ -450,7 +453,7 @@ class VoicePipeline:
                             on_event(ev)
                         except Exception:
                             log.exception("on_event hook failed")
-                    if ev.kind == "pause" and s.vad.speculative_asr and ev.utterance is not None:
+                    if ev.kind == "pause" and s.vad.speculative_asr and ev.utterance is not None and self._audio_gate_passes(ev.utterance):
                         if spec is not None:
                             spec.drop()
                         spec = self._start_asr(ev.utterance.audio, prepare=True, speech_start=ev.utterance.speech_start)
@@ -527,6 +530,15 @@ class VoicePipeline:
         except Exception:
             log.exception("responder.prepare hata verdi")
 
+    def _audio_gate_passes(self, utt: Utterance) -> bool:
+        if utt.ptt or not self._use_filter or self.audio_gate is None:
+            return True
+        try:
+            return bool(self.audio_gate(utt.audio, utt.speech_start))
+        except Exception:
+            log.exception("audio_gate hata verdi")
+            return True  # fail open: the transcript stage still decides
+
     # ---------------------------------------------------------------- one utterance / turn
     async def _handle_utterance(self, utt: Utterance, spec: _Speculation | None) -> None:
         origin = self._origin_from_source if self._origin_from_source is not None else utt.start_t
@@ -541,6 +553,10 @@ class VoicePipeline:
             spec.drop()  # decoded from other samples or another window: not this utterance's transcript
             spec = None
         speculative = spec is not None
+        if spec is None and not self._audio_gate_passes(utt):
+            trace.meta["wake_gate"] = "rejected"  # no wake word heard: no Whisper decode
+            self._finish(TurnOutcome("", None, TurnResult(), trace, None, ignored=True, ptt=utt.ptt))
+            return
         try:
             if spec is None:
                 spec = self._start_asr(utt.audio, speech_start=utt.speech_start)

@@ -30,6 +30,7 @@ from bantz_voice.daemon.health import HealthMonitor
 from bantz_voice.daemon.notify import Heartbeat, Notifier, watchdog_interval_s
 from bantz_voice.daemon.protocol import ProtocolError
 from bantz_voice.daemon.wakeword import WakeGate
+from bantz_voice.wake import WakeDetector, build_wake_detector
 from bantz_voice.errors import AudioInputError, BantzError, ConfigError
 from bantz_voice.pipeline import VoicePipeline
 
@@ -80,6 +81,14 @@ def _make_responder(settings: Settings, kind: str | None) -> Any:
     return None  # build_pipeline picks the brain from the settings
 
 
+def _make_wake_detector(settings: Settings) -> WakeDetector:
+    try:
+        return build_wake_detector(settings.wake)
+    except Exception as exc:  # a missing/broken model must not stop the daemon: Whisper decides
+        log.error("wake-word model unavailable (%s); every utterance goes to Whisper", exc)
+        return WakeDetector()
+
+
 class Daemon:
     def __init__(self, settings: Settings, responder: str | None = None, notifier: Notifier | None = None) -> None:
         self.settings = settings
@@ -89,6 +98,8 @@ class Daemon:
         d = settings.daemon
         self.notifier = notifier or Notifier()
         self.gate = WakeGate(d.wake_words, d.follow_up_s, hands_free=d.hands_free)
+        self.wake = _make_wake_detector(settings)  # first stage (audio); the gate is the second
+        self.wake_rejected = 0  # utterances the wake-word stage kept from Whisper
         self.earcons = EarconPlayer(d.earcons, settings.audio.output_device)
         self.heartbeat = Heartbeat(HEARTBEAT_STALE_S)
         self.socket_path = socket_path_from(d.socket_path)
@@ -137,6 +148,13 @@ class Daemon:
             self.earcons.play("wake")
         return decision.text
 
+    def audio_gate(self, audio: Any, started_at: float | None) -> bool:
+        """Wake-word stage before Whisper (the pipeline skips it for PTT): inside the follow-up
+        window everything passes; otherwise only an utterance in which the model hears "Bantz"."""
+        if not self.gate.hands_free or self.gate.in_follow_up(started_at):
+            return True
+        return self.wake.detect(audio).fired
+
     def transcript_peek(self, text: str) -> str | None:
         """What :meth:`transcript_filter` would pass, without its side effects (speculation)."""
         return self.gate.decide(text, started_at=self._gate_start(), commit=False).text
@@ -166,6 +184,9 @@ class Daemon:
             mode = "ptt" if getattr(outcome, "ptt", False) else (self._pending_mode or "hands_free")
             self._pending_mode = None
         if getattr(outcome, "ignored", False) and not error:
+            if getattr(trace, "meta", {}).get("wake_gate") == "rejected":
+                self.ignored += 1
+                self.wake_rejected += 1
             return
         record = {
             "ts": round(time.time(), 3),
@@ -275,6 +296,7 @@ class Daemon:
             "turns": self.turns,
             "turns_failed": self.turns_failed,
             "ignored_utterances": self.ignored,
+            "wake": {"engine": self.wake.engine, "rejected_before_asr": self.wake_rejected},
             "utterances": self.utterances,
             "last_error": self.last_error,
             "microphone": {
@@ -442,6 +464,8 @@ class Daemon:
         self.pipeline.apply_settings(new)  # audio/vad/asr/tts options (restart-only keys are unchanged)
         if "logging" in sections:
             _configure_logging(new)
+        if "wake" in sections:
+            self.wake = _make_wake_detector(new)  # e.g. a threshold from `bantz-voice wake enroll`
 
     async def _rebuild_responder(self, new: Settings) -> None:
         from bantz_voice.app import start_responder
@@ -529,6 +553,7 @@ class Daemon:
         for role, why in pipeline.responder.degraded().items():
             log.error("%s role degraded: its model did not load (%s)", role, why)
         pipeline.transcript_filter = self.transcript_filter
+        pipeline.audio_gate = self.audio_gate
         pipeline.transcript_peek = self.transcript_peek
         pipeline.on_state_change = self.on_state
         pipeline.on_turn_done = self.on_turn_done

@@ -64,6 +64,10 @@ class WakeGate:
             return self.follow_up_open
         return self._follow_up_from <= at < self._follow_up_until
 
+    def in_follow_up(self, started_at: float | None = None) -> bool:
+        """Whether an utterance that began at ``started_at`` needs no wake word."""
+        return self._in_window(started_at)
+
     def follow_up_left_s(self) -> float:
         return max(0.0, self._follow_up_until - self.clock())
 

@@ -1,0 +1,95 @@
+"""The wake-word stage in front of Whisper: decides on "Bantz" from audio, before any decode.
+
+``WakeDetector`` is the seam (the daemon asks ``detect`` for each hands-free utterance outside the
+follow-up window); ``build_wake_detector`` picks the engine from ``WakeSettings``:
+
+- ``model``: ``OnnxWakeDetector``, a small convolutional keyword model (bantz_voice/data/wake/
+  bantz.onnx, trained by scripts/train_wakeword.py) run with onnxruntime over 1 s windows of the
+  utterance's first ``scan_s`` seconds; fires when any window scores at or above the threshold.
+- ``transcript``: ``WakeDetector`` itself, which passes everything (today's behaviour: Whisper
+  transcribes every utterance and the transcript match decides).
+
+Either way the transcript match (daemon/wakeword.py) stays the second stage.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bantz_voice.wake import features
+
+if TYPE_CHECKING:
+    from bantz_voice.config import WakeSettings
+
+
+@dataclass(frozen=True)
+class WakeResult:
+    fired: bool
+    score: float  # the best window's probability (1.0 for the pass-through engine)
+    windows: int  # windows scored (0 for the pass-through engine)
+
+
+class WakeDetector:
+    """Pass-through engine: every utterance goes on to Whisper (the transcript decides)."""
+
+    engine = "transcript"
+
+    def score(self, audio: np.ndarray) -> float:
+        return 1.0
+
+    def detect(self, audio: np.ndarray) -> WakeResult:
+        return WakeResult(True, 1.0, 0)
+
+
+def default_model_path() -> Path:
+    return Path(str(resources.files("bantz_voice") / "data" / "wake" / "bantz.onnx"))
+
+
+class OnnxWakeDetector(WakeDetector):
+    engine = "model"
+
+    def __init__(self, model_path: str | Path | None = None, threshold: float = 0.5, scan_s: float = 1.6) -> None:
+        import onnxruntime as ort
+
+        path = Path(model_path) if model_path else default_model_path()
+        if not path.is_file():
+            raise FileNotFoundError(f"wake-word model not found: {path}")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+        self.model_path = path
+        self.threshold = float(threshold)
+        self.scan_s = float(scan_s)
+        self._lock = threading.Lock()
+
+    def scores(self, audio: np.ndarray) -> np.ndarray:
+        """Probability per 1 s window (100 ms apart) over the first ``scan_s`` seconds."""
+        head = np.asarray(audio)[: int(features.SAMPLE_RATE * (self.scan_s + features.WINDOW_S))]
+        frames = features.log_mel_frames(head)
+        max_start = int(round(self.scan_s * features.SAMPLE_RATE / features.HOP))
+        x = features.windows(frames, max_start=max_start)
+        with self._lock:
+            logits = self.session.run(None, {self.input_name: x})[0]
+        return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64).reshape(-1)))
+
+    def score(self, audio: np.ndarray) -> float:
+        return float(self.scores(audio).max())
+
+    def detect(self, audio: np.ndarray) -> WakeResult:
+        s = self.scores(audio)
+        best = float(s.max())
+        return WakeResult(best >= self.threshold, best, int(s.size))
+
+
+def build_wake_detector(settings: WakeSettings) -> WakeDetector:
+    if settings.engine == "model":
+        return OnnxWakeDetector(settings.model_path or None, settings.threshold, settings.scan_s)
+    return WakeDetector()

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Benchmark of the wake-word stage in front of Whisper (issue 15, item 1).
+
+Held-out sets (voices, sentences and seeds never used by scripts/train_wakeword.py, see
+scripts/wakeword_data.py): espeak-ng Turkish utterances with and without "Bantz", clean and with
+noise/reverberation, plus the project's Piper voice (tr_TR-fahrettin-medium, a TTS family the model
+never saw) when it is installed. Measured through the daemon's own first stage
+(``Daemon.audio_gate``, i.e. bantz_voice.wake with the configured threshold):
+
+- recall on utterances that start with "Bantz" (target >= 97 %);
+- false wakes per hour of Turkish speech without the name (each sentence one utterance, as the
+  endpointer cuts a room's speech; target <= 1), and how many of those the transcript stage then
+  passes (a reply) after a real Whisper decode;
+- CPU seconds per second of audio: the stage vs a Whisper decode (the project's Transcriber).
+
+    python scripts/bench_wakeword.py [--pos 300 --neg 1200 --whisper 12] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import wakeword_data as wd  # noqa: E402
+
+HELDOUT_SEED = 1001  # the training script uses 7/8 (and their derived seeds)
+
+
+def piper_clips(n_pos: int, n_neg: int, seed: int) -> list[wd.Clip]:
+    """The project's Piper voice, via the project's TTS (skipped when the voice is not installed)."""
+    import random
+
+    from bantz_voice.config import load_settings
+    from bantz_voice.tts.piper_tts import PiperTTS
+
+    tts = PiperTTS(load_settings().tts)
+    rate = tts.sample_rate
+    rng = random.Random(seed)
+    sents = wd.sentences("heldout")
+    out = []
+    for i in range(n_pos + n_neg):
+        pos = i < n_pos
+        text = f"{rng.choice(wd.WAKE_FORMS)}, {rng.choice(sents)}" if pos else rng.choice(sents)
+        x = tts.synthesize(text).astype(np.float32) / 32768.0
+        if rate != wd.RATE:
+            idx = np.arange(0, x.size, rate / wd.RATE)
+            x = np.interp(idx, np.arange(x.size), x).astype(np.float32)
+        x = np.concatenate([np.zeros(int(0.25 * wd.RATE), np.float32), wd.trim(x), np.zeros(int(0.3 * wd.RATE), np.float32)])
+        out.append(wd.Clip(x, int(pos), 0.0, 0.0, text))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pos", type=int, default=300)
+    ap.add_argument("--neg", type=int, default=1200)
+    ap.add_argument("--near", type=int, default=200)
+    ap.add_argument("--piper", type=int, default=60, help="Piper utterances with and without the name (0: none)")
+    ap.add_argument("--whisper", type=int, default=12, help="utterances decoded by Whisper for the cost figure")
+    ap.add_argument("--threshold", type=float, default=None)
+    ap.add_argument("--json", type=Path, default=None)
+    a = ap.parse_args(argv)
+
+    from bantz_voice.config import load_settings
+    from bantz_voice.daemon.notify import Notifier
+    from bantz_voice.daemon.runner import Daemon
+
+    settings = load_settings()
+    settings.wake.engine = "model"
+    if a.threshold is not None:
+        settings.wake.threshold = a.threshold
+    daemon = Daemon(settings, "echo", Notifier(""))
+    daemon.earcons.enabled = False
+
+    t0 = time.time()
+    groups = wd.utterance_specs("heldout", a.pos, a.neg, a.near, HELDOUT_SEED)
+    babble = wd.babble_pool(HELDOUT_SEED)
+    clean = wd.synthesise(groups, HELDOUT_SEED, False)
+    noisy = wd.synthesise(groups, HELDOUT_SEED + 1, True, babble)
+    sets: dict[str, list[wd.Clip]] = {
+        "espeak_clean_pos": [c for c in clean if c.label],
+        "espeak_noisy_pos": [c for c in noisy if c.label],
+        "espeak_clean_neg": [c for c in clean if not c.label],
+        "espeak_noisy_neg": [c for c in noisy if not c.label],
+    }
+    if a.piper:
+        try:
+            piper = piper_clips(a.piper, a.piper, HELDOUT_SEED)
+            sets["piper_pos"] = [c for c in piper if c.label]
+            sets["piper_neg"] = [c for c in piper if not c.label]
+        except Exception as exc:  # the voice is not installed here
+            print(f"Piper skipped: {exc}", file=sys.stderr)
+    print(f"synthesised in {time.time() - t0:.0f} s", file=sys.stderr)
+
+    results: dict[str, dict] = {}
+    stage_cpu = 0.0
+    stage_audio = 0.0
+    fired_neg: list[wd.Clip] = []
+    for name, clips in sets.items():
+        fired = 0
+        speech_s = 0.0
+        for c in clips:
+            audio = (np.clip(c.audio, -1, 1) * 32767).astype(np.int16)
+            c0 = time.process_time()
+            ok = daemon.audio_gate(audio, None)
+            stage_cpu += time.process_time() - c0
+            stage_audio += audio.size / wd.RATE
+            fired += ok
+            speech_s += audio.size / wd.RATE
+            if ok and not c.label:
+                fired_neg.append(c)
+        r: dict = {"utterances": len(clips), "fired": fired, "hours": round(speech_s / 3600, 3)}
+        if name.endswith("_pos"):
+            r["recall"] = round(fired / max(1, len(clips)), 4)
+        else:
+            r["false_wakes_per_hour"] = round(fired / (speech_s / 3600), 2)
+        results[name] = r
+        print(name, r, file=sys.stderr)
+
+    neg_sets = [k for k in results if k.endswith("_neg")]
+    neg_hours = sum(results[k]["hours"] for k in neg_sets)
+    neg_fired = sum(results[k]["fired"] for k in neg_sets)
+
+    # Whisper: cost per audio second, and the second stage on every false wake
+    from bantz_voice.asr import Transcriber
+
+    tr = Transcriber(settings.asr)
+    whisper_cpu = 0.0
+    whisper_audio = 0.0
+    sample = sets["espeak_clean_neg"][: a.whisper]
+    for c in sample:
+        audio = (np.clip(c.audio, -1, 1) * 32767).astype(np.int16)
+        c0 = time.process_time()
+        tr.transcribe(audio)
+        whisper_cpu += time.process_time() - c0
+        whisper_audio += audio.size / wd.RATE
+    replies = 0
+    for c in fired_neg:
+        text = tr.transcribe((np.clip(c.audio, -1, 1) * 32767).astype(np.int16)).text
+        replies += daemon.gate.decide(text, commit=False).text is not None
+
+    pos_sets = [k for k in results if k.endswith("_pos")]
+    summary = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.machine()} {os.cpu_count()} CPU(s), {platform.processor() or platform.platform()}",
+        "threshold": settings.wake.threshold,
+        "model_kb": round(daemon.wake.model_path.stat().st_size / 1024, 1),  # type: ignore[attr-defined]
+        "sets": results,
+        "recall_all": round(sum(results[k]["fired"] for k in pos_sets) / max(1, sum(results[k]["utterances"] for k in pos_sets)), 4),
+        "false_wakes_per_hour_all": round(neg_fired / max(1e-9, neg_hours), 2),
+        "negative_hours": round(neg_hours, 3),
+        "false_wakes_replied_after_transcript_stage": replies,
+        "stage_cpu_s_per_audio_s": round(stage_cpu / max(1e-9, stage_audio), 5),
+        "whisper_cpu_s_per_audio_s": round(whisper_cpu / max(1e-9, whisper_audio), 4),
+        "whisper_model": settings.asr.model,
+    }
+    summary["stage_cost_fraction_of_whisper"] = round(summary["stage_cpu_s_per_audio_s"] / max(1e-9, summary["whisper_cpu_s_per_audio_s"]), 4)
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
+    if a.json:
+        a.json.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
