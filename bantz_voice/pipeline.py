@@ -172,9 +172,10 @@ class VoicePipeline:
         self.transcript_filter: Callable[[str], str | None] | None = None
         # the same decision without side effects: lets the responder start on a speculative transcript
         self.transcript_peek: Callable[[str], str | None] | None = None
-        # the wake-word stage before Whisper: (utterance audio, speech start) -> decode it? Not asked
-        # for PTT utterances or runs without the filter; False means no ASR decode at all
-        self.audio_gate: Callable[[np.ndarray, float], bool] | None = None
+        # the wake-word stage before Whisper: (utterance audio, speech start, final) -> decode it?
+        # ``final``: at the endpoint (else a speculative pause). Not asked for PTT utterances or runs
+        # without the filter; False means no ASR decode at all
+        self.audio_gate: Callable[[np.ndarray, float, bool], bool] | None = None
         self.on_state_change: Callable[[str], None] | None = None
         self.on_turn_done: Callable[[TurnTrace, TurnOutcome], None] | None = None
         self.state = "idle"
@@ -530,11 +531,11 @@ class VoicePipeline:
         except Exception:
             log.exception("responder.prepare hata verdi")
 
-    def _audio_gate_passes(self, utt: Utterance) -> bool:
+    def _audio_gate_passes(self, utt: Utterance, final: bool = False) -> bool:
         if utt.ptt or not self._use_filter or self.audio_gate is None:
             return True
         try:
-            return bool(self.audio_gate(utt.audio, utt.speech_start))
+            return bool(self.audio_gate(utt.audio, utt.speech_start, final))
         except Exception:
             log.exception("audio_gate hata verdi")
             return True  # fail open: the transcript stage still decides
@@ -553,7 +554,7 @@ class VoicePipeline:
             spec.drop()  # decoded from other samples or another window: not this utterance's transcript
             spec = None
         speculative = spec is not None
-        if spec is None and not self._audio_gate_passes(utt):
+        if spec is None and not self._audio_gate_passes(utt, final=True):
             trace.meta["wake_gate"] = "rejected"  # no wake word heard: no Whisper decode
             self._finish(TurnOutcome("", None, TurnResult(), trace, None, ignored=True, ptt=utt.ptt))
             return

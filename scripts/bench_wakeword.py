@@ -166,6 +166,15 @@ def main(argv: list[str] | None = None) -> int:
         "whisper_cpu_s_per_audio_s": round(whisper_cpu / max(1e-9, whisper_audio), 4),
         "whisper_model": settings.asr.model,
     }
+    # one hour of continuous background speech, cut into utterances like the negatives above: CPU
+    # (fraction of one core) spent on it before the brain, today (every utterance decoded) vs with
+    # the stage (every utterance scanned, only false wakes decoded). An estimate from the measured
+    # per-audio-second costs, not a daemon measurement.
+    w = summary["whisper_cpu_s_per_audio_s"]
+    per_utt_s = neg_hours * 3600 / max(1, sum(results[k]["utterances"] for k in neg_sets))
+    summary["background_hour_cpu_today_pct_core"] = round(100 * w, 1)
+    summary["background_hour_cpu_with_stage_pct_core"] = round(
+        100 * (summary["stage_cpu_s_per_audio_s"] + summary["false_wakes_per_hour_all"] * per_utt_s * w / 3600), 2)
     summary["stage_cost_fraction_of_whisper"] = round(summary["stage_cpu_s_per_audio_s"] / max(1e-9, summary["whisper_cpu_s_per_audio_s"]), 4)
     print(json.dumps(summary, indent=2, ensure_ascii=False))
     if a.json:

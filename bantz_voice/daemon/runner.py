@@ -148,12 +148,18 @@ class Daemon:
             self.earcons.play("wake")
         return decision.text
 
-    def audio_gate(self, audio: Any, started_at: float | None) -> bool:
+    def audio_gate(self, audio: Any, started_at: float | None, final: bool = True) -> bool:
         """Wake-word stage before Whisper (the pipeline skips it for PTT): inside the follow-up
-        window everything passes; otherwise only an utterance in which the model hears "Bantz"."""
+        window everything passes; otherwise only an utterance in which the model hears "Bantz".
+        ``final``: the end-pointed utterance (counted when rejected), not a speculative pause."""
         if not self.gate.hands_free or self.gate.in_follow_up(started_at):
             return True
-        return self.wake.detect(audio).fired
+        if self.wake.detect(audio).fired:
+            return True
+        if final:
+            self.ignored += 1
+            self.wake_rejected += 1
+        return False
 
     def transcript_peek(self, text: str) -> str | None:
         """What :meth:`transcript_filter` would pass, without its side effects (speculation)."""
@@ -184,9 +190,6 @@ class Daemon:
             mode = "ptt" if getattr(outcome, "ptt", False) else (self._pending_mode or "hands_free")
             self._pending_mode = None
         if getattr(outcome, "ignored", False) and not error:
-            if getattr(trace, "meta", {}).get("wake_gate") == "rejected":
-                self.ignored += 1
-                self.wake_rejected += 1
             return
         record = {
             "ts": round(time.time(), 3),

@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from bantz_voice.config import WakeSettings
 
 
+SILENCE_PEAK = 1e-3  # -60 dBFS: below this the utterance holds no speech worth scoring
+
+
 @dataclass(frozen=True)
 class WakeResult:
     fired: bool
@@ -76,6 +79,8 @@ class OnnxWakeDetector(WakeDetector):
         frames = features.log_mel_frames(head)
         max_start = int(round(self.scan_s * features.SAMPLE_RATE / features.HOP))
         x = features.windows(frames, max_start=max_start)
+        if head.size == 0 or float(np.max(np.abs(features.to_float(head)))) < SILENCE_PEAK:
+            return np.zeros(x.shape[0])  # (near-)digital silence: nothing to hear, no model call
         with self._lock:
             logits = self.session.run(None, {self.input_name: x})[0]
         return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64).reshape(-1)))
