@@ -90,7 +90,7 @@ def test_lock_has_hashes_for_every_pin_and_matches_pyproject() -> None:
 def test_package_data_and_license() -> None:
     assert "MIT License" in (REPO / "LICENSE").read_text()
     for rel in ("data/manifest.yaml", "data/config/bantz.yaml", "data/config/model-settings.yaml",
-                "data/systemd/bantz-voice.service"):
+                "data/systemd/bantz-voice.service", "data/wake/bantz.onnx"):
         assert (PKG / rel).is_file(), rel
     tracked = subprocess.run(["git", "ls-files", "config", "systemd", "models"], cwd=REPO, capture_output=True,
                              text=True, check=True).stdout
@@ -126,7 +126,7 @@ def test_wheel_carries_package_data_and_license(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     for rel in ("bantz_voice/data/manifest.yaml", "bantz_voice/data/config/bantz.yaml",
                 "bantz_voice/data/systemd/bantz-voice.service", "bantz_voice/data/systemd/bantz-vllm-main.service",
-                "bantz_voice/assets/demo_tr.wav"):
+                "bantz_voice/assets/demo_tr.wav", "bantz_voice/data/wake/bantz.onnx"):
         assert rel in names, rel
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
 
