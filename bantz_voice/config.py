@@ -128,6 +128,9 @@ class BrainSettings(_Section):
     # After each turn, evaluate the next chat prompt's start (system prompt, summary, history) while
     # the reply plays: an embedded model then reads only the new words of a chat turn.
     prefill_next: bool = True
+    # The orchestrator also writes one line of reasoning (debugging only: it is generated on the
+    # critical path, ~15 tokens before the turn can act; see docs/benchmarks.md).
+    debug_reasoning: bool = False
 
     @field_validator("timezone")
     @classmethod
@@ -224,6 +227,19 @@ class EndpointSettings(_Section):
     n_ctx: int = Field(4096, ge=256)
     n_threads: int = Field(0, ge=0)  # 0 = half the logical CPUs (leaves room for ASR/TTS)
     n_threads_batch: int = Field(0, ge=0)  # prompt evaluation; 0 = every logical CPU
+    n_gpu_layers: int = Field(0, ge=-1)  # layers offloaded to a CUDA build's GPU; -1 = all
+    n_ubatch: int = Field(512, ge=32)  # micro-batch: sizes llama.cpp's compute buffer
+    flash_attn: bool = False  # needed for kv_type q8_0 (quantized V cache)
+    kv_type: Literal["f16", "q8_0"] = "f16"  # KV cache element type
+
+
+class ModelsProfile(_Section):
+    """Which endpoints ``auto`` picks by hardware: on an NVIDIA GPU with at least ``min_vram_mib``
+    and a CUDA build of llama.cpp, the endpoints still at their CPU defaults become the GPU
+    profile's (bantz-voice doctor --vram --profile gguf-split); endpoints you set stay yours."""
+
+    select: Literal["auto", "cpu", "gpu"] = "auto"
+    min_vram_mib: int = Field(7800, gt=0)  # an "8 GB" card reports ~8188 MiB
 
 
 class RoleSettings(_Section):
@@ -236,6 +252,7 @@ class RoleSettings(_Section):
 
 
 class ModelSettings(_Section):
+    profile: ModelsProfile = Field(default_factory=ModelsProfile)
     endpoints: dict[str, EndpointSettings] = Field(
         default_factory=lambda: {
             "small": EndpointSettings(kind="llamacpp", gguf="qwen2.5-3b-instruct-q4_k_m"),

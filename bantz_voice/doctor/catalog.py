@@ -69,8 +69,6 @@ MODELS: dict[str, ModelSpec] = {
                   quantization="awq_marlin", disk_gb=5.58, **_Q25_7B),
         ModelSpec(key="llama-3.1-8b-instruct-awq", hf_id="hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4",
                   bits=4.25, quantization="awq_marlin", disk_gb=5.73, **_L31_8B),
-        ModelSpec(key="qwen2.5-7b-instruct-gptq-int3", hf_id="Qwen2.5-7B-Instruct-GPTQ-Int3 (3-bit g128 GPTQ)",
-                  bits=3.25, quantization="gptq", **_Q25_7B),
         ModelSpec(key="qwen2.5-1.5b-instruct-awq", hf_id="Qwen/Qwen2.5-1.5B-Instruct-AWQ", bits=4.25,
                   quantization="awq_marlin", **_Q25_15B),
     )

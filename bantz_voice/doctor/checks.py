@@ -178,15 +178,23 @@ def check_daemon(settings: Settings) -> Check:
     return Check("servis", "ok", f"çalışıyor ({st.get('state')})")
 
 
-def check_gpu() -> Check:
+def check_gpu(settings: Settings | None = None) -> Check:
+    """The NVIDIA GPU (nvidia-smi) and the LLM profile ``models.profile`` picks for it."""
+    from bantz_voice.config import ModelSettings
+    from bantz_voice.llm.profiles import select
+
+    models = settings.models if settings is not None else ModelSettings()
     if not shutil.which("nvidia-smi"):
         return Check("GPU", "ok", "yok — LLM gömülü llama.cpp ile CPU'da çalışır (GPU planı: bantz-voice doctor --vram)")
-    try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,memory.used", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=5, check=True).stdout.strip()
-    except (subprocess.SubprocessError, OSError) as exc:
-        return Check("GPU", "uyarı", f"nvidia-smi çalışmadı ({type(exc).__name__})")
-    return Check("GPU", "ok", out.splitlines()[0] if out else "?")
+    sel = select(models)
+    if sel.gpu is None:
+        try:
+            subprocess.run(["nvidia-smi"], capture_output=True, timeout=5, check=True)
+        except (subprocess.SubprocessError, OSError) as exc:
+            return Check("GPU", "uyarı", f"nvidia-smi çalışmadı ({type(exc).__name__})")
+        return Check("GPU", "ok", sel.reason)
+    status: Status = "uyarı" if sel.needs_cuda_build else "ok"
+    return Check("GPU", status, sel.reason)
 
 
 CHECKS: tuple[Callable[[Settings], Check], ...] = (
@@ -196,7 +204,7 @@ CHECKS: tuple[Callable[[Settings], Check], ...] = (
     check_endpoints,
     check_calendar,
     check_daemon,
-    lambda s: check_gpu(),
+    check_gpu,
 )
 
 

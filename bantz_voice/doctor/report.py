@@ -7,7 +7,20 @@ from typing import Any
 
 from bantz_voice.config import Settings
 from bantz_voice.doctor.catalog import GIB, MODELS, WHISPER, find_model
-from bantz_voice.doctor.vram import ROLES, SHIPPED_PROFILE, Plan, PlanRequest, Role, ServerRequest, plan, profiles
+from bantz_voice.doctor.gguf_catalog import GGUF_FILES, KV_ELEMENT_BYTES, find_gguf
+from bantz_voice.doctor.vram import (
+    DAEMON,
+    ROLES,
+    SHIPPED_PROFILE,
+    Plan,
+    PlanRequest,
+    Role,
+    ServerPlan,
+    ServerRequest,
+    endpoint_settings,
+    plan,
+    profiles,
+)
 
 ROLE_TR = {"router": "router", "orchestrator": "orkestratör", "chat": "sohbet"}
 
@@ -17,13 +30,17 @@ def gib(n: int | float) -> str:
 
 
 def request_from_settings(settings: Settings, max_num_seqs: int = 4) -> PlanRequest | None:
-    """The configured models as a plan: local OpenAI endpoints are vLLM servers on this GPU, llama.cpp
-    endpoints run on the CPU. ``None`` when nothing is configured to run on the GPU."""
+    """The configured models as a plan (after ``models.profile`` picked CPU or GPU endpoints):
+    local OpenAI endpoints are vLLM servers on this GPU; llama.cpp endpoints run in the daemon's
+    process, on the GPU when ``n_gpu_layers`` is not 0. ``None`` when nothing uses the GPU."""
+    from bantz_voice.llm.profiles import effective_models
+
+    models = effective_models(settings.models)
     servers: dict[tuple[str, str], ServerRequest] = {}
     gpu_any = False
     for role in ROLES:
-        rs = getattr(settings.models, role)
-        ep = settings.models.endpoints.get(rs.endpoint)
+        rs = getattr(models, role)
+        ep = models.endpoints.get(rs.endpoint)
         if ep is None:
             raise ValueError(f"'{role}' rolünün uç noktası '{rs.endpoint}' tanımlı değil")
         if ep.kind == "openai":
@@ -34,22 +51,29 @@ def request_from_settings(settings: Settings, max_num_seqs: int = 4) -> PlanRequ
             if spec is None:
                 raise ValueError(f"'{ep.model}' modeli planlayıcının kataloğunda yok (bilinenler: {', '.join(MODELS)})")
             key = (ep.base_url or "", spec.key)
-            device = "gpu"
             gpu_any = True
+            if key not in servers:
+                port = 8000
+                if ep.base_url and ":" in ep.base_url.split("//")[-1]:
+                    try:
+                        port = int(ep.base_url.split("//")[-1].split(":")[1].split("/")[0])
+                    except ValueError:
+                        pass
+                servers[key] = ServerRequest(name=rs.endpoint, model=spec.key, roles=[], device="gpu",
+                                             max_model_len=ep.n_ctx, max_num_seqs=max_num_seqs, port=port)
         else:
-            # embedded llama.cpp runs on the CPU; the 3B entry only sizes its latency estimate
-            spec = MODELS["qwen2.5-3b-instruct-awq"]
-            key = ("cpu", ep.gguf or "")
-            device = "cpu"
-        if key not in servers:
-            port = 8000
-            if ep.base_url and ":" in ep.base_url.split("//")[-1]:
-                try:
-                    port = int(ep.base_url.split("//")[-1].split(":")[1].split("/")[0])
-                except ValueError:
-                    pass
-            servers[key] = ServerRequest(name=rs.endpoint, model=spec.key, roles=[], device=device,  # type: ignore[arg-type]
-                                         max_model_len=ep.n_ctx, max_num_seqs=max_num_seqs, port=port)
+            g = find_gguf(ep.gguf or "")
+            on_gpu = ep.n_gpu_layers != 0
+            if g is None:
+                if on_gpu:
+                    raise ValueError(f"'{ep.gguf}' GGUF dosyası planlayıcının kataloğunda yok (bilinenler: {', '.join(GGUF_FILES)})")
+                g = GGUF_FILES["qwen2.5-3b-instruct-q4_k_m"]  # only sizes the CPU latency estimate
+            gpu_any = gpu_any or on_gpu
+            key = ("llamacpp", g.key)  # one instance per file (llamacpp_backend.engine_for)
+            if key not in servers:
+                servers[key] = ServerRequest(name=rs.endpoint, model=g.key, roles=[], device="gpu" if on_gpu else "cpu",
+                                             backend="llamacpp", process=DAEMON, max_model_len=ep.n_ctx, max_num_seqs=1,
+                                             kv_cache_dtype=ep.kv_type, n_ubatch=ep.n_ubatch, flash_attn=ep.flash_attn)
         servers[key].roles.append(role)
     whisper = settings.asr.model if settings.asr.model in WHISPER else "whisper-small"
     whisper_gpu = settings.asr.device.startswith("cuda")
@@ -62,13 +86,37 @@ def request_from_settings(settings: Settings, max_num_seqs: int = 4) -> PlanRequ
                        whisper_device="gpu" if whisper_gpu else "cpu")
 
 
+def _llamacpp_lines(s: ServerPlan) -> list[str]:
+    r = s.request
+    g = r.gguf
+    a = g.architecture
+    full, swa = a.kv_cells(r.max_model_len, r.n_ubatch)
+    kvb = KV_ELEMENT_BYTES[r.kv_type]
+    cells = f"{full} hücre" if not swa else f"{a.layers - a.swa_layers} katman × {full} + {a.swa_layers} kayan pencere katmanı × {swa} hücre"
+    ctx = gib(s.context_bytes) if s.context_bytes else "0 (aynı süreçteki ilk modelle paylaşılır)"
+    return [
+        f"  {r.name}: {g.repo} / {g.file} ({g.quant}) — {', '.join(ROLE_TR[x] for x in r.roles)}; llama.cpp CUDA, süreç {r.process_key}",
+        f"    ağırlıklar          {gib(s.weights_bytes)}  (GGUF dosyasının boyu: {g.size_source})",
+        f"    KV önbelleği        {gib(s.kv_bytes)}  ({a.layers} katman × {a.kv_heads} KV başı × {a.head_dim} × 2 × {kvb:g} B "
+        f"[{r.kv_type}] × {cells}; mimari: {a.source})",
+        f"    hesaplama tamponu   {gib(s.activation_bytes)}  (n_ubatch {r.n_ubatch}, flash attention "
+        f"{'açık' if r.flash_attn else 'kapalı'}; tahmin)",
+        f"    CUDA bağlamı        {ctx}",
+        f"    = {gib(s.total_bytes)}",
+    ]
+
+
 def _server_lines(p: Plan) -> list[str]:
     out: list[str] = []
     for s in p.servers:
         r = s.request
         roles = ", ".join(ROLE_TR[x] for x in r.roles)
         if r.device == "cpu":
-            out.append(f"  {r.name}: CPU'da (llama.cpp) — {roles}; GPU belleği kullanmaz")
+            what = f"{r.gguf.file}, llama.cpp" if r.backend == "llamacpp" else "llama.cpp"
+            out.append(f"  {r.name}: CPU'da ({what}) — {roles}; GPU belleği kullanmaz")
+            continue
+        if r.backend == "llamacpp":
+            out += _llamacpp_lines(s)
             continue
         spec = r.spec
         kvb = 1 if r.kv_cache_dtype == "fp8" else 2
@@ -92,6 +140,45 @@ def latency_line(p: Plan) -> str:
     return "  " + "; ".join(parts) + f"; ASR {lat.asr_ms:.0f} ms ({lat.asr_device.upper()})"
 
 
+def speed_lines(p: Plan) -> list[str]:
+    """Decode speed bound by memory bandwidth: tokens/s <= bandwidth / bytes read per token."""
+    out = []
+    seen: set[str] = set()
+    for s in p.servers:
+        r = s.request
+        if r.model in seen:
+            continue
+        seen.add(r.model)
+        gb = r.bytes_read_per_token / 1e9
+        if r.device == "gpu":
+            bw = p.request.gpu.bandwidth_gbs
+            out.append(f"  {r.model}: token başına {gb:.2f} GB okunur → en çok {bw:.0f} / {gb:.2f} = {bw / gb:.0f} token/s "
+                       f"({p.request.gpu.name}), beklenen ~{bw / gb * 0.8:.0f} token/s")
+        else:
+            from bantz_voice.doctor.vram import CPU_BANDWIDTH_GBS
+
+            out.append(f"  {r.model}: CPU'da, token başına {gb:.2f} GB → en çok ~{CPU_BANDWIDTH_GBS / gb:.0f} token/s "
+                       f"({CPU_BANDWIDTH_GBS:.0f} GB/s masaüstü RAM varsayımı)")
+    return out
+
+
+def _commands(p: Plan) -> list[str]:
+    lines: list[str] = []
+    vllm = [s for s in p.gpu_servers if s.request.backend == "vllm"]
+    gguf = [s for s in p.servers if s.request.backend == "llamacpp"]
+    if vllm:
+        lines.append("vLLM komutları:")
+        lines += ["  " + shlex.join(s.flags()) for s in vllm]
+    if gguf:
+        lines.append("gömülü llama.cpp (~/.config/bantz/model-settings.yaml, endpoints):")
+        for s in gguf:
+            fields = ", ".join(f"{k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in endpoint_settings(s.request).items())
+            lines.append(f"  {s.request.name}: {{{fields}}}")
+        lines.append("ya da ayrı bir llama-cpp-python sunucusu (model başına; kind: openai, schema_style: json_object):")
+        lines += ["  " + shlex.join(s.flags()) for s in gguf]
+    return lines
+
+
 def render_plan(p: Plan) -> str:
     req = p.request
     lines = [f"VRAM planı: {req.name} — {req.description}",
@@ -105,12 +192,12 @@ def render_plan(p: Plan) -> str:
     lines.append(f"toplam: {gib(p.total_bytes)} / {gib(p.budget_bytes)} → {verdict} ({extra})")
     if not p.fits:
         lines.append(f"  Yalnız ağırlıklar {gib(p.weights_bytes)} (" + " + ".join(
-            f"{s.request.model} {gib(s.weights_bytes)}" for s in p.gpu_servers) + "); üstüne her sunucunun CUDA "
+            f"{s.request.model} {gib(s.weights_bytes)}" for s in p.gpu_servers) + "); üstüne her sürecin CUDA "
             "bağlamı, KV önbelleği ve aktivasyonları biner.")
     else:
-        lines.append("vLLM komutları:")
-        for s in p.gpu_servers:
-            lines.append("  " + shlex.join(s.flags()))
+        lines += _commands(p)
+    lines.append("hız sınırı (bellek bant genişliğinden):")
+    lines += speed_lines(p)
     lines.append("tahmini gecikme (mimariden hesaplanan tahmin, ölçüm değil):")
     lines.append(latency_line(p))
     return "\n".join(lines)
@@ -122,11 +209,11 @@ def _delta(a: float, b: float) -> str:
 
 
 def render_table(plans: list[Plan], base: Plan | None = None) -> str:
-    """Candidate configurations, with the latency cost against ``base`` (default: the strategy's split)."""
-    base = base or next((p for p in plans if p.request.name == "strategy-split"), plans[0])
+    """Candidate configurations, with the latency cost against ``base`` (default: the shipped profile)."""
+    base = base or next((p for p in plans if p.request.name == SHIPPED_PROFILE), plans[0])
     bl = base.latency
-    head = (f"{'yapılandırma':20s} {'sığar':6s} {'toplam':>10s}  {'router':>7s} {'orkestr.':>8s} {'sohbet-1.':>9s} "
-            f"{'ASR':>6s}  {'fark (LLM yolu / hızlı yol)':>26s}  açıklama")
+    head = (f"{'yapılandırma':20s} {'arka uç':8s} {'sığar':6s} {'toplam':>10s}  {'router':>7s} {'orkestr.':>8s} {'sohbet-1.':>9s} "
+            f"{'sohbet':>9s} {'ASR':>6s}  {'fark (LLM yolu / hızlı yol)':>26s}  açıklama")
     rows = [head]
     for p in plans:
         lat = p.latency
@@ -135,14 +222,16 @@ def render_table(plans: list[Plan], base: Plan | None = None) -> str:
         d_llm = _delta(lat.llm_routed_ms + lat.asr_ms, bl.llm_routed_ms + bl.asr_ms)
         d_fast = _delta(lat.fast_path_chat_ms + lat.asr_ms, bl.fast_path_chat_ms + bl.asr_ms)
         rows.append(
-            f"{mark}{p.request.name:19s} {'evet' if p.fits else 'HAYIR':6s} {gib(p.total_bytes):>10s}  "
+            f"{mark}{p.request.name:19s} {plan_backend(p):8s} {'evet' if p.fits else 'HAYIR':6s} {gib(p.total_bytes):>10s}  "
             f"{lat.role('router').total_ms:>5.0f}ms {lat.role('orchestrator').total_ms:>6.0f}ms "
-            f"{lat.role('chat').first_token_ms:>7.0f}ms {lat.asr_ms:>4.0f}ms  {d_llm + ' / ' + d_fast + ' ms':>26s}  "
+            f"{lat.role('chat').first_token_ms:>7.0f}ms {lat.role('chat').tok_s:>5.0f}t/s {lat.asr_ms:>4.0f}ms  "
+            f"{d_llm + ' / ' + d_fast + ' ms':>26s}  "
             f"{p.request.description}"
             + (f" (ASR {'+' if asr_delta >= 0 else '−'}{abs(asr_delta):.0f} ms)" if asr_delta else "")
         )
-    rows.append("* = paketle gelen GPU profili (paketteki model-settings.yaml). Gecikmeler tahmindir; 'fark' stratejinin "
-                "bölüşümüne göre, LLM'e giden bir tur / hızlı yoldan sohbet turu için ASR dahil.")
+    rows.append(f"* = 8 GB'lık NVIDIA GPU'da varsayılan profil (models.profile.select: auto). Gecikmeler tahmindir; 'fark' "
+                f"'{base.request.name}' profiline göre, LLM'e giden bir tur / hızlı yoldan sohbet turu için ASR dahil; "
+                "sohbet = token/s (bant genişliğinden).")
     return "\n".join(rows)
 
 
@@ -159,9 +248,17 @@ def all_plans(max_model_len: int = 4096, max_num_seqs: int = 4, whisper: str | N
     return out
 
 
+def plan_backend(p: Plan) -> str:
+    kinds = {s.request.backend for s in p.servers}
+    return kinds.pop() if len(kinds) == 1 else "mixed"
+
+
 def plan_to_json(p: Plan) -> dict[str, Any]:
     return {
         "name": p.request.name,
+        "description": p.request.description,
+        "backend": plan_backend(p),
+        "roles": {role: p.request.role_server(role).hf_id for role in ROLES},
         "fits": p.fits,
         "total_gib": round(p.total_bytes / GIB, 3),
         "budget_gib": round(p.budget_bytes / GIB, 3),
@@ -169,11 +266,15 @@ def plan_to_json(p: Plan) -> dict[str, Any]:
         "whisper_gib": round(p.whisper_bytes / GIB, 3),
         "reserve_gib": round(p.reserve_bytes / GIB, 3),
         "servers": [
-            {"name": s.request.name, "model": s.request.model, "device": s.request.device, "roles": s.request.roles,
+            {"name": s.request.name, "model": s.request.model, "id": s.request.hf_id, "backend": s.request.backend,
+             "device": s.request.device, "process": s.request.process_key, "roles": s.request.roles,
              "weights_gib": round(s.weights_bytes / GIB, 3), "kv_gib": round(s.kv_bytes / GIB, 3),
              "activation_gib": round(s.activation_bytes / GIB, 3), "context_gib": round(s.context_bytes / GIB, 3),
              "total_gib": round(s.total_bytes / GIB, 3), "gpu_memory_utilization": s.gpu_memory_utilization,
-             "flags": s.flags() if s.request.device == "gpu" else None}
+             "flags": s.flags() if s.request.device == "gpu" or s.request.backend == "llamacpp" else None,
+             "endpoint": endpoint_settings(s.request) if s.request.backend == "llamacpp" else None,
+             "max_tok_s": round(p.request.gpu.bandwidth_gbs * 1e9 / s.request.bytes_read_per_token, 1)
+             if s.request.device == "gpu" else None}
             for s in p.servers
         ],
         "latency_estimate_ms": {r.role: {"first_token": r.first_token_ms, "total": r.total_ms, "tok_s": r.tok_s}

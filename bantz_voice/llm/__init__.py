@@ -32,7 +32,9 @@ class Backends:
     """One backend per configured endpoint, created lazily; roles map onto endpoints."""
 
     def __init__(self, models: ModelSettings) -> None:
-        self.models = models
+        from bantz_voice.llm.profiles import effective_models
+
+        self.models = effective_models(models)  # the GPU profile on an NVIDIA card with >= 8 GB
         self._by_endpoint: dict[str, LLMBackend] = {}
 
     def for_role(self, role: str) -> LLMBackend:

@@ -1,7 +1,9 @@
 """Embedded llama.cpp (``llama-cpp-python``) with a GGUF model.
 
-One :class:`_Engine` per model file and context size is shared by every role that uses it (the
-weights are loaded once). Generation runs in the engine's worker thread; each token is handed to
+One :class:`_Engine` per model file is shared by every role that uses it (the weights are loaded
+once, with the largest context any of those roles asked for before the load); distinct files are
+distinct engines in the same process, each with its own prefix snapshots, kept conversation states,
+worker thread and prefill, so a router model and a chat model do not evict each other. Generation runs in the engine's worker thread; each token is handed to
 the event loop and a cancel flag is checked per token, so cancelling the consuming task stops
 generation within one token.
 
@@ -32,7 +34,7 @@ from bantz_voice.privacy import ScrubFilter
 log = logging.getLogger(__name__)
 log.addFilter(ScrubFilter())
 
-_ENGINES: dict[tuple[str, int, int], "_Engine"] = {}
+_ENGINES: dict[str, "_Engine"] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
@@ -98,11 +100,13 @@ def default_batch_threads() -> int:
 class _Engine:
     """One loaded model + context, used by one thread at a time."""
 
-    def __init__(self, path: Path, n_ctx: int, n_threads: int, n_threads_batch: int = 0) -> None:
+    def __init__(self, path: Path, n_ctx: int, n_threads: int, n_threads_batch: int = 0,
+                 endpoint: EndpointSettings | None = None) -> None:
         self.path = path
         self.n_ctx = n_ctx
         self.n_threads = n_threads or default_threads()
         self.n_threads_batch = n_threads_batch or default_batch_threads()
+        self.endpoint = endpoint or EndpointSettings(n_ctx=n_ctx)
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama")
         self.lock = threading.Lock()
         self.llm: Any = None
@@ -128,6 +132,7 @@ class _Engine:
                 n_ctx=self.n_ctx,
                 n_threads=self.n_threads,
                 n_threads_batch=self.n_threads_batch,
+                **llama_options(self.endpoint),
                 verbose=False,
             )
         except (ValueError, RuntimeError, OSError) as exc:
@@ -291,13 +296,39 @@ def _close_engines() -> None:
         _ENGINES.clear()
 
 
-def engine_for(path: Path, n_ctx: int, n_threads: int, n_threads_batch: int = 0) -> _Engine:
-    key = (str(path.resolve()), n_ctx, n_threads, n_threads_batch)
+GGML_TYPE_Q8_0 = 8  # ggml.h enum ggml_type (llama_cpp.GGML_TYPE_Q8_0)
+
+
+def llama_options(ep: EndpointSettings) -> dict[str, Any]:
+    """``Llama(...)`` keyword arguments for an endpoint's GPU, micro-batch and KV cache settings."""
+    opts: dict[str, Any] = {"n_gpu_layers": ep.n_gpu_layers, "n_ubatch": ep.n_ubatch,
+                            "n_batch": max(ep.n_ubatch, 512), "flash_attn": ep.flash_attn}
+    if ep.kv_type == "q8_0":
+        opts["type_k"] = opts["type_v"] = GGML_TYPE_Q8_0
+    return opts
+
+
+def engine_for(path: Path, n_ctx: int, n_threads: int, n_threads_batch: int = 0,
+               endpoint: EndpointSettings | None = None) -> _Engine:
+    """The one engine of a model file (same path = same weights in memory, whatever the role)."""
+    key = str(path.resolve())
     with _ENGINES_LOCK:
         eng = _ENGINES.get(key)
         if eng is None:
-            eng = _ENGINES[key] = _Engine(path, n_ctx, n_threads, n_threads_batch)
+            eng = _ENGINES[key] = _Engine(path, n_ctx, n_threads, n_threads_batch, endpoint)
+        elif n_ctx > eng.n_ctx:
+            if eng.llm is None:
+                eng.n_ctx = n_ctx
+                eng.endpoint = eng.endpoint.model_copy(update={"n_ctx": n_ctx})
+            else:
+                log.warning("%s is loaded with n_ctx %d; %d was asked for later", path.name, eng.n_ctx, n_ctx)
         return eng
+
+
+def loaded_engines() -> list[_Engine]:
+    """Every engine of this process (benchmarks and tests: one per distinct file)."""
+    with _ENGINES_LOCK:
+        return list(_ENGINES.values())
 
 
 class LlamaCppBackend:
@@ -311,7 +342,8 @@ class LlamaCppBackend:
         if self._engine is None:
             path, note = resolve_gguf(self.endpoint.gguf)
             self.note = note
-            self._engine = engine_for(path, self.endpoint.n_ctx, self.endpoint.n_threads, self.endpoint.n_threads_batch)
+            ep = self.endpoint
+            self._engine = engine_for(path, ep.n_ctx, ep.n_threads, ep.n_threads_batch, ep)
         return self._engine
 
     @property
