@@ -116,6 +116,7 @@ class _Engine:
         self.prefix_cache = True
         self.last_reuse = (0, 0)  # (prompt tokens, tokens taken from the KV cache) of the last request
         self.prefill_cancel = threading.Event()  # set by every request: a running prefill yields
+        self.stop: list[str] = []  # end-of-turn marks that are not the model's EOS token
 
     # called in the worker thread ------------------------------------------------------------
     def load(self) -> None:
@@ -137,7 +138,9 @@ class _Engine:
             )
         except (ValueError, RuntimeError, OSError) as exc:
             raise LLMUnavailable(f"Dil modeli yüklenemedi: {self.path.name}") from exc
-        template = llm.metadata.get("tokenizer.chat_template") or _CHATML
+        template = llm.metadata.get("tokenizer.chat_template")
+        if not template:  # a GGUF without its template: the architecture's own turn format
+            template, self.stop = _TEMPLATES.get(llm.metadata.get("general.architecture", ""), (_CHATML, []))
         eos = llm._model.token_get_text(llm.token_eos()) if llm.token_eos() != -1 else ""
         bos = llm._model.token_get_text(llm.token_bos()) if llm.token_bos() != -1 else ""
         self.formatter = Jinja2ChatFormatter(template=template, eos_token=eos, bos_token=bos)
@@ -239,6 +242,7 @@ class _Engine:
                 temperature=params.temperature,
                 top_p=params.top_p,
                 grammar=grammar,
+                stop=self.stop or None,
                 stream=True,
             )
             try:
@@ -256,6 +260,19 @@ _CHATML = (
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
     "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
+
+
+# Gemma's turn format (the Gemma 3 GGUF of the tests carries no template): system text goes at the
+# start of the next user turn; turns end with <end_of_turn>, which is not the EOS token.
+_GEMMA = (
+    "{{ bos_token }}{% set ns = namespace(sys='') %}{% for m in messages %}"
+    "{% if m['role'] == 'system' %}{% set ns.sys = ns.sys + m['content'] + '\n\n' %}"
+    "{% else %}{{ '<start_of_turn>' + ('model' if m['role'] == 'assistant' else 'user') + '\n' }}"
+    "{% if m['role'] != 'assistant' %}{{ ns.sys }}{% set ns.sys = '' %}{% endif %}"
+    "{{ m['content'] + '<end_of_turn>\n' }}{% endif %}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<start_of_turn>model\n' }}{% endif %}"
+)
+_TEMPLATES: dict[str, tuple[str, list[str]]] = {"gemma3": (_GEMMA, ["<end_of_turn>"]), "gemma": (_GEMMA, ["<end_of_turn>"])}
 
 
 def resolve_gguf(name_or_path: str | None) -> tuple[Path, str | None]:
