@@ -252,15 +252,27 @@ def plan_server(req: ServerRequest, gpu: GpuSpec) -> ServerPlan:
                       gpu_memory_utilization=_util(inside, gpu.total_mib * MIB))
 
 
+CPU_TOKENIZER_BYTES_PER_TOKEN = 200  # llama.cpp's vocabulary tables per token (estimate)
+CPU_MODEL_OVERHEAD_BYTES = 8 * MIB  # llama.cpp context, graph metadata, threads (estimate)
+CPU_PROMPT_BATCH = 512  # the longest prompt chunk evaluated at once (a warm prefix, a whole prompt)
+
+
 def cpu_rss_bytes(req: ServerRequest) -> int:
-    """Resident memory one llama.cpp model adds to a process on the CPU: the GGUF mapped and read
-    in full (weights), its KV cache, the compute buffer and the output buffer. (llama-cpp-python's
-    n_batch × vocab ``scores`` array is allocated but never written without logits_all: not
-    resident.) The warm prefix snapshots and kept conversation states come on top (a few MB)."""
+    """Resident memory one llama.cpp model adds to a process on the CPU. Counted: the GGUF file
+    (mapped and read in full), the KV cache (llama.cpp clears it: resident), the output buffer,
+    the vocabulary tables and the part of the compute buffer a prompt chunk of
+    CPU_PROMPT_BATCH tokens touches (its hidden states, FFN activations and attention scores over
+    at most 512 cached tokens, one row of logits). Not counted: the rest of the reserved compute
+    buffer and llama-cpp-python's n_batch × vocab ``scores`` array — allocated, never written,
+    so not resident on the CPU (unlike cudaMalloc'ed memory on a GPU) — and the prefix
+    snapshots / kept conversation states (a few MB each). scripts/bench_two_models.py measures it."""
     g = req.gguf
     a = g.architecture
-    return g.size_bytes + a.kv_bytes(req.max_model_len, req.kv_type, req.n_ubatch) + \
-        a.compute_bytes(req.max_model_len, req.n_ubatch, req.flash_attn) + a.output_bytes()
+    batch = min(req.n_ubatch, CPU_PROMPT_BATCH)
+    n_kv = min(req.max_model_len, 512)
+    touched = batch * (3 * a.intermediate + 8 * a.hidden) * 4 + batch * n_kv * a.heads * 4 + a.output_bytes()
+    return (g.size_bytes + a.kv_bytes(req.max_model_len, req.kv_type, req.n_ubatch) + touched
+            + a.vocab * CPU_TOKENIZER_BYTES_PER_TOKEN + CPU_MODEL_OVERHEAD_BYTES)
 
 
 def plan(req: PlanRequest) -> Plan:
