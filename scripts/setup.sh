@@ -127,7 +127,10 @@ fi
 
 # llama.cpp: built from source without -march=native (the native build crashes on some virtual
 # CPUs), never from pip's wheel cache (which may hold a native build).
-if ! .venv/bin/python -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ != '$LLAMA_VERSION')" 2>/dev/null; then
+# An NVIDIA GPU with the CUDA toolkit (nvcc): the CUDA build, for the GPU profile (docs/models.md).
+GPU=0; command -v nvcc >/dev/null && GPU=1 && CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF} -DGGML_CUDA=on"
+command -v nvidia-smi >/dev/null && [ "$GPU" = 0 ] && echo "NVIDIA GPU var ama CUDA araç takımı (nvcc) yok: LLM CPU'da çalışır. GPU için: sudo apt-get install nvidia-cuda-toolkit (ya da NVIDIA'nın CUDA deposu), sonra scripts/setup.sh" >&2
+if ! .venv/bin/python -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ != '$LLAMA_VERSION' or $GPU > llama_cpp.llama_supports_gpu_offload())" 2>/dev/null; then
   echo "llama-cpp-python $LLAMA_VERSION derleniyor (birkaç dakika)…"
   CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" .venv/bin/python -m pip install -q --no-cache-dir --no-deps \
     "llama-cpp-python==$LLAMA_VERSION"
