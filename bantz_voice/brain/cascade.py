@@ -15,6 +15,7 @@ from bantz_voice.brain.chat import FALLBACK_REPLY, LanguageGuard, chat_parts, st
 from bantz_voice.brain.confirm import PendingStore, classify, confirmation_doubt
 from bantz_voice.brain.memory import Memory
 from bantz_voice.brain.orchestrator import orchestrator_parts
+from bantz_voice.brain.plan import run_plan
 from bantz_voice.brain.router import fast_path, route, router_parts, rules_decide
 from bantz_voice.brain.speculate import DeferredTrace, Speculation
 from bantz_voice.brain.tools import CalendarTools, ToolOutcome, date_reply, time_reply
@@ -109,7 +110,7 @@ class Brain(Responder):
         say = progress or (lambda _what: None)
         prefixes = {
             "router": router_parts("").stable_prefix(),
-            "orchestrator": orchestrator_parts("").stable_prefix(),
+            "orchestrator": orchestrator_parts("", reasoning=self.settings.brain.debug_reasoning).stable_prefix(),
             "chat": chat_parts("", [], []).stable_prefix(),
         }
         say("Türkçe kurallar ve takvim")
@@ -393,8 +394,8 @@ class Brain(Responder):
             outcome = ToolOutcome(time_reply(now), "saati söyledim.", [{"tool": "system.time", "args": {}, "ok": True}], data=now.isoformat())
         elif d.intent == Intent.system_date:
             outcome = ToolOutcome(date_reply(now), "tarihi söyledim.", [{"tool": "system.date", "args": {}, "ok": True}], data=now.date().isoformat())
-        elif d.route == Route.calendar:
-            outcome = await asyncio.to_thread(self.tools.run, d, now)
+        elif d.route == Route.calendar:  # the plan's steps, in order (brain/plan.py)
+            outcome = await asyncio.to_thread(run_plan, self.tools, routed.plan, now)
         elif d.route in (Route.timer, Route.reminder):
             outcome = await asyncio.to_thread(safe_run, self.alarm_tools, d, now)
         elif d.intent == Intent.unknown:

@@ -1,6 +1,6 @@
-"""The orchestrator stage: intent, slots, tool plan and confirmation from the LLM. Temporal slots
-come back as the user's Turkish words and are resolved by the deterministic Turkish parser; the
-model never does date arithmetic."""
+"""The orchestrator stage: intent, slots, an ordered plan of tool steps and confirmation from the
+LLM. Temporal slots come back as the user's Turkish words and are resolved by the deterministic
+Turkish parser; the model never does date arithmetic. The plan is carried out by brain/plan.py."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime
 
 from bantz_voice.brain import prompts
 from bantz_voice.brain.budget import PromptParts
-from bantz_voice.brain.schemas import OrchestratorOutput, PlanSlots
+from bantz_voice.brain.schemas import OrchestratorDebugOutput, OrchestratorOutput, PlanSlots, StepSlots
 from bantz_voice.brain.structured import structured
 from bantz_voice.llm import Backends
 from bantz_voice.schemas import ROUTE_OF_INTENT, Intent, Slots
@@ -19,24 +19,53 @@ CHANGING = {Intent.calendar_delete, Intent.calendar_update}
 
 
 @dataclass
+class Step:
+    """One step of a plan: a tool name (a key of brain/plan.py's tool table) and its slots."""
+
+    tool: str
+    slots: Slots
+    said: dict[str, str] = field(default_factory=dict)  # the slots' words as said (e.g. 'cuma aynı saatte')
+
+
+@dataclass
 class Plan:
     intent: Intent
     slots: Slots
     tools: list[str] = field(default_factory=list)
     requires_confirmation: bool = False
-    reasoning: str = ""
+    reasoning: str = ""  # why the code decided (rules), or the model's line with brain.debug_reasoning
+    steps: list[Step] = field(default_factory=list)  # the ordered plan; empty = the intent's default steps
 
 
-def orchestrator_parts(text: str, summary: list[str] | None = None) -> PromptParts:
+def default_tools(intent: Intent, slots: Slots) -> list[str]:
+    """The steps a single-intent command takes: what the fast path plans and what an LLM plan
+    without steps falls back to."""
+    if intent == Intent.calendar_query:
+        return ["calendar.list"] if (slots.range_start or slots.range_end or slots.target_date) else ["calendar.next"]
+    if intent == Intent.calendar_create:
+        return ["calendar.create"]
+    if intent == Intent.calendar_delete:
+        return ["calendar.find", "calendar.delete"]
+    if intent == Intent.calendar_update:
+        return ["calendar.find", "calendar.update"]
+    return []
+
+
+def default_plan(intent: Intent, slots: Slots, why: str = "", confirm: bool = False) -> Plan:
+    tools = default_tools(intent, slots)
+    return Plan(intent, slots, tools, confirm or intent in CHANGING, why, [Step(t, slots) for t in tools])
+
+
+def orchestrator_parts(text: str, summary: list[str] | None = None, reasoning: bool = False) -> PromptParts:
     return PromptParts(
-        system=prompts.ORCHESTRATOR_SYSTEM,
+        system=prompts.ORCHESTRATOR_SYSTEM + (prompts.ORCHESTRATOR_REASONING if reasoning else ""),
         user=text,
-        few_shots=tuple(prompts.shot_pairs(prompts.ORCHESTRATOR_SHOTS)),
+        few_shots=tuple(prompts.orchestrator_shots(reasoning)),
         summary=tuple(summary or ()),
     )
 
 
-def resolve_slots(raw: PlanSlots, now: datetime) -> Slots:
+def resolve_slots(raw: PlanSlots | StepSlots, now: datetime) -> Slots:
     """Temporal expressions -> slot strings through ``turkish.temporal.resolve_slot``."""
     from bantz_voice.turkish.temporal import resolve_slot
 
@@ -44,7 +73,7 @@ def resolve_slots(raw: PlanSlots, now: datetime) -> Slots:
 
     values: dict[str, str | None] = {"title": (raw.title or "").strip() or None}
     for name in TEMPORAL:
-        expr = getattr(raw, name)
+        expr = getattr(raw, name, None)
         values[name] = resolve_slot(name, expr, now) if expr else None
     values["duration"] = resolve_duration(raw.duration) if raw.duration else None
     values["repeat"] = resolve_repeat(raw.repeat) if raw.repeat else None
@@ -52,13 +81,29 @@ def resolve_slots(raw: PlanSlots, now: datetime) -> Slots:
     return Slots(**values)
 
 
-async def plan(llm: Backends, text: str, now: datetime, summary: list[str] | None = None) -> tuple[Plan, dict[str, int]]:
-    out, stats = await structured(
-        llm.for_role("orchestrator"), llm.params("orchestrator"), orchestrator_parts(text, summary), llm.budget("orchestrator"), OrchestratorOutput
-    )
+def _said(raw: PlanSlots | StepSlots) -> dict[str, str]:
+    return {k: v for k, v in raw.model_dump().items() if v}
+
+
+def to_plan(out: OrchestratorOutput, now: datetime) -> Plan:
+    """The model's answer as a plan: each step's slots resolved (null = the plan's slots)."""
     slots = resolve_slots(out.slots, now)
-    confirm = out.requires_confirmation or out.intent in CHANGING
-    return Plan(out.intent, slots, list(out.tools), confirm, out.reasoning), stats
+    steps = [Step(s.tool, resolve_slots(s.slots, now) if s.slots else slots, _said(s.slots or out.slots)) for s in out.tools]
+    if not steps:
+        steps = [Step(t, slots, _said(out.slots)) for t in default_tools(out.intent, slots)]
+    reasoning = out.reasoning if isinstance(out, OrchestratorDebugOutput) else ""
+    return Plan(out.intent, slots, [s.tool for s in steps], out.requires_confirmation or out.intent in CHANGING,
+                reasoning, steps)
+
+
+async def plan(llm: Backends, text: str, now: datetime, summary: list[str] | None = None,
+               reasoning: bool = False) -> tuple[Plan, dict[str, int]]:
+    schema = OrchestratorDebugOutput if reasoning else OrchestratorOutput
+    out, stats = await structured(
+        llm.for_role("orchestrator"), llm.params("orchestrator"), orchestrator_parts(text, summary, reasoning),
+        llm.budget("orchestrator"), schema
+    )
+    return to_plan(out, now), stats
 
 
 def route_of(intent: Intent) -> str:

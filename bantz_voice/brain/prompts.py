@@ -33,8 +33,8 @@ ROUTER_SHOTS: list[tuple[str, dict]] = [
 
 ORCHESTRATOR_SYSTEM = (
     "You are the planner of Bantz, a Turkish voice assistant that manages the user's calendar. "
-    "Given the user's Turkish request, answer with JSON only: the intent, the slots, the tools to call, "
-    "whether the action needs the user's spoken confirmation, and one short line of reasoning.\n"
+    "Given the user's Turkish request, answer with JSON only: the intent, the slots, the ordered plan of "
+    "tools to run and whether the action needs the user's spoken confirmation.\n"
     "Intents: calendar.create, calendar.query, calendar.update, calendar.delete, smalltalk.chat, "
     "system.time, system.date, timer.set, timer.query, timer.cancel, reminder.create, reminder.list, "
     "reminder.cancel, reminder.snooze, unknown.\n"
@@ -45,18 +45,27 @@ ORCHESTRATOR_SYSTEM = (
     "snooze, or how long before an event to remind; repeat is a repetition as said ('her gün'); name is a "
     "timer's name ('makarna'); for a reminder, title is what to remind of ('her gün saat sekizde ilacımı "
     "hatırlat': title 'ilaç', start 'saat sekizde', repeat 'her gün').\n"
-    "Tools: calendar.list, calendar.next, calendar.find, calendar.create, calendar.update, calendar.delete, "
-    "timer.set, timer.list, timer.cancel, reminder.create, reminder.list, reminder.cancel, reminder.snooze. "
+    "Tools, run in the order given: calendar.list, calendar.next, calendar.find, calendar.create, calendar.update, "
+    "calendar.delete, timer.set, timer.list, timer.cancel, reminder.create, reminder.list, reminder.cancel, "
+    "reminder.snooze. A step has its own slots only when they differ from the plan's; a request with two "
+    "actions is two steps, the second with its own slots. "
     "Deleting or changing an event always requires confirmation."
 )
+ORCHESTRATOR_REASONING = " Add one short line of reasoning."
+
+_SLOT_KEYS = ("title", "start", "end", "range_start", "range_end", "target_date", "new_start", "duration", "repeat", "name")
 
 
-def _plan(intent: str, tools: list[str], confirm: bool, why: str, **slots: str | None) -> dict:
-    keys = ("title", "start", "end", "range_start", "range_end", "target_date", "new_start", "duration", "repeat", "name")
+def _slots(**slots: str | None) -> dict:
+    return {k: slots.get(k) for k in _SLOT_KEYS}
+
+
+def _plan(intent: str, tools: list[str | tuple[str, dict]], confirm: bool, why: str, **slots: str | None) -> dict:
+    steps = [{"tool": t} if isinstance(t, str) else {"tool": t[0], "slots": t[1]} for t in tools]
     return {
         "intent": intent,
-        "slots": {k: slots.get(k) for k in keys},
-        "tools": tools,
+        "slots": _slots(**slots),
+        "tools": steps,
         "requires_confirmation": confirm,
         "reasoning": why,
     }
@@ -92,7 +101,26 @@ ORCHESTRATOR_SHOTS: list[tuple[str, dict]] = [
         "toplantıdan on beş dakika önce hatırlat",
         _plan("reminder.create", ["calendar.find", "reminder.create"], False, "etkinlik öncesi", title="toplantı", duration="on beş dakika"),
     ),
+    (
+        "pazartesiki sunumu iptal et ve salı saat ikiye yenisini koy",
+        _plan(
+            "calendar.delete",
+            ["calendar.find", "calendar.delete", ("calendar.create", {"title": "sunum", "start": "salı saat ikiye"})],
+            True,
+            "iki adım: sil, sonra ekle",
+            title="sunum",
+            target_date="pazartesi",
+        ),
+    ),
 ]
+
+
+def orchestrator_shots(reasoning: bool = False) -> list[tuple[str, str]]:
+    """The few-shot answers in the schema the orchestrator is asked for (``reasoning`` only with
+    ``brain.debug_reasoning``)."""
+    shots = [(u, a if reasoning else {k: v for k, v in a.items() if k != "reasoning"}) for u, a in ORCHESTRATOR_SHOTS]
+    return shot_pairs(shots)
+
 
 CHAT_SYSTEM = (
     "Sen Bantz'sın: kullanıcının bilgisayarında çalışan, Türkçe konuşan bir sesli asistan. "

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from bantz_voice.brain import prompts
 from bantz_voice.brain.budget import BudgetExceeded, PromptParts
-from bantz_voice.brain.orchestrator import CHANGING, Plan, plan
+from bantz_voice.brain.orchestrator import Plan, default_plan, plan
 from bantz_voice.brain.schemas import CONFIDENCE_VALUE, RouterOutput
 from bantz_voice.brain.structured import InvalidOutput, structured
 from bantz_voice.config import Settings
@@ -65,8 +65,8 @@ def rules_decide(rules: NluDecision, text: str, now: datetime, settings: Setting
 
 
 def _from_rules(rules: NluDecision, why: str = "fast path") -> Routed:
-    confirm = rules.intent in CHANGING
-    return Routed(rules, Plan(rules.intent, rules.slots, [], confirm, why), "rules")
+    """The fast path's decision as the same plan structure the orchestrator gives (its steps)."""
+    return Routed(rules, default_plan(rules.intent, rules.slots, why), "rules")
 
 
 def _fail(rules: NluDecision, exc: BaseException, calls: list[str]) -> Routed:
@@ -119,8 +119,10 @@ async def route(
             decision = NluDecision(route=out.route, intent=intent, confidence=confidence, source="llm")
         elif baseline or out.route in PLANNED_ROUTES:
             calls.append("orchestrator")
-            p, _ = await plan(llm, text, now, summary)
+            p, _ = await plan(llm, text, now, summary, reasoning=settings.brain.debug_reasoning)
             intent = p.intent if ROUTE_OF_INTENT[p.intent] == out.route or baseline else _default_intent(out.route, rules)
+            if intent != p.intent:  # the route wins over a mismatched intent: that intent's own steps
+                p = default_plan(intent, p.slots, p.reasoning, p.requires_confirmation)
             if baseline:
                 r = ROUTE_OF_INTENT[intent]
             else:

@@ -47,11 +47,44 @@ class PlanSlots(BaseModel):
     name: str | None = Field(max_length=24, description="a timer's name in Turkish (e.g. 'makarna')")
 
 
+class StepSlots(BaseModel):
+    """A step's own slots: only those it says (every key optional, so a step costs few tokens)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, max_length=40)
+    start: str | None = Field(None, max_length=24, description=_EXPR)
+    end: str | None = Field(None, max_length=24, description=_EXPR)
+    target_date: str | None = Field(None, max_length=24, description=_EXPR)
+    new_start: str | None = Field(None, max_length=24, description=_EXPR)
+    duration: str | None = Field(None, max_length=24)
+    repeat: str | None = Field(None, max_length=24)
+    name: str | None = Field(None, max_length=24)
+
+
+class PlanStep(BaseModel):
+    """One step of the ordered plan: a tool and, when they differ from the plan's, its own slots."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tool: ToolName
+    slots: StepSlots | None = Field(None, description="this step's own slots; left out = the plan's slots")
+
+
 class OrchestratorOutput(BaseModel):
+    """The plan: ``tools`` is run step by step in order (brain/plan.py); ``requires_confirmation``
+    can add a spoken confirmation, never remove one the code requires (delete, update, clashes)."""
+
     model_config = ConfigDict(extra="forbid")
 
     intent: Intent
     slots: PlanSlots
-    tools: list[ToolName] = Field(max_length=3)
+    tools: list[PlanStep] = Field(max_length=3, description="the ordered plan")
     requires_confirmation: bool
+
+
+class OrchestratorDebugOutput(OrchestratorOutput):
+    """``brain.debug_reasoning``: the same plan plus one line of the model's reasoning (off the
+    critical path by default: every token of it is generated before the turn can act)."""
+
     reasoning: str = Field(max_length=48, description="one short line")

@@ -106,10 +106,17 @@ class CalendarTools:
         raise ValueError(decision.intent)
 
     def execute(self, action: dict[str, Any], now: datetime) -> ToolOutcome:
-        """Run a confirmed pending action."""
+        """Run a confirmed pending action (``op: plan``: its changes in order, undone as one)."""
         self._now = now
         sp = self._speech()
         op = action["op"]
+        if op == "plan":
+            outs: list[ToolOutcome] = []
+            with self.service.grouped():
+                for step in action["steps"]:
+                    outs.append(self.execute(step, now))
+            return ToolOutcome(" ".join(o.reply for o in outs), " ".join(o.done for o in outs),
+                               [c for o in outs for c in o.tool_calls])
         if op == "create":
             start = _parse_when(action["start"])
             end = _parse_when(action.get("end"))
@@ -175,7 +182,23 @@ class CalendarTools:
         args = {"range_start": first.isoformat(), "range_end": last.isoformat()}
         return ToolOutcome(text, f"takviminize baktım: {text}", [self._call("calendar.list", args, True)], data=data)
 
-    def _create(self, title: str | None, start_s: str | None, end_s: str | None, now: datetime) -> ToolOutcome:
+    def plan_question(self, actions: list[dict[str, Any]], now: datetime) -> str:
+        """One question for several changes: "… silinsin ve … eklensin mi efendim?"."""
+        parts: list[str] = []
+        for a in actions:
+            title = a.get("title", "")
+            if a["op"] == "create":
+                start = _parse_when(a.get("start"))
+                parts.append(f"'{title}' {self._when_text(start, now) if start else ''} eklensin".replace("  ", " "))
+            elif a["op"] == "delete":
+                parts.append(f"{self._when_text(datetime.fromisoformat(a['event_start']), now)} '{title}' silinsin")
+            else:
+                parts.append(f"'{title}' {self._when_text(datetime.fromisoformat(a['new_start']), now)} saatine alınsın")
+        text = ", ".join(parts[:-1]) + " ve " + parts[-1] if len(parts) > 1 else parts[0]
+        return self._speech().capitalize(f"{text} mi efendim?")
+
+    def _create(self, title: str | None, start_s: str | None, end_s: str | None, now: datetime,
+                confirm: bool = False) -> ToolOutcome:
         sp = self._speech()
         title = (title or "").strip()
         start = _parse_when(start_s)
@@ -186,7 +209,7 @@ class CalendarTools:
         end = _parse_when(end_s)
         all_day = not isinstance(start, datetime)
         args = {"op": "create", "title": title, "start": start_s, "end": end_s if isinstance(end, datetime) else None}
-        if self.settings.brain.confirm_create:
+        if self.settings.brain.confirm_create or confirm:  # ``confirm``: the plan asks; it never removes a question
             ask = f"'{title}' etkinliğini {self._when_text(start, now)} ekleyeyim mi efendim?"
             return ToolOutcome(ask, f"'{title}' eklemek için onay istedim.", [self._call("calendar.create", args, False)], pending=args)
         res = self.service.create(title, self._aware(start), self._aware(end) if isinstance(end, datetime) else None, all_day)
@@ -246,6 +269,8 @@ class CalendarTools:
         sp = self._speech()
         call = calls
         action: dict[str, Any] = {"op": op, "uid": ev.uid, "event_start": ev.start.isoformat(), "title": ev.title}
+        if isinstance(ev.start, datetime):
+            action["event_end"] = ev.end.isoformat()  # a later step of the plan may take its time
         when = sp.when(ev, now.date())
         if op == "delete":
             ask = sp.capitalize(f"{when} '{ev.title}' silinsin mi efendim?")

@@ -5,7 +5,8 @@ session). Results carry a ``say()`` that gives the Turkish sentence to speak."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
@@ -62,6 +63,7 @@ class _Change:
     title: str
     before: str | None  # snapshot to restore
     after: str | None  # snapshot right after the change (to notice later edits)
+    group: int | None = None  # changes of one confirmed plan: undone together
 
 
 class CalendarService:
@@ -70,6 +72,8 @@ class CalendarService:
         self._clock = clock
         self._journal: list[_Change] = []
         self._lock = threading.RLock()
+        self._group: int | None = None
+        self._groups = 0
 
     @classmethod
     def from_settings(cls, settings: Any) -> "CalendarService":
@@ -145,8 +149,21 @@ class CalendarService:
             self.backend.delete(event, series=series)
             self._record("delete", event, before)
 
+    @contextmanager
+    def grouped(self) -> Iterator[None]:
+        """Changes made inside are one entry for :meth:`undo` (a multi-step plan)."""
+        with self._lock:
+            outer = self._group
+            if outer is None:
+                self._groups += 1
+                self._group = self._groups
+            try:
+                yield
+            finally:
+                self._group = outer
+
     def _record(self, kind: Literal["create", "update", "delete"], ev: Event, before: str | None) -> None:
-        self._journal.append(_Change(kind, ev.uid, ev.title, before, self.backend.snapshot(ev.uid)))
+        self._journal.append(_Change(kind, ev.uid, ev.title, before, self.backend.snapshot(ev.uid), self._group))
         del self._journal[:-JOURNAL_SIZE]
 
     @property
@@ -154,18 +171,26 @@ class CalendarService:
         return bool(self._journal)
 
     def undo(self) -> str:
-        """Undo the last change of this session; returns the Turkish sentence to speak."""
+        """Undo the last change of this session (all changes of the last plan, newest first);
+        returns the Turkish sentence to speak."""
         with self._lock:
             if not self._journal:
                 return speech.undone_text(None, None)
-            change = self._journal[-1]
-            current = self.backend.snapshot(change.uid)
-            if _events_text(current) != _events_text(change.after):
-                self._journal.pop()
-                raise CalendarError(f"'{change.title}' o arada başka yerden değişmiş; son değişikliği geri alamıyorum.")
-            self.backend.restore(change.uid, change.before)
-            self._journal.pop()
-            return speech.undone_text(change.kind, change.title)
+            group = self._journal[-1].group
+            n = 1
+            if group is not None:
+                while n < len(self._journal) and self._journal[-n - 1].group == group:
+                    n += 1
+            changes = self._journal[-n:]
+            last = {c.uid: c for c in changes}  # an event changed twice in a plan: its last state counts
+            for change in last.values():
+                if _events_text(self.backend.snapshot(change.uid)) != _events_text(change.after):
+                    del self._journal[-n:]
+                    raise CalendarError(f"'{change.title}' o arada başka yerden değişmiş; son değişikliği geri alamıyorum.")
+            for change in reversed(changes):
+                self.backend.restore(change.uid, change.before)
+            del self._journal[-n:]
+            return " ".join(speech.undone_text(c.kind, c.title) for c in reversed(changes))
 
 
 def _events_text(snapshot: str | None) -> list[bytes]:
