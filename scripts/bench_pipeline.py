@@ -91,7 +91,14 @@ def summarize(turns: list[dict[str, Any]]) -> dict[str, Any]:
         for t in rows:
             entry["paths"][t["path"]] = entry["paths"].get(t["path"], 0) + 1
         by_kind[kind] = entry
-    return {"turns": len(ok), "failed": len(turns) - len(ok), "by_kind": by_kind,
+    by_path: dict[str, Any] = {}  # e.g. rules:smalltalk = plain chat, llm:smalltalk = router → chat
+    for path in sorted({t["path"] for t in ok}):
+        rows = [t for t in ok if t["path"] == path]
+        by_path[path] = {"turns": len(rows)} | {
+            st: {"p50": percentile([t["stages"][st] for t in rows if t["stages"].get(st) is not None], 50),
+                 "p95": percentile([t["stages"][st] for t in rows if t["stages"].get(st) is not None], 95)}
+            for st in ("reply_latency_ms", "spoken_latency_ms")}
+    return {"turns": len(ok), "failed": len(turns) - len(ok), "by_kind": by_kind, "by_path": by_path,
             "cpu_s": round(sum(t["cpu_s"] for t in turns), 2)}
 
 
@@ -106,11 +113,22 @@ def private_dirs() -> tempfile.TemporaryDirectory:
     return tmp
 
 
-def start_simulator() -> tuple[subprocess.Popen, str]:
+def split_speeds() -> list[str]:
+    """Simulator timing = the planner's estimate for the shipped GPU split (doctor --vram --profile
+    gguf-split on an RTX 4060): the 3B router's and the 8B chat model's first token and tokens/s."""
+    from bantz_voice.doctor.vram import SHIPPED_PROFILE, plan, profiles
+
+    lat = plan(profiles()[SHIPPED_PROFILE]).latency
+    r, c = lat.role("router"), lat.role("chat")
+    return ["--model", f"bantz-sim-3b={r.first_token_ms:.0f}:{r.tok_s:.0f}:8",
+            "--model", f"bantz-sim-8b={c.first_token_ms:.0f}:{c.tok_s:.0f}:15"]
+
+
+def start_simulator(speeds: str = "strategy") -> tuple[subprocess.Popen, str]:
     sys.path.insert(0, str(ROOT / "scripts"))
     from bench_llm_orchestrator import start_simulator as start
 
-    return start([])
+    return start(split_speeds() if speeds == "split" else [])
 
 
 def configure(settings: Any, llm: str, sim_url: str | None, baseline: bool) -> Any:
@@ -246,7 +264,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for kind in KINDS:  # keep both kinds in a short run
             picked += [r for r in rows if r.get("kind") == kind][: max(1, args.limit // len(KINDS))]
         rows = picked[: args.limit]
-    sim_proc, sim_url = (start_simulator() if args.llm == "simulator" else (None, None))
+    sim_proc, sim_url = (start_simulator(args.sim_speeds) if args.llm == "simulator" else (None, None))
     try:
         base_settings = load_settings()
         settings = configure(base_settings, args.llm, sim_url, baseline=args.baseline)
@@ -301,7 +319,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             out["speedup_spoken_p50"][kind] = round(b / a, 2) if a and b else None
     out["meta"] = {
         "design": "baseline (original sequential design)" if args.baseline else "optimized",
-        "llm": args.llm + (" (SIMULATOR: scripts/vllm_mock_server.py, bantz-sim-3b/bantz-sim-8b)" if args.llm == "simulator" else ""),
+        "llm": args.llm + (f" (SIMULATOR: scripts/vllm_mock_server.py, bantz-sim-3b/bantz-sim-8b at the {args.sim_speeds} speeds"
+                           + (f" {' '.join(split_speeds()[1::2])})" if args.sim_speeds == "split" else ")")
+                           if args.llm == "simulator" else ""),
         "models": {"asr": settings.asr.model, "tts": getattr(main_pipe.tts, "voice_name", settings.tts.voice),
                    "llm": {k: (v.model or v.gguf) for k, v in settings.models.endpoints.items()}},
         "notes": notes,
@@ -336,6 +356,9 @@ def render(result: dict[str, Any]) -> str:
                 p95 = "–" if v["p95"] is None else f"{v['p95']:.0f}"
                 lines.append(f"  {st:20s} {p50:>8s} {p95:>8s}  {'' if share is None else f'{share * 100:.0f}%'}")
         lines.append(f"  [{name}] failed turns: {res['failed']}, CPU {res['cpu_s']} s")
+    lines.append("\nreply latency by path (p50 / p95 ms): " + "; ".join(
+        f"{path} ×{v['turns']}: {v['reply_latency_ms']['p50']} / {v['reply_latency_ms']['p95']}"
+        for path, v in result.get("by_path", {}).items()))
     if "speedup_spoken_p50" in result:
         lines.append(f"\nspeed-up of spoken latency p50 over the baseline: {result['speedup_spoken_p50']}")
     if "idle_cpu_pct_of_one_core" in result:
@@ -368,6 +391,8 @@ def render_markdown(result: dict[str, Any], command: str) -> str:
               "Whisper's own compute time p50: " + ", ".join(
                   f"{name} {kind} {res['by_kind'][kind]['asr_compute_ms']['p50']:.0f} ms" for name, res in designs for kind in KINDS
                   if res["by_kind"][kind]["asr_compute_ms"]["p50"] is not None) + "."]
+    lines += ["", "Reply latency by path (p50 / p95 ms): " + "; ".join(
+        f"{path} ×{v['turns']}: {cell(v['reply_latency_ms'])}" for path, v in result.get("by_path", {}).items()) + "."]
     extra = [f"peak RSS {result['rss_peak_mb']} MB", f"CPU {result['cpu_s']} s for {result['turns']} turns"]
     if "idle_cpu_pct_of_one_core" in result:
         extra.append(f"idle listening {result['idle_cpu_pct_of_one_core']} % of one core")
@@ -387,6 +412,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm", choices=["embedded", "simulator"], default="embedded",
                    help="embedded: the configured llama.cpp models; simulator: starts scripts/vllm_mock_server.py "
                    "(a SIMULATOR at the strategy's GPU speeds)")
+    p.add_argument("--sim-speeds", choices=["strategy", "split"], default="strategy",
+                   help="simulator timing: strategy = the model strategy's targets (3B 85 ms + 120 tok/s, 8B 190 ms + "
+                   "50 tok/s); split = the planner's estimate for the shipped GPU split (gguf-split)")
     p.add_argument("--wavs", type=Path, default=DEFAULT_WAVS, help="folder with WAVs and manifest.jsonl")
     p.add_argument("--compare-baseline", action="store_true", help="also run the original sequential design, same run")
     p.add_argument("--baseline", action="store_true", help="run only the original sequential design")

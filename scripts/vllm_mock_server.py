@@ -321,6 +321,11 @@ class SchemaFaker:
             lo_n, hi_n = schema.get("minItems", 0), schema.get("maxItems")
             if len(hint) >= lo_n and (hi_n is None or len(hint) <= hi_n):
                 return list(hint)
+        tool = self._resolve(items_schema.get("properties", {}).get("tool", {})) if items_schema else {}
+        if isinstance(hint, list) and "enum" in tool and all(h in tool["enum"] for h in hint) \
+                and set(items_schema.get("required", [])) <= {"tool"}:
+            hi_n = schema.get("maxItems")
+            return [{"tool": h} for h in hint][: hi_n if hi_n is not None else None]  # plan steps
         n = max(schema.get("minItems", 0), 1 if key and "step" in key.lower() else 0)
         if schema.get("maxItems") is not None:
             n = min(n, schema["maxItems"])
