@@ -164,7 +164,6 @@ def test_manifest_hub_urls_are_the_catalogs_repo_and_file() -> None:
     for key in ("qwen2.5-3b-instruct-q4_k_m", "llama-3.1-8b-instruct-iq4_xs", "llama-3.1-8b-instruct-q4_k_m"):
         g, e = GGUF_FILES[key], entry(key)
         assert e.files == [g.file]
-        hub = [s.hub for s in e.sources if s.hub]
-        assert hub and hub[0].format(file=g.file).startswith(f"https://huggingface.co/{g.repo}/resolve/")
+        assert e.hub is not None and e.hub.repo == g.repo
         assert abs(e.size_mb * 1e6 - g.size_bytes) / g.size_bytes < 0.01
     assert plan(profiles()[SHIPPED_PROFILE]).total_bytes < 8 * GIB

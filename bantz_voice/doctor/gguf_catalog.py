@@ -5,7 +5,7 @@ Architecture numbers (layers, KV heads, head dimension, vocabulary …) are thos
 packages carry, the same numbers are read from the GGUF file's own metadata (:func:`read_gguf`,
 llama.cpp's reader) and a test checks that both agree. A file's size is the file's own size when it
 is on this machine (:func:`gguf_facts`), else the size its publisher lists (GB with two decimals,
-``size_source``); exact bytes and sha256 are pinned in ``models/manifest.yaml`` once downloaded.
+``size_source``); exact bytes and sha256 are pinned in ``bantz_voice/data/manifest.yaml`` (scripts/pin_models.py).
 
 How the ids were chosen: only repositories and file names that are certain to exist — the
 official ``Qwen/…-GGUF`` repositories for Qwen2.5-3B (one file per quantization) and

@@ -328,8 +328,8 @@ def _srv(name: str, model: str, roles: list[Role], port: int, device: Literal["g
 
 
 SHIPPED_PROFILE = "gguf-split"  # the default on an NVIDIA GPU with >= 8 GB (llm/profiles.py)
-VLLM_PROFILE = "single-3b"  # the one vLLM server shipped as a systemd unit (systemd/bantz-vllm-main.service)
-CPU_PROFILE = "cpu"  # no GPU: the embedded llama.cpp on the CPU (config/model-settings.yaml)
+VLLM_PROFILE = "single-3b"  # the one vLLM server shipped as a systemd unit (bantz_voice/data/systemd/bantz-vllm-main.service)
+CPU_PROFILE = "cpu"  # no GPU: the embedded llama.cpp on the CPU (bantz_voice/data/config/model-settings.yaml)
 DAEMON = "bantz-voice"  # the process of the embedded llama.cpp models
 
 
