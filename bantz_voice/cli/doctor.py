@@ -64,8 +64,7 @@ def _vram(args: argparse.Namespace) -> int:
         fitting = [p for p in plans if p.fits]
         if not args.json:
             print("\nBu yapılandırma 8 GB'a sığmıyor. Sığanlar ve tahmini gecikme bedelleri:")
-            strategy = next(p for p in plans if p.request.name == "strategy-split")
-            print(report.render_table(fitting, base=strategy))
+            print(report.render_table(fitting))  # latency cost against the shipped profile
         raise PlanRefused(f"'{target.request.name}' GPU belleğine sığmıyor: {target.total_bytes / 2**30:.2f} GiB gerekir, "
                           f"{target.budget_bytes / 2**30:.2f} GiB var")
     return 0
