@@ -69,7 +69,7 @@ def plan(intent: str, title: str | None, tools: list[str], confirm: bool = False
     slots: dict[str, Any] = {k: None for k in PlanSlots.model_fields}  # every field is required (nullable)
     slots.update(title=title, target_date=day)
     return json.dumps(
-        {"intent": intent, "slots": slots, "tools": tools, "requires_confirmation": confirm, "reasoning": "talimat"},
+        {"intent": intent, "slots": slots, "tools": [{"tool": t} for t in tools], "requires_confirmation": confirm},
         ensure_ascii=False,
     )
 
