@@ -91,18 +91,46 @@ def test_gate_ignored_text_not_kept_and_failed_turn_counted() -> None:
     assert d.transcript_filter("saat kaç") is None
     assert d.ignored == 1 and not d.last_turns
     assert d.transcript_filter("Bantz, saat kaç") == "saat kaç"
-    trace = SimpleNamespace(to_dict=lambda: {"turn_done": 1.0})
+    silent = SimpleNamespace(to_dict=lambda: {"turn_done": 1.0}, playback_start=None)
+    played = SimpleNamespace(to_dict=lambda: {"turn_done": 1.0}, playback_start=0.5)
     failed = SimpleNamespace(ignored=False, error="tur başarısız: ValueError: x", ptt=False, interrupted=False,
-                             result=SimpleNamespace(error=None, route="echo"), trace=trace)
-    d.on_turn_done(trace, failed)
+                             result=SimpleNamespace(error=None, route="echo", reply=""), trace=silent)
+    d.on_turn_done(silent, failed)
     assert d.turns == 1 and d.turns_failed == 1 and d.last_error.startswith("tur başarısız")
     assert d.last_turns[-1]["mode"] == "wake_word"
-    assert not d.gate.follow_up_open  # no follow-up window after a failure
+    assert not d.gate.follow_up_open  # nothing was said to the user: no follow-up window
     ok = SimpleNamespace(ignored=False, error=None, ptt=True, interrupted=False,
-                         result=SimpleNamespace(error=None, route="echo"), trace=trace)
-    d.on_turn_done(trace, ok)
+                         result=SimpleNamespace(error=None, route="echo", reply="Saat on."), trace=played)
+    d.on_turn_done(played, ok)
     assert d.last_turns[-1]["mode"] == "ptt" and d.gate.follow_up_open
     assert "saat" not in str(d.status())  # transcripts are never part of the status
+
+
+def test_follow_up_window_opens_after_a_spoken_apology_not_after_silence_or_a_barge_in() -> None:
+    """Issue 11: after "Bantz, …" answered with a spoken Turkish apology (an LLM timeout) the user
+    answers without the wake word, as after any reply; after nothing was said, or a reply the
+    user cut off, the wake word is needed again."""
+    d = Daemon(load_settings(), "echo", Notifier(""))
+    d.earcons.enabled = False
+    d.alarms.on_error = lambda _e: None  # noqa: ARG005 - no alarm hook here
+
+    def turn(*, error: str | None, reply: str, played: bool, interrupted: bool = False) -> bool:
+        d.gate.close_follow_up()
+        trace = SimpleNamespace(to_dict=lambda: {}, playback_start=1.0 if played else None)
+        d.on_turn_done(trace, SimpleNamespace(ignored=False, error=None, ptt=False, interrupted=interrupted,
+                                              result=SimpleNamespace(error=error, route="unknown", reply=reply),
+                                              trace=trace))
+        return d.gate.follow_up_open
+
+    apology = "Şu an yanıt veremiyorum, biraz sonra tekrar dener misin?"
+    assert turn(error="llm_timeout", reply=apology, played=True)
+    assert d.turns_failed == 1  # still counted as a failed turn, with its error earcon
+    assert d.gate.decide("peki yarın ne var", commit=False).reason == "follow_up"
+    assert turn(error=None, reply="Hangi gün için?", played=True)  # a question back
+    assert not turn(error="asr_dropped", reply="", played=False)  # nothing was said
+    assert not turn(error="tts", reply=apology, played=False)  # never reached the speaker
+    assert not turn(error=None, reply="Saat on.", played=True, interrupted=True)  # cut off by the user
+    assert d.gate.decide("peki yarın ne var").reason == "ignored"
 
 
 @pytest.mark.slow

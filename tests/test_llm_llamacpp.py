@@ -171,3 +171,29 @@ async def test_models_load_once(smollm2_gguf) -> None:  # noqa: ANN001
     a = Backends(embedded_models(smollm2_gguf))
     b = Backends(embedded_models(smollm2_gguf))
     assert a.for_role("router")._get_engine() is b.for_role("chat")._get_engine()
+
+
+async def test_background_prefill_evaluates_with_the_generation_threads_then_restores_batch_threads(backend) -> None:  # noqa: ANN001
+    """The idle prefill is background work: it evaluates with ``n_threads`` (not every CPU, whose
+    spin barriers collapse under load and kept a core busy after the turns), and requests get the
+    batch thread count back."""
+    import llama_cpp
+
+    await backend.load()
+    eng = backend._get_engine()
+    ctx = eng.llm._ctx.ctx
+    seen: list[tuple[int, int]] = []
+    real_eval = eng.llm.eval
+
+    def eval_and_look(chunk):  # noqa: ANN001, ANN202
+        seen.append((llama_cpp.llama_n_threads(ctx), llama_cpp.llama_n_threads_batch(ctx)))
+        real_eval(chunk)
+
+    eng.llm.eval = eval_and_look
+    try:
+        prefix = SYSTEM + [{"role": "user", "content": "A note about the garden: " + "roses tulips " * 20}]
+        assert await backend.prefill(prefix) > 0
+    finally:
+        del eng.llm.eval
+    assert seen and all(s == (eng.n_threads, eng.n_threads) for s in seen)
+    assert llama_cpp.llama_n_threads_batch(ctx) == eng.n_threads_batch

@@ -206,8 +206,10 @@ class Daemon:
             self.last_error = str(error)
             self.earcons.play("error")
             self.alarms.on_error(str(error))
-        elif not record["interrupted"]:
-            self.gate.open_follow_up()  # the reply has been played: follow-up window starts now
+        # the reply (an apology too) has been played: the follow-up window starts now
+        reply = getattr(getattr(outcome, "result", None), "reply", None) or ""
+        played = getattr(trace, "playback_start", None) is not None
+        self.gate.after_turn(reply, played=played, interrupted=record["interrupted"])
         self.heartbeat.beat()
 
     def on_event(self, event: Any, *_: Any) -> None:

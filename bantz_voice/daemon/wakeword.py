@@ -50,6 +50,17 @@ class WakeGate:
             self._follow_up_from = self.clock()
             self._follow_up_until = self._follow_up_from + span
 
+    def after_turn(self, reply: str, *, played: bool, interrupted: bool) -> bool:
+        """After a turn: open the follow-up window when the assistant has said something to the
+        user and said it to the end — an answer, a spoken Turkish apology ("Şu an yanıt
+        veremiyorum…") or a question back: the user answers that without the wake word. Nothing
+        said (a dropped transcript, a reply that never reached the speaker) or a reply the user
+        cut off leaves the window closed. Returns whether it opened."""
+        if reply.strip() and played and not interrupted:
+            self.open_follow_up()
+            return True
+        return False
+
     def close_follow_up(self) -> None:
         self._follow_up_until = 0.0
 

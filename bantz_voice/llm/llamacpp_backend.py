@@ -202,18 +202,38 @@ class _Engine:
             if len(tokens) >= self.n_ctx:
                 return 0
             self.prepare(tokens)
-            llm = self.llm
-            llm.n_tokens = _common_prefix(list(llm._input_ids[: llm.n_tokens]), tokens)
-            done = 0
-            for i in range(llm.n_tokens, len(tokens), PREFILL_CHUNK):
-                if cancel.is_set():
-                    break
-                chunk = tokens[i : i + PREFILL_CHUNK]
-                llm.eval(chunk)
-                done += len(chunk)
+            before = _common_prefix(list(self.llm._input_ids[: self.llm.n_tokens]), tokens)
+            self.eval_prompt(tokens, cancel)
+            done = self.llm.n_tokens - before
         if done:
             self.remember()
         return done
+
+    def eval_prompt(self, tokens: list[int], cancel: threading.Event) -> None:
+        """Background evaluation (the idle prefill) of what of ``tokens`` the KV cache does not
+        hold yet, PREFILL_CHUNK tokens per ``llama_decode``, stopping at a chunk boundary when
+        ``cancel`` is set (what is evaluated stays a valid prefix). It runs with ``n_threads``
+        (half the CPUs), not the batch thread count (every CPU) that a request's prompt gets:
+        with every CPU, llama.cpp's spin barriers compete with the listening loop, Whisper and
+        Piper, and under load (issue 11, bench_daemon) the prefill after a turn kept a core busy
+        for 10-20 s of silence; one thread did the same evaluation in a third of the time here."""
+        llm = self.llm
+        llm.n_tokens = _common_prefix(list(llm._input_ids[: llm.n_tokens]), tokens)
+        self._set_threads(self.n_threads, self.n_threads)
+        try:
+            for i in range(llm.n_tokens, len(tokens), PREFILL_CHUNK):
+                if cancel.is_set():
+                    return
+                llm.eval(tokens[i : i + PREFILL_CHUNK])
+        finally:
+            self._set_threads(self.n_threads, self.n_threads_batch)
+
+    def _set_threads(self, n_threads: int, n_threads_batch: int) -> None:
+        import llama_cpp
+
+        ctx = getattr(getattr(self.llm, "_ctx", None), "ctx", None)
+        if ctx is not None:
+            llama_cpp.llama_set_n_threads(ctx, n_threads, n_threads_batch)
 
     def remember(self) -> None:
         """After a free-text generation: keep the KV state of its prompt and reply. The next turn
