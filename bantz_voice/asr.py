@@ -54,16 +54,28 @@ HALLUCINATIONS: tuple[str, ...] = (
     "abone olun",
     "bir sonraki videoda görüşmek üzere",
     "sonraki videoda görüşmek üzere",
-    "hoşça kalın",
-    "teşekkür ederim",
-    "teşekkürler",
-    "müzik",
     "alkış",
     "altyazı m.k",
     "thank you for watching",
     "thanks for watching",
     "subtitles by the amara.org community",
 )
+
+# Whisper also says these on silence/noise, but a user says them too (a thank-you after a reply, a
+# goodbye, "müzik" as a request): the words alone decide nothing, the audio does (see
+# hallucination_reason).
+PLAUSIBLE_UTTERANCES: tuple[str, ...] = (
+    "teşekkür ederim",
+    "teşekkürler",
+    "çok teşekkür ederim",
+    "sağ ol",
+    "sağol",
+    "hoşça kal",
+    "hoşça kalın",
+    "müzik",
+)
+PLAUSIBLE_MIN_VOICED_S = 0.3  # webrtcvad-voiced audio a short phrase a user says has at least
+VAD_MODE = 3  # the most aggressive webrtcvad mode: noise and silence are not voiced
 
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 
@@ -73,6 +85,20 @@ def _norm(text: str) -> str:
 
 
 _HALLU_NORM = {_norm(h) for h in HALLUCINATIONS}
+_PLAUSIBLE_NORM = {_norm(h) for h in PLAUSIBLE_UTTERANCES}
+
+
+def voiced_seconds(audio: np.ndarray, rate: int = RATE) -> float:
+    """Seconds of ``audio`` (int16 mono) that webrtcvad (mode 3, 30 ms frames) calls speech."""
+    import webrtcvad
+
+    from bantz_voice.audio.vad import frame_is_speech
+
+    vad = webrtcvad.Vad(VAD_MODE)
+    n = rate * 30 // 1000
+    pcm = np.ascontiguousarray(audio, dtype=np.int16)
+    voiced = sum(frame_is_speech(vad, pcm[i : i + n].tobytes(), rate) for i in range(0, len(pcm) - n + 1, n))
+    return voiced * 0.03
 
 
 def is_repetitive(text: str) -> bool:
@@ -99,8 +125,14 @@ def hallucination_reason(
     no_speech_threshold: float = 0.6,
     logprob_threshold: float = -1.0,
     prompt: str | None = None,
+    voiced_s: float | None = None,
 ) -> str | None:
-    """Why a transcript should be dropped, or None when it looks like real speech."""
+    """Why a transcript should be dropped, or None when it looks like real speech.
+
+    ``voiced_s``: seconds of the audio webrtcvad calls speech. A phrase Whisper makes up on
+    noise that a user also says (PLAUSIBLE_UTTERANCES: "teşekkür ederim") is kept only on evidence
+    of speech: at least PLAUSIBLE_MIN_VOICED_S voiced and a no-speech probability under half the
+    threshold; without the audio (``voiced_s`` None) it is dropped as before."""
     norm = _norm(text)
     if not norm:
         return "empty"
@@ -114,6 +146,10 @@ def hallucination_reason(
         return "low_logprob"
     if norm in _HALLU_NORM:
         return "known_hallucination"
+    if norm in _PLAUSIBLE_NORM:
+        spoken = voiced_s is not None and voiced_s >= PLAUSIBLE_MIN_VOICED_S
+        if not spoken or no_speech_prob >= no_speech_threshold / 2:
+            return "known_hallucination"
     if is_repetitive(text):
         return "repetitive"
     return None
@@ -295,7 +331,8 @@ class Transcriber:
         s = self.settings
         prompt = s.initial_prompt or None
         raw, avg_lp, no_speech = self._run(x, prompt, cancel)
-        reason = self._reason(raw, avg_lp, no_speech, prompt)
+        voiced = voiced_seconds(audio)
+        reason = self._reason(raw, avg_lp, no_speech, prompt, voiced)
         retried = False
         if reason in RETRY_REASONS and prompt and s.retry_without_prompt:
             # The prompt that spells "Bantz" sometimes makes Whisper repeat it or doubt the real
@@ -303,7 +340,7 @@ class Transcriber:
             log.info("tanınan metin atıldı (%s, logprob %.2f); istemsiz yeniden deneniyor", reason, avg_lp)
             raw2, lp2, nsp2 = self._run(x, None, cancel)
             retried = True
-            if self._reason(raw2, lp2, nsp2, None) is None:
+            if self._reason(raw2, lp2, nsp2, None, voiced) is None:
                 raw, avg_lp, no_speech, reason = raw2, lp2, nsp2, None
         if reason:
             # The reason only: words heard without the wake word must never reach the journal.
@@ -316,7 +353,7 @@ class Transcriber:
             dropped=reason,
             seconds=round(time.monotonic() - t0, 3),
             audio_s=round(len(audio) / RATE, 3),
-            meta={"window_s": round(self._encoded_frames / 100, 2), "retried": retried},
+            meta={"window_s": round(self._encoded_frames / 100, 2), "retried": retried, "voiced_s": round(voiced, 2)},
         )
 
     def _run(self, x: np.ndarray, prompt: str | None, cancel: threading.Event | None) -> tuple[str, float, float]:
@@ -333,7 +370,7 @@ class Transcriber:
                 raise _Cancelled
         return combine(got)
 
-    def _reason(self, raw: str, avg_lp: float, no_speech: float, prompt: str | None) -> str | None:
+    def _reason(self, raw: str, avg_lp: float, no_speech: float, prompt: str | None, voiced_s: float | None = None) -> str | None:
         s = self.settings
         return hallucination_reason(
             raw,
@@ -342,4 +379,5 @@ class Transcriber:
             no_speech_threshold=s.no_speech_threshold,
             logprob_threshold=s.logprob_threshold,
             prompt=prompt,
+            voiced_s=voiced_s,
         )

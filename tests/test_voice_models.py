@@ -110,6 +110,31 @@ def test_whisper_guard_drops_noise(whisper):
     assert r.text == "" and r.dropped is not None
 
 
+def test_a_spoken_thank_you_is_kept_and_the_same_words_on_noise_are_dropped(whisper, monkeypatch):
+    """Issue 11: "teşekkür ederim" is a known Whisper hallucination on noise, and also what a user
+    says after a reply. The decoder's output is injected (the seam: ``_run``), so the decision rests
+    on the audio: recorded speech keeps it, noise and silence drop it, an outro phrase is dropped
+    on any audio."""
+    said: list[str] = []
+
+    def decoded(x, prompt, cancel):  # noqa: ANN001, ANN202 - what Whisper "heard"
+        return said[-1], -0.45, 0.05
+
+    monkeypatch.setattr(whisper, "_run", decoded)
+    speech = read_wav(RANDEVU)
+    rng = np.random.default_rng(3)
+    noise = (rng.standard_normal(16000 * 2) * 200).astype(np.int16)
+    silence = np.zeros(16000 * 2, dtype=np.int16)
+    said.append("Teşekkür ederim.")
+    kept = whisper.transcribe(speech)
+    assert kept.dropped is None and kept.text == "Teşekkür ederim." and kept.meta["voiced_s"] >= 0.3, kept
+    for audio in (noise, silence):
+        r = whisper.transcribe(audio)
+        assert r.dropped == "known_hallucination" and r.text == "", r
+    said.append("İzlediğiniz için teşekkür ederim.")
+    assert whisper.transcribe(speech).dropped == "known_hallucination"
+
+
 def test_piper_speaks_with_consistent_loudness(piper, voice_settings):
     a = piper.synthesize("Tamam,")
     b = piper.synthesize("yarın sabah dokuzda doktor randevusu ekledim.")

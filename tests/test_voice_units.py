@@ -276,6 +276,21 @@ def test_scores_drop_and_real_commands_pass():
     assert not is_repetitive("bugün bugün toplantı var mı")
 
 
+def test_plausible_user_phrases_need_evidence_of_speech():
+    """ "teşekkür ederim" is dropped on the words alone only when there is no audio evidence; with
+    voiced audio and a low no-speech probability it is a user's thank-you. Outro phrases nobody says
+    to an assistant stay dropped whatever the audio."""
+    kw = {"avg_logprob": -0.45, "prompt": "Bantz, takvim ve randevular."}
+    for text in ("Teşekkür ederim.", "teşekkürler", "Hoşça kal!"):
+        assert hallucination_reason(text, **kw) == "known_hallucination"  # no audio evidence
+        assert hallucination_reason(text, no_speech_prob=0.05, voiced_s=0.1, **kw) == "known_hallucination"
+        assert hallucination_reason(text, no_speech_prob=0.5, voiced_s=1.0, **kw) == "known_hallucination"
+        assert hallucination_reason(text, no_speech_prob=0.05, voiced_s=0.9, **kw) is None
+    for outro in ("İzlediğiniz için teşekkür ederim.", "Altyazı M.K.", "Abone olmayı unutmayın"):
+        assert hallucination_reason(outro, no_speech_prob=0.0, voiced_s=2.0, **kw) == "known_hallucination"
+    assert hallucination_reason("teşekkür ederim", no_speech_prob=0.05, avg_logprob=-1.5, voiced_s=1.0) == "low_logprob"
+
+
 # --- trace --------------------------------------------------------------------------------
 def test_trace_stages_ms_and_log(tmp_path):
     tr = TurnTrace(origin=10.0)
