@@ -299,3 +299,28 @@ async def test_prefill_leaves_a_chat_turn_only_its_own_words(smollm2_gguf, tmp_p
     print(f"\nprefill: new prompt tokens per chat turn {fresh}")
     assert max(fresh[True][1:]) < 25, str(fresh)
     assert fresh[False][cut] > 100 and fresh[False][cut] > 4 * fresh[True][cut], str(fresh)
+
+
+async def test_after_idle_work_the_brain_is_truly_idle(smollm2_gguf, tmp_path) -> None:  # noqa: ANN001
+    """Issue 11 (CPU in silence after turns): the work ``idle()`` starts is bounded — once its
+    prefill has finished no task is left scheduled, the engine is free with nothing queued, and
+    another ``idle()`` without a new turn evaluates nothing."""
+    s = brain_settings(embedded_models(smollm2_gguf))
+    s.calendar.ics_path = tmp_path / "cal.ics"
+    b = build_brain(s)
+    b.memory.clear()
+    try:
+        eng = b.llm.for_role("chat")._get_engine()
+        for text in CHATS[:3]:
+            await turn(b, text)
+            b.idle()
+            assert b._prefill_task is not None
+            await b._prefill_task
+        assert asyncio.all_tasks() == {asyncio.current_task()}
+        assert not eng.lock.locked() and eng.executor._work_queue.empty()
+        evaluated = eng.llm.n_tokens
+        b.idle()
+        await b._prefill_task
+        assert eng.llm.n_tokens == evaluated and asyncio.all_tasks() == {asyncio.current_task()}
+    finally:
+        await b.aclose()
