@@ -608,25 +608,25 @@ class VoicePipeline:
                 spec.prepared.cancel()
             self._finish(TurnOutcome(transcript, None, TurnResult(), trace, asr, ignored=True, ptt=utt.ptt))
             return
-        # an accepted utterance replaces whatever turn is still running
-        previous = self._turn_task
-        if previous is not None and not previous.done():
-            self.cancel_speech()
-            await asyncio.gather(previous, return_exceptions=True)
-        self._turn_task = asyncio.current_task()
+        await self._claim_turn()  # an accepted utterance replaces whatever turn is still running
         try:
             await self._run_turn(transcript, request_text, trace, asr, utt.ptt)
         finally:
             if self._turn_task is asyncio.current_task():
                 self._turn_task = None
 
-    async def _stalled_turn(self, trace: TurnTrace, error: str, ptt: bool) -> None:
-        """ASR is hung: say so in Turkish (TTS still works) instead of waiting forever."""
+    async def _claim_turn(self) -> None:
+        """Make the calling task the single active turn: a turn still running is cancelled (its
+        speech stopped) and awaited first."""
         previous = self._turn_task
         if previous is not None and not previous.done():
             self.cancel_speech()
             await asyncio.gather(previous, return_exceptions=True)
         self._turn_task = asyncio.current_task()
+
+    async def _stalled_turn(self, trace: TurnTrace, error: str, ptt: bool) -> None:
+        """ASR is hung: say so in Turkish (TTS still works) instead of waiting forever."""
+        await self._claim_turn()
         try:
             await self._run_turn("", REPLY_STAGE_STALLED, trace, None, ptt, _StaticResponder(REPLY_STAGE_STALLED), error=error)
         finally:
@@ -789,16 +789,12 @@ class VoicePipeline:
         text = text.strip()
         if not text:
             return None
-        previous = self._turn_task
-        if previous is not None and not previous.done():
-            self.cancel_speech()
-            await asyncio.gather(previous, return_exceptions=True)
+        await self._claim_turn()
         own_sink = self._sink is None
         if own_sink:
             self._sink = self.sink_factory()
         outcomes: list[TurnOutcome] = []
         collect, self._collect = self._collect, outcomes.append
-        self._turn_task = asyncio.current_task()
         try:
             trace = TurnTrace()
             trace.meta["say"] = say

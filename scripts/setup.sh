@@ -127,13 +127,26 @@ fi
 
 # llama.cpp: built from source without -march=native (the native build crashes on some virtual
 # CPUs), never from pip's wheel cache (which may hold a native build).
-# An NVIDIA GPU with the CUDA toolkit (nvcc): the CUDA build, for the GPU profile (docs/models.md).
-GPU=0; command -v nvcc >/dev/null && GPU=1 && CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF} -DGGML_CUDA=on"
-command -v nvidia-smi >/dev/null && [ "$GPU" = 0 ] && echo "NVIDIA GPU var ama CUDA araç takımı (nvcc) yok: LLM CPU'da çalışır. GPU için: sudo apt-get install nvidia-cuda-toolkit (ya da NVIDIA'nın CUDA deposu), sonra scripts/setup.sh" >&2
+# An NVIDIA GPU (nvidia-smi lists one) with the CUDA toolkit (nvcc): the CUDA build, for the GPU
+# profile (docs/models.md). nvcc alone is not enough (a toolkit without a GPU or without cuBLAS is
+# common on build machines), and a failed CUDA build falls back to the CPU build.
+CPU_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}"
+HAVE_GPU=0; command -v nvidia-smi >/dev/null && nvidia-smi -L 2>/dev/null | grep -q '^GPU' && HAVE_GPU=1
+GPU=0; [ "$HAVE_GPU" = 1 ] && command -v nvcc >/dev/null && GPU=1
+[ "$HAVE_GPU" = 1 ] && [ "$GPU" = 0 ] && echo "NVIDIA GPU var ama CUDA araç takımı (nvcc) yok: LLM CPU'da çalışır. GPU için: sudo apt-get install nvidia-cuda-toolkit (ya da NVIDIA'nın CUDA deposu), sonra scripts/setup.sh" >&2
+build_llama() {
+  CMAKE_ARGS="$1" .venv/bin/python -m pip install -q --no-cache-dir --no-deps "llama-cpp-python==$LLAMA_VERSION"
+}
 if ! .venv/bin/python -c "import llama_cpp, sys; sys.exit(llama_cpp.__version__ != '$LLAMA_VERSION' or $GPU > llama_cpp.llama_supports_gpu_offload())" 2>/dev/null; then
   echo "llama-cpp-python $LLAMA_VERSION derleniyor (birkaç dakika)…"
-  CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" .venv/bin/python -m pip install -q --no-cache-dir --no-deps \
-    "llama-cpp-python==$LLAMA_VERSION"
+  if [ "$GPU" = 1 ]; then
+    build_llama "$CPU_ARGS -DGGML_CUDA=on" || {
+      echo "Uyarı: llama-cpp-python CUDA ile derlenemedi (yukarıda); CPU için derleniyor" >&2
+      build_llama "$CPU_ARGS"
+    }
+  else
+    build_llama "$CPU_ARGS"
+  fi
 fi
 
 # Every dependency from a lock with hashes (scripts/lock.sh; it holds the whole dependency tree,

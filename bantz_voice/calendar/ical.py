@@ -311,9 +311,8 @@ def _forwarded(master: icalendar.cal.Component, start: datetime, tz: tzinfo) -> 
         return _forwarded_calendar(master, rule, freq, start, tz)
     if freq not in _FIXED or rule.get("BYSETPOS") or (rule.get("COUNT") and by_parts):
         return master
-    try:
-        interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
-    except (TypeError, ValueError):
+    interval = _interval(rule)
+    if interval is None:
         return master
     raw = master["DTSTART"].dt
     period = timedelta(seconds=_PERIOD_S[freq] * interval)
@@ -345,6 +344,14 @@ def _forwarded(master: icalendar.cal.Component, start: datetime, tz: tzinfo) -> 
     return copy
 
 
+def _interval(rule: Any) -> int | None:
+    """The rule's INTERVAL (at least 1), or None when it is not a number."""
+    try:
+        return max(1, int((rule.get("INTERVAL") or [1])[0]))
+    except (TypeError, ValueError):
+        return None
+
+
 def _forwarded_calendar(master: icalendar.cal.Component, rule: Any, freq: str, start: datetime, tz: tzinfo) -> icalendar.cal.Component:
     """MONTHLY/YEARLY: moved forward by whole months or years (wall clock kept), when the first
     instance's day exists in every month and the rule has no COUNT, BYSETPOS, BYWEEKNO or
@@ -353,9 +360,8 @@ def _forwarded_calendar(master: icalendar.cal.Component, rule: Any, freq: str, s
 
     if any(rule.get(k) for k in ("COUNT", "BYSETPOS", "BYWEEKNO", "BYYEARDAY")):
         return master
-    try:
-        interval = max(1, int((rule.get("INTERVAL") or [1])[0]))
-    except (TypeError, ValueError):
+    interval = _interval(rule)
+    if interval is None:
         return master
     raw = master["DTSTART"].dt
     if raw.day > 28:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from bantz_voice.config import EndpointSettings, Settings
+from bantz_voice.llm.apikey import is_remote_url, probe_headers
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def check_endpoint(ep: EndpointSettings, timeout: float = 2.0) -> Check:
 
         url = ep.base_url.rstrip("/") + "/models"
         try:
-            res = httpx.get(url, timeout=timeout, trust_env=_remote(url), headers=_auth(url))
+            res = httpx.get(url, timeout=timeout, trust_env=is_remote_url(url), headers=probe_headers(url))
         except httpx.HTTPError as exc:
             return _bad(f"{ep.base_url} erişilemiyor ({type(exc).__name__})")
         if res.status_code >= 500:
@@ -152,22 +153,3 @@ class HealthMonitor:
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
-
-
-def _remote(url: str) -> bool:
-    """Proxies (``HTTP(S)_PROXY``) apply to remote hosts only: a loopback URL never leaves the machine."""
-    from urllib.parse import urlsplit
-
-    from bantz_voice.llm.openai_backend import is_loopback
-
-    return not is_loopback(urlsplit(url).hostname)
-
-
-def _auth(url: str) -> dict[str, str]:
-    """The local vLLM key for a loopback server (its /v1/models needs it)."""
-    if _remote(url):
-        return {}
-    from bantz_voice.llm.apikey import local_key
-
-    key = local_key()
-    return {"Authorization": f"Bearer {key}"} if key else {}

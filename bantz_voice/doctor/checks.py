@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable, Literal
 
 from bantz_voice.config import Settings
+from bantz_voice.llm.apikey import is_remote_url, probe_headers
 
 Status = Literal["ok", "uyarı", "hata"]
 
@@ -83,7 +84,7 @@ def _probe_openai(base_url: str, model: str | None, timeout: float) -> tuple[Sta
 
     url = base_url.rstrip("/") + "/models"
     try:
-        r = httpx.get(url, timeout=timeout, trust_env=_remote(url), headers=_auth(url))
+        r = httpx.get(url, timeout=timeout, trust_env=is_remote_url(url), headers=probe_headers(url))
         r.raise_for_status()
         data = r.json().get("data", [])
     except (httpx.HTTPError, ValueError) as exc:
@@ -216,22 +217,3 @@ def run_checks(settings: Settings) -> list[Check]:
         except Exception as exc:  # a check must never take doctor down
             out.append(Check("?", "hata", f"denetim çöktü: {type(exc).__name__}: {exc}"))
     return out
-
-
-def _remote(url: str) -> bool:
-    """Proxies (``HTTP(S)_PROXY``) apply to remote hosts only: a loopback URL never leaves the machine."""
-    from urllib.parse import urlsplit
-
-    from bantz_voice.llm.openai_backend import is_loopback
-
-    return not is_loopback(urlsplit(url).hostname)
-
-
-def _auth(url: str) -> dict[str, str]:
-    """The local vLLM key for a loopback server (its /v1/models needs it)."""
-    if _remote(url):
-        return {}
-    from bantz_voice.llm.apikey import local_key
-
-    key = local_key()
-    return {"Authorization": f"Bearer {key}"} if key else {}

@@ -73,3 +73,21 @@ def ensure_key(path: Path | None = None) -> Path:
         os.close(fd)
     os.replace(tmp, target)
     return target
+
+
+def is_remote_url(url: str) -> bool:
+    """Proxies (``HTTP(S)_PROXY``) apply to remote hosts only: a loopback URL never leaves the machine."""
+    from urllib.parse import urlsplit
+
+    from bantz_voice.llm.openai_backend import is_loopback
+
+    return not is_loopback(urlsplit(url).hostname)
+
+
+def probe_headers(url: str) -> dict[str, str]:
+    """Headers for a health probe of ``url``: the local vLLM key for a loopback server (its
+    /v1/models needs it), nothing for a remote one."""
+    if is_remote_url(url):
+        return {}
+    key = local_key()
+    return {"Authorization": f"Bearer {key}"} if key else {}
