@@ -19,9 +19,11 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def restore_root_logging():
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
+    root, package = logging.getLogger(), logging.getLogger("bantz_voice")
+    handlers, level, package_level = list(root.handlers), root.level, package.level
+    package.setLevel(logging.NOTSET)  # what configure() sets is the root's level: nothing below may filter
     yield
+    package.setLevel(package_level)
     for h in list(root.handlers):
         root.removeHandler(h)
     for h in handlers:
