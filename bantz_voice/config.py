@@ -24,8 +24,10 @@ from bantz_voice.config_layers import (  # noqa: F401 - the public names stay im
     MAIN_FILE,
     MODELS_FILE,
     config_sources,
-    deep_merge as _deep_merge,
     env_overrides,
+)
+from bantz_voice.config_layers import (
+    deep_merge as _deep_merge,
 )
 from bantz_voice.errors import ConfigError
 from bantz_voice.turkish.lexicon import WAKE_WORDS

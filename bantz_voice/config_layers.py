@@ -11,8 +11,9 @@ never import pydantic (docs/benchmarks.md, "CLI start-up").
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from bantz_voice import paths
 from bantz_voice.config_scan import may_set

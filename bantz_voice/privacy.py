@@ -34,10 +34,7 @@ _CARD_RE = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
 _TCKN_RE = re.compile(r"(?<!\d)(?<!\d[ .-])[1-9](?:[ .-]?\d){10}(?![ .-]?\d)")
 # Turkish geographic area codes: a bare 10-digit number is a landline only with one of these
 AREA_CODES = frozenset(
-    "212 216 222 224 226 228 232 236 242 246 248 252 256 258 262 264 266 272 274 276 282 284 286 288 "
-    "312 318 322 324 326 328 332 338 342 344 346 348 352 354 356 358 362 364 366 368 370 372 374 376 "
-    "378 380 382 384 386 388 412 414 416 422 424 426 428 432 434 436 438 442 446 452 454 456 458 462 "
-    "464 466 472 474 476 478 482 484 486 488 850".split()
+    ["212", "216", "222", "224", "226", "228", "232", "236", "242", "246", "248", "252", "256", "258", "262", "264", "266", "272", "274", "276", "282", "284", "286", "288", "312", "318", "322", "324", "326", "328", "332", "338", "342", "344", "346", "348", "352", "354", "356", "358", "362", "364", "366", "368", "370", "372", "374", "376", "378", "380", "382", "384", "386", "388", "412", "414", "416", "422", "424", "426", "428", "432", "434", "436", "438", "442", "446", "452", "454", "456", "458", "462", "464", "466", "472", "474", "476", "478", "482", "484", "486", "488", "850"]
 )
 _PHONE_RE = re.compile(
     r"(?<![\d+])(?:"
@@ -357,7 +354,7 @@ def install_excepthooks() -> None:
     if getattr(sys.excepthook, "_bantz_scrub", False):
         return
 
-    def hook(exc_type, exc, tb) -> None:  # noqa: ANN001
+    def hook(exc_type, exc, tb) -> None:
         text = "".join(traceback.format_exception(exc_type, exc, tb))
         sys.stderr.write(scrub(text))
 
@@ -368,7 +365,7 @@ def install_excepthooks() -> None:
         text = "".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback))
         sys.stderr.write(f"Exception in thread {name}:\n" + scrub(text))
 
-    def unraisable_hook(args) -> None:  # noqa: ANN001
+    def unraisable_hook(args) -> None:
         text = "".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback)) if args.exc_type else ""
         sys.stderr.write(scrub(f"{args.err_msg or 'Exception ignored in'}: {args.object!r}\n{text}"))
 

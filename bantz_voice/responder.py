@@ -19,9 +19,10 @@ slots, tool calls, confirmation) are written into ``request.result`` while the r
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bantz_voice.trace import TurnTrace
 
@@ -110,7 +111,7 @@ class Responder:
     def prepare(self, text: str) -> Prepared | None:
         return None
 
-    def take_over(self, previous: "Responder") -> None:
+    def take_over(self, previous: Responder) -> None:
         """This responder replaces ``previous`` (a reload rebuilt it): carry the conversation over."""
         return None
 

@@ -13,7 +13,8 @@ import asyncio
 import itertools
 import threading
 import time
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from bantz_voice.errors import BantzError
 
@@ -66,7 +67,7 @@ class StageMonitor:
         """The stages whose oldest running call is past its deadline."""
         return {s: t for s, t in self.busy().items() if t > self.deadlines.get(s, float("inf"))}
 
-    async def wait(self, stage: str, fut: "asyncio.Future[T]") -> T:
+    async def wait(self, stage: str, fut: asyncio.Future[T]) -> T:
         """Await ``fut`` (a call queued on the stage's worker). A call merely waiting in the queue
         behind healthy work is waited for; once the stage is stalled, :class:`StageStalled`."""
         deadline = self.deadlines.get(stage, float("inf"))

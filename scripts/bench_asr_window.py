@@ -31,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import wave
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -89,7 +89,7 @@ def shifted(items: list[tuple[str, np.ndarray]], shifts: list[int]) -> list[tupl
     return out
 
 
-def measure(tr, window: str, items: list[tuple[str, np.ndarray]], noise: list[np.ndarray]) -> dict:  # noqa: ANN001
+def measure(tr, window: str, items: list[tuple[str, np.ndarray]], noise: list[np.ndarray]) -> dict:
     import jiwer
 
     from bantz_voice.turkish.nlu import parse
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     load = [round(x, 2) for x in os.getloadavg()]
     print(f"Machine: {platform.machine()}, {os.cpu_count()} CPU, {platform.system()} {platform.release()} "
-          f"(load average at the end {load}). Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC. "
+          f"(load average at the end {load}). Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. "
           f"Model: {settings.asr.model} {settings.asr.compute_type}, beam {settings.asr.beam_size}, {len(items)} utterances.\n")
     print("Command: `python scripts/bench_asr_window.py " + " ".join(argv or sys.argv[1:]) + "`\n")
     print(f"| {'initial prompt' if args.prompt else 'window'} | Whisper time p50 / p95 | CER mean / median | dropped by the guard | same fast-path intent as the text | noise → text |")

@@ -22,13 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bantz_voice.brain.budget import fit  # noqa: E402
-from bantz_voice.brain.chat import chat_parts  # noqa: E402
-from bantz_voice.brain.orchestrator import orchestrator_parts  # noqa: E402
-from bantz_voice.brain.router import router_parts  # noqa: E402
-from bantz_voice.brain.schemas import OrchestratorOutput, RouterOutput  # noqa: E402
-from bantz_voice.config import EndpointSettings, ModelSettings, load_settings  # noqa: E402
-from bantz_voice.llm import Backends  # noqa: E402
+from bantz_voice.brain.budget import fit
+from bantz_voice.brain.chat import chat_parts
+from bantz_voice.brain.orchestrator import orchestrator_parts
+from bantz_voice.brain.router import router_parts
+from bantz_voice.brain.schemas import OrchestratorOutput, RouterOutput
+from bantz_voice.config import EndpointSettings, ModelSettings, load_settings
+from bantz_voice.llm import Backends
 
 PROMPTS = [
     "yarın saat üçte doktor randevusu ekle",

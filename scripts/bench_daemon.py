@@ -67,10 +67,11 @@ import tempfile
 import threading
 import time
 import wave
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -78,10 +79,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(1, str(ROOT / "scripts"))
 
+from make_bench_wavs import UTTERANCES, check_tools, render  # noqa: E402
+
 from bantz_voice.bench.pulse import PulseServer, missing_tools, reinit_portaudio  # noqa: E402
 from bantz_voice.bench.stats import p50_p95  # noqa: E402
 from bantz_voice.errors import BantzError  # noqa: E402
-from make_bench_wavs import UTTERANCES, check_tools, render  # noqa: E402
 
 RATE = 16000  # the harness stream (both directions) and the utterances
 BLOCK = 480  # 30 ms per callback
@@ -835,7 +837,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "daemon_command": f"{Path(sys.executable).name} -m bantz_voice run (default configuration, private XDG dirs, private PulseAudio)",
             "machine": f"{cpu_model()}, {os.cpu_count()} CPU, {platform.system()} {platform.release()}",
             "loadavg_end": [round(x, 2) for x in os.getloadavg()],
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "method": {"threshold_dbfs": THRESHOLD_DBFS, "min_speech_s": args.min_speech, "quiet_s": args.quiet,
                        "stream": f"one full-duplex PortAudio stream, {RATE} Hz, {BLOCK}-frame blocks: out → mic_sink, "
                                  "in ← room.monitor (left: microphone line, right: speaker)"},

@@ -20,9 +20,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -166,6 +167,8 @@ async def one_request(client: httpx.AsyncClient, url: str, body: dict[str, Any])
     return Sample(ttft, total, usage_tokens if usage_tokens is not None else len(pieces), "".join(pieces))
 
 
+from datetime import UTC
+
 from bantz_voice.bench.stats import percentile  # noqa: E402 - the one shared definition
 
 
@@ -281,11 +284,11 @@ def render_table(result: dict[str, Any]) -> str:
 
 def render_markdown(result: dict[str, Any], command: str) -> str:
     import platform
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     machine = result.get("machine") or f"{platform.machine()}, {os.cpu_count()} CPU"
     load = result.get("loadavg_end") or [round(x, 2) for x in os.getloadavg()]
-    date = result.get("date") or f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}"
+    date = result.get("date") or f"{datetime.now(UTC):%Y-%m-%d %H:%M UTC}"
     lines = [f"Machine: {machine} (load average at the end {load}). Date: {date}. Endpoint: "
              f"{'the SIMULATOR (scripts/vllm_mock_server.py)' if result['simulator'] else result['base_url']}; "
              f"prompts: {result['prompts']}; {result['iterations']} iterations per role.", "", f"Command: `{command}`", "",
@@ -330,11 +333,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             reports[role] = await bench_role(client, args.base_url, models[role], specs[role], labels, args.iterations,
                                              args.schema_style)
     import platform
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     return {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU, {platform.system()} {platform.release()}",
-        "date": f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}",
+        "date": f"{datetime.now(UTC):%Y-%m-%d %H:%M UTC}",
         "loadavg_end": [round(x, 2) for x in os.getloadavg()],
         "base_url": args.base_url, "simulator": simulated, "prompts": origin, "iterations": args.iterations,
         "models": {r: models[r] for r in roles}, "schema_style": args.schema_style,

@@ -25,7 +25,7 @@ import sys
 import time
 import unicodedata
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
 
     cases = exam_cases()
     result: dict = {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_implementation()} {platform.python_version()}",
         "load_average": round(os.getloadavg()[0], 1),
         "cases": len(cases),

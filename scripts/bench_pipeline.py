@@ -34,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -214,7 +214,7 @@ def llm_note(responder: Any) -> str | None:
     """The brain's model fallback note (e.g. SmolLM2 instead of Qwen2.5-3B), when it has one."""
     try:
         return getattr(responder.llm.for_role("chat"), "note", None)
-    except Exception:  # noqa: BLE001 - another responder, or no LLM configured
+    except Exception:
         return None
 
 
@@ -246,7 +246,7 @@ async def one_turn(pipeline: Any, wav: Path, kind: str, fast: bool) -> dict[str,
             path += f"!{soft}"
         if trace.get("playback_start") is None:
             error = outcome.error or soft or "no audio reply"
-    except Exception as exc:  # noqa: BLE001 - a failed turn is reported, not fatal
+    except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
     c1 = proc.cpu_times()
     return {"file": wav.name, "kind": kind, "path": path, "transcript": transcript, "reply": reply, "error": error,
@@ -330,7 +330,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "load_and_warmup_s": round(load_s, 1),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU, {platform.system()} {platform.release()}",
         "loadavg_end": [round(x, 2) for x in os.getloadavg()],
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "turn_details": {name: [{k: t[k] for k in ("file", "kind", "path", "transcript", "error")} |
                                 {"spoken_latency_ms": t["stages"].get("spoken_latency_ms")} for t in ts]
                          for name, ts in turns.items()},

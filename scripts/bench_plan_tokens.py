@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bantz_voice.brain import prompts  # noqa: E402
-from bantz_voice.brain.orchestrator import orchestrator_parts  # noqa: E402
-from bantz_voice.doctor.vram import plan, profiles  # noqa: E402
-from bantz_voice.models import pull  # noqa: E402
+from bantz_voice.brain import prompts
+from bantz_voice.brain.orchestrator import orchestrator_parts
+from bantz_voice.doctor.vram import plan, profiles
+from bantz_voice.models import pull
 
 TOKENIZERS = ("qwen2.5-3b-instruct-q4_k_m", "smollm2-135m-instruct", "gemma-3-270m-q4_k_m")
 
@@ -39,7 +39,7 @@ def main() -> int:
     for key in TOKENIZERS:
         try:
             path = pull(key, allow_hub=False)
-        except Exception:  # noqa: BLE001 - not on this machine
+        except Exception:
             continue
         tok = Llama(model_path=str(path), vocab_only=True, verbose=False)
 

@@ -25,7 +25,7 @@ import sys
 import time
 import wave
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -104,7 +104,7 @@ def measure(asr_model: str) -> dict:
     refs = [normalize(s) for s in SENTENCES]
     rows = []
 
-    def score(variant: Variant, synth) -> None:  # noqa: ANN001
+    def score(variant: Variant, synth) -> None:
         per = []
         for sentence, ref in zip(SENTENCES, refs):
             samples, rate = synth(sentence)
@@ -131,7 +131,7 @@ def measure(asr_model: str) -> dict:
     fallbacks = [r for r in rows if r["kind"] == "piper" and not r["turkish_voice"]]
     best = min(fallbacks, key=lambda r: r["cer"])["name"] if fallbacks else None
     return {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
         "listener": asr_model,
         "load_average": round(os.getloadavg()[0], 1),

@@ -17,7 +17,7 @@ import statistics as st
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(rows, indent=1))
         return 0
     print(f"Machine: {platform.machine()}, {os.cpu_count()} CPU (load average at the end "
-          f"{[round(x, 2) for x in os.getloadavg()]}). Date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.\n")
+          f"{[round(x, 2) for x in os.getloadavg()]}). Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.\n")
     print("Command: `python scripts/bench_tts_memory.py --markdown`\n")
     print("| onnxruntime arena | run-on sentence | RSS after load | RSS after " + " / ".join(f"{n}" for n in LENGTHS)
           + " characters | short synthesis p50 |")

@@ -26,17 +26,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psutil  # noqa: E402
+import psutil
 
-from bantz_voice.brain.chat import chat_parts  # noqa: E402
-from bantz_voice.brain.orchestrator import orchestrator_parts  # noqa: E402
-from bantz_voice.brain.router import router_parts  # noqa: E402
-from bantz_voice.brain.schemas import RouterOutput  # noqa: E402
-from bantz_voice.config import EndpointSettings, ModelSettings  # noqa: E402
-from bantz_voice.doctor.gguf_catalog import gguf_facts  # noqa: E402
-from bantz_voice.doctor.vram import ServerRequest, cpu_rss_bytes  # noqa: E402
-from bantz_voice.llm import Backends, GenParams, complete  # noqa: E402
-from bantz_voice.models import pull  # noqa: E402
+from bantz_voice.brain.chat import chat_parts
+from bantz_voice.brain.orchestrator import orchestrator_parts
+from bantz_voice.brain.router import router_parts
+from bantz_voice.brain.schemas import RouterOutput
+from bantz_voice.config import EndpointSettings, ModelSettings
+from bantz_voice.doctor.gguf_catalog import gguf_facts
+from bantz_voice.doctor.vram import ServerRequest, cpu_rss_bytes
+from bantz_voice.llm import Backends, GenParams, complete
+from bantz_voice.models import pull
 
 MIB = 1024**2
 MODELS = {"small": "smollm2-135m-instruct", "chat": "gemma-3-270m-q4_k_m"}

@@ -24,7 +24,7 @@ import os
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
 
     pos_sets = [k for k in results if k.endswith("_pos")]
     summary = {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()} {os.cpu_count()} CPU(s), {platform.processor() or platform.platform()}",
         "threshold": settings.wake.threshold,
         "model_kb": round(daemon.wake.model_path.stat().st_size / 1024, 1),  # type: ignore[attr-defined]

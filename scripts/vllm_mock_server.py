@@ -27,8 +27,9 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any, AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -49,7 +50,7 @@ class ModelProfile:
         return 1.0 / self.tok_s
 
     @classmethod
-    def parse(cls, spec: str) -> "ModelProfile":
+    def parse(cls, spec: str) -> ModelProfile:
         """``NAME=TTFT_MS:TOK_PER_S[:JITTER_MS]``."""
         try:
             name, timing = spec.split("=", 1)
@@ -108,12 +109,11 @@ _TOOLS_OF_INTENT: dict[str, tuple[str, ...]] = {
     "calendar.update": ("calendar.find", "calendar.update"),
     "calendar.delete": ("calendar.find", "calendar.delete"),
 }
-_TIME_WORDS = frozenset("bugün yarın öbür saat sabah akşam öğle öğlen öğleden sonra gece bu hafta haftaya gelecek buçuk".split())
+_TIME_WORDS = frozenset(["bugün", "yarın", "öbür", "saat", "sabah", "akşam", "öğle", "öğlen", "öğleden", "sonra", "gece", "bu", "hafta", "haftaya", "gelecek", "buçuk"])
 _TIME_STEMS = ("pazartesi", "salı", "çarşamba", "perşembe", "cuma", "cumartesi", "pazar", "bir", "iki", "üç", "dört",
                "beş", "altı", "yedi", "sekiz", "dokuz", "on", "yarın", "bugün", "akşam", "sabah")
 _TITLE_STOP = frozenset(
-    "yarın bugün saat sabah akşam öğleden sonra gece ekle oluştur planla iptal ertele bantz lütfen "
-    "haftaya gelecek pazartesi salı çarşamba perşembe cuma cumartesi pazar buçukta randevusu toplantısı".split()
+    ["yarın", "bugün", "saat", "sabah", "akşam", "öğleden", "sonra", "gece", "ekle", "oluştur", "planla", "iptal", "ertele", "bantz", "lütfen", "haftaya", "gelecek", "pazartesi", "salı", "çarşamba", "perşembe", "cuma", "cumartesi", "pazar", "buçukta", "randevusu", "toplantısı"]
 )
 
 

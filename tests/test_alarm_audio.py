@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 SPEAKER_RATE = 22050
 
 
-def voiced_seconds(x, rate: int = SPEAKER_RATE, win_ms: int = 50, floor: float = 0.01) -> float:  # noqa: ANN001
+def voiced_seconds(x, rate: int = SPEAKER_RATE, win_ms: int = 50, floor: float = 0.01) -> float:
     import numpy as np
 
     n = rate * win_ms // 1000
@@ -33,7 +33,7 @@ def voiced_seconds(x, rate: int = SPEAKER_RATE, win_ms: int = 50, floor: float =
     return float((np.sqrt((w * w).mean(axis=1)) > floor).sum() * win_ms / 1000)
 
 
-def test_daemon_speaks_a_timer_set_from_another_process(pulse) -> None:  # noqa: ANN001
+def test_daemon_speaks_a_timer_set_from_another_process(pulse) -> None:
     root = Path(tempfile.mkdtemp(prefix="bantz-alarm-test-"))
     for name in ("config", "data", "state", "cache", "runtime"):
         (root / name).mkdir(mode=0o700)

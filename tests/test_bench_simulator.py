@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import vllm_mock_server as sim  # noqa: E402
+
 from bantz_voice.schemas import NluDecision, Route  # noqa: E402
 
 

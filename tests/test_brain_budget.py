@@ -13,7 +13,7 @@ from bantz_voice.brain.orchestrator import orchestrator_parts
 from bantz_voice.brain.router import router_parts
 from bantz_voice.llm import Backends
 
-WORDS = "yarın sabah toplantı doktor randevusu ekle sil saat kaç merhaba efendim takvim hafta cuma akşam".split()
+WORDS = ["yarın", "sabah", "toplantı", "doktor", "randevusu", "ekle", "sil", "saat", "kaç", "merhaba", "efendim", "takvim", "hafta", "cuma", "akşam"]
 
 
 def sentence(rng: random.Random, n: int) -> str:
@@ -21,11 +21,11 @@ def sentence(rng: random.Random, n: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def backend(smollm2_gguf):  # noqa: ANN001, ANN201
+def backend(smollm2_gguf):
     return Backends(embedded_models(smollm2_gguf)).for_role("chat")
 
 
-async def test_fits_and_drops_in_order(backend) -> None:  # noqa: ANN001
+async def test_fits_and_drops_in_order(backend) -> None:
     rng = random.Random(1)
     parts = PromptParts(
         system="Sen Bantz'sın.",
@@ -48,7 +48,7 @@ async def test_fits_and_drops_in_order(backend) -> None:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("seed", range(12))
-async def test_never_over_budget(backend, seed: int) -> None:  # noqa: ANN001
+async def test_never_over_budget(backend, seed: int) -> None:
     rng = random.Random(seed)
     budget = rng.randint(80, 600)
     parts = PromptParts(
@@ -68,14 +68,14 @@ async def test_never_over_budget(backend, seed: int) -> None:  # noqa: ANN001
     assert parts.user in got.messages[-1]["content"]
 
 
-async def test_user_words_are_never_cut(backend) -> None:  # noqa: ANN001
+async def test_user_words_are_never_cut(backend) -> None:
     long_user = "çok uzun bir istek " * 200
     with pytest.raises(BudgetExceeded) as exc:
         await fit(PromptParts("sistem", long_user, (("a", "b"),)), 100, backend.count_tokens)
     assert "efendim" in str(exc.value)
 
 
-async def test_role_prompts_fit_their_budgets(backend) -> None:  # noqa: ANN001
+async def test_role_prompts_fit_their_budgets(backend) -> None:
     rng = random.Random(7)
     summary = [sentence(rng, 20) for _ in range(25)]  # a full memory
     history = [(sentence(rng, 25), sentence(rng, 25)) for _ in range(3)]

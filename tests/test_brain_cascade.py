@@ -29,7 +29,7 @@ async def turn(brain: Brain, text: str) -> tuple[TurnRequest, list[str]]:
 
 
 @pytest.fixture
-async def embedded_brain(smollm2_gguf):  # noqa: ANN001
+async def embedded_brain(smollm2_gguf):
     b = build_brain(brain_settings(embedded_models(smollm2_gguf)))
     await b.warmup()
     yield b
@@ -65,7 +65,7 @@ def test_guard_holds_then_releases_turkish_and_stops_on_drift() -> None:
 
 
 # --- embedded model -------------------------------------------------------------------------------
-async def test_chat_streams_model_tokens(smollm2_gguf) -> None:  # noqa: ANN001
+async def test_chat_streams_model_tokens(smollm2_gguf) -> None:
     """The chat stage yields the model's tokens as they come (any-language judge for SmolLM2)."""
     llm = Backends(embedded_models(smollm2_gguf))
     trace = TurnTrace()
@@ -87,7 +87,7 @@ async def test_smalltalk_reply_is_turkish_with_trace(embedded_brain: Brain) -> N
     assert t.route_done <= t.plan_done <= t.llm_first_token
 
 
-async def test_drift_into_english_falls_back_to_turkish(smollm2_gguf, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+async def test_drift_into_english_falls_back_to_turkish(smollm2_gguf, monkeypatch: pytest.MonkeyPatch) -> None:
     from bantz_voice.brain import prompts
 
     # an English persona makes the English-only SmolLM2 reliably drift out of Turkish
@@ -116,7 +116,7 @@ async def test_fast_path_skips_the_models(embedded_brain: Brain) -> None:
     assert pieces == [req.result.reply] and "efendim" in req.result.reply
 
 
-async def test_baseline_runs_every_model_and_yields_once(smollm2_gguf) -> None:  # noqa: ANN001
+async def test_baseline_runs_every_model_and_yields_once(smollm2_gguf) -> None:
     b = build_brain(brain_settings(embedded_models(smollm2_gguf), baseline=True))
     try:
         req, pieces = await turn(b, "saat kaç")
@@ -127,7 +127,7 @@ async def test_baseline_runs_every_model_and_yields_once(smollm2_gguf) -> None: 
         await b.aclose()
 
 
-async def test_cancelling_a_turn_stops_generation(smollm2_gguf) -> None:  # noqa: ANN001
+async def test_cancelling_a_turn_stops_generation(smollm2_gguf) -> None:
     b = build_brain(brain_settings(embedded_models(smollm2_gguf), fast_path_min_confidence=1.0))
     got: list[str] = []
     req = TurnRequest(text="bana uzun bir masal anlatır mısın", now=NOW)
@@ -151,7 +151,7 @@ async def test_cancelling_a_turn_stops_generation(smollm2_gguf) -> None:  # noqa
     await b.aclose()
 
 
-async def test_memory_recall_after_restart(smollm2_gguf) -> None:  # noqa: ANN001
+async def test_memory_recall_after_restart(smollm2_gguf) -> None:
     settings = brain_settings(rules_only=True)
     b = build_brain(settings)
     await turn(b, "yarın saat üçte doktor randevusu ekle")
@@ -182,7 +182,7 @@ async def test_no_server_fast_path_still_works() -> None:
         await b.aclose()
 
 
-async def test_server_killed_mid_turn_daemon_stays_up(llama_server_factory) -> None:  # noqa: ANN001
+async def test_server_killed_mid_turn_daemon_stays_up(llama_server_factory) -> None:
     server = llama_server_factory()
     settings = brain_settings(openai_models(server.base_url, timeout_s=20, retries=0), fast_path_min_confidence=1.0)
     b = build_brain(settings)
@@ -205,7 +205,7 @@ async def test_server_killed_mid_turn_daemon_stays_up(llama_server_factory) -> N
         await b.aclose()
 
 
-async def test_openai_backend_full_turn(llama_server) -> None:  # noqa: ANN001
+async def test_openai_backend_full_turn(llama_server) -> None:
     b = build_brain(brain_settings(openai_models(llama_server.base_url, timeout_s=60)))
     try:
         req, _ = await turn(b, "bugün kendimi biraz yorgun hissediyorum")
@@ -214,7 +214,7 @@ async def test_openai_backend_full_turn(llama_server) -> None:  # noqa: ANN001
         await b.aclose()
 
 
-async def test_slow_model_gets_a_turkish_apology(smollm2_gguf) -> None:  # noqa: ANN001
+async def test_slow_model_gets_a_turkish_apology(smollm2_gguf) -> None:
     settings = brain_settings(embedded_models(smollm2_gguf))
     settings.models.chat.timeout_s = 0.01
     b = build_brain(settings)
@@ -230,7 +230,7 @@ async def test_slow_model_gets_a_turkish_apology(smollm2_gguf) -> None:  # noqa:
 
 
 # --- the router's "system" needs a time or date word ------------------------------------------------
-async def test_llm_system_route_without_a_time_word_becomes_chat(smollm2_gguf):  # noqa: ANN001
+async def test_llm_system_route_without_a_time_word_becomes_chat(smollm2_gguf):
     """SmolLM2 calls these misheard chat sentences ``system`` (seen in the benchmarks): without a
     guard the user would hear the time. The Turkish layer's cue check turns them into chat."""
     from bantz_voice.brain.router import route
@@ -273,7 +273,7 @@ async def _new_tokens_per_turn(brain: Brain) -> list[int]:
     return fresh
 
 
-async def test_prefill_leaves_a_chat_turn_only_its_own_words(smollm2_gguf, tmp_path) -> None:  # noqa: ANN001
+async def test_prefill_leaves_a_chat_turn_only_its_own_words(smollm2_gguf, tmp_path) -> None:
     """Every chat turn after the first evaluates only its user message, also the turn after the
     history was cut back into the summary (HISTORY_MAX); without the prefill that turn evaluates
     the summary and the whole history again."""
@@ -301,7 +301,7 @@ async def test_prefill_leaves_a_chat_turn_only_its_own_words(smollm2_gguf, tmp_p
     assert fresh[False][cut] > 100 and fresh[False][cut] > 4 * fresh[True][cut], str(fresh)
 
 
-async def test_after_idle_work_the_brain_is_truly_idle(smollm2_gguf, tmp_path) -> None:  # noqa: ANN001
+async def test_after_idle_work_the_brain_is_truly_idle(smollm2_gguf, tmp_path) -> None:
     """Issue 11 (CPU in silence after turns): the work ``idle()`` starts is bounded — once its
     prefill has finished no task is left scheduled, the engine is free with nothing queued, and
     another ``idle()`` without a new turn evaluates nothing."""

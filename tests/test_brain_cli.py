@@ -62,7 +62,7 @@ def test_confirmation_across_processes() -> None:
     assert "hiç etkinliğiniz yok" in json.loads(r.stdout)["reply"]
 
 
-def test_ask_with_the_embedded_model_subprocess(smollm2_gguf) -> None:  # noqa: ANN001
+def test_ask_with_the_embedded_model_subprocess(smollm2_gguf) -> None:
     env = {
         "BANTZ_MODELS__ENDPOINTS__SMALL__GGUF": str(smollm2_gguf),
         "BANTZ_MODELS__ENDPOINTS__CHAT__GGUF": str(smollm2_gguf),
@@ -77,7 +77,7 @@ def test_ask_with_the_embedded_model_subprocess(smollm2_gguf) -> None:  # noqa: 
     assert out["timings_ms"]["route_ms"] > 0
 
 
-def test_ask_with_an_openai_server(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, llama_server) -> None:  # noqa: ANN001
+def test_ask_with_an_openai_server(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, llama_server) -> None:
     for key, value in SLOW_MACHINE.items():
         monkeypatch.setenv(key, value)
     for ep in ("SMALL", "CHAT"):

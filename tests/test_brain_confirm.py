@@ -41,7 +41,7 @@ async def turn(brain: Brain, text: str) -> TurnRequest:
     return req
 
 
-def titles(settings) -> list[str]:  # noqa: ANN001
+def titles(settings) -> list[str]:
     return [e.title for e in open_calendar(settings).list(*TOMORROW)]
 
 
@@ -149,7 +149,7 @@ async def test_undo(brain: Brain) -> None:
     assert titles(brain.settings) == []
 
 
-def _two_meetings_tomorrow():  # noqa: ANN202
+def _two_meetings_tomorrow():
     """Rules-only settings with two meetings tomorrow (27 Nov): "yarınki toplantı" is ambiguous."""
     settings = brain_settings(rules_only=True)
     cal = open_calendar(settings)

@@ -35,13 +35,13 @@ def prompts(n: int) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def llm(smollm2_gguf):  # noqa: ANN001, ANN201
+def llm(smollm2_gguf):
     b = Backends(embedded_models(smollm2_gguf))
     return b
 
 
 @pytest.mark.timeout(900)
-async def test_router_json_always_valid(llm) -> None:  # noqa: ANN001
+async def test_router_json_always_valid(llm) -> None:
     backend, params = llm.for_role("router"), llm.params("router")
     await backend.warmup([router_parts("").stable_prefix()])
     texts = prompts(200)
@@ -56,7 +56,7 @@ async def test_router_json_always_valid(llm) -> None:  # noqa: ANN001
 
 
 @pytest.mark.timeout(600)
-async def test_orchestrator_json_always_valid(llm) -> None:  # noqa: ANN001
+async def test_orchestrator_json_always_valid(llm) -> None:
     backend, params = llm.for_role("orchestrator"), llm.params("orchestrator")
     for text in prompts(4):
         fitted = await fit(orchestrator_parts(text), llm.budget("orchestrator"), backend.count_tokens)

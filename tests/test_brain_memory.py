@@ -34,7 +34,7 @@ def test_rolling_limit_keeps_newest() -> None:
     assert all("iş 0 yapıldı" not in line for line in lines)
 
 
-def test_limit_with_a_real_tokenizer(smollm2_gguf) -> None:  # noqa: ANN001
+def test_limit_with_a_real_tokenizer(smollm2_gguf) -> None:
     from llama_cpp import Llama
 
     llm = Llama(model_path=str(smollm2_gguf), n_ctx=256, verbose=False, vocab_only=True)
@@ -78,7 +78,7 @@ def test_history_keeps_the_gist_of_long_replies() -> None:
     assert len(g) <= HISTORY_REPLY_CHARS + 1 and g.endswith("…") and not g[:-1].endswith(" ")
 
 
-async def test_chat_summary_leaves_out_the_turns_it_has_as_history(tmp_path) -> None:  # noqa: ANN001
+async def test_chat_summary_leaves_out_the_turns_it_has_as_history(tmp_path) -> None:
     """The chat prompt has the last turns verbatim; their summary lines would be read twice."""
     from bantz_voice.brain.cascade import HISTORY_MAX, HISTORY_TURNS, Brain
     from bantz_voice.config import Settings

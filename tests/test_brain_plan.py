@@ -58,7 +58,7 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> list[type]:
     """The router says calendar; the orchestrator answers ANSWERS[text]. Records the schemas asked for."""
     asked: list[type] = []
 
-    async def structured(backend, params, parts, budget, model):  # noqa: ANN001, ANN202
+    async def structured(backend, params, parts, budget, model):
         asked.append(model)
         if model is RouterOutput:
             return RouterOutput(route="calendar", confidence="high"), {"prompt_tokens": 0, "repairs": 0}
@@ -79,13 +79,13 @@ async def turn(brain: Brain, text: str) -> TurnRequest:
     return req
 
 
-def events(settings, day: datetime) -> list[tuple[str, str, str]]:  # noqa: ANN001
+def events(settings, day: datetime) -> list[tuple[str, str, str]]:
     cal = open_calendar(settings)
     return [(e.title, f"{e.start:%H:%M}", f"{e.end:%H:%M}") for e in cal.list(day, day + timedelta(days=1))]
 
 
 @pytest.fixture
-async def brain(answers):  # noqa: ANN001, ANN201
+async def brain(answers):
     settings = brain_settings(speculate=False, prefill_next=False)
     b = Brain(settings)
     r = await turn(b, "yarın saat onda toplantı ekle")  # the fast path, confident: no model
@@ -166,7 +166,7 @@ def test_steps_dispatch_through_the_table(monkeypatch: pytest.MonkeyPatch) -> No
 
     seen: list[str] = []
 
-    def echo(tools, step, st):  # noqa: ANN001, ANN202
+    def echo(tools, step, st):
         seen.append(step.slots.title or "")
         return plan_mod.StepResult(ToolOutcome(f"{step.slots.title} tamam.", "denedim.", [{"tool": "test.echo", "ok": True}]))
 

@@ -13,16 +13,16 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-import vllm_mock_server as sim  # noqa: E402
-from fixtures.llama_server import brain_settings  # noqa: E402
-from fixtures.simulator import serve_simulator  # noqa: E402
+import vllm_mock_server as sim
+from fixtures.llama_server import brain_settings
+from fixtures.simulator import serve_simulator
 
-from bantz_voice.brain import build_brain  # noqa: E402
-from bantz_voice.brain.cascade import Brain  # noqa: E402
-from bantz_voice.brain.speculate import DeferredTrace, Speculation  # noqa: E402
-from bantz_voice.config import EndpointSettings, ModelSettings  # noqa: E402
-from bantz_voice.responder import TurnRequest  # noqa: E402
-from bantz_voice.trace import TurnTrace  # noqa: E402
+from bantz_voice.brain import build_brain
+from bantz_voice.brain.cascade import Brain
+from bantz_voice.brain.speculate import DeferredTrace, Speculation
+from bantz_voice.config import EndpointSettings, ModelSettings
+from bantz_voice.responder import TurnRequest
+from bantz_voice.trace import TurnTrace
 
 CHAT = "kedim bugün çok tuhaf davranıyor"  # not confident on the fast path: the LLM router runs
 CHAT2 = "köpeğim bugün hasta"  # the same, another sentence
@@ -66,14 +66,14 @@ class Calls:
             backend._counted = True
             orig = backend.stream
 
-            def stream(messages, params, schema=None, _orig=orig):  # noqa: ANN001, ANN202
+            def stream(messages, params, schema=None, _orig=orig):
                 kind = schema.__name__ if schema else "chat"
                 rec = {"kind": kind, "start": time.monotonic(), "end": None, "closed": False, "closed_ev": asyncio.Event(),
                        "held": kind in self.hold}
                 self.log.append(rec)
                 self.started(kind).set()
 
-                async def gen():  # noqa: ANN202
+                async def gen():
                     try:
                         if kind != "chat" and self.router_waits_for_chat:
                             await asyncio.wait_for(self.started("chat").wait(), 30)
@@ -116,7 +116,7 @@ class Calls:
 
 
 @pytest.fixture
-async def brain(sim_url, tmp_path):  # noqa: ANN001
+async def brain(sim_url, tmp_path):
     s = brain_settings(_models(sim_url))
     s.calendar.ics_path = tmp_path / "cal.ics"
     b = build_brain(s)
@@ -268,7 +268,7 @@ async def test_fast_path_and_embedded_chat_start_no_parallel_chat(sim_url, tmp_p
 async def test_unclaimed_speculation_expires_and_deferred_marks_are_clamped():
     started: list[float] = []
 
-    async def slow_route(trace: DeferredTrace):  # noqa: ANN202
+    async def slow_route(trace: DeferredTrace):
         trace.mark("route_done")
         started.append(time.monotonic())
         await asyncio.sleep(10)

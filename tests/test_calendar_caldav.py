@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 import caldav
 import icalendar
 import pytest
+from fixtures.radicale import RadicaleServer
 
 from bantz_voice.calendar import CalendarError, open_calendar
 from bantz_voice.calendar.caldav_backend import CaldavCalendar
 from bantz_voice.config import Settings
-from fixtures.radicale import RadicaleServer
 
 TZ = ZoneInfo("Europe/Istanbul")
 ENV = "BANTZ_TEST_CALDAV_PW"

@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bantz_voice.calendar import CalendarError, CalendarService, open_calendar
-from bantz_voice.calendar import speech
+from bantz_voice.calendar import CalendarError, CalendarService, open_calendar, speech
 from bantz_voice.calendar.model import Event
 from bantz_voice.config import Settings
 

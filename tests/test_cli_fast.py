@@ -67,8 +67,8 @@ def test_fast_socket_path_is_the_full_paths_one(runtime: Path, monkeypatch: pyte
 
 
 def test_fast_config_files_are_the_layers_load_settings_reads(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from bantz_voice.config_layers import DEFAULTS_DIR, MAIN_FILE
     from bantz_voice import paths
+    from bantz_voice.config_layers import DEFAULTS_DIR, MAIN_FILE
 
     for own in (True, False):
         if not own:

@@ -18,13 +18,13 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import psutil
 import pytest
-
 from fixtures.control import raw_exchange
 
 from bantz_voice.daemon import client
@@ -78,7 +78,7 @@ class NotifyListener:
         while not self._stop:
             try:
                 data = self.sock.recv(4096)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -152,7 +152,7 @@ def utterances(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def daemon(pulse, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN001
+def daemon(pulse, tmp_path_factory: pytest.TempPathFactory):
     # outside pytest's rotating basetemp so that the daemon's log survives a failure for reading
     root = Path(tempfile.mkdtemp(prefix="bantz-daemon-test-"))
     for name in ("config", "data", "state", "cache", "runtime"):
@@ -192,7 +192,7 @@ def daemon(pulse, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN001
             print(f"daemon log kept: {log}")
 
 
-def _turn(d: DaemonProc, pulse, wav: Path, *, expect_answer: bool, listen_s: float = 10.0):  # noqa: ANN001
+def _turn(d: DaemonProc, pulse, wav: Path, *, expect_answer: bool, listen_s: float = 10.0):
     """Play ``wav`` into the microphone; return (new status, speaker recording)."""
     before = d.status()
     rec = pulse.start_recording()
@@ -246,7 +246,7 @@ def test_watchdog_pings_from_audio_loop(daemon: DaemonProc) -> None:
     assert comps["audio_loop"]["ok"]
 
 
-def test_no_wake_word_no_answer_nothing_stored(daemon: DaemonProc, pulse, utterances) -> None:  # noqa: ANN001
+def test_no_wake_word_no_answer_nothing_stored(daemon: DaemonProc, pulse, utterances) -> None:
     traces = daemon.state_dir / "traces.jsonl"
     lines_before = traces.read_text().count("\n") if traces.exists() else 0
     st, audio = _turn(daemon, pulse, utterances["plain"], expect_answer=False)
@@ -260,7 +260,7 @@ def test_no_wake_word_no_answer_nothing_stored(daemon: DaemonProc, pulse, uttera
             assert not any(w in text for w in ("hava", "hama", "nasıl", "asıl")), path  # as heard
 
 
-def test_wake_word_gets_spoken_answer(daemon: DaemonProc, pulse, utterances) -> None:  # noqa: ANN001
+def test_wake_word_gets_spoken_answer(daemon: DaemonProc, pulse, utterances) -> None:
     st, audio = _turn(daemon, pulse, utterances["wake"], expect_answer=True)
     turn = st["last_turns"][-1]
     assert turn["mode"] == "wake_word" and turn["error"] is None, turn
@@ -271,14 +271,14 @@ def test_wake_word_gets_spoken_answer(daemon: DaemonProc, pulse, utterances) -> 
     assert st["follow_up_open"]
 
 
-def test_follow_up_without_wake_word(daemon: DaemonProc, pulse, utterances) -> None:  # noqa: ANN001
+def test_follow_up_without_wake_word(daemon: DaemonProc, pulse, utterances) -> None:
     assert daemon.status()["follow_up_open"]
     st, audio = _turn(daemon, pulse, utterances["plain"], expect_answer=True)
     assert st["last_turns"][-1]["mode"] == "follow_up"
     assert voiced_seconds(audio) > 0.6
 
 
-def test_ptt_through_socket(daemon: DaemonProc, pulse, utterances) -> None:  # noqa: ANN001
+def test_ptt_through_socket(daemon: DaemonProc, pulse, utterances) -> None:
     daemon.wait(lambda s: not s["follow_up_open"], FOLLOW_UP_S + 5, "the follow-up window to close")
     before = daemon.status()
     rec = pulse.start_recording()
@@ -293,7 +293,7 @@ def test_ptt_through_socket(daemon: DaemonProc, pulse, utterances) -> None:  # n
     assert voiced_seconds(audio) > 0.6
 
 
-def test_barge_in_stops_long_reply(daemon: DaemonProc, pulse, utterances) -> None:  # noqa: ANN001
+def test_barge_in_stops_long_reply(daemon: DaemonProc, pulse, utterances) -> None:
     daemon.wait(lambda s: not s["follow_up_open"] and s["state"] == "idle", FOLLOW_UP_S + 5, "idle")
     rec = pulse.start_recording()
     daemon.call("say", {"text": LONG_TEXT})
@@ -336,7 +336,7 @@ def test_bad_requests_leave_daemon_undisturbed(daemon: DaemonProc) -> None:
     assert st["state"] != "muted" and daemon.proc.poll() is None
 
 
-def test_mic_sink_unloaded_and_reloaded(daemon: DaemonProc, pulse, utterances) -> None:  # noqa: ANN001
+def test_mic_sink_unloaded_and_reloaded(daemon: DaemonProc, pulse, utterances) -> None:
     pid = daemon.proc.pid
     before = daemon.status()["microphone"]["reconnects"]
     pulse.unload_mic()
@@ -378,7 +378,7 @@ def test_sighup_reloads_config(daemon: DaemonProc) -> None:
 
 
 @pytest.mark.timeout(600)
-def test_soak_50_turns_rss_bounded(daemon: DaemonProc, pulse, utterances) -> None:  # noqa: ANN001
+def test_soak_50_turns_rss_bounded(daemon: DaemonProc, pulse, utterances) -> None:
     proc = psutil.Process(daemon.proc.pid)
     t0 = time.monotonic()
     start = daemon.status()

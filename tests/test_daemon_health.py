@@ -14,7 +14,7 @@ from bantz_voice.daemon.health import HealthMonitor
 
 
 class _Models(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         body = b'{"object": "list", "data": [{"id": "m"}]}'
         self.send_response(200)
         self.send_header("Content-Type", "application/json")

@@ -28,7 +28,7 @@ def _fake_evdev(events: list[tuple[int, int, int]], *, deny: bool = False, keys:
         def capabilities(self) -> dict[int, list[int]]:
             return {EV_KEY: list(keys)}
 
-        async def async_read_loop(self):  # noqa: ANN201
+        async def async_read_loop(self):
             for etype, code, value in events:
                 await asyncio.sleep(0.01)
                 yield types.SimpleNamespace(type=etype, code=code, value=value)

@@ -10,7 +10,6 @@ import stat
 from pathlib import Path
 
 import pytest
-
 from fixtures.control import raw_exchange
 
 from bantz_voice.daemon import client
@@ -52,7 +51,7 @@ class Recorder:
     def __init__(self) -> None:
         self.seen: list[str] = []
 
-    async def __call__(self, request):  # noqa: ANN001
+    async def __call__(self, request):
         self.seen.append(request.type)
         if request.type == "say" and request.data.text == "boom":
             raise RuntimeError("handler bug")
@@ -145,7 +144,7 @@ async def test_cli_commands_against_real_socket(tmp_path: Path) -> None:
 
     seen: list[tuple[str, object]] = []
 
-    async def handler(request):  # noqa: ANN001
+    async def handler(request):
         seen.append((request.type, getattr(request.data, "action", None) or getattr(request.data, "text", None)))
         if request.type == "status":
             return {

@@ -64,7 +64,7 @@ async def test_listen_loop_restarted_after_failure() -> None:
     calls = []
 
     class Flaky:
-        async def listen(self, source, on_event=None):  # noqa: ANN001
+        async def listen(self, source, on_event=None):
             calls.append(1)
             if len(calls) < 3:
                 raise RuntimeError("device exploded")
@@ -112,7 +112,7 @@ def test_follow_up_window_opens_after_a_spoken_apology_not_after_silence_or_a_ba
     user cut off, the wake word is needed again."""
     d = Daemon(load_settings(), "echo", Notifier(""))
     d.earcons.enabled = False
-    d.alarms.on_error = lambda _e: None  # noqa: ARG005 - no alarm hook here
+    d.alarms.on_error = lambda _e: None
 
     def turn(*, error: str | None, reply: str, played: bool, interrupted: bool = False) -> bool:
         d.gate.close_follow_up()

@@ -34,7 +34,7 @@ def _recv_all(sock: socket.socket) -> list[str]:
     try:
         while True:
             out.append(sock.recv(4096).decode())
-    except socket.timeout:
+    except TimeoutError:
         return out
 
 

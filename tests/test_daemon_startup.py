@@ -186,7 +186,7 @@ class _Silent:
 
 
 @pytest.fixture
-async def daemon(isolated_dirs: Path, smollm2_gguf: Path):  # noqa: ANN201
+async def daemon(isolated_dirs: Path, smollm2_gguf: Path):
     from bantz_voice.app import start_pipeline
     from bantz_voice.config import load_settings
     from bantz_voice.daemon.notify import Notifier

@@ -8,12 +8,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from fixtures.dbus_session import MprisPlayer, NotificationServer
 
 from bantz_voice.config import Settings
 from bantz_voice.daemon.desktop import Desktop
 from bantz_voice.schemas import Intent, NluDecision, Slots
 from bantz_voice.timers.tools import AlarmTools
-from fixtures.dbus_session import MprisPlayer, NotificationServer
 
 
 def test_notification_reaches_the_notification_server(notification_server: NotificationServer, session_bus: str) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -75,7 +75,7 @@ def test_doctor_prints_one_line_per_area(capsys: pytest.CaptureFixture[str]) -> 
 def test_a_crashing_check_becomes_an_error_line(monkeypatch: pytest.MonkeyPatch) -> None:
     import bantz_voice.doctor.checks as checks
 
-    def boom(settings):  # noqa: ANN001
+    def boom(settings):
         raise RuntimeError("patladı")
 
     monkeypatch.setattr(checks, "CHECKS", (boom,))

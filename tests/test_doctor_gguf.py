@@ -28,7 +28,7 @@ def small_files() -> dict[str, Path]:
     for key in SMALL:
         try:
             out[key] = pull(key, allow_hub=False)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             pytest.skip(f"{key} not installed: {exc}")
     return out
 

@@ -19,7 +19,7 @@ SYSTEM = [{"role": "system", "content": "You are a helpful assistant. Answer bri
 
 
 @contextmanager
-def _cold(backend):  # noqa: ANN001, ANN202
+def _cold(backend):
     """Requests inside start from an empty KV cache (the reference a cached answer must equal)."""
     backend.prefix_cache = False
     try:
@@ -29,23 +29,23 @@ def _cold(backend):  # noqa: ANN001, ANN202
 
 
 @pytest.fixture(scope="module")
-def backend(smollm2_gguf):  # noqa: ANN001, ANN201
+def backend(smollm2_gguf):
     return Backends(embedded_models(smollm2_gguf)).for_role("router")
 
 
-async def test_streams_pieces(backend) -> None:  # noqa: ANN001
+async def test_streams_pieces(backend) -> None:
     pieces = [p async for p in backend.stream(SYSTEM + [{"role": "user", "content": "Name three colors."}], GenParams(max_tokens=24))]
     assert len(pieces) >= 3 and "".join(pieces).strip()
 
 
-async def test_grammar_json(backend) -> None:  # noqa: ANN001
+async def test_grammar_json(backend) -> None:
     msgs = SYSTEM + [{"role": "user", "content": "Plan: add a dentist appointment tomorrow at three."}]
     raw = await complete(backend, msgs, GenParams(max_tokens=256, timeout_s=120), OrchestratorOutput)
     out = OrchestratorOutput.model_validate_json(raw)
     assert len(out.tools) <= 3 and all(step.slots is None or step.slots.title is None or len(step.slots.title) <= 40 for step in out.tools)
 
 
-async def test_cancel_stops_generation(backend) -> None:  # noqa: ANN001
+async def test_cancel_stops_generation(backend) -> None:
     got: list[str] = []
 
     async def consume() -> None:
@@ -68,7 +68,7 @@ async def test_cancel_stops_generation(backend) -> None:  # noqa: ANN001
     assert len(got) == n_at_cancel < 400
 
 
-async def test_token_count_is_exact(backend) -> None:  # noqa: ANN001
+async def test_token_count_is_exact(backend) -> None:
     msgs = SYSTEM + [{"role": "user", "content": "merhaba efendim, yarın toplantı var mı?"}]
     eng = backend._get_engine()
     n = await backend.count_tokens(msgs)
@@ -77,7 +77,7 @@ async def test_token_count_is_exact(backend) -> None:  # noqa: ANN001
     assert longer > n
 
 
-async def test_warm_prefix_snapshot_restores_and_matches_cold(backend) -> None:  # noqa: ANN001
+async def test_warm_prefix_snapshot_restores_and_matches_cold(backend) -> None:
     prefix = [{"role": "system", "content": "You classify requests into routes. " * 20}]
     await backend.warmup([prefix])
     eng = backend._get_engine()
@@ -100,7 +100,7 @@ async def test_warm_prefix_snapshot_restores_and_matches_cold(backend) -> None: 
     assert RouterOutput.model_validate_json(warm) == RouterOutput.model_validate_json(cold)
 
 
-async def test_conversation_state_survives_other_prompts_and_matches_cold(backend) -> None:  # noqa: ANN001
+async def test_conversation_state_survives_other_prompts_and_matches_cold(backend) -> None:
     """A chat reply's KV state is kept: the next turn of the same conversation, asked after a JSON
     prompt used the engine, starts from it (only its new tail is evaluated) and says the same."""
     turn1 = SYSTEM + [{"role": "user", "content": "My cat is called Pamuk. " * 8 + "Say hello."}]
@@ -122,7 +122,7 @@ async def test_conversation_state_survives_other_prompts_and_matches_cold(backen
     assert warm == cold
 
 
-async def test_prefill_evaluates_the_next_prompt_start_and_matches_cold(backend) -> None:  # noqa: ANN001
+async def test_prefill_evaluates_the_next_prompt_start_and_matches_cold(backend) -> None:
     """``prefill(prefix)`` leaves the prefix's KV state behind: the request that continues it
     evaluates only its own tail, after other prompts used the engine, and says the same as cold."""
     prefix = SYSTEM + [
@@ -143,7 +143,7 @@ async def test_prefill_evaluates_the_next_prompt_start_and_matches_cold(backend)
     assert warm == cold
 
 
-async def test_a_request_preempts_a_prefill(backend) -> None:  # noqa: ANN001
+async def test_a_request_preempts_a_prefill(backend) -> None:
     import threading
 
     prefix = SYSTEM + [{"role": "user", "content": "Remember these words: " + "apple pear plum " * 60}]
@@ -167,13 +167,13 @@ async def test_missing_model_is_unavailable() -> None:
         await complete(b, SYSTEM, GenParams(max_tokens=4))
 
 
-async def test_models_load_once(smollm2_gguf) -> None:  # noqa: ANN001
+async def test_models_load_once(smollm2_gguf) -> None:
     a = Backends(embedded_models(smollm2_gguf))
     b = Backends(embedded_models(smollm2_gguf))
     assert a.for_role("router")._get_engine() is b.for_role("chat")._get_engine()
 
 
-async def test_background_prefill_evaluates_with_the_generation_threads_then_restores_batch_threads(backend) -> None:  # noqa: ANN001
+async def test_background_prefill_evaluates_with_the_generation_threads_then_restores_batch_threads(backend) -> None:
     """The idle prefill is background work: it evaluates with ``n_threads`` (not every CPU, whose
     spin barriers collapse under load and kept a core busy after the turns), and requests get the
     batch thread count back."""
@@ -185,7 +185,7 @@ async def test_background_prefill_evaluates_with_the_generation_threads_then_res
     seen: list[tuple[int, int]] = []
     real_eval = eng.llm.eval
 
-    def eval_and_look(chunk):  # noqa: ANN001, ANN202
+    def eval_and_look(chunk):
         seen.append((llama_cpp.llama_n_threads(ctx), llama_cpp.llama_n_threads_batch(ctx)))
         real_eval(chunk)
 

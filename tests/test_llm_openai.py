@@ -20,13 +20,13 @@ MSGS = [{"role": "system", "content": "You are a helpful assistant."}, {"role": 
 
 
 @pytest.fixture
-async def backend(llama_server):  # noqa: ANN001, ANN201
+async def backend(llama_server):
     b = Backends(openai_models(llama_server.base_url)).for_role("chat")
     yield b
     await b.aclose()
 
 
-async def test_streams_incrementally(backend) -> None:  # noqa: ANN001
+async def test_streams_incrementally(backend) -> None:
     stamps: list[float] = []
     text = ""
     async for piece in backend.stream(MSGS, GenParams(max_tokens=24)):
@@ -36,13 +36,13 @@ async def test_streams_incrementally(backend) -> None:  # noqa: ANN001
     assert stamps[-1] > stamps[0]  # pieces arrive over time, not in one block
 
 
-async def test_schema_json_object_style(backend) -> None:  # noqa: ANN001
+async def test_schema_json_object_style(backend) -> None:
     msgs = [{"role": "system", "content": "Route the request."}, {"role": "user", "content": "what time is it"}]
     raw = await complete(backend, msgs, GenParams(max_tokens=64, timeout_s=120), RouterOutput)
     RouterOutput.model_validate_json(raw)
 
 
-async def test_json_schema_style_is_what_llamacpp_server_rejects(llama_server) -> None:  # noqa: ANN001
+async def test_json_schema_style_is_what_llamacpp_server_rejects(llama_server) -> None:
     ep = EndpointSettings(kind="openai", base_url=llama_server.base_url, schema_style="json_schema", connect_retries=0)
     b = OpenAIBackend(ep, "vllm-style")
     try:
@@ -52,7 +52,7 @@ async def test_json_schema_style_is_what_llamacpp_server_rejects(llama_server) -
         await b.aclose()
 
 
-async def test_cancel_mid_stream_frees_the_server(backend) -> None:  # noqa: ANN001
+async def test_cancel_mid_stream_frees_the_server(backend) -> None:
     got: list[float] = []
 
     async def consume() -> None:
@@ -73,7 +73,7 @@ async def test_cancel_mid_stream_frees_the_server(backend) -> None:  # noqa: ANN
     assert time.monotonic() - t0 < per_token * 590 / 3
 
 
-async def test_server_killed_mid_turn(llama_server_factory) -> None:  # noqa: ANN001
+async def test_server_killed_mid_turn(llama_server_factory) -> None:
     server = llama_server_factory()
     b = Backends(openai_models(server.base_url, retries=0)).for_role("chat")
     try:
@@ -100,7 +100,7 @@ async def test_server_down_retries_then_unavailable() -> None:
     assert "bağlanılamadı" in str(exc.value)
 
 
-async def test_token_count_from_server_tokenizer(backend, smollm2_gguf) -> None:  # noqa: ANN001
+async def test_token_count_from_server_tokenizer(backend, smollm2_gguf) -> None:
     from fixtures.llama_server import embedded_models
 
     exact = await Backends(embedded_models(smollm2_gguf)).for_role("chat").count_tokens(MSGS)

@@ -13,7 +13,8 @@ from bantz_voice.cli import main
 from bantz_voice.config import EndpointSettings, ModelSettings, Settings
 from bantz_voice.doctor.checks import check_gpu
 from bantz_voice.doctor.vram import SHIPPED_PROFILE, endpoint_settings, profiles
-from bantz_voice.llm import Backends, profiles as llm_profiles
+from bantz_voice.llm import Backends
+from bantz_voice.llm import profiles as llm_profiles
 
 
 def _fake_nvidia_smi(bin_dir: Path, name: str, mib: int, rc: int = 0) -> None:
@@ -27,7 +28,7 @@ def _fake_nvidia_smi(bin_dir: Path, name: str, mib: int, rc: int = 0) -> None:
 
 
 @pytest.fixture
-def gpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def gpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     def make(name: str = "NVIDIA GeForce RTX 4060", mib: int = 8188, cuda: bool = True, rc: int = 0) -> None:
         _fake_nvidia_smi(tmp_path, name, mib, rc)
         monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
@@ -38,12 +39,12 @@ def gpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     llm_profiles._cached_select.cache_clear()
 
 
-def test_detects_the_card_through_nvidia_smi(gpu) -> None:  # noqa: ANN001
+def test_detects_the_card_through_nvidia_smi(gpu) -> None:
     gpu("NVIDIA GeForce RTX 4060", 8188)
     assert llm_profiles.detect_nvidia() == [llm_profiles.Gpu("NVIDIA GeForce RTX 4060", 8188)]
 
 
-def test_an_8gb_card_makes_the_gpu_split_the_default(gpu) -> None:  # noqa: ANN001
+def test_an_8gb_card_makes_the_gpu_split_the_default(gpu) -> None:
     gpu(mib=8188)
     sel = llm_profiles.select(ModelSettings())
     assert sel.profile == SHIPPED_PROFILE and sel.gpu is not None and sel.gpu.total_mib == 8188
@@ -55,21 +56,21 @@ def test_an_8gb_card_makes_the_gpu_split_the_default(gpu) -> None:  # noqa: ANN0
 
 
 @pytest.mark.parametrize("mib,cuda,why", [(6144, True, "8 GB"), (8188, False, "CUDA")])
-def test_a_small_card_or_a_cpu_build_keeps_the_cpu_defaults(gpu, mib: int, cuda: bool, why: str) -> None:  # noqa: ANN001
+def test_a_small_card_or_a_cpu_build_keeps_the_cpu_defaults(gpu, mib: int, cuda: bool, why: str) -> None:
     gpu(mib=mib, cuda=cuda)
     sel = llm_profiles.select(ModelSettings())
     assert sel.profile == "cpu" and why in sel.reason
     assert Backends(ModelSettings()).models == ModelSettings()
 
 
-def test_no_nvidia_smi_and_a_failing_one_keep_the_cpu(gpu, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_no_nvidia_smi_and_a_failing_one_keep_the_cpu(gpu, monkeypatch: pytest.MonkeyPatch) -> None:
     gpu(rc=9)
     assert llm_profiles.detect_nvidia() == []
     monkeypatch.setenv("PATH", "/nonexistent")
     assert llm_profiles.select(ModelSettings()).profile == "cpu"
 
 
-def test_the_users_endpoints_and_an_explicit_cpu_choice_win(gpu) -> None:  # noqa: ANN001
+def test_the_users_endpoints_and_an_explicit_cpu_choice_win(gpu) -> None:
     gpu()
     mine = EndpointSettings(kind="openai", base_url="http://127.0.0.1:9000/v1", model="x")
     models = ModelSettings(endpoints={"small": ModelSettings().endpoints["small"], "chat": mine})
@@ -79,7 +80,7 @@ def test_the_users_endpoints_and_an_explicit_cpu_choice_win(gpu) -> None:  # noq
     assert Backends(cpu).models == cpu
 
 
-def test_doctor_names_the_profile_and_plans_it(gpu, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+def test_doctor_names_the_profile_and_plans_it(gpu, capsys: pytest.CaptureFixture[str]) -> None:
     gpu()
     c = check_gpu(Settings())
     assert c.status == "ok" and SHIPPED_PROFILE in c.message and "8188 MiB" in c.message

@@ -25,7 +25,7 @@ SYSTEM = [{"role": "system", "content": "You are a helpful assistant. Answer bri
 def _paths() -> tuple[Path, Path]:
     try:
         return pull("smollm2-135m-instruct", allow_hub=False), pull("gemma-3-270m-q4_k_m", allow_hub=False)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         pytest.skip(f"the PyPI-carried models are not installed: {exc}")
 
 

@@ -27,7 +27,7 @@ def private_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return d
 
 
-def _serve_whisper_small(hub, model_bin: bytes, **kw: object) -> dict[str, bytes]:  # noqa: ANN001
+def _serve_whisper_small(hub, model_bin: bytes, **kw: object) -> dict[str, bytes]:
     files = {
         "model.bin": model_bin,
         "config.json": b'{"alignment_heads": [[5, 3]], "lang_ids": [50259]}\n',

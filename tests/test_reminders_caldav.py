@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import caldav
 import icalendar
 import pytest
+from fixtures.fakeclock import FakeClock
+from fixtures.radicale import RadicaleServer
 
 from bantz_voice.calendar import open_calendar
 from bantz_voice.calendar.caldav_backend import CaldavCalendar
@@ -18,8 +20,6 @@ from bantz_voice.schemas import ROUTE_OF_INTENT, Intent, NluDecision, Slots
 from bantz_voice.timers.reminders import CalendarReminders
 from bantz_voice.timers.scheduler import AlarmScheduler, Announcer
 from bantz_voice.timers.tools import AlarmTools
-from fixtures.fakeclock import FakeClock
-from fixtures.radicale import RadicaleServer
 
 TZ = ZoneInfo("Europe/Berlin")
 ENV = "BANTZ_TEST_CALDAV_PW"
@@ -40,7 +40,7 @@ def settings_for(server: RadicaleServer, calendar_url: str, tmp_path: Path) -> S
 
 
 @pytest.fixture
-def setup(radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # noqa: ANN201
+def setup(radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setenv(ENV, radicale.password)
     url = radicale.new_calendar()
     settings = settings_for(radicale, url, tmp_path)
@@ -50,7 +50,7 @@ def setup(radicale: RadicaleServer, monkeypatch: pytest.MonkeyPatch, tmp_path: P
     backend.close()
 
 
-def other_client(server: RadicaleServer, url: str):  # noqa: ANN201
+def other_client(server: RadicaleServer, url: str):
     client = caldav.DAVClient(url=server.url, username=server.username, password=server.password)
     return client, client.calendar(url=url)
 
@@ -59,7 +59,7 @@ def d(intent: Intent, **slots: str) -> NluDecision:
     return NluDecision(route=ROUTE_OF_INTENT[intent], intent=intent, slots=Slots(**slots), confidence=0.9)
 
 
-async def test_reminder_is_a_standard_valarm_that_fires_snoozes_and_cancels(setup, radicale: RadicaleServer) -> None:  # noqa: ANN001
+async def test_reminder_is_a_standard_valarm_that_fires_snoozes_and_cancels(setup, radicale: RadicaleServer) -> None:
     settings, backend, url = setup
     clock = FakeClock(datetime(2026, 11, 26, 8, 0, tzinfo=TZ))
     tools = AlarmTools(settings, backend_of=lambda: backend, clock=clock)
@@ -96,7 +96,7 @@ async def test_reminder_is_a_standard_valarm_that_fires_snoozes_and_cancels(setu
         assert not [o for o in cal.search(event=True) if "vitamin al" in o.data]
 
 
-async def test_alarm_of_another_clients_recurring_event_fires_and_a_lead_is_added(setup, radicale: RadicaleServer) -> None:  # noqa: ANN001
+async def test_alarm_of_another_clients_recurring_event_fires_and_a_lead_is_added(setup, radicale: RadicaleServer) -> None:
     settings, backend, url = setup
     client, cal = other_client(radicale, url)
     with client:

@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
+from fixtures.fakeclock import FakeClock
 
 from bantz_voice.calendar.ics import IcsCalendar
 from bantz_voice.config import Settings
@@ -19,7 +20,6 @@ from bantz_voice.timers.reminders import CalendarReminders
 from bantz_voice.timers.scheduler import AlarmLog, AlarmScheduler, Announcer, Firing, firing_text
 from bantz_voice.timers.store import TimerStore
 from bantz_voice.timers.tools import AlarmTools
-from fixtures.fakeclock import FakeClock
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -46,7 +46,7 @@ class Recorder(Announcer):
         self.notes.append((title, body))
 
 
-def make_settings(tmp_path: Path, tz: str = "Europe/Berlin", **rem) -> Settings:  # noqa: ANN003
+def make_settings(tmp_path: Path, tz: str = "Europe/Berlin", **rem) -> Settings:
     s = Settings()
     s.brain.timezone = tz
     s.calendar.ics_path = tmp_path / "cal.ics"

@@ -16,7 +16,7 @@ def english_tts() -> PiperTTS:
     s = Settings().tts.model_copy(update={"voice": "en_US-joe-medium", "turkish_phonemes": False})
     try:
         return PiperTTS(s)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         pytest.skip(f"English Piper voice not available: {exc}")
 
 
@@ -52,6 +52,6 @@ def test_setting_switches_it_on() -> None:
     s = Settings().tts.model_copy(update={"voice": "en_US-joe-medium", "turkish_phonemes": True})
     try:
         tts = PiperTTS(s)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         pytest.skip(f"English Piper voice not available: {exc}")
     assert tts.language == "tr" and tts.voice.config.espeak_voice == "tr"

@@ -91,7 +91,7 @@ def test_bad_jsonl_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 def test_brain_is_used_without_rules_only(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     seen: list[str] = []
 
-    async def fake_decide(text, now, settings):  # noqa: ANN001, ANN202
+    async def fake_decide(text, now, settings):
         seen.append(text)
         assert now.tzinfo is not None and now.hour == 10
         return NluDecision(route=Route.smalltalk, intent=Intent.smalltalk_chat, confidence=0.7, source="llm")
@@ -105,7 +105,7 @@ def test_brain_is_used_without_rules_only(monkeypatch: pytest.MonkeyPatch, capsy
 def test_brain_failure_falls_back_to_rules_with_one_note(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    async def broken(text, now, settings):  # noqa: ANN001, ANN202
+    async def broken(text, now, settings):
         raise BantzError("model dosyası yok")
 
     monkeypatch.setattr(bantz_voice.brain, "decide", broken)

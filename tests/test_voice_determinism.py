@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 DATA = Path(__file__).parent / "data"
 
 
-def _fingerprint(outcome) -> dict:  # noqa: ANN001
+def _fingerprint(outcome) -> dict:
     d = outcome.to_dict()
     asr = outcome.asr
     return {
@@ -31,7 +31,7 @@ def _fingerprint(outcome) -> dict:  # noqa: ANN001
 # needs the decode without the prompt (echo responder: its words may go to the chat model, whose
 # sampled reply is not what this test is about)
 @pytest.mark.parametrize("wav,brain", [("tr_randevu.wav", True), ("tr_prompt_echo.wav", False)])
-async def test_one_recording_gives_one_answer(wav: str, brain: bool, voice_settings, whisper, piper, tmp_path: Path) -> None:  # noqa: ANN001
+async def test_one_recording_gives_one_answer(wav: str, brain: bool, voice_settings, whisper, piper, tmp_path: Path) -> None:
     from bantz_voice.brain.cascade import Brain
 
     settings = voice_settings.model_copy(deep=True)

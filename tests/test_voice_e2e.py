@@ -54,7 +54,7 @@ class Loop:
         self.turns.append(outcome)
         self._new.set()
 
-    async def __aenter__(self) -> "Loop":
+    async def __aenter__(self) -> Loop:
         self.task = asyncio.create_task(self.p.listen(self.source))
         await self.wait_connected()
         return self
@@ -86,7 +86,7 @@ class Loop:
             assert remaining > 0, f"no turn within {timeout} s (states: {[s for _, s in self.states]})"
             try:
                 await asyncio.wait_for(self._new.wait(), min(remaining, 1.0))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         return self.turns[count]
 

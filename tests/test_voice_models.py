@@ -117,7 +117,7 @@ def test_a_spoken_thank_you_is_kept_and_the_same_words_on_noise_are_dropped(whis
     on any audio."""
     said: list[str] = []
 
-    def decoded(x, prompt, cancel):  # noqa: ANN001, ANN202 - what Whisper "heard"
+    def decoded(x, prompt, cancel):
         return said[-1], -0.45, 0.05
 
     monkeypatch.setattr(whisper, "_run", decoded)

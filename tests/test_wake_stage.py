@@ -66,7 +66,7 @@ def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
     assert d.wake.engine == "transcript"  # the daemon falls back to the transcript stage
 
 
-def test_accepts_heldout_wake_utterances_and_rejects_others(heldout) -> None:  # noqa: ANN001
+def test_accepts_heldout_wake_utterances_and_rejects_others(heldout) -> None:
     det = build_wake_detector(load_settings().wake)
     recall = np.mean([det.detect(x).fired for x in heldout["pos"]])
     false_accept = np.mean([det.detect(x).fired for x in heldout["neg"]])
@@ -82,7 +82,7 @@ class CountingTranscriber:
         self.text = text
         self.calls = 0
 
-    def transcribe(self, audio, cancel=None, window=None) -> AsrResult:  # noqa: ANN001
+    def transcribe(self, audio, cancel=None, window=None) -> AsrResult:
         self.calls += 1
         return AsrResult(self.text, self.text, audio_s=len(audio) / 16000)
 
@@ -114,7 +114,7 @@ async def _hands_free(audio: np.ndarray, text: str, *, follow_up: bool = False) 
 
 
 @needs_espeak
-async def test_rejected_utterance_costs_no_decode(heldout) -> None:  # noqa: ANN001
+async def test_rejected_utterance_costs_no_decode(heldout) -> None:
     det = build_wake_detector(load_settings().wake)
     neg = next(x for x in heldout["neg"] if not det.detect(x).fired)
     calls, d, outcomes = await _hands_free(neg, "yarın hava nasıl")
@@ -127,7 +127,7 @@ async def test_rejected_utterance_costs_no_decode(heldout) -> None:  # noqa: ANN
 
 
 @needs_espeak
-async def test_wake_utterance_is_decoded_and_answered(heldout) -> None:  # noqa: ANN001
+async def test_wake_utterance_is_decoded_and_answered(heldout) -> None:
     det = build_wake_detector(load_settings().wake)
     pos = next(x for x in heldout["pos"] if det.detect(x).fired)
     calls, d, outcomes = await _hands_free(pos, "Bantz, yarın hava nasıl")
@@ -136,7 +136,7 @@ async def test_wake_utterance_is_decoded_and_answered(heldout) -> None:  # noqa:
 
 
 @needs_espeak
-async def test_ptt_bypasses_the_stage(heldout) -> None:  # noqa: ANN001
+async def test_ptt_bypasses_the_stage(heldout) -> None:
     settings = load_settings()
     d = Daemon(settings, "echo", Notifier(""))
     det = build_wake_detector(settings.wake)
@@ -166,7 +166,7 @@ def _write_wav(path: Path, x: np.ndarray) -> Path:
 
 
 @needs_espeak
-def test_enroll_sets_threshold_from_recordings(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_enroll_sets_threshold_from_recordings(tmp_path: Path, monkeypatch) -> None:
     from bantz_voice.cli import main
 
     cfg = tmp_path / "cfg"

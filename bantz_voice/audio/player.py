@@ -105,7 +105,7 @@ class Player:
         try:
             if not s.active:
                 return False
-        except Exception:  # noqa: BLE001 - a broken stream object is just not healthy
+        except Exception:
             return False
         # a live callback stream calls back every block; one silent for long is stuck (a fresh one
         # may take a moment to start: give it longer before its first callback)

@@ -12,8 +12,9 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import AsyncIterator, Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 import soxr
@@ -135,7 +136,7 @@ class MicSource:
         self.origin: float | None = None
 
     @classmethod
-    def from_settings(cls, audio, **kw) -> "MicSource":
+    def from_settings(cls, audio, **kw) -> MicSource:
         return cls(
             audio.input_device,
             rate=audio.sample_rate,

@@ -86,7 +86,7 @@ class Endpointer:
         self.reset()
 
     @classmethod
-    def from_settings(cls, vad_settings, frame_ms: int = 30, rate: int = 16000) -> "Endpointer":
+    def from_settings(cls, vad_settings, frame_ms: int = 30, rate: int = 16000) -> Endpointer:
         return cls(
             rate=rate,
             frame_ms=frame_ms,

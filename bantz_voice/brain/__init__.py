@@ -15,7 +15,7 @@ from bantz_voice.schemas import NluDecision
 _DECIDE_LLM: dict[str, object] = {}
 
 
-def build_brain(settings: Settings):  # noqa: ANN201 - returns a Responder (Brain)
+def build_brain(settings: Settings):
     """The responder the voice loop uses by default. Cheap to call ``respond`` many times:
     models load once (``await brain.warmup()`` at start-up loads them and warms prefix caches)."""
     from bantz_voice.brain.cascade import Brain
@@ -40,7 +40,7 @@ async def decide(text: str, now: datetime, settings: Settings) -> NluDecision:
     return routed.decision
 
 
-async def _warm(llm) -> None:  # noqa: ANN001
+async def _warm(llm) -> None:
     """Warm the router and orchestrator prefixes once per process (failures: the fast path stands)."""
     from bantz_voice.brain.orchestrator import orchestrator_parts
     from bantz_voice.brain.router import router_parts

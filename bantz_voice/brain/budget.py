@@ -8,8 +8,8 @@ prompt, tool data and the user's words are never cut; if they alone do not fit,
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Awaitable, Callable
 
 from bantz_voice.brain.prompts import summary_block, user_block
 from bantz_voice.errors import BantzError

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any, AsyncIterator
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bantz_voice.brain.budget import BudgetExceeded, PromptParts, fit
@@ -19,13 +20,13 @@ from bantz_voice.brain.plan import run_plan
 from bantz_voice.brain.router import fast_path, route, router_parts, rules_decide
 from bantz_voice.brain.speculate import DeferredTrace, Speculation
 from bantz_voice.brain.tools import CalendarTools, ToolOutcome, date_reply, time_reply
-from bantz_voice.timers.tools import AlarmTools, safe_run
 from bantz_voice.config import Settings
 from bantz_voice.errors import BantzError
 from bantz_voice.llm import Backends, LLMError, LLMTimeout
 from bantz_voice.privacy import ScrubFilter, install_log_scrubbing, scrub, scrub_cut
 from bantz_voice.responder import Progress, Responder, TurnRequest
 from bantz_voice.schemas import Intent, Route
+from bantz_voice.timers.tools import AlarmTools, safe_run
 from bantz_voice.turkish.text import tr_lower
 from bantz_voice.turkish.wake import strip_wake_word
 
@@ -119,7 +120,7 @@ class Brain(Responder):
         await asyncio.to_thread(fast_path, "merhaba", datetime.now(self.tz))  # imports and warms the Turkish layer
         try:  # open the calendar and import its speech templates before the first turn
             await asyncio.to_thread(lambda: (self.tools.service, self.tools._speech()))
-        except Exception as exc:  # noqa: BLE001 - a broken calendar is reported on its turn
+        except Exception as exc:
             log.warning("calendar warm-up failed: %s", exc)
         roles = ("chat",) if self.settings.brain.rules_only else ("router", "orchestrator", "chat")
         self._degraded, self._warmed = {}, {}
@@ -277,7 +278,7 @@ class Brain(Responder):
             text = str(exc)
             parts.append(text)
             yield text
-        except Exception:  # noqa: BLE001 - the daemon must stay up
+        except Exception:
             log.exception("turn failed unexpectedly")
             res.error = res.error or "internal"
             parts.append(REPLY_ERROR)
@@ -299,7 +300,7 @@ class Brain(Responder):
             return
         try:
             backend = self.llm.for_role("chat")
-        except Exception:  # noqa: BLE001 - no chat model: nothing to prefill
+        except Exception:
             return
         if getattr(backend, "prefill", None) is None:
             return
@@ -315,7 +316,7 @@ class Brain(Responder):
             log.debug("prefilled %d tokens of the next chat prompt", n)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - only a lost speed-up
+        except Exception as exc:
             log.debug("prefill failed: %s", exc)
 
     async def _turn(self, request: TurnRequest, now: datetime) -> AsyncIterator[tuple[str, str | None]]:

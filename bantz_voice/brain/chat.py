@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import AsyncIterator
 
 from bantz_voice.brain import prompts
 from bantz_voice.brain.budget import PromptParts, fit
@@ -67,7 +67,7 @@ class LanguageGuard:
     """Holds back the first words until the language is clear, then passes text through while
     re-checking every new stretch of text."""
 
-    def __init__(self, hold_chars: int = 18, window: int = 60, judge=looks_turkish) -> None:  # noqa: ANN001
+    def __init__(self, hold_chars: int = 18, window: int = 60, judge=looks_turkish) -> None:
         self.judge = judge
         self.hold_chars = hold_chars
         self.window = window

@@ -8,8 +8,8 @@ import math
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from bantz_voice import paths
 from bantz_voice.privacy import scrub, scrub_cut

@@ -67,9 +67,7 @@ def orchestrator_parts(text: str, summary: list[str] | None = None, reasoning: b
 
 def resolve_slots(raw: PlanSlots | StepSlots, now: datetime) -> Slots:
     """Temporal expressions -> slot strings through ``turkish.temporal.resolve_slot``."""
-    from bantz_voice.turkish.temporal import resolve_slot
-
-    from bantz_voice.turkish.temporal import resolve_duration, resolve_repeat
+    from bantz_voice.turkish.temporal import resolve_duration, resolve_repeat, resolve_slot
 
     values: dict[str, str | None] = {"title": (raw.title or "").strip() or None}
     for name in TEMPORAL:

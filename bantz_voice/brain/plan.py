@@ -19,9 +19,10 @@ object, the step and the plan's state and returns a :class:`StepResult`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable
+from typing import Any
 
 from bantz_voice.brain.orchestrator import Plan, Step, default_tools
 from bantz_voice.brain.tools import CalendarTools, ToolOutcome, _parse_when

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 from bantz_voice.brain.chat import LanguageGuard
 from bantz_voice.brain.router import Routed
@@ -65,7 +66,7 @@ class BufferedStream:
             self._queue.put_nowait(("end", None))
         except asyncio.CancelledError:
             raise
-        except BaseException as exc:  # noqa: BLE001 - handed to the reader
+        except BaseException as exc:
             self._queue.put_nowait(("error", exc))
         finally:
             await agen.aclose()  # type: ignore[attr-defined]

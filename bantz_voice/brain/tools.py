@@ -37,7 +37,7 @@ def time_reply(now: datetime) -> str:
         from bantz_voice.turkish.speak import time_words
 
         return f"Şu an {time_words(now, 'nom')}, efendim."
-    except Exception:  # noqa: BLE001 - speech helpers missing: digits are fine for TTS normalization
+    except Exception:
         return f"Saat şu an {now:%H:%M}, efendim."
 
 
@@ -46,7 +46,7 @@ def date_reply(now: datetime) -> str:
         from bantz_voice.turkish.speak import date_words
 
         day = date_words(now.date())
-    except Exception:  # noqa: BLE001
+    except Exception:
         day = f"{now.day} {MONTHS[now.month - 1]}"
     return f"Bugün {day} {WEEKDAYS[now.weekday()]}, efendim."
 
@@ -86,7 +86,7 @@ class CalendarTools:
             self._service = CalendarService(open_calendar(self.settings), clock=lambda: self._now or datetime.now())
         return self._service
 
-    def _speech(self):  # noqa: ANN202
+    def _speech(self):
         from bantz_voice.calendar import speech
 
         return speech
@@ -229,7 +229,7 @@ class CalendarTools:
 
             day = start.date() if isinstance(start, datetime) else start
             return f"{day_words(day, now.date())} {time_words(start)}" if isinstance(start, datetime) else day_words(day, now.date())
-        except Exception:  # noqa: BLE001
+        except Exception:
             return start.isoformat()
 
     def _change(self, op: str, title: str | None, target: str | None, new_start_s: str | None, now: datetime) -> ToolOutcome:
@@ -310,7 +310,7 @@ def pick_candidate(cands: list[dict[str, Any]], text: str, now: datetime) -> dic
         from bantz_voice.turkish.temporal import resolve_slot
 
         when = resolve_slot("start", text, now)
-    except Exception:  # noqa: BLE001 - an unparsable answer picks nothing
+    except Exception:
         when = None
     if when and "T" in when:
         pool = by_title or cands

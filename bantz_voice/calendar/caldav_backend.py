@@ -127,7 +127,7 @@ class CaldavCalendar(CalendarBackend):
         return f"CaldavCalendar(url={self.url!r}, username={self.username!r})"
 
     @classmethod
-    def from_settings(cls, cfg: CalendarSettings, tz: ZoneInfo) -> "CaldavCalendar":
+    def from_settings(cls, cfg: CalendarSettings, tz: ZoneInfo) -> CaldavCalendar:
         if not cfg.caldav_url:
             raise CalendarError("CalDAV sunucu adresi ayarlanmamış (calendar.caldav_url).")
         return cls(

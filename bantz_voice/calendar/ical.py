@@ -4,11 +4,11 @@ done on a ``VCALENDAR`` holding the components of one UID (CalDAV) or of the who
 
 from __future__ import annotations
 
+import builtins
 import logging
 import uuid
-import builtins
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 import icalendar
@@ -265,7 +265,7 @@ def _rule_steps(rule: Any, first: datetime, end: datetime) -> tuple[float, str, 
     until = rule.get("UNTIL")
     if until:
         try:
-            stop = min(stop, to_local(until[0], end.tzinfo or timezone.utc))
+            stop = min(stop, to_local(until[0], end.tzinfo or UTC))
         except (TypeError, ValueError):
             pass
     span = (stop - first).total_seconds()
@@ -288,10 +288,10 @@ def _rule_steps(rule: Any, first: datetime, end: datetime) -> tuple[float, str, 
 def _duration(comp: icalendar.cal.Component) -> timedelta:
     try:
         if "DTEND" in comp:
-            return abs(to_local(comp["DTEND"].dt, timezone.utc) - to_local(comp["DTSTART"].dt, timezone.utc))
+            return abs(to_local(comp["DTEND"].dt, UTC) - to_local(comp["DTSTART"].dt, UTC))
         if "DURATION" in comp:
             return abs(comp["DURATION"].dt)
-    except Exception:  # noqa: BLE001 - a damaged value: no shift margin of its own
+    except Exception:
         pass
     return timedelta(days=1)
 
@@ -421,7 +421,7 @@ def expand(
             try:
                 forwarded = _forwarded(master, start, tz)
                 first = to_local(forwarded["DTSTART"].dt, tz)
-            except Exception:  # noqa: BLE001 - a value the library will reject (skip_bad_series)
+            except Exception:
                 forwarded, first = master, None
             if first is not None:
                 steps = sum(_rule_steps(rule, first, end)[0] for rule in _rules(forwarded))
@@ -457,7 +457,7 @@ def expand(
 
 # --- writing --------------------------------------------------------------------------------
 def _stamp(comp: icalendar.cal.Component) -> None:
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     for key in ("DTSTAMP", "LAST-MODIFIED"):
         comp.pop(key, None)
         comp.add(key.lower(), now)

@@ -13,12 +13,12 @@ only that event's text (:mod:`rawfile`)."""
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import builtins
+import dataclasses
 import hashlib
 import json
-import os
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -144,7 +144,7 @@ def _save_cache(path: Path, data: bytes, idx: _Index, tz: ZoneInfo) -> None:
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         tmp.write_bytes(body)
         os.replace(tmp, target)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         log.debug("calendar index cache not written: %s", exc)
 
 
@@ -166,7 +166,7 @@ def _load_cache(path: Path, data: bytes, key: StatKey | None, tz: ZoneInfo) -> _
         )
     except FileNotFoundError:
         return None
-    except Exception as exc:  # noqa: BLE001 - a damaged cache is ignored
+    except Exception as exc:
         log.debug("calendar index cache ignored: %s", exc)
         return None
 

@@ -18,8 +18,7 @@ _SUFFIXES = sorted(
         "imiz", "umuz", "iniz", "unuz", "miz", "muz", "niz", "nuz", "im", "um", "in", "un", "si", "su", "m",
         # case
         "nin", "nun", "yi", "yu", "ye", "ya", "i", "u", "e", "a", "de", "da", "te", "ta",
-        "den", "dan", "ten", "tan", "nde", "nda", "le", "la", "yle", "yla", "ki", "yi",
-        "na", "ne", "ni", "nu",
+        "den", "dan", "ten", "tan", "nde", "nda", "le", "la", "yle", "yla", "ki", "na", "ne", "ni", "nu",
     },
     key=len,
     reverse=True,
@@ -33,9 +32,9 @@ _STOP = {
     "etkinlik", "plan", "sey", "kayit", "takvim",
     "bugun", "yarin", "dun", "ertesi", "sabah", "ogle", "oglen", "aksam", "gece", "saat",
     "pazartesi", "sali", "carsamba", "persembe", "cuma", "cumartesi", "pazar", "gun", "hafta",
-    "haftaya", "gelecek", "onumuzdeki", "sonraki", "sonra", "once", "ogleden", "ogle", "aksamustu",
-    "bir", "iki", "uc", "dort", "bes", "alti", "yedi", "sekiz", "dokuz", "on", "yirmi", "otuz", "kirk",
-    "elli", "bucuk", "ceyrek", "gece", "yarisi", "ay", "yil",
+    "haftaya", "gelecek", "onumuzdeki", "sonraki", "sonra", "once", "ogleden", "aksamustu",
+    "iki", "uc", "dort", "bes", "alti", "yedi", "sekiz", "dokuz", "on", "yirmi", "otuz", "kirk",
+    "elli", "bucuk", "ceyrek", "yarisi", "ay", "yil",
 }
 _TEMPORAL_ENDINGS = re.compile(r"(?:(?:n?[dt][ae])?k[iu])$|(?:n?[dt][ae])$")
 

@@ -32,7 +32,7 @@ class Event(BaseModel):
     description: str | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> "Event":
+    def _check(self) -> Event:
         if self.start.tzinfo is None or self.end.tzinfo is None:
             raise ValueError("start/end must be timezone-aware")
         if self.end < self.start:

@@ -76,13 +76,13 @@ class CalendarService:
         self._groups = 0
 
     @classmethod
-    def from_settings(cls, settings: Any) -> "CalendarService":
+    def from_settings(cls, settings: Any) -> CalendarService:
         from bantz_voice.calendar import open_calendar
 
         return cls(open_calendar(settings))
 
     @property
-    def tz(self):  # noqa: ANN201
+    def tz(self):
         return self.backend.tz
 
     def now(self) -> datetime:

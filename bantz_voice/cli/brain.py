@@ -38,7 +38,7 @@ def timings_ms(request: TurnRequest, start: float) -> dict[str, float | None]:
     }
 
 
-async def run_turn(text: str, now: datetime | None, settings, stream_to=None) -> tuple[TurnRequest, float]:  # noqa: ANN001
+async def run_turn(text: str, now: datetime | None, settings, stream_to=None) -> tuple[TurnRequest, float]:
     from bantz_voice.app import start_responder
 
     brain = await start_responder(settings, "brain")  # the daemon's start-up: models loaded and warmed

@@ -93,7 +93,7 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _simple(kind: str):  # noqa: ANN202
+def _simple(kind: str):
     def handler(args: argparse.Namespace) -> int:
         _call(args, kind)
         print(fast.DONE[kind])

@@ -6,9 +6,9 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from bantz_voice.errors import BantzError
@@ -49,7 +49,7 @@ def _settings():
 def parse_now(value: str | None, tz_name: str) -> datetime:
     try:
         tz = ZoneInfo(tz_name)
-    except Exception as exc:  # noqa: BLE001 - zoneinfo raises several types
+    except Exception as exc:
         raise NluCliError(f"bilinmeyen saat dilimi: {tz_name}") from exc
     if not value:
         return datetime.now(tz)
@@ -76,8 +76,8 @@ def _decider(rules_only: bool, settings) -> Decide:
     try:
         import bantz_voice.brain as brain
 
-        decide = getattr(brain, "decide")
-    except Exception:  # noqa: BLE001 - brain missing or broken: rules still work
+        decide = brain.decide
+    except Exception:
         print("not: beyin (LLM) kullanılamıyor, yalnızca kurallar kullanılıyor", file=sys.stderr)
         return rules
     state = {"failed": False}
@@ -90,7 +90,7 @@ def _decider(rules_only: bool, settings) -> Decide:
             return result if isinstance(result, NluDecision) else NluDecision.model_validate(result)
         except BantzError as exc:
             print(f"not: model kullanılamıyor ({exc}); yalnızca kurallar kullanılıyor", file=sys.stderr)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             print(f"not: model kullanılamıyor ({type(exc).__name__}); yalnızca kurallar kullanılıyor", file=sys.stderr)
         state["failed"] = True
         return parse(text, now)

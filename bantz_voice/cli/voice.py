@@ -65,9 +65,8 @@ def _forward_to_daemon(settings, text: str) -> bool:
 def _say(args: argparse.Namespace) -> int:
     from bantz_voice.audio.player import Player
     from bantz_voice.audio.wavio import write_wav
-    from bantz_voice.tts.piper_tts import PiperTTS
-
     from bantz_voice.daemon.protocol import MAX_SAY_CHARS
+    from bantz_voice.tts.piper_tts import PiperTTS
 
     text = " ".join(args.text).strip()
     if not text:

@@ -29,7 +29,7 @@ ALARM_EARCON_S = 0.9
 
 
 class DaemonAnnouncer(Announcer):
-    def __init__(self, hook: "AlarmHook") -> None:
+    def __init__(self, hook: AlarmHook) -> None:
         self.hook = hook
 
     def busy(self) -> bool:
@@ -123,7 +123,7 @@ class AlarmHook:
         except RuntimeError:  # called from a worker thread: run it there
             try:
                 fn(*args)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.debug("desktop call failed: %s", exc)
             return
         fut = loop.run_in_executor(None, fn, *args)
@@ -150,7 +150,7 @@ class AlarmHook:
             await asyncio.sleep(self.health_every_s)
             try:
                 comps = self.daemon.health.snapshot().get("components", {})
-            except Exception:  # noqa: BLE001
+            except Exception:
                 continue
             bad = {name for name, c in comps.items() if isinstance(c, dict) and not c.get("ok", True) and name not in NOT_NOTIFIED}
             for name in sorted(bad - self._bad):

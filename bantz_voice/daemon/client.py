@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import socket
 
-from bantz_voice.errors import BantzError
 from bantz_voice.daemon.wire import BadReply, ClientReply, encode_request, parse_reply
+from bantz_voice.errors import BantzError
 
 
 class DaemonNotRunning(BantzError):
@@ -38,7 +38,7 @@ def request(path: str | os.PathLike[str], kind: str, data: dict[str, object] | N
             if not chunk:
                 break
             buf += chunk
-    except socket.timeout:
+    except TimeoutError:
         raise DaemonError(f"Bantz {timeout:g} saniyede yanıt vermedi") from None
     except (ConnectionResetError, BrokenPipeError):
         raise DaemonError("Bantz bağlantıyı yanıt vermeden kapattı") from None

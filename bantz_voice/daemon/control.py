@@ -24,12 +24,12 @@ import os
 import socket
 import stat
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from bantz_voice import paths
-from bantz_voice.errors import BantzError
 from bantz_voice.daemon.protocol import (
     MAX_LINE_BYTES,
     ProtocolError,
@@ -39,6 +39,7 @@ from bantz_voice.daemon.protocol import (
     parse_request,
 )
 from bantz_voice.daemon.wire import SOCKET_NAME, default_socket_path, own_socket_dir, socket_path_from  # noqa: F401
+from bantz_voice.errors import BantzError
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +202,7 @@ class ControlServer:
             await asyncio.gather(*self._clients, return_exceptions=True)
             try:
                 await asyncio.wait_for(self._server.wait_closed(), 1.0)
-            except (asyncio.TimeoutError, Exception):  # noqa: BLE001 - best effort at shutdown
+            except (TimeoutError, Exception):
                 pass
             self._server = None
         if self._bound is not None:  # only the socket we bound, never a file someone put there since
@@ -231,7 +232,7 @@ class ControlServer:
                 self._left.clear()
                 try:
                     await asyncio.wait_for(self._left.wait(), min(0.25, max(0.0, deadline - time.monotonic())))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
                 if len(self._clients) < MAX_CLIENTS or self._make_room():
                     return True
@@ -272,7 +273,7 @@ class ControlServer:
             pass
         except (ConnectionError, OSError) as exc:
             log.debug("control client dropped: %s", exc)
-        except Exception:  # noqa: BLE001 - a client must never hurt the daemon
+        except Exception:
             log.exception("control client failed")
         finally:
             if task is not None:
@@ -284,7 +285,7 @@ class ControlServer:
         while True:
             try:
                 line = await asyncio.wait_for(reader.readuntil(b"\n"), IDLE_TIMEOUT_S)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return
             except asyncio.IncompleteReadError as exc:
                 if exc.partial.strip():  # last request without a newline
@@ -321,7 +322,7 @@ class ControlServer:
         writer.write(data)
         try:
             await asyncio.wait_for(writer.drain(), WRITE_TIMEOUT_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._drop_slow(writer, f"no read for {WRITE_TIMEOUT_S:g} s")
             return False
         return True
@@ -344,7 +345,7 @@ class ControlServer:
             return error_reply("unavailable", str(exc), rid)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.exception("control request failed")
             return error_reply("internal", f"iç hata: {type(exc).__name__}", rid)
 
@@ -355,5 +356,5 @@ class ControlServer:
                 writer.transport.abort()
             writer.close()
             await asyncio.wait_for(writer.wait_closed(), 1.0)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass

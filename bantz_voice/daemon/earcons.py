@@ -86,8 +86,7 @@ class EarconPlayer:
             import sounddevice as sd
 
             data = render(kind)
-            with self._lock:
-                with sd.OutputStream(samplerate=RATE, channels=1, dtype="float32", device=self.device) as out:
-                    out.write(data.reshape(-1, 1))
-        except Exception as exc:  # noqa: BLE001 - an earcon must never break a turn
+            with self._lock, sd.OutputStream(samplerate=RATE, channels=1, dtype="float32", device=self.device) as out:
+                out.write(data.reshape(-1, 1))
+        except Exception as exc:
             log.debug("earcon %s not played: %s", kind, exc)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from bantz_voice.config import EndpointSettings, Settings
 from bantz_voice.llm.apikey import is_remote_url, probe_headers
@@ -59,7 +60,7 @@ def check_endpoint(ep: EndpointSettings, timeout: float = 2.0) -> Check:
         fallback = entry(ep.gguf).fallback
         if fallback and is_present(fallback):
             return _ok(f"{ep.gguf} indirilmemiş; yedek model kullanılıyor: {fallback}")
-    except Exception as exc:  # noqa: BLE001 - unknown name etc.
+    except Exception as exc:
         return _bad(f"model bulunamadı: {ep.gguf} ({exc})")
     return _bad(f"model indirilmemiş: {ep.gguf} (bantz-voice models pull {ep.gguf})")
 
@@ -71,8 +72,8 @@ def check_calendar(settings: Settings) -> Check:
         return _bad("takvim modülü yok")
     try:
         cal = open_calendar(settings)
-        cal.next_event(datetime.now(timezone.utc))
-    except Exception as exc:  # noqa: BLE001 - CalendarError carries a Turkish message
+        cal.next_event(datetime.now(UTC))
+    except Exception as exc:
         return _bad(str(exc) or type(exc).__name__)
     return _ok(f"takvim erişilebilir ({settings.calendar.backend})")
 
@@ -112,11 +113,11 @@ class HealthMonitor:
     async def refresh(self) -> dict[str, Check]:
         try:
             results = await asyncio.wait_for(asyncio.to_thread(self._run_checks), self.check_timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             results = {k: _bad("denetim zaman aşımına uğradı") for k in self._results} or {
                 "checks": _bad("denetim zaman aşımına uğradı")
             }
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             log.warning("health check failed: %s", exc)
             results = {"checks": _bad(f"denetim başarısız: {type(exc).__name__}")}
         self._results = results
@@ -128,7 +129,7 @@ class HealthMonitor:
         if self.extra is not None:
             try:
                 out.update(self.extra())
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 out["pipeline"] = _bad(f"durum alınamadı: {type(exc).__name__}")
         out.update(self._results)
         return {"checked_at": self._checked_at, "components": out}
@@ -143,7 +144,7 @@ class HealthMonitor:
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), self.interval_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     def start(self) -> None:

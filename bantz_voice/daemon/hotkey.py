@@ -11,7 +11,8 @@ import asyncio
 import glob
 import logging
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from bantz_voice.errors import BantzError
 
@@ -103,7 +104,7 @@ class HoldToTalkKey:
         finally:
             try:
                 dev.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
 
     async def stop(self) -> None:

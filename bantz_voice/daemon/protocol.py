@@ -8,11 +8,12 @@ has ``type`` ``"ok"`` (with ``data``) or ``"error"`` (with ``data.code`` and a T
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from bantz_voice.daemon.wire import MAX_LINE_BYTES, encode_request  # noqa: F401 - the client's light side
+
 MAX_SAY_CHARS = 2000
 
 ErrorCode = Literal["bad_json", "too_large", "unknown_type", "bad_request", "unavailable", "internal"]
@@ -79,16 +80,7 @@ class ShutdownRequest(_Request):
 
 
 Request = Annotated[
-    Union[
-        StatusRequest,
-        PttRequest,
-        MuteRequest,
-        UnmuteRequest,
-        SayRequest,
-        CancelRequest,
-        ReloadRequest,
-        ShutdownRequest,
-    ],
+    StatusRequest | PttRequest | MuteRequest | UnmuteRequest | SayRequest | CancelRequest | ReloadRequest | ShutdownRequest,
     Field(discriminator="type"),
 ]
 REQUEST_TYPES: tuple[str, ...] = ("status", "ptt", "mute", "unmute", "say", "cancel", "reload", "shutdown")

@@ -18,21 +18,22 @@ import signal
 import sys
 import time
 from collections import deque
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 from bantz_voice import paths
 from bantz_voice.config import Settings, load_settings
-from bantz_voice.daemon.control import ControlServer, InstanceLock, socket_path_from
 from bantz_voice.daemon.alarm_hook import AlarmHook
+from bantz_voice.daemon.control import ControlServer, InstanceLock, socket_path_from
 from bantz_voice.daemon.earcons import EarconPlayer
 from bantz_voice.daemon.health import HealthMonitor
 from bantz_voice.daemon.notify import Heartbeat, Notifier, watchdog_interval_s
 from bantz_voice.daemon.protocol import ProtocolError
 from bantz_voice.daemon.wakeword import WakeGate
-from bantz_voice.wake import WakeDetector, build_wake_detector
 from bantz_voice.errors import AudioInputError, BantzError, ConfigError
 from bantz_voice.pipeline import VoicePipeline
+from bantz_voice.wake import WakeDetector, build_wake_detector
 
 log = logging.getLogger("bantz_voice.daemon")
 
@@ -258,7 +259,7 @@ class Daemon:
         if callable(extra):
             try:
                 out.update(extra())
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 out["pipeline"] = {"ok": False, "detail": f"durum alınamadı: {type(exc).__name__}"}
         return out
 
@@ -421,7 +422,7 @@ class Daemon:
                     await result
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self.last_error = f"say: {type(exc).__name__}: {exc}"
                 log.exception("say failed")
 
@@ -510,7 +511,7 @@ class Daemon:
                 log.warning("listening loop ended; restarting it")
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - never let the loop die
+            except Exception as exc:
                 self.last_error = f"dinleme döngüsü: {type(exc).__name__}: {exc}"
                 log.exception("listening loop failed; restarting in %.0f s", backoff)
             self.heartbeat.beat()
@@ -650,7 +651,7 @@ class Daemon:
         self.notifier.stopping()
         try:
             await asyncio.wait_for(self._shutdown_parts(), SHUTDOWN_BUDGET_S)
-        except (asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001
+        except (TimeoutError, Exception) as exc:
             log.warning("shutdown incomplete: %s", type(exc).__name__)
         self.notifier.close()
 
@@ -689,7 +690,7 @@ def _rss_mb() -> float | None:
         import psutil
 
         return round(psutil.Process().memory_info().rss / 2**20, 1)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 

@@ -82,7 +82,7 @@ def writable_dirs() -> list[Path]:
         sock_dir = socket_path_from(settings.daemon.socket_path).parent
         if sock_dir != paths.runtime_dir():  # the default one is RuntimeDirectory=bantz
             dirs.append(sock_dir)
-    except Exception:  # noqa: BLE001 - settings that do not load: the defaults above still apply
+    except Exception:
         pass
     out: list[Path] = []
     for d in dirs:

@@ -8,8 +8,8 @@ open follow-up window is ignored: the filter returns ``None`` and the text is no
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from bantz_voice.turkish.wake import WakeWordMatcher
 

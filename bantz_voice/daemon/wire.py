@@ -86,7 +86,7 @@ class ClientReply:
 
     __slots__ = ("type", "id", "data")
 
-    def __init__(self, type: str, id: str | int | None = None, data: dict[str, object] | None = None) -> None:  # noqa: A002
+    def __init__(self, type: str, id: str | int | None = None, data: dict[str, object] | None = None) -> None:
         self.type = type
         self.id = id
         self.data = data if data is not None else {}

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
 from bantz_voice.config import Settings
 from bantz_voice.llm.apikey import is_remote_url, probe_headers
@@ -126,7 +127,7 @@ def check_endpoints(settings: Settings, timeout: float = 2.0) -> Check:
                 try:  # the weights must be there (looked up, never loaded or downloaded here)
                     path, _note = resolve_gguf(ep.gguf)
                     msg = f"gömülü llama.cpp ({path.name})"
-                except Exception as exc:  # noqa: BLE001 - LLMUnavailable carries a Turkish message
+                except Exception as exc:
                     status, msg = "hata", f"{exc} — bu rollerin modeli yüklenemez: {_roles_of(settings, name)}"
         parts.append(f"{name}: {msg}")
         if status == "hata" or (status == "uyarı" and worst == "ok"):
@@ -168,7 +169,7 @@ def check_daemon(settings: Settings) -> Check:
         st = call(socket_path_from(settings.daemon.socket_path), "status", timeout=3.0)
     except DaemonNotRunning:
         return Check("servis", "ok", "çalışmıyor")
-    except Exception as exc:  # noqa: BLE001 - DaemonError carries a Turkish message
+    except Exception as exc:
         return Check("servis", "uyarı", f"durum alınamadı: {exc}")
     if st.get("state") == "starting":
         return Check("servis", "uyarı", f"başlıyor; yükleniyor: {st.get('loading') or '?'}")

@@ -232,7 +232,7 @@ def local_file(key: str) -> Path | None:
         e = entry(key)
         if not is_present(key):
             return None
-    except Exception:  # noqa: BLE001 - unknown to the manifest: the catalog's figures stand
+    except Exception:
         return None
     p = models_dir() / key / (e.main or e.files[0])
     return p if p.is_file() else None

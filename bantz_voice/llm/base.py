@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import AsyncIterator, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -42,12 +43,12 @@ class GenParams:
     timeout_s: float = 20.0
 
     @classmethod
-    def from_role(cls, role: object) -> "GenParams":
+    def from_role(cls, role: object) -> GenParams:
         return cls(
-            temperature=float(getattr(role, "temperature")),
-            top_p=float(getattr(role, "top_p")),
-            max_tokens=int(getattr(role, "max_tokens")),
-            timeout_s=float(getattr(role, "timeout_s")),
+            temperature=float(role.temperature),
+            top_p=float(role.top_p),
+            max_tokens=int(role.max_tokens),
+            timeout_s=float(role.timeout_s),
         )
 
 
@@ -92,7 +93,7 @@ async def with_deadline(agen: AsyncIterator[T], timeout_s: float) -> AsyncIterat
                 item = await asyncio.wait_for(it.__anext__(), left)
             except StopAsyncIteration:
                 return
-            except asyncio.TimeoutError as exc:
+            except TimeoutError as exc:
                 raise LLMTimeout("Model zamanında yanıt vermedi.") from exc
             yield item
     finally:
@@ -100,5 +101,5 @@ async def with_deadline(agen: AsyncIterator[T], timeout_s: float) -> AsyncIterat
         if aclose is not None:
             try:
                 await aclose()
-            except Exception:  # noqa: BLE001 - closing a failed stream must not mask the error
+            except Exception:
                 pass

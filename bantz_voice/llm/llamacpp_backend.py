@@ -20,9 +20,10 @@ import atexit
 import logging
 import os
 import threading
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -34,7 +35,7 @@ from bantz_voice.privacy import ScrubFilter
 log = logging.getLogger(__name__)
 log.addFilter(ScrubFilter())
 
-_ENGINES: dict[str, "_Engine"] = {}
+_ENGINES: dict[str, _Engine] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
@@ -62,7 +63,7 @@ class _Snapshot:
         self.size = size
 
     @classmethod
-    def take(cls, llm: Any, tokens: list[int]) -> "_Snapshot":
+    def take(cls, llm: Any, tokens: list[int]) -> _Snapshot:
         import ctypes
 
         import llama_cpp
@@ -327,7 +328,7 @@ def _close_engines() -> None:
             if eng.llm is not None:
                 try:
                     eng.llm.close()
-                except Exception:  # noqa: BLE001 - best effort at exit
+                except Exception:
                     pass
                 eng.llm = None
         _ENGINES.clear()
@@ -436,13 +437,13 @@ class LlamaCppBackend:
             try:
                 eng.generate(tokens, params, grammar, lambda t: put("tok", t), cancel)
                 put("end", None)
-            except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            except BaseException as exc:
                 put("err", exc)
                 return
             if grammar is None:  # a chat reply (after "end": off the reply's path)
                 try:
                     eng.remember()
-                except Exception as exc:  # noqa: BLE001 - only a lost speed-up
+                except Exception as exc:
                     log.warning("could not keep the conversation's KV state: %s", exc)
 
         eng.executor.submit(work)

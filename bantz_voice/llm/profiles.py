@@ -51,7 +51,7 @@ def gpu_offload_supported() -> bool:
     """Whether the installed llama-cpp-python can put layers on a GPU (a CUDA build)."""
     try:
         import llama_cpp
-    except Exception:  # noqa: BLE001 - not installed or its library does not load
+    except Exception:
         return False
     return bool(llama_cpp.llama_supports_gpu_offload())
 

@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -109,7 +109,7 @@ class CalendarReminders:
         alarm.add("action", "DISPLAY")
         alarm.add("description", title)
         if isinstance(trigger, datetime):
-            alarm.add("trigger", trigger.astimezone(timezone.utc))
+            alarm.add("trigger", trigger.astimezone(UTC))
         else:
             alarm.add("trigger", trigger, parameters={"RELATED": "START"})
         alarm.add(OURS, "snooze" if snooze else "1")
@@ -201,12 +201,12 @@ class CalendarReminders:
                 trig, related = got
                 if isinstance(trig, datetime):
                     at = ical.to_local(trig, self.tz)
-                    key = f"{ev.uid}|abs|{at.astimezone(timezone.utc).isoformat()}"
+                    key = f"{ev.uid}|abs|{at.astimezone(UTC).isoformat()}"
                     lead = None
                 else:
                     base = ev.end if related == "END" else ev.start
                     at = base + trig
-                    key = f"{ev.uid}|{ev.start.astimezone(timezone.utc).isoformat()}|{related}{int(trig.total_seconds())}"
+                    key = f"{ev.uid}|{ev.start.astimezone(UTC).isoformat()}|{related}{int(trig.total_seconds())}"
                     lead = -trig if trig < timedelta(0) and related == "START" else None
                 if start <= at < end and key not in out:
                     out[key] = AlarmDue(key, ev.uid, ev.title, at, ev.start, lead, ours_event, ev.recurring, ev.recurrence_id)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -139,7 +139,7 @@ def _at(when: datetime) -> str:
         from bantz_voice.turkish.speak import time_words
 
         return time_words(when, "loc")  # "sabah sekizde"
-    except Exception:  # noqa: BLE001 - digits are read by the TTS normalizer
+    except Exception:
         return f"saat {when:%H:%M}"
 
 
@@ -210,7 +210,7 @@ class AlarmScheduler:
                 from bantz_voice.calendar import open_calendar
 
                 self._reminders = CalendarReminders(open_calendar(self.settings))
-            except Exception as exc:  # noqa: BLE001 - timers still work without a calendar
+            except Exception as exc:
                 log.warning("calendar alarms unavailable: %s", exc)
                 return None
         return self._reminders
@@ -318,12 +318,12 @@ class AlarmScheduler:
         if changed:
             rem.forget()  # a reminder was set, snoozed or cancelled (maybe by another process)
         assert self._since is not None
-        start = datetime.fromtimestamp(min(self._since, now) - 1.0, timezone.utc)
-        end = datetime.fromtimestamp(now + self.cfg.refresh_s + self.cfg.max_sleep_s + 1.0, timezone.utc)
+        start = datetime.fromtimestamp(min(self._since, now) - 1.0, UTC)
+        end = datetime.fromtimestamp(now + self.cfg.refresh_s + self.cfg.max_sleep_s + 1.0, UTC)
         try:
             self._cache = await asyncio.to_thread(rem.alarms, start, end)
             self._cache_at = now
-        except Exception as exc:  # noqa: BLE001 - a calendar outage must not stop the timers
+        except Exception as exc:
             log.warning("calendar alarms not read: %s", exc)
             self._cache_at = now  # try again after refresh_s
 
@@ -351,7 +351,7 @@ class AlarmScheduler:
                     await self.check()
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # noqa: BLE001 - the scheduler must keep running
+                except Exception:
                     log.exception("alarm check failed")
                 self._wake.clear()
                 sleep = asyncio.ensure_future(self.clock.sleep(self.next_wait()))
@@ -366,7 +366,7 @@ class AlarmScheduler:
             await asyncio.gather(speaker, return_exceptions=True)
             try:
                 await asyncio.to_thread(self.log.alive, self.clock.wall())
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
 
     async def _announce_loop(self) -> None:
@@ -376,7 +376,7 @@ class AlarmScheduler:
                 await self._announce(batch)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("announcing an alarm failed")
 
     async def _wait_quiet(self) -> None:
@@ -404,7 +404,7 @@ class AlarmScheduler:
                     try:
                         await asyncio.wait_for(self._stop_ring.wait(), self.cfg.ring_interval_s)
                         break
-                    except asyncio.TimeoutError:
+                    except TimeoutError:
                         pass
         finally:
             self.ringing = None

@@ -50,7 +50,7 @@ class Timer:
         return self.fired_wall is not None
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Timer | None":
+    def from_json(cls, data: dict[str, Any]) -> Timer | None:
         try:
             return cls(
                 id=str(data["id"]),

@@ -5,8 +5,9 @@ on the ``timer`` or ``reminder`` route goes to :meth:`AlarmTools.run`."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from bantz_voice.brain.tools import ToolOutcome
 from bantz_voice.calendar.matching import matches
@@ -33,7 +34,7 @@ def _when(at: datetime, now: datetime) -> str:
 
         day = day_words(at.date(), now.date())
         return f"{day} {time_words(at, 'loc')}"
-    except Exception:  # noqa: BLE001 - digits are fine for the TTS normalizer
+    except Exception:
         return f"{at:%d.%m %H:%M}'de"
 
 
@@ -184,7 +185,7 @@ class AlarmTools:
             from bantz_voice.turkish.speak import time_words
 
             return time_words(at, "loc")
-        except Exception:  # noqa: BLE001
+        except Exception:
             return f"{at:%H:%M}'de"
 
     def _due(self, start: str | None, now: datetime) -> datetime | None:

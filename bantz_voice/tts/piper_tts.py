@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -44,7 +44,7 @@ def level(samples: np.ndarray, target_dbfs: float, peak: float = 0.95) -> np.nda
     return np.clip(np.round(x * 32767.0), -32768, 32767).astype(np.int16)
 
 
-def _load_voice(voice_cls, model_path: Path, config_path: Path):  # noqa: ANN001, ANN202
+def _load_voice(voice_cls, model_path: Path, config_path: Path):
     """``PiperVoice.load`` with onnxruntime's CPU memory arena off: the arena keeps the largest
     buffers a sentence ever needed for the life of the process (RSS grew from ~0.2 to ~1.4 GB
     after one long sentence); without it the memory goes back after each synthesis. Short
@@ -66,7 +66,7 @@ def _load_voice(voice_cls, model_path: Path, config_path: Path):  # noqa: ANN001
 TURKISH_COVERAGE = "Pijamalı hasta yağız şoföre çabucak güvendi; hâlâ kâr, jüri, Ümit, Ilgaz, öğle, fıstık, vâkıf."
 
 
-def turkish_phonemes(voice) -> bool:  # noqa: ANN001 - piper.PiperVoice
+def turkish_phonemes(voice) -> bool:
     """Let a Piper voice of another language read with espeak-ng's Turkish phonemes (``tr``)
     when its phoneme map has every phoneme Turkish text produces; True when it now does.
     ``tts.turkish_phonemes`` turns it on; scripts/bench_tts_intelligibility.py measures whether
@@ -80,7 +80,7 @@ def turkish_phonemes(voice) -> bool:  # noqa: ANN001 - piper.PiperVoice
     cfg.espeak_voice = "tr"
     try:
         needed = {p for sentence in voice.phonemize(TURKISH_COVERAGE) for p in sentence}
-    except Exception as exc:  # noqa: BLE001 - espeak-ng without Turkish: keep the voice's own
+    except Exception as exc:
         log.info("espeak-ng Türkçe sesbirimleri üretemedi (%s); ses kendi dilinde okur", exc)
         cfg.espeak_voice = own
         return False

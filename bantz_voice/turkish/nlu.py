@@ -16,7 +16,7 @@ from datetime import datetime
 from bantz_voice.schemas import ROUTE_OF_INTENT, Intent, NluDecision, Slots
 from bantz_voice.turkish import lexicon as lx
 from bantz_voice.turkish import nlu_alarms
-from bantz_voice.turkish.temporal import DEFAULT_TZ, Found, weekday_of, compose, fmt_d, scan, slot_value
+from bantz_voice.turkish.temporal import DEFAULT_TZ, Found, compose, fmt_d, scan, slot_value, weekday_of
 from bantz_voice.turkish.text import tr_lower
 from bantz_voice.turkish.tokens import MAX_CHARS, Tok, tokenize
 from bantz_voice.turkish.wake import LEAD_FILLERS, is_wake_word
@@ -109,7 +109,7 @@ class _Utterance:
     text: str  # folded tokens joined by spaces
 
     @classmethod
-    def of(cls, toks: list[Tok]) -> "_Utterance":
+    def of(cls, toks: list[Tok]) -> _Utterance:
         return cls(toks, " ".join(t.fold for t in toks))
 
 
@@ -161,9 +161,7 @@ def _strip_object_case(word: str) -> str:
     cut = 0
     if lw[:-1] in _N_STEMS:  # "düğünü" -> "düğün"
         cut = 1
-    elif len(lw) > 4 and lw.endswith(_ACC_SUFFIXES) and lw[-3] in _VOWELS:
-        cut = 2
-    elif len(lw) > 4 and lw.endswith(("nı", "ni", "nu", "nü")) and lw[-3] in _VOWELS:
+    elif len(lw) > 4 and lw.endswith(_ACC_SUFFIXES) and lw[-3] in _VOWELS or len(lw) > 4 and lw.endswith(("nı", "ni", "nu", "nü")) and lw[-3] in _VOWELS:
         cut = 2
     elif len(lw) > 5 and lw.endswith(("ları", "leri")):
         cut = 1
@@ -206,7 +204,7 @@ def parse(text: str, now: datetime | None = None) -> NluDecision:
     """Decide route/intent/slots of one Turkish utterance by rules (never raises)."""
     try:
         return _parse(text, now)
-    except Exception:  # noqa: BLE001 - the fast path must never take the turn down
+    except Exception:
         return _decision(Intent.smalltalk_chat, 0.0)
 
 
@@ -278,9 +276,7 @@ def _parse(text: str, now: datetime | None) -> NluDecision:
     create_v = {i for i, f in enumerate(folds) if _verb(f, lx.CREATE_VERBS)}
     for i, f in enumerate(folds):
         prev = folds[i - 1] if i else ""
-        if prev.startswith("randevu") and _verb(f, ("al",)):  # "doktordan randevu al"
-            create_v.add(i)
-        elif prev == "not" and _verb(f, ("al", "dus", "et")):  # "takvime not düş"
+        if prev.startswith("randevu") and _verb(f, ("al",)) or prev == "not" and _verb(f, ("al", "dus", "et")):  # "doktordan randevu al"
             create_v.add(i)
         elif _verb(f, ("yap",)) and any(g in _WHEN_NOUNS for g in folds):  # "saatini beşe yap"
             update_v.add(i)

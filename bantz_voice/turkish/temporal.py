@@ -844,7 +844,7 @@ def resolve_slot(slot: str, expression: str, now: datetime) -> str | None:
         return None
     try:
         return _resolve_slot(slot, expression, _now(now))
-    except Exception:  # noqa: BLE001 - a slot that cannot be resolved is None, never an error
+    except Exception:
         return None
 
 

@@ -12,9 +12,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -100,7 +101,7 @@ def start_daemon(root: Path) -> RunningDaemon:
             assert time.monotonic() < deadline, "daemon not ready in time:\n" + log.read_text(errors="replace")
             try:
                 msg = listener.recv(4096).decode()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             if msg.startswith("READY=1"):
                 break

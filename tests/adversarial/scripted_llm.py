@@ -55,7 +55,7 @@ class ScriptedLLM:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
 
-    def start(self) -> "ScriptedLLM":
+    def start(self) -> ScriptedLLM:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -70,14 +70,14 @@ class ScriptedLLM:
                 owner.requests.append(Recorded(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 return body
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._record()
                 if self.path.rstrip("/").endswith("/models"):
                     self._send(200, json.dumps({"data": [{"id": "scripted", "owned_by": "test"}]}).encode(), "application/json")
                 else:
                     self._send(404, b"{}", "application/json")
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 raw = self._record()
                 if not self.path.endswith("/chat/completions"):
                     self._send(404, b"{}", "application/json")

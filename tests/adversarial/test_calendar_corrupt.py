@@ -9,13 +9,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from fixtures.radicale import RadicaleServer
 
 from bantz_voice.calendar.caldav_backend import CaldavCalendar
 from bantz_voice.calendar.ics import IcsCalendar
 from bantz_voice.calendar.service import CalendarService
 from bantz_voice.config import Settings
 from bantz_voice.doctor.checks import check_calendar
-from fixtures.radicale import RadicaleServer
 
 TZ = ZoneInfo("Europe/Istanbul")
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=TZ)

@@ -16,13 +16,13 @@ import caldav
 import icalendar
 import pytest
 import recurring_ical_events
+from fixtures.radicale import RadicaleServer
 
 from bantz_voice.calendar import ical
 from bantz_voice.calendar.caldav_backend import CaldavCalendar
 from bantz_voice.calendar.ical import CalendarTooLarge
 from bantz_voice.calendar.ics import IcsCalendar
 from bantz_voice.calendar.service import CalendarService
-from fixtures.radicale import RadicaleServer
 
 TZ = ZoneInfo("Europe/Istanbul")
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=TZ)

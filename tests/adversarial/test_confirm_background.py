@@ -11,7 +11,6 @@ Whisper output; the wiring from the real Whisper to that seam is checked separat
 
 from __future__ import annotations
 
-import asyncio
 import json
 import multiprocessing
 import os
@@ -24,13 +23,12 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
-from fixtures.llama_server import brain_settings
-
 from _claimer import claim
+from fixtures.llama_server import brain_settings
 from real_daemon import REPO
+
 from bantz_voice.audio.player import WavSink
 from bantz_voice.audio.source import FileSource
-from bantz_voice.audio.wavio import read_wav
 from bantz_voice.brain.cascade import REPLY_ALREADY_ANSWERED, REPLY_CONFIRM_UNSURE, REPLY_NO_PENDING, Brain
 from bantz_voice.brain.confirm import PendingStore
 from bantz_voice.brain.memory import connect
@@ -54,7 +52,7 @@ async def turn(brain: Brain, text: str, heard: Heard | None = None) -> TurnReque
     return req
 
 
-def titles(settings) -> list[str]:  # noqa: ANN001
+def titles(settings) -> list[str]:
     return [e.title for e in open_calendar(settings).list(*TOMORROW)]
 
 
@@ -201,7 +199,7 @@ async def test_real_whisper_confidence_reaches_the_brain(whisper, piper) -> None
         class Spy:
             """The real brain; keeps each request it answers."""
 
-            def respond(self, request: TurnRequest):  # noqa: ANN201
+            def respond(self, request: TurnRequest):
                 seen.append(request)
                 return brain.respond(request)
 

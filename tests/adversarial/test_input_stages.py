@@ -53,7 +53,7 @@ def wav_sink() -> WavSink:
 class Recording:
     """The real transcriber, recording the length of every decode it is asked for (a spy)."""
 
-    def __init__(self, inner) -> None:  # noqa: ANN001
+    def __init__(self, inner) -> None:
         self.inner = inner
         self.model_path = inner.model_path
         self.samples: list[int] = []
@@ -95,7 +95,7 @@ async def test_asr_queue_is_bounded_and_drops_the_oldest(caplog: pytest.LogCaptu
     p = VoicePipeline(s, transcriber=hung, tts=None, responder=EchoResponder(), sink_factory=wav_sink)
     endpoints = 0
 
-    def on_event(ev) -> None:  # noqa: ANN001
+    def on_event(ev) -> None:
         nonlocal endpoints
         endpoints += ev.kind == "endpoint"
 

@@ -7,13 +7,13 @@ import os
 import struct
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest
-
 from real_daemon import REPO
+
 from bantz_voice.audio.wavio import MAX_WAV_BYTES, MAX_WAV_SECONDS, read_wav
 from bantz_voice.cli import main
 

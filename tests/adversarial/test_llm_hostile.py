@@ -15,11 +15,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from scripted_llm import ScriptedLLM, configure
 
 from bantz_voice.brain.cascade import REPLY_ERROR, REPLY_INVALID, REPLY_LLM_DOWN, REPLY_LLM_SLOW
 from bantz_voice.calendar.ics import IcsCalendar
 from bantz_voice.cli import main
-from scripted_llm import ScriptedLLM, configure
 
 TZ = ZoneInfo("Europe/Istanbul")
 NOW = "2026-11-27T10:00"
@@ -75,7 +75,7 @@ def plan(intent: str, title: str | None, tools: list[str], confirm: bool = False
 
 
 def test_instructions_in_event_titles_cannot_delete_anything(
-    llm, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch  # noqa: ANN001
+    llm, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server, script = llm
     cal = calendar()
@@ -115,7 +115,7 @@ def test_instructions_in_event_titles_cannot_delete_anything(
     ],
     ids=["binary", "broken-sse", "content-not-a-string", "empty"],
 )
-def test_garbage_gets_a_turkish_apology(llm, capsys: pytest.CaptureFixture[str], garbage: bytes) -> None:  # noqa: ANN001
+def test_garbage_gets_a_turkish_apology(llm, capsys: pytest.CaptureFixture[str], garbage: bytes) -> None:
     server, script = llm
     script.by_role = {"router": garbage, "orchestrator": garbage, "chat": garbage}
     out = ask(capsys, CHATTY)
@@ -123,7 +123,7 @@ def test_garbage_gets_a_turkish_apology(llm, capsys: pytest.CaptureFixture[str],
     assert any(r.path.endswith("/chat/completions") for r in server.requests)
 
 
-def test_wrong_schema_is_refused_and_nothing_runs(llm, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+def test_wrong_schema_is_refused_and_nothing_runs(llm, capsys: pytest.CaptureFixture[str]) -> None:
     server, script = llm
     cal = calendar()
     cal.create("Doktor", datetime(2026, 11, 27, 14, 0, tzinfo=TZ))
@@ -141,7 +141,7 @@ def test_wrong_schema_is_refused_and_nothing_runs(llm, capsys: pytest.CaptureFix
     assert titles() == ["Doktor"]
 
 
-def test_endless_output_is_cut_and_a_line_without_end_is_refused(llm, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+def test_endless_output_is_cut_and_a_line_without_end_is_refused(llm, capsys: pytest.CaptureFixture[str]) -> None:
     server, script = llm
     piece = b"data: " + json.dumps({"choices": [{"delta": {"content": "çok uzun yanıt " * 8}}]}, ensure_ascii=False).encode() + b"\n\n"
     sent = {"n": 0}
@@ -170,7 +170,7 @@ def test_endless_output_is_cut_and_a_line_without_end_is_refused(llm, capsys: py
     assert out["reply"].startswith("Kusura bakmayın") and "x" * 50 not in out["reply"], out
 
 
-def test_the_vllm_api_key_is_sent_to_a_loopback_server(llm, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+def test_the_vllm_api_key_is_sent_to_a_loopback_server(llm, capsys: pytest.CaptureFixture[str]) -> None:
     from bantz_voice.llm.apikey import ensure_key, local_key
 
     server, script = llm
@@ -188,7 +188,7 @@ def test_the_vllm_api_key_is_sent_to_a_loopback_server(llm, capsys: pytest.Captu
     assert local_key() is None
 
 
-def test_loopback_llm_is_never_reached_through_a_proxy(llm, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_loopback_llm_is_never_reached_through_a_proxy(llm, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     server, script = llm
     proxy = ScriptedLLM(lambda role, body: "PROXY").start()
     try:
@@ -204,7 +204,7 @@ def test_loopback_llm_is_never_reached_through_a_proxy(llm, capsys: pytest.Captu
         proxy.stop()
 
 
-def test_loopback_caldav_is_never_reached_through_a_proxy(radicale, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+def test_loopback_caldav_is_never_reached_through_a_proxy(radicale, monkeypatch: pytest.MonkeyPatch) -> None:
     from bantz_voice.calendar.caldav_backend import CaldavCalendar
 
     url = radicale.new_calendar()

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from scripted_llm import ScriptedLLM
 
 REPO = Path(__file__).resolve().parents[2]

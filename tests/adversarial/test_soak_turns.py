@@ -10,7 +10,6 @@ import subprocess
 import sys
 
 import pytest
-
 from real_daemon import REPO
 
 pytestmark = pytest.mark.slow

@@ -18,7 +18,7 @@ from bantz_voice.daemon import client
 from bantz_voice.daemon.control import ControlServer, DaemonAlreadyRunning, InstanceLock, NotASocket, socket_path_from
 
 
-async def handler(request):  # noqa: ANN001
+async def handler(request):
     return {"echo": request.type}
 
 
