@@ -69,8 +69,12 @@ class AsrSettings(_Section):
     beam_size: int = Field(1, ge=1)
     language: str = "tr"
     initial_prompt: str = "Bantz, takvim ve randevular."  # a word list leaks into short transcripts
-    # a transcript dropped as an echo of the prompt or as unsure is decoded once more without it
+    # a transcript dropped as an echo of the prompt or as unsure is decoded once more with
+    # ``retry_prompt`` instead: the wake word alone keeps "Bantz" spelled (without any prompt Whisper
+    # writes "Bant"/"Banz" and the wake gate ignores the user), and a prompt of one word cannot be
+    # echoed as a transcript. "" retries without a prompt.
     retry_without_prompt: bool = True
+    retry_prompt: str = "Bantz"
     pad_ms: int = Field(400, ge=0, le=1000)
     # Whisper's encoder always sees a 30 s window; "fit" cuts it to the utterance plus window_pad_s
     # of silence (3x faster on a CPU, same accuracy on short commands; docs/benchmarks.md), "full"

@@ -70,10 +70,10 @@ def test_fitted_encoder_window_matches_the_full_window(whisper, voice_settings):
     assert whisper.window_frames(16000) == round((1 + voice_settings.asr.window_pad_s) * 100)
 
 
-def test_retry_without_the_prompt_on_real_whisper(whisper, voice_settings):
+def test_retry_with_the_wake_word_prompt_on_real_whisper(whisper, voice_settings):
     """What real Whisper does with a recording it once echoed the prompt for depends on the CPU
     (the retry itself is tested on recorded outputs: test_asr_retry.py). On any CPU: a second
-    decode, without the prompt, happens exactly when the first was dropped for a reason a retry may
+    decode, with the retry prompt, happens exactly when the first was dropped for a reason a retry may
     undo; the answer is the retry's when that one is clean; no prompt echo is ever passed on."""
     from fixtures.recorded_asr import RecordingDecoder
 
@@ -91,9 +91,9 @@ def test_retry_without_the_prompt_on_real_whisper(whisper, voice_settings):
     assert first.prompt == prompt
     first_reason = whisper._reason(first_text, lp, nsp, prompt)
     if first_reason in RETRY_REASONS:
-        assert len(rec.calls) == 2 and rec.calls[1].prompt is None and r.meta["retried"]
+        assert len(rec.calls) == 2 and rec.calls[1].prompt == (voice_settings.asr.retry_prompt or None) and r.meta["retried"]
         second_text, lp2, nsp2 = combine(rec.calls[1].segments)
-        if whisper._reason(second_text, lp2, nsp2, None) is None:
+        if whisper._reason(second_text, lp2, nsp2, voice_settings.asr.retry_prompt or None) is None:
             assert r.text == second_text and r.dropped is None
         else:
             assert r.text == "" and r.dropped == first_reason
