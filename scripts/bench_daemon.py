@@ -81,6 +81,7 @@ sys.path.insert(1, str(ROOT / "scripts"))
 
 from make_bench_wavs import UTTERANCES, check_tools, render  # noqa: E402
 
+from bantz_voice import sysmem  # noqa: E402
 from bantz_voice.bench.pulse import PulseServer, missing_tools, reinit_portaudio  # noqa: E402
 from bantz_voice.bench.stats import p50_p95  # noqa: E402
 from bantz_voice.errors import BantzError  # noqa: E402
@@ -430,10 +431,7 @@ def proc_cpu_s(pid: int) -> float:
 
 
 def proc_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
+    return round(sysmem.rss_mb(pid) or 0.0, 1)
 
 
 class DaemonProcess:
