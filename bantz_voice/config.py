@@ -95,7 +95,10 @@ class AsrSettings(_Section):
 class TtsSettings(_Section):
     voice: str = "tr_TR-fahrettin-medium"
     fallback_voice: str | None = "en_US-joe-medium"
-    first_chunk_words: int = Field(6, ge=1)
+    # the first TTS chunk ends at a clause boundary or after this many words: 4 puts plain chat's
+    # reply latency under 300 ms at the 3B+8B split's speeds (6: 451 ms, 4: 282 ms, 3: 215 ms p50;
+    # docs/benchmarks.md), while the first chunk's audio still covers the next chunk's synthesis
+    first_chunk_words: int = Field(4, ge=1)
     length_scale: float | None = None
     target_rms_dbfs: float = -20.0
     early_first_chunk: bool = True  # False = baseline: synthesize the whole reply at once

@@ -252,7 +252,7 @@ async def test_reload_logging_daemon_and_voice_sections(daemon: Any) -> None:
     brain = daemon.pipeline.responder
     level_before = logging.getLogger("bantz_voice").level
     _write(daemon, "logging:\n  level: DEBUG\n  traces: false\ndaemon:\n  follow_up_s: 3.5\n"
-                   "vad:\n  hangover_ms: 650\ntts:\n  first_chunk_words: 4\n")
+                   "vad:\n  hangover_ms: 650\ntts:\n  first_chunk_words: 5\n")
     out = await daemon.reload()
     assert sorted(out["applied"]) == ["daemon.follow_up_s", "logging.level", "logging.traces", "tts.first_chunk_words",
                                       "vad.hangover_ms"]
@@ -262,7 +262,7 @@ async def test_reload_logging_daemon_and_voice_sections(daemon: Any) -> None:
     finally:
         logging.getLogger("bantz_voice").setLevel(level_before)  # later tests see the logger as it was
     assert daemon.gate.follow_up_s == 3.5
-    assert daemon.pipeline.settings.vad.hangover_ms == 650 and daemon.pipeline.settings.tts.first_chunk_words == 4
+    assert daemon.pipeline.settings.vad.hangover_ms == 650 and daemon.pipeline.settings.tts.first_chunk_words == 5
     assert daemon.pipeline.responder is brain  # nothing of the brain changed: not rebuilt
 
 
