@@ -1,0 +1,182 @@
+"""Frames in, utterances out: the listening half of the voice loop.
+
+:class:`Listener` runs the webrtcvad :class:`~bantz_voice.audio.vad.Endpointer` over the
+microphone's frames and also owns push-to-talk (the frames between ``ptt_begin`` and ``ptt_end``
+are the utterance; the release is the endpoint; a PTT held past ``vad.max_ptt_s`` is closed),
+mute (frames are dropped) and barge-in detection. It knows nothing of ASR or turns: the pipeline
+turns its events (``pause`` → speculative ASR, ``endpoint`` → a turn) into work.
+
+Barge-in is decided in ONE place, :meth:`Listener.speech_over_playback` (is this frame the user's
+voice over the assistant's own playback?); the endpointer then needs ``audio.barge_in_min_ms`` of
+such speech before :attr:`Heard.barge_in` asks the pipeline to cut the reply."""
+
+from __future__ import annotations
+
+import collections
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import webrtcvad
+
+from bantz_voice.audio.vad import Endpointer, Frame, Utterance, VadEvent, frame_is_speech
+from bantz_voice.voice.events import UserState
+
+log = logging.getLogger(__name__)
+
+BARGE_IN_FLOOR = 0.003  # RMS (~ -50 dBFS): quieter frames never interrupt
+BARGE_IN_REF_RATIO = 0.3  # while playing, the mic must be at least this loud relative to the output
+
+
+@dataclass
+class Heard:
+    """What one frame produced."""
+
+    events: list[VadEvent] = field(default_factory=list)
+    utterance: Utterance | None = None  # an utterance closed by this frame (endpoint, capped PTT)
+    barge_in: bool = False  # the user has spoken over the playback long enough to cut it
+
+
+class Listener:
+    def __init__(self, settings: Any, on_user_state: Callable[[UserState, float], None] | None = None) -> None:
+        self.settings = settings
+        self.on_user_state = on_user_state
+        self.user_state: UserState = "listening"
+        self.muted = False
+        self.ptt_capped = 0  # push-to-talk utterances closed at vad.max_ptt_s
+        self._strict = webrtcvad.Vad(3)  # barge-in: the strictest VAD mode
+        self._ptt_vad = webrtcvad.Vad(settings.vad.aggressiveness)
+        self._reconfigure = False
+        self.endpointer = self._new_endpointer()
+        self._ring: collections.deque[Frame] = collections.deque(maxlen=self.endpointer.preroll_frames)
+        self._ptt_frames: list[Frame] | None = None
+        self._ptt_begin_t = 0.0
+        self._ptt_voiced: list[float] = []
+
+    def _new_endpointer(self) -> Endpointer:
+        s = self.settings
+        return Endpointer.from_settings(s.vad, frame_ms=s.audio.frame_ms, rate=s.audio.sample_rate)
+
+    def reconfigure(self, settings: Any) -> None:
+        """New VAD/barge-in settings, applied at the next frame outside an utterance."""
+        self.settings = settings
+        self._reconfigure = True
+
+    def reset(self) -> None:
+        self.endpointer.reset()
+        self._ptt_frames = None
+        self._set_user("listening", time.monotonic())
+
+    # ---------------------------------------------------------------- user state
+    def _set_user(self, state: UserState, t: float) -> None:
+        if state == self.user_state:
+            return
+        self.user_state = state
+        if self.on_user_state is not None:
+            self.on_user_state(state, t)
+
+    # ---------------------------------------------------------------- mute, PTT
+    def mute(self) -> None:
+        self.muted = True
+        self.ptt_cancel()
+
+    def unmute(self) -> None:
+        self.muted = False
+
+    @property
+    def ptt_active(self) -> bool:
+        return self._ptt_frames is not None
+
+    def ptt_begin(self) -> bool:
+        """Start a push-to-talk utterance now (pre-roll included). False when one is held already."""
+        if self._ptt_frames is not None:
+            return False
+        self._ptt_frames = list(self._ring)
+        self._ptt_begin_t = time.monotonic()
+        self._ptt_voiced = []
+        self.endpointer.reset()
+        self._set_user("speaking", self._ptt_begin_t)
+        return True
+
+    def ptt_end(self) -> Utterance | None:
+        """Release: the collected audio as an utterance (None when there was nothing)."""
+        frames, self._ptt_frames = self._ptt_frames, None
+        now = time.monotonic()
+        self._set_user("listening", now)
+        if not frames:
+            return None
+        audio = np.frombuffer(b"".join(f.pcm for f in frames), dtype=np.int16).copy()
+        start_t = frames[0].t - len(frames[0].pcm) / 2 / self.settings.audio.sample_rate
+        voiced = self._ptt_voiced
+        return Utterance(
+            audio=audio,
+            start_t=start_t,
+            speech_start=voiced[0] if voiced else self._ptt_begin_t,
+            speech_end=voiced[-1] if voiced else now,
+            endpoint=now,
+            ptt=True,
+        )
+
+    def ptt_cancel(self) -> None:
+        if self._ptt_frames is not None:
+            self._ptt_frames = None
+            self._set_user("listening", time.monotonic())
+
+    # ---------------------------------------------------------------- barge-in
+    def speech_over_playback(self, frame: Frame, echo_level: float) -> bool:
+        """THE barge-in decision: is ``frame`` the user speaking over the assistant's playback?
+        ``echo_level``: RMS (0..1) of what the speaker plays now. Speech by the strictest VAD
+        mode, at least ``BARGE_IN_FLOOR`` loud and ``BARGE_IN_REF_RATIO`` of the playback."""
+        if not frame_is_speech(self._strict, frame.pcm, self.settings.audio.sample_rate):
+            return False
+        x = frame.samples().astype(np.float32) / 32768.0
+        rms = float(np.sqrt(np.mean(x * x)))
+        return rms >= max(BARGE_IN_FLOOR, echo_level * BARGE_IN_REF_RATIO)
+
+    # ---------------------------------------------------------------- frames
+    def feed(self, frame: Frame, *, playing: bool = False, echo_level: float = 0.0) -> Heard:
+        """One frame. ``playing``: the assistant is speaking (barge-in rules apply)."""
+        s = self.settings
+        ep = self.endpointer
+        if self._reconfigure and not ep.in_speech:
+            self._reconfigure = False
+            self.endpointer = ep = self._new_endpointer()
+        heard = Heard()
+        if self.muted:
+            if ep.in_speech:
+                ep.reset()
+                self._set_user("listening", frame.t)
+            return heard
+        self._ring.append(frame)
+        if self._ptt_frames is not None:
+            self._ptt_frames.append(frame)
+            if frame_is_speech(self._ptt_vad, frame.pcm, s.audio.sample_rate):
+                self._ptt_voiced.append(frame.t)
+            if len(self._ptt_frames) * s.audio.frame_ms >= s.vad.max_ptt_s * 1000:
+                # no release (a lost key-up): the utterance is closed and decoded now
+                self.ptt_capped += 1
+                log.warning("push-to-talk held for %.0f s without a release: utterance closed", s.vad.max_ptt_s)
+                heard.utterance = self.ptt_end()
+            return heard
+        override: bool | None = None
+        if playing:
+            if not s.audio.barge_in:  # the microphone is ignored while the assistant speaks
+                if ep.in_speech:
+                    ep.reset()
+                    self._set_user("listening", frame.t)
+                return heard
+            override = self.speech_over_playback(frame, echo_level)
+        heard.events = ep.process(frame, override)
+        heard.barge_in = playing and ep.speech_ms >= s.audio.barge_in_min_ms
+        for ev in heard.events:
+            if ev.kind in ("speech_start", "resume"):
+                self._set_user("speaking", ev.t)
+            elif ev.kind == "pause":
+                self._set_user("silent", ev.t)
+            elif ev.kind == "endpoint":
+                self._set_user("listening", ev.t)
+                heard.utterance = ev.utterance
+        return heard
