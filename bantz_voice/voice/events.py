@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
+    from bantz_voice.audio.vad import Utterance
     from bantz_voice.voice.turn import Turn
 
 UserState = Literal["listening", "speaking", "silent"]
@@ -25,6 +26,7 @@ class UserStateChanged:
     old: UserState
     new: UserState
     t: float  # monotonic time of the frame that changed it
+    utterance: Utterance | None = None  # back to ``listening`` at an endpoint / PTT release: what was said
 
 
 @dataclass(frozen=True)

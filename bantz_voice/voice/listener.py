@@ -23,7 +23,7 @@ import numpy as np
 import webrtcvad
 
 from bantz_voice.audio.vad import Endpointer, Frame, Utterance, VadEvent, frame_is_speech
-from bantz_voice.voice.events import UserState
+from bantz_voice.voice.events import UserState, UserStateChanged
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class Heard:
 
 
 class Listener:
-    def __init__(self, settings: Any, on_user_state: Callable[[UserState, float], None] | None = None) -> None:
+    def __init__(self, settings: Any, on_user_state: Callable[[UserStateChanged], None] | None = None) -> None:
         self.settings = settings
         self.on_user_state = on_user_state
         self.user_state: UserState = "listening"
@@ -71,12 +71,12 @@ class Listener:
         self._set_user("listening", time.monotonic())
 
     # ---------------------------------------------------------------- user state
-    def _set_user(self, state: UserState, t: float) -> None:
+    def _set_user(self, state: UserState, t: float, utterance: Utterance | None = None) -> None:
         if state == self.user_state:
             return
-        self.user_state = state
+        old, self.user_state = self.user_state, state
         if self.on_user_state is not None:
-            self.on_user_state(state, t)
+            self.on_user_state(UserStateChanged(old, state, t, utterance))
 
     # ---------------------------------------------------------------- mute, PTT
     def mute(self) -> None:
@@ -105,13 +105,13 @@ class Listener:
         """Release: the collected audio as an utterance (None when there was nothing)."""
         frames, self._ptt_frames = self._ptt_frames, None
         now = time.monotonic()
-        self._set_user("listening", now)
         if not frames:
+            self._set_user("listening", now)
             return None
         audio = np.frombuffer(b"".join(f.pcm for f in frames), dtype=np.int16).copy()
         start_t = frames[0].t - len(frames[0].pcm) / 2 / self.settings.audio.sample_rate
         voiced = self._ptt_voiced
-        return Utterance(
+        utt = Utterance(
             audio=audio,
             start_t=start_t,
             speech_start=voiced[0] if voiced else self._ptt_begin_t,
@@ -119,6 +119,8 @@ class Listener:
             endpoint=now,
             ptt=True,
         )
+        self._set_user("listening", now, utt)
+        return utt
 
     def ptt_cancel(self) -> None:
         if self._ptt_frames is not None:
@@ -177,6 +179,6 @@ class Listener:
             elif ev.kind == "pause":
                 self._set_user("silent", ev.t)
             elif ev.kind == "endpoint":
-                self._set_user("listening", ev.t)
+                self._set_user("listening", ev.t, ev.utterance)
                 heard.utterance = ev.utterance
         return heard
