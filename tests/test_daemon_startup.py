@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from bantz_voice.responder import Responder, TurnRequest
+from bantz_voice.tts.base import TextToSpeech
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Europe/Istanbul"))
@@ -178,11 +180,14 @@ async def test_degraded_chat_apologises_and_the_fast_path_answers(smollm2_gguf: 
 
 
 # --- reload --------------------------------------------------------------------------------
-class _Silent:
+class _Silent(TextToSpeech):
     """Stands in for Whisper/Piper in the reload tests (the daemon only reads their settings)."""
 
     def __init__(self, settings: Any) -> None:
         self.settings = settings
+
+    def render(self, spoken: str) -> np.ndarray:
+        return np.zeros(0, dtype=np.int16)
 
 
 @pytest.fixture
@@ -280,14 +285,20 @@ async def test_reload_lists_exactly_the_keys_that_need_a_restart(daemon: Any) ->
 async def test_a_new_responder_is_swapped_in_only_between_turns(voice_settings: Any) -> None:
     from bantz_voice.pipeline import VoicePipeline
     from bantz_voice.responder import EchoResponder
+    from bantz_voice.voice.turn import Turn
 
     p = VoicePipeline(voice_settings, transcriber=None, tts=None, responder=EchoResponder())
     release = asyncio.Event()
+    turn = Turn("text")
 
     async def reply_in_progress() -> None:
+        await p.turns.claim(turn)
         await release.wait()
+        turn.finish()
 
-    p._turn_task = asyncio.create_task(reply_in_progress())
+    running = asyncio.create_task(reply_in_progress())
+    await asyncio.sleep(0)
+    assert p.turns.current is turn
     new = EchoResponder()
     swap = asyncio.create_task(p.replace_responder(new))
     await asyncio.sleep(0)  # the swap is waiting for the turn
@@ -297,3 +308,4 @@ async def test_a_new_responder_is_swapped_in_only_between_turns(voice_settings: 
     release.set()
     old = await asyncio.wait_for(swap, 10)
     assert p.responder is new and old is not new
+    await running

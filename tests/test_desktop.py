@@ -4,9 +4,11 @@ server and test MPRIS players implemented on jeepney; and the daemon's alarm hoo
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fixtures.dbus_session import MprisPlayer, NotificationServer
 
@@ -64,6 +66,8 @@ class SpeakerStandIn:
     sound server elsewhere): records what it was asked to say."""
 
     state = "idle"
+    user_state = "listening"
+    ptt_active = False
 
     def __init__(self) -> None:
         self.said: asyncio.Queue[str] = asyncio.Queue()
@@ -99,7 +103,11 @@ async def test_daemon_fires_a_timer_with_a_notification_pauses_media_and_tamam_s
         app, summary, body = await asyncio.to_thread(notification_server.notes.get, True, 10)
         assert (app, summary, body) == ("Bantz", "Zamanlayıcı", "çay zamanlayıcısı doldu.")
         assert daemon.alarms.scheduler is not None and daemon.alarms.scheduler.ringing is not None
-        assert daemon.transcript_filter("tamam") is None  # said to the ringing alarm: no turn
+        from bantz_voice.audio.vad import Utterance
+
+        now = time.monotonic()
+        heard = Utterance(np.zeros(1600, np.int16), start_t=now - 0.5, speech_start=now - 0.4, speech_end=now)
+        assert daemon.voice_gate.gate(heard, "tamam").text is None  # said to the ringing alarm: no turn
         for _ in range(500):
             if daemon.alarms.scheduler.ringing is None:
                 break
