@@ -146,6 +146,7 @@ class Listener:
         if self._reconfigure and not ep.in_speech:
             self._reconfigure = False
             self.endpointer = ep = self._new_endpointer()
+            self._ring = collections.deque(self._ring, maxlen=ep.preroll_frames)
         heard = Heard()
         if self.muted:
             if ep.in_speech:
