@@ -492,8 +492,8 @@ class Daemon(VoiceObserver):
     async def _reload_from_signal(self) -> None:
         try:
             result = await self.reload()
-            log.warning("ayarlar yeniden yüklendi (SIGHUP)%s", "" if not result["restart_needed"] else
-                        f"; yeniden başlatma gereken bölümler: {', '.join(result['restart_needed'])}")
+            log.warning("settings reloaded (SIGHUP)%s", "" if not result["restart_needed"] else
+                        f"; restart needed for: {', '.join(result['restart_needed'])}")
         except BantzError as exc:
             log.error("%s", exc)
 
@@ -595,10 +595,10 @@ class Daemon(VoiceObserver):
                     self.notifier.status(f"eksik dil modeli: {', '.join(degraded)}")
                 if self._mic_open.is_set():
                     self.notifier.ready("dinliyor" + (f" (eksik: {', '.join(degraded)})" if degraded else ""))
-                    log.warning("Bantz hazır: dinliyorum (denetim soketi %s)", self.socket_path)
+                    log.warning("Bantz ready: listening (control socket %s)", self.socket_path)
                 else:  # up without a microphone: ask and say work; it keeps looking
                     self.notifier.ready(f"mikrofon yok: {self.mic_detail or 'bulunamadı'}; aranıyor")
-                    log.warning("Bantz hazır, ama mikrofon yok (%s); mikrofon aranıyor", self.mic_detail or "bulunamadı")
+                    log.warning("Bantz ready, but no microphone (%s); still looking for one", self.mic_detail or "not found")
                 await self._stop.wait()
             return 0
         finally:
