@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING, Any
 
 from bantz_voice import paths
 from bantz_voice.audio.player import AudioSink, Player, WavSink
-from bantz_voice.audio.source import FileSource
-from bantz_voice.audio.vad import Frame, Utterance, VadEvent
+from bantz_voice.audio.source import AudioSource, FileSource
+from bantz_voice.audio.vad import Utterance, VadEvent
 from bantz_voice.errors import AudioInputError, BantzError
 from bantz_voice.responder import Heard, Progress, Responder, TurnRequest
 from bantz_voice.stages import StageMonitor, StageStalled
@@ -297,13 +297,13 @@ class VoicePipeline:
 
     async def listen(
         self,
-        source: Any,
+        source: AudioSource,
         on_event: Callable[[VadEvent], None] | None = None,
         *,
         sink: AudioSink | None = None,
         use_filter: bool = True,
     ) -> None:
-        """Run the loop over ``source`` (``frames()``: an async iterator of :class:`Frame`) until it
+        """Run the loop over ``source`` (``frames()``: an async iterator of frames) until it
         ends (then finish pending turns) or is cancelled. ``use_filter=False``: no gate (WAV turns)."""
         if self._listening:
             raise BantzError("dinleme döngüsü zaten çalışıyor")
@@ -321,7 +321,6 @@ class VoicePipeline:
         barged: Turn | None = None  # the turn a barge-in already cancelled
         try:
             async for frame in source.frames():
-                assert isinstance(frame, Frame)
                 self.last_frame_at = frame.t
                 if self._origin_from_source is None and isinstance(source, FileSource):
                     self._origin_from_source = source.origin

@@ -11,6 +11,7 @@ import sys
 import time
 import wave
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -76,7 +77,7 @@ async def test_listen_loop_restarted_after_failure() -> None:
 
     d = Daemon(load_settings(), "echo", Notifier(""))
     d.pipeline = Flaky()
-    task = asyncio.create_task(d._listen())
+    task = asyncio.create_task(d._listen(SimpleNamespace(rate=16000, frame_ms=30)))
     try:
         for _ in range(100):
             if len(calls) >= 3:

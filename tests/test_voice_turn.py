@@ -173,7 +173,8 @@ async def test_a_turns_mode_is_never_credited_to_the_turn_that_replaced_it() -> 
 
 async def test_follow_up_window_is_checked_against_the_turns_own_utterance() -> None:
     """Two utterances overlap in the loop: one began before the follow-up window opened (a TV),
-    the next inside it. The older one is decoded last; it is still judged by its own start."""
+    the next inside it. The older one is gated while the newer one has already begun (the old
+    daemon then read the newer start); each is judged by the start of its own utterance."""
     settings = load_settings()
     d = Daemon(settings, "echo", Notifier(""))
     d.earcons.enabled = False

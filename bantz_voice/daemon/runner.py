@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bantz_voice import paths
-from bantz_voice.audio.source import MicSource
+from bantz_voice.audio.source import AudioSource, MicSource
 from bantz_voice.audio.vad import Frame, Utterance
 from bantz_voice.config import Settings, load_settings
 from bantz_voice.daemon.alarm_hook import AlarmHook
@@ -468,11 +468,11 @@ class Daemon(VoiceObserver):
         """ASR/TTS calls running past their deadline (stage -> seconds so far)."""
         return self.pipeline.stages.stalled() if self.pipeline is not None else {}
 
-    async def _listen(self) -> None:
+    async def _listen(self, source: AudioSource) -> None:
         backoff = 1.0
         while not self._stop.is_set():
             try:
-                await self._voice().listen(self.source)
+                await self._voice().listen(source)
                 log.warning("listening loop ended; restarting it")
             except asyncio.CancelledError:
                 raise
@@ -575,7 +575,7 @@ class Daemon(VoiceObserver):
             stop.cancel()
             self.pipeline = load.result()  # attached to the daemon by _start_pipeline
             self.source = self._make_source()
-            self._tasks.append(asyncio.create_task(self._listen(), name="listen"))
+            self._tasks.append(asyncio.create_task(self._listen(self.source), name="listen"))
             self.health.start()
             self._tasks.append(asyncio.create_task(self.alarms.run(), name="alarms"))
             self._start_hotkey()
