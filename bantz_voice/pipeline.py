@@ -57,7 +57,7 @@ from bantz_voice.voice.events import (
     VoiceObserver,
 )
 from bantz_voice.voice.gate import Gate, GateDecision, OpenGate
-from bantz_voice.voice.listener import BARGE_IN_FLOOR, BARGE_IN_REF_RATIO, Listener
+from bantz_voice.voice.listener import Listener
 from bantz_voice.voice.output import REPLY_TTS_STALLED, SpeechOutput
 from bantz_voice.voice.recognizer import Recognizer, Speculation, SpeechToText
 from bantz_voice.voice.runner import TurnRunner
@@ -67,13 +67,10 @@ if TYPE_CHECKING:
     from bantz_voice.asr import AsrResult
     from bantz_voice.config import Settings
 
-__all__ = [
-    "BARGE_IN_FLOOR", "BARGE_IN_REF_RATIO", "REPLY_STAGE_STALLED", "REPLY_TTS_STALLED", "STATES", "Turn", "VoicePipeline",
-]
+__all__ = ["REPLY_STAGE_STALLED", "REPLY_TTS_STALLED", "Turn", "VoicePipeline"]
 
 log = logging.getLogger(__name__)
 
-STATES: tuple[AgentState, ...] = ("idle", "listening", "thinking", "speaking", "muted")
 REPLY_STAGE_STALLED = "Kusura bakmayın efendim, ses tanıma şu an yanıt vermiyor; biraz sonra tekrar dener misiniz?"
 
 
@@ -307,7 +304,6 @@ class VoicePipeline:
         ends (then finish pending turns) or is cancelled. ``use_filter=False``: no gate (WAV turns)."""
         if self._listening:
             raise BantzError("dinleme döngüsü zaten çalışıyor")
-        s = self.settings
         own_sink = sink is None
         self._sink = used = sink if sink is not None else self.sink_factory()
         self._use_gate = use_filter

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 
 UserState = Literal["listening", "speaking", "silent"]
 AgentState = Literal["idle", "listening", "thinking", "speaking", "muted"]
-AGENT_STATES: tuple[AgentState, ...] = ("idle", "listening", "thinking", "speaking", "muted")
 
 
 @dataclass(frozen=True)
