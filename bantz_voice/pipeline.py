@@ -308,7 +308,7 @@ class VoicePipeline:
         self._sink = used = sink if sink is not None else self.sink_factory()
         self._use_gate = use_filter
         self._origin_from_source = None
-        self.listener.reset()
+        self.listener.start()
         self._listening = True
         self._set_state(self._idle_state())
         if own_sink:  # open the speaker now, off the first reply's latency path (failures: retried per reply)

@@ -16,6 +16,7 @@ from bantz_voice.config import Settings
 from bantz_voice.daemon.desktop import Desktop
 from bantz_voice.schemas import Intent, NluDecision, Slots
 from bantz_voice.timers.tools import AlarmTools
+from bantz_voice.voice.events import AgentStateChanged
 
 
 def test_notification_reaches_the_notification_server(notification_server: NotificationServer, session_bus: str) -> None:
@@ -140,12 +141,12 @@ async def test_daemon_pauses_media_for_a_request_and_notifies_a_lost_microphone(
     daemon = Daemon(settings, notifier=None)
     daemon.state = "idle"
     try:
-        daemon.on_state("thinking")  # a request is being answered
+        daemon.on_agent_state(AgentStateChanged("listening", "thinking"))  # a request is being answered
         await asyncio.to_thread(player.changed.wait, 10)
         assert player.status == "Paused"
         player.changed.clear()
-        daemon.on_state("speaking")
-        daemon.on_state("idle")  # the reply ended
+        daemon.on_agent_state(AgentStateChanged("thinking", "speaking"))
+        daemon.on_agent_state(AgentStateChanged("speaking", "idle"))  # the reply ended
         await asyncio.to_thread(player.changed.wait, 10)
         assert player.status == "Playing"
         daemon._on_mic_status(True, "pulse")

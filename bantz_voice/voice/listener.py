@@ -65,7 +65,15 @@ class Listener:
         self.settings = settings
         self._reconfigure = True
 
+    def start(self) -> None:
+        """A listening loop starts: a fresh endpointer from the current settings (a push-to-talk
+        pressed before the loop started is kept)."""
+        self._reconfigure = False
+        self.endpointer = self._new_endpointer()
+        self._ring = collections.deque(maxlen=self.endpointer.preroll_frames)
+
     def reset(self) -> None:
+        """The loop stopped: no utterance, no PTT in progress."""
         self.endpointer.reset()
         self._ptt_frames = None
         self._set_user("listening", time.monotonic())
