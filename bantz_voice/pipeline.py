@@ -37,7 +37,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bantz_voice import paths
+from bantz_voice import paths, sysmem
 from bantz_voice.audio.player import AudioSink, Player, WavSink
 from bantz_voice.audio.source import AudioSource, FileSource
 from bantz_voice.audio.vad import Utterance, VadEvent
@@ -112,6 +112,7 @@ class VoicePipeline:
         self._origin_from_source: float | None = None
         self._use_gate = True
         self._collect: list[Turn] | None = None
+        self._trim: asyncio.Future[bool] | None = None  # freed heap handed back after a turn
         self._stall_apologised = False  # until a decode completes again
 
     def _speaker(self) -> AudioSink:
@@ -155,6 +156,7 @@ class VoicePipeline:
             await self.output.warmup()
         except Exception as exc:  # the apology is a fallback: never a reason not to start
             log.error("could not pre-render the stalled-TTS apology: %s", exc)
+        await asyncio.to_thread(sysmem.release_freed_memory)  # what loading freed, before READY
 
     def health(self) -> dict[str, dict[str, Any]]:
         """Model health for ``status`` (the daemon merges it into its own)."""
@@ -571,6 +573,19 @@ class VoicePipeline:
             self._publish(TurnFinished(turn))
         if self.turns.current is None or self.turns.current is turn or not self.turns.busy:
             self._set_state(self._idle_state())
+            self._release_memory()
+
+    def _release_memory(self) -> None:
+        """After a turn, with none running: the heap a turn freed goes back to the system, in a worker
+        thread (off the latency path). Without it the RSS climbs by a third over the first turns and
+        stays there (bantz_voice/sysmem.py, docs/benchmarks.md)."""
+        if self._trim is not None and not self._trim.done():
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._trim = loop.run_in_executor(None, sysmem.release_freed_memory)
 
     # ---------------------------------------------------------------- turns without a microphone
     async def run_turn_from_wav(self, path: str | Path, out_wav: str | Path | None = None, fast: bool = False) -> Turn:

@@ -304,3 +304,19 @@ async def test_an_empty_text_is_no_turn(kind: str) -> None:
                       responder=EchoResponder(), sink_factory=WavSink)
     run = p.speak if kind == "say" else p.text_turn
     assert await run("   ") is None
+
+
+async def test_after_a_turn_the_freed_heap_goes_back_to_the_system(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The RSS of the daemon stays near READY's only if a finished turn's freed heap is returned:
+    the pipeline asks for it once a turn has finished and none runs (off the turn's own path)."""
+    from bantz_voice import sysmem
+
+    trimmed = threading.Event()
+    monkeypatch.setattr(sysmem, "release_freed_memory", lambda: trimmed.set() or True)
+    sink = WavSink()
+    p = VoicePipeline(Settings(), transcriber=ScriptedTranscriber("x"), tts=RecordingTTS(), responder=EchoResponder(),
+                      sink_factory=lambda: sink)
+    assert not trimmed.is_set()
+    turn = await p.speak("Saat on.")
+    assert turn is not None and not turn.failed
+    assert await asyncio.to_thread(trimmed.wait, 10)
