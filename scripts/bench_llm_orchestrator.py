@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ from pydantic import BaseModel, ValidationError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bantz_voice.bench.stats import percentile  # noqa: E402 - the one shared definition (the checkout's, not an installed copy)
+
 DEFAULT_LABELS = (ROOT / "tests/data/nlu_dev.jsonl", Path("/work/shared/eval/nlu_dev.jsonl"))
 ROLES = ("router", "orchestrator", "chat")
 
@@ -167,10 +170,6 @@ async def one_request(client: httpx.AsyncClient, url: str, body: dict[str, Any])
     return Sample(ttft, total, usage_tokens if usage_tokens is not None else len(pieces), "".join(pieces))
 
 
-from datetime import UTC
-
-from bantz_voice.bench.stats import percentile  # noqa: E402 - the one shared definition
-
 
 def load_labels(path: Path | None) -> list[dict[str, Any]]:
     candidates = [path] if path else list(DEFAULT_LABELS)
@@ -284,7 +283,6 @@ def render_table(result: dict[str, Any]) -> str:
 
 def render_markdown(result: dict[str, Any], command: str) -> str:
     import platform
-    from datetime import datetime
 
     machine = result.get("machine") or f"{platform.machine()}, {os.cpu_count()} CPU"
     load = result.get("loadavg_end") or [round(x, 2) for x in os.getloadavg()]
@@ -333,7 +331,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             reports[role] = await bench_role(client, args.base_url, models[role], specs[role], labels, args.iterations,
                                              args.schema_style)
     import platform
-    from datetime import datetime
 
     return {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU, {platform.system()} {platform.release()}",

@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(markdown(result))
     if args.misses:
-        for name, r in result["systems"].items():
+        for r in result["systems"].values():
             for m in r.get("misses", []):
                 print(f"\n[{m['group']}] {m['input']}\n  got:      {m['output']}\n  expected: {m['expected']}")
     print(f"\n{result['date']}, {result['machine']}, load average {result['load_average']}, {len(cases)} cases")

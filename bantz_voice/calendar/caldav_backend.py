@@ -407,7 +407,4 @@ def _is_timeout(exc: BaseException) -> bool:
 
 
 def _is_connection(exc: BaseException) -> bool:
-    for e in _chain(exc):
-        if isinstance(e, (ConnectionError, OSError)) or "Connection" in type(e).__name__:
-            return True
-    return False
+    return any(isinstance(e, (ConnectionError, OSError)) or "Connection" in type(e).__name__ for e in _chain(exc))

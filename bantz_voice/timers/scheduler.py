@@ -272,9 +272,8 @@ class AlarmScheduler:
     def _record(self, due: list[Firing], now: float) -> list[Firing]:
         out: list[Firing] = []
         for f in due:
-            if f.kind == "timer":
-                if f.timer_id and self.timers.mark_fired(f.timer_id):
-                    out.append(f)
+            if f.kind == "timer" and f.timer_id and self.timers.mark_fired(f.timer_id):
+                out.append(f)
         reminders = [f for f in due if f.kind == "reminder"]
         if reminders or out:
             last_f = (out + reminders)[-1]

@@ -653,9 +653,9 @@ class _Scanner:
             return Clock(hour, 0, h24), case, k
         if case == "dat" and self._dative_is_clock(i, k):
             return Clock(hour, 0, h24), case, k
-        if self.lenient and case in ("", "dat", "acc") and num.minute is None and 0 <= hour <= 24:
-            if self.fold(k) not in ("saat", "saatlik", "dakika", "dakikalik", "gun", "hafta", "ay", "sonra"):
-                return Clock(hour, 0, h24), case, k
+        if (self.lenient and case in ("", "dat", "acc") and num.minute is None and 0 <= hour <= 24
+                and self.fold(k) not in ("saat", "saatlik", "dakika", "dakikalik", "gun", "hafta", "ay", "sonra")):
+            return Clock(hour, 0, h24), case, k
         return None
 
     def _looks_like_not_clock(self, k: int) -> bool:
