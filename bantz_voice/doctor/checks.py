@@ -122,7 +122,7 @@ def check_endpoints(settings: Settings, timeout: float = 2.0) -> Check:
             except Exception as exc:
                 status, msg = "hata", f"llama-cpp-python yüklenemedi ({type(exc).__name__})"
             else:
-                from bantz_voice.llm.llamacpp_backend import resolve_gguf
+                from bantz_voice.llm.llamacpp_engine import resolve_gguf
 
                 try:  # the weights must be there (looked up, never loaded or downloaded here)
                     path, _note = resolve_gguf(ep.gguf)
