@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bantz_voice.config import load_settings
-from bantz_voice.daemon.health import HealthMonitor
+from bantz_voice.health import HealthMonitor
 
 
 class _Models(http.server.BaseHTTPRequestHandler):

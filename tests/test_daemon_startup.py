@@ -134,7 +134,7 @@ def test_run_says_starting_while_it_loads_and_is_ready_warm(tmp_path: Path) -> N
 @pytest.mark.timeout(900)
 def test_a_broken_llm_model_degrades_its_role_but_not_the_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bantz_voice.config import load_settings
-    from bantz_voice.doctor.checks import check_daemon, check_endpoints
+    from bantz_voice.health import check_daemon, check_endpoints
 
     broken = str(tmp_path / "missing-chat-model.gguf")
     run = RunProc(tmp_path, {"BANTZ_MODELS__ENDPOINTS__CHAT__GGUF": broken})

@@ -29,12 +29,12 @@ from bantz_voice.config import Settings, load_settings
 from bantz_voice.daemon.alarm_hook import AlarmHook
 from bantz_voice.daemon.control import ControlServer, InstanceLock
 from bantz_voice.daemon.earcons import EarconPlayer
-from bantz_voice.daemon.health import HealthMonitor
 from bantz_voice.daemon.notify import Heartbeat, Notifier, watchdog_interval_s
 from bantz_voice.daemon.protocol import ProtocolError
 from bantz_voice.daemon.wakeword import WakeGate
 from bantz_voice.daemon.wire import socket_path_from
 from bantz_voice.errors import AudioInputError, BantzError, ConfigError
+from bantz_voice.health import HealthMonitor
 from bantz_voice.pipeline import VoicePipeline
 from bantz_voice.responder import Responder
 from bantz_voice.voice.bridge import call_soon
