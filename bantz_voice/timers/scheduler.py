@@ -25,14 +25,12 @@ from zoneinfo import ZoneInfo
 
 from bantz_voice import paths
 from bantz_voice.config import Settings
-from bantz_voice.privacy import ScrubFilter
 from bantz_voice.timers.clock import Clock
 from bantz_voice.timers.reminders import AlarmDue, CalendarReminders
 from bantz_voice.timers.state import JsonState
 from bantz_voice.timers.store import TimerStore
 
 log = logging.getLogger(__name__)
-log.addFilter(ScrubFilter())
 
 ALIVE_EVERY_S = 60.0  # how often "the scheduler was running at" is written
 JUMP_S = 30.0  # wall clock moved this much more (or less) than the boot clock: re-read everything
