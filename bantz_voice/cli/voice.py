@@ -50,11 +50,9 @@ def _once(args: argparse.Namespace) -> int:
 
 def _forward_to_daemon(settings, text: str) -> bool:
     """A running daemon owns the speaker: let it speak. False when no daemon answers."""
-    try:
-        from bantz_voice.daemon.client import DaemonNotRunning, call
-        from bantz_voice.daemon.control import socket_path_from
-    except ImportError:
-        return False
+    from bantz_voice.daemon.client import DaemonNotRunning, call
+    from bantz_voice.daemon.control import socket_path_from
+
     try:
         call(socket_path_from(settings.daemon.socket_path), "say", {"text": text})
     except DaemonNotRunning:
