@@ -33,4 +33,4 @@ bench: setup
 	$(VENV)/bin/python scripts/bench_pipeline.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
