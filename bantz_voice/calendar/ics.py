@@ -283,7 +283,7 @@ class IcsCalendar(CalendarBackend):
         return current, raw
 
     @staticmethod
-    def _mini(raw: rawfile.RawCalendar, uid: str) -> tuple[icalendar.Calendar, list[int], set[str]]:
+    def _mini(raw: rawfile.RawCalendar, uid: str) -> tuple[icalendar.Calendar, builtins.list[int], set[str]]:
         """A small VCALENDAR with the time zones and ``uid``'s components, their chunk positions,
         and the TZIDs the file already defines."""
         zones = [c for c in raw.chunks if rawfile.kind(c) == "VTIMEZONE"]
@@ -319,7 +319,7 @@ class IcsCalendar(CalendarBackend):
         change(mini)
         new_zones = [c.to_ical() for c in mini.subcomponents if c.name == "VTIMEZONE" and str(c.get("TZID")) not in had_zones]
         mine = ical.components_for(mini, uid)
-        chunks: list[bytes] = []
+        chunks: builtins.list[bytes] = []
         for i, chunk in enumerate(raw.chunks):
             if i in positions:
                 if i == positions[0]:

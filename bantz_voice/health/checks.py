@@ -204,8 +204,8 @@ def check_daemon(settings: Settings) -> Check:
         return Check("servis", "uyarı", f"durum alınamadı: {exc}")
     if st.get("state") == "starting":
         return Check("servis", "uyarı", f"başlıyor; yükleniyor: {st.get('loading') or '?'}")
-    degraded = st.get("degraded") or {}
-    if degraded:
+    degraded = st.get("degraded")
+    if isinstance(degraded, dict) and degraded:
         roles = "; ".join(f"{ROLE_TR.get(r, r)} ({r}): {why}" for r, why in degraded.items())
         return Check("servis", "hata", f"çalışıyor, ama dil modeli açılışta yüklenemedi — {roles}")
     return Check("servis", "ok", f"çalışıyor ({st.get('state')})")

@@ -94,8 +94,8 @@ class AlarmLog:
         """Record ``keys`` as fired; returns those not recorded before (the ones to fire)."""
 
         def change(data: dict[str, Any]) -> list[str]:
-            fired = data.get("fired") if isinstance(data.get("fired"), dict) else {}
-            fired = {k: v for k, v in fired.items() if isinstance(v, (int, float)) and now - v < KEEP_FIRED_S}
+            old = data.get("fired")
+            fired = {k: v for k, v in (old if isinstance(old, dict) else {}).items() if isinstance(v, (int, float)) and now - v < KEEP_FIRED_S}
             new = [k for k in keys if k not in fired]
             for k in new:
                 fired[k] = now
