@@ -188,6 +188,7 @@ class AlarmScheduler:
         self.fired: list[Firing] = []  # what this process fired (status, tests)
         self.spoken: list[str] = []
         self.ringing: Firing | None = None
+        self._wake = asyncio.Event()
         self._stop_ring = asyncio.Event()
         self._cache: list[AlarmDue] = []
         self._cache_at: float | None = None
@@ -211,6 +212,11 @@ class AlarmScheduler:
                 log.warning("calendar alarms unavailable: %s", exc)
                 return None
         return self._reminders
+
+    def poke(self) -> None:
+        """Something changed (a timer or reminder was set): look again now."""
+        self._cache_at = None
+        self._wake.set()
 
     def stop_ringing(self) -> bool:
         """"tamam"/"sustur": stop a ringing alarm. False when nothing rings."""
@@ -344,7 +350,14 @@ class AlarmScheduler:
                     raise
                 except Exception:
                     log.exception("alarm check failed")
-                await self.clock.sleep(self.next_wait())  # a change by another process shows within max_sleep_s
+                self._wake.clear()
+                sleep = asyncio.ensure_future(self.clock.sleep(self.next_wait()))
+                woke = asyncio.ensure_future(self._wake.wait())
+                try:
+                    await asyncio.wait({sleep, woke}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    sleep.cancel()
+                    woke.cancel()
         finally:
             speaker.cancel()
             await asyncio.gather(speaker, return_exceptions=True)
