@@ -22,10 +22,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from bantz_voice import paths
+# imported here, not in the functions that use them: a `status` call must never wait on the import
+# lock of a module the loading thread is importing (a start-up deadlock seen under load)
+from bantz_voice import logsetup, paths
 from bantz_voice.audio.source import AudioSource, MicSource
 from bantz_voice.audio.vad import Frame, Utterance
 from bantz_voice.config import Settings, load_settings
+from bantz_voice.daemon import reload as rl
 from bantz_voice.daemon.alarm_hook import AlarmHook
 from bantz_voice.daemon.control import ControlServer, InstanceLock
 from bantz_voice.daemon.earcons import EarconPlayer
@@ -35,6 +38,7 @@ from bantz_voice.daemon.wakeword import WakeGate
 from bantz_voice.daemon.wire import socket_path_from
 from bantz_voice.errors import AudioInputError, BantzError, ConfigError
 from bantz_voice.health import HealthMonitor
+from bantz_voice.models.manager import is_present, used_by
 from bantz_voice.pipeline import VoicePipeline
 from bantz_voice.responder import Responder
 from bantz_voice.voice.bridge import call_soon
@@ -398,8 +402,6 @@ class Daemon(VoiceObserver):
         """Re-read the config and apply every changed key that a running daemon can apply; the
         reply lists those (``applied``) and, apart, the keys that need a restart (kept as running).
         A brain/models/calendar change builds and warms a new brain, swapped in between turns."""
-        from bantz_voice.daemon import reload as rl
-
         if self.pipeline is None:
             raise BantzError("Bantz henüz hazır değil (modeller yükleniyor); ayarlar sonra yeniden yüklenebilir")
         self.notifier.reloading()
@@ -690,8 +692,6 @@ def microphone_problem(settings: Settings) -> str | None:
 
 def _missing_models(settings: Settings) -> list[str]:
     """Configured models not on disk (a fallback may stand in): reported by status, not fetched."""
-    from bantz_voice.models.manager import is_present, used_by
-
     try:
         return [n for n in used_by(settings) if not is_present(n)]
     except BantzError:
@@ -701,8 +701,6 @@ def _missing_models(settings: Settings) -> list[str]:
 def _configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     if not root.handlers:  # the CLI's main() has set it up (journald-aware: bantz_voice.logsetup)
-        from bantz_voice import logsetup
-
         logsetup.configure(root.level)
     logging.getLogger("bantz_voice").setLevel(settings.logging.level)
 
