@@ -12,6 +12,7 @@ API (used by the daemon, ``once``, ``ask`` and the benchmarks)::
                                     # default OpenGate (everything passes). PTT and WAV turns skip it
     p.observer = MyObserver()       # a voice.events.VoiceObserver: UserStateChanged,
                                     # AgentStateChanged, TurnStarted, TurnFinished
+    p.turn_end.on_verdict = fn      # (turn_end.VerdictReport) -> None: each turn-end verdict (vad.turn_end)
     await p.listen(source, on_event=None)   # runs until the source ends (FileSource) or is cancelled;
                                     # on_event(VadEvent) sees the endpointer's raw events
     p.ptt_begin(); p.ptt_end()      # push-to-talk: the audio between them is the utterance
@@ -40,12 +41,13 @@ from typing import TYPE_CHECKING, Any
 from bantz_voice import paths, sysmem
 from bantz_voice.audio.player import AudioSink, Player, WavSink
 from bantz_voice.audio.source import AudioSource, FileSource
-from bantz_voice.audio.vad import Utterance, VadEvent
+from bantz_voice.audio.vad import Utterance, VadEvent, longest_pause_ms
 from bantz_voice.errors import AudioInputError, BantzError
 from bantz_voice.responder import Heard, Progress, Responder, TurnRequest
 from bantz_voice.stages import StageMonitor, StageStalled
 from bantz_voice.trace import TraceLog, TurnTrace
 from bantz_voice.tts.base import TextToSpeech
+from bantz_voice.turn_end import TurnEndHook
 from bantz_voice.voice.events import (
     AgentState,
     AgentStateChanged,
@@ -114,6 +116,7 @@ class VoicePipeline:
         self._collect: list[Turn] | None = None
         self._trim: asyncio.Future[bool] | None = None  # freed heap handed back after a turn
         self._stall_apologised = False  # until a decode completes again
+        self.turn_end = TurnEndHook()  # issue #15: the speculative transcript's verdict drives the endpointer
 
     def _speaker(self) -> AudioSink:
         a = self.settings.audio
@@ -342,6 +345,8 @@ class VoicePipeline:
                         if spec is not None:
                             spec.drop()
                         spec = self._speculate(ev.utterance)
+                        # -- turn-end policy hook (issue #15): the pause's transcript may end it early or hold it
+                        self.turn_end.on_pause(self.listener.endpointer, spec.future, spec.cancel, s.vad, len(ev.utterance.audio))
                     elif ev.kind == "resume" and spec is not None:
                         spec.drop()
                         spec = None
@@ -593,7 +598,7 @@ class VoicePipeline:
         s = self.settings
         source = FileSource(
             path, rate=s.audio.sample_rate, frame_ms=s.audio.frame_ms, fast=fast,
-            tail_s=s.vad.hangover_ms / 1000 + 0.6,
+            tail_s=longest_pause_ms(s.vad) / 1000 + 0.6,
         )
         turns: list[Turn] = []
         self._collect = turns
