@@ -216,28 +216,36 @@ def paused_audio(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, 
 
 class GatedSource:
     """``FileSource``-like frames at real-time timestamps, fed as fast as the loop takes them, but
-    ``wait_frames`` into the pause at ``pause_at`` it waits until every pause so far has its verdict
-    at the endpointer (an event, however slow the machine): that verdict is always in time."""
+    right after the endpointer's pause at ``pause_at`` (webrtcvad may see it a few frames late) it
+    waits until every pause so far has its verdict at the endpointer (an event, however slow the
+    machine): that pause's verdict is always in time."""
+
+    T0 = 1000.0
 
     def __init__(self, audio: np.ndarray, pause_at: int, verdicts: asyncio.Queue[VerdictReport] | None, tail_s: float) -> None:
         audio = np.concatenate([audio, np.zeros(int(tail_s * 16000), np.int16)])
         self.audio = audio[: len(audio) // N * N]
-        self.gate_frame = pause_at // N + 3
+        self.gap_t = self.T0 + (pause_at // N + 1) * FRAME_MS / 1000  # the first frame of the pause
         self.verdicts = verdicts
         self.pauses = 0  # pause events the loop has seen (each starts one decode, one verdict)
+        self.gap_paused = False
         self.seen: list[VerdictReport] = []
 
     def on_event(self, ev: VadEvent) -> None:
-        self.pauses += ev.kind == "pause"
+        if ev.kind == "pause":
+            self.pauses += 1
+            self.gap_paused = self.gap_paused or ev.t >= self.gap_t
 
     async def frames(self) -> AsyncIterator[Frame]:
-        t0 = 1000.0
+        gated = self.verdicts is None
         for i in range(len(self.audio) // N):
-            if i == self.gate_frame and self.verdicts is not None:
+            if not gated and self.gap_paused:
+                gated = True
+                assert self.verdicts is not None
                 while len(self.seen) < self.pauses:
                     self.seen.append(await asyncio.wait_for(self.verdicts.get(), timeout=60))
             await asyncio.sleep(0)
-            yield Frame(self.audio[i * N : (i + 1) * N].tobytes(), t0 + (i + 1) * FRAME_MS / 1000)
+            yield Frame(self.audio[i * N : (i + 1) * N].tobytes(), self.T0 + (i + 1) * FRAME_MS / 1000)
 
 
 async def _run(settings: Settings, audio: np.ndarray, pause_at: int, decoder: PartsDecoder, gate: bool):
@@ -287,7 +295,7 @@ async def test_the_fixed_hangover_cuts_the_same_utterance(paused_audio) -> None:
 
 async def test_a_complete_utterance_ends_early(paused_audio) -> None:
     # the same words without the pause: a complete command, its final pause ends after the early
-    # limit once its verdict is in (the source waits for it three frames into the pause)
+    # limit once its verdict is in (the source waits for it from the pause's first frame on)
     audio, pause_at, decoder = paused_audio
     whole = np.concatenate([audio[:pause_at], audio[pause_at + int(0.6 * 16000) :]])
     text = f"{FIRST} {SECOND}"

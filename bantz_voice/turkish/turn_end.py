@@ -103,6 +103,8 @@ _FINITE = re.compile(
 )
 # nouns and adverbs those endings would take for verbs
 NOT_VERBS = frozenset({"aksam", "insan", "nisan", "yuksek", "hasan", "kasim", "simdi", "hepsini"})
+# calendar nouns with a possessive look like a past tense ("toplantım" ~ "-tım"): never verbs
+NOUN_STEMS = ("toplanti", "randevu", "etkinli", "gorusme", "bulusma", "takvim", "ajanda", "program", "plan", "saat")
 _QUESTION_PARTICLE = re.compile(r"^m[iu](?:yim|sin|yiz|siniz|sunuz|yum|sun|yuz|dir)?$")
 _TRAILING_OPEN = re.compile(r"(?:,|;|:|-|–|—|\.\.\.|…)\s*$")
 _TRAILING_QUESTION = re.compile(r"\?\s*$")
@@ -111,7 +113,9 @@ _TRAILING_QUESTION = re.compile(r"\?\s*$")
 def _is_verb(fold: str) -> bool:
     if any(fold.startswith(stem) and fold[len(stem) :] in lx.VERB_SUFFIXES for stem in ALL_VERBS):
         return True
-    return len(fold) > 3 and fold not in NOT_VERBS and _FINITE.search(fold) is not None
+    if len(fold) <= 3 or fold in NOT_VERBS or fold.startswith(NOUN_STEMS):
+        return False
+    return _FINITE.search(fold) is not None
 
 
 def _ends_sentence(toks: list[Tok]) -> bool:
