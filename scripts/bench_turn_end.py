@@ -172,10 +172,13 @@ async def one_file(pipeline: Any, wav: Path) -> dict[str, Any]:
     row: dict[str, Any] = {"endpoints": len(ends), "turns": len(outcomes), "verdicts": [r.judged.verdict.value for r in reports]}
     if ends:
         row["turn_end"] = ends[-1].utterance.turn_end
-    final = [r for r in reports if r.applied]
+    # the verdict on the final pause (the decode of exactly the endpoint's audio), in time or not
+    final = [r for r in reports if ends and r.samples == len(ends[-1].utterance.audio)]
     if final:
         row["verdict_after_pause_ms"] = round(final[-1].after_pause_s * 1000, 1)
+        row["verdict"] = final[-1].judged.verdict.value
         row["verdict_reason"] = final[-1].judged.reason
+        row["verdict_in_time"] = final[-1].applied
     if outcomes:
         o = outcomes[-1]
         tr = o.trace
@@ -200,6 +203,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         },
         "no_reply": sum(r.get("spoken_latency_ms") is None for r in rows),
         "turn_end": dict(Counter(str(r.get("turn_end")) for r in rows)),
+        "final_verdict": dict(Counter(f"{r.get('verdict')}{'' if r.get('verdict_in_time') else ' (late)'}" for r in rows if r.get("verdict"))),
     }
     by_pause: dict[str, str] = {}
     for pause in sorted({r["pause_ms"] for r in paused}):
@@ -249,7 +253,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     r = row | await one_file(p, wav_dir / row["file"])
                     results[name].append(r)
                     if args.verbose:
-                        print(f"[{name}] {row['file']} ends={r['endpoints']} {r.get('turn_end')} {r.get('verdict_reason', '')} "
+                        print(f"[{name}] {row['file']} ends={r['endpoints']} {r.get('turn_end')} {r.get('verdict')}:{r.get('verdict_reason', '')} "
                               f"spoken={r.get('spoken_latency_ms')} ep={r.get('endpoint_delay_ms')} asr_wait={r.get('asr_wait_ms')} "
                               f"decode={r.get('decode_ms')} verdict@{r.get('verdict_after_pause_ms')} {r.get('transcript', '')!r} "
                               f"{r.get('path', '')}", file=sys.stderr, flush=True)

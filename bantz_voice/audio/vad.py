@@ -76,7 +76,7 @@ def longest_pause_ms(vad_settings: Any) -> int:
     """The longest silence that can still be inside one utterance with these settings (a file
     source needs at least this much trailing silence to close its last utterance)."""
     if vad_settings.turn_end:
-        return max(vad_settings.hangover_ms, vad_settings.turn_end_extended_ms)
+        return int(max(vad_settings.hangover_ms, vad_settings.turn_end_extended_ms))
     return int(vad_settings.hangover_ms)
 
 
