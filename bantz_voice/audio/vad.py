@@ -82,7 +82,7 @@ def longest_pause_ms(vad_settings: Any) -> int:
 
 def frame_is_speech(vad: webrtcvad.Vad, pcm: bytes, rate: int = 16000) -> bool:
     try:
-        return vad.is_speech(pcm, rate)
+        return bool(vad.is_speech(pcm, rate))
     except Exception:  # wrong frame length etc.
         return False
 
