@@ -160,17 +160,25 @@ async def one_file(pipeline: Any, wav: Path) -> dict[str, Any]:
     from bantz_voice.audio.player import WavSink
     from bantz_voice.audio.source import FileSource
     from bantz_voice.audio.vad import longest_pause_ms
+    from bantz_voice.voice.events import TurnFinished, VoiceObserver
+
+    class Turns(VoiceObserver):
+        def on_turn_finished(self, event: TurnFinished) -> None:
+            if not event.turn.ignored:
+                outcomes.append(event.turn)
 
     s = pipeline.settings
     events: list[Any] = []
     reports: list[Any] = []
     outcomes: list[Any] = []
     pipeline.turn_end.on_verdict = reports.append
-    pipeline.on_turn_done = lambda trace, outcome: outcomes.append(outcome)
+    observer, pipeline.observer = pipeline.observer, Turns()
     source = FileSource(wav, rate=s.audio.sample_rate, frame_ms=s.audio.frame_ms, tail_s=longest_pause_ms(s.vad) / 1000 + 0.6)
-    await pipeline.listen(source, on_event=events.append, sink=WavSink(), use_filter=False)
-    pipeline.turn_end.on_verdict = None
-    pipeline.on_turn_done = None
+    try:
+        await pipeline.listen(source, on_event=events.append, sink=WavSink(), use_filter=False)
+    finally:
+        pipeline.turn_end.on_verdict = None
+        pipeline.observer = observer
     ends = [e for e in events if e.kind == "endpoint"]
     row: dict[str, Any] = {"endpoints": len(ends), "turns": len(outcomes), "verdicts": [r.judged.verdict.value for r in reports]}
     if ends:

@@ -20,9 +20,12 @@ from bantz_voice.audio.player import WavSink
 from bantz_voice.audio.source import FileSource
 from bantz_voice.audio.vad import Endpointer, Frame, TurnEndLimits, VadEvent, longest_pause_ms
 from bantz_voice.config import Settings, VadSettings
-from bantz_voice.pipeline import TurnOutcome, VoicePipeline
+from bantz_voice.pipeline import VoicePipeline
 from bantz_voice.responder import EchoResponder
+from bantz_voice.tts.base import TextToSpeech
 from bantz_voice.turn_end import VerdictReport
+from bantz_voice.voice.events import TurnFinished, VoiceObserver
+from bantz_voice.voice.turn import Turn
 
 FRAME_MS = 30
 N = 16000 * FRAME_MS // 1000
@@ -183,11 +186,22 @@ class PartsDecoder(Decoder):
         return [_Seg(" ".join(words))] if words else []
 
 
-class SilentTTS:
+class SilentTTS(TextToSpeech):
     sample_rate = 16000
 
-    def synthesize(self, text: str) -> np.ndarray:
+    def render(self, spoken: str) -> np.ndarray:
         return np.zeros(1600, dtype=np.int16)
+
+
+class Turns(VoiceObserver):
+    """Keeps the turns that ran (not the ignored utterances)."""
+
+    def __init__(self) -> None:
+        self.turns: list[Turn] = []
+
+    def on_turn_finished(self, event: TurnFinished) -> None:
+        if not event.turn.ignored:
+            self.turns.append(event.turn)
 
 
 def _espeak(text: str, tmp: Path) -> np.ndarray:
@@ -221,6 +235,8 @@ class GatedSource:
     machine): that pause's verdict is always in time."""
 
     T0 = 1000.0
+    rate = 16000
+    frame_ms = FRAME_MS
 
     def __init__(self, audio: np.ndarray, pause_at: int, verdicts: asyncio.Queue[VerdictReport] | None, tail_s: float) -> None:
         audio = np.concatenate([audio, np.zeros(int(tail_s * 16000), np.int16)])
@@ -249,13 +265,13 @@ class GatedSource:
 
 
 async def _run(settings: Settings, audio: np.ndarray, pause_at: int, decoder: PartsDecoder, gate: bool):
-    p = VoicePipeline(settings, transcriber=Transcriber(settings.asr, decoder=decoder), tts=SilentTTS(), responder=EchoResponder())
+    turns = Turns()
+    p = VoicePipeline(settings, transcriber=Transcriber(settings.asr, decoder=decoder), tts=SilentTTS(),
+                      responder=EchoResponder(), observer=turns)
     verdicts: asyncio.Queue[VerdictReport] = asyncio.Queue()
     p.turn_end.on_verdict = verdicts.put_nowait
     source = GatedSource(audio, pause_at, verdicts if gate else None, tail_s=longest_pause_ms(settings.vad) / 1000 + 0.6)
     events: list[VadEvent] = []
-    outcomes: list[TurnOutcome] = []
-    p.on_turn_done = lambda trace, outcome: outcomes.append(outcome)
 
     def on_event(ev: VadEvent) -> None:
         events.append(ev)
@@ -265,7 +281,7 @@ async def _run(settings: Settings, audio: np.ndarray, pause_at: int, decoder: Pa
         await p.listen(source, on_event=on_event, sink=WavSink(), use_filter=False)
     finally:
         await p.aclose()
-    return events, outcomes, source.seen
+    return events, turns.turns, source.seen
 
 
 def _settings(turn_end: bool) -> Settings:
