@@ -67,11 +67,23 @@ def render_vllm_unit(template: Path, key_file: Path) -> str:
 
 def writable_dirs() -> list[Path]:
     """What the sandboxed daemon may write: its data (calendar, models), state (memory, traces) and
-    cache dirs, the calendar file's directory and the control socket's, as the settings resolve
-    them now. Created (0700) by ``install`` so the unit can start."""
+    cache dirs, the models directory (when it is not inside the data dir), the calendar file's
+    directory and the control socket's, as the settings resolve them now. Created (0700) by
+    ``install`` so the unit can start."""
     from bantz_voice import paths
 
     dirs = [paths.data_dir(), paths.state_dir(), paths.cache_dir()]
+    try:
+        # Where the models are: a source checkout keeps them in its models/cache, outside the data
+        # dir. Loading a model takes a lock file beside it and may set up a PyPI-packaged one there;
+        # read-only, the sandboxed daemon failed at start (found under a real user manager).
+        from bantz_voice.models.manager import models_dir
+
+        mdir = models_dir().expanduser().absolute()
+        if not mdir.is_relative_to(paths.data_dir().expanduser().absolute()):
+            dirs.append(mdir)
+    except Exception:
+        pass
     try:
         from bantz_voice.calendar import default_ics_path
         from bantz_voice.config import load_settings
