@@ -55,8 +55,15 @@ def test_main_unit_is_sandboxed_and_may_write_only_its_own_dirs(installed: dict[
     dirs = rw.split("=", 1)[1].split()
     assert dirs[:3] == [str(paths.data_dir()), str(paths.state_dir()), str(paths.cache_dir())]
     assert str(paths.config_dir()) not in dirs  # settings are read-only for the daemon
+    # the models dir too (a checkout's models/cache: loading takes a lock file beside a model); it
+    # keeps its own mode (model weights are not private); the daemon's own dirs are owner-only
+    from bantz_voice.models.manager import models_dir
+
+    assert str(models_dir().absolute()) in dirs or models_dir().absolute().is_relative_to(paths.data_dir())
     for d in dirs:
-        assert Path(d).is_dir() and stat.S_IMODE(Path(d).stat().st_mode) & 0o077 == 0
+        assert Path(d).is_dir()
+        if Path(d) != models_dir().absolute():
+            assert stat.S_IMODE(Path(d).stat().st_mode) & 0o077 == 0, d
 
 
 @needs_analyze

@@ -87,7 +87,7 @@ def writable_dirs() -> list[Path]:
     try:
         from bantz_voice.calendar import default_ics_path
         from bantz_voice.config import load_settings
-        from bantz_voice.daemon.control import socket_path_from
+        from bantz_voice.daemon.wire import socket_path_from
 
         settings = load_settings()
         dirs.append(default_ics_path(settings).parent)
