@@ -264,8 +264,13 @@ def summarize(args: argparse.Namespace, rows: list[dict[str, Any]], samples: lis
     rss = series("rss_mb")
     if rss:
         rss["growth_pct"] = round((rss["end"] - rss["warm"]) / rss["warm"] * 100, 2)
-        half = samples[len(samples) // 2 :]  # a leak grows linearly: the second half's slope
-        if len(half) >= 2:
+        # the same from the medians of the first and the last three samples: one sample taken while
+        # a reply's audio is still allocated does not decide it
+        first3 = float(np.median([s["rss_mb"] for s in samples[:3]]))
+        last3 = float(np.median([s["rss_mb"] for s in samples[-3:]]))
+        rss["growth_pct_median3"] = round((last3 - first3) / first3 * 100, 2)
+        if len(samples) >= 20:  # a leak grows linearly: the slope over the second half
+            half = samples[len(samples) // 2 :]
             rss["second_half_mb_per_100"] = round((half[-1]["rss_mb"] - half[0]["rss_mb"]) / (half[-1]["i"] - half[0]["i"]) * 100, 1)
     return {
         "command": "python scripts/soak_daemon.py " + " ".join(sys.argv[1:]),
@@ -302,8 +307,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=10, help="utterances before the baseline sample")
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout")
     ap.add_argument("--responder", choices=["echo", "brain"], default="echo")
-    ap.add_argument("--follow-up-s", type=float, default=2.0)
-    ap.add_argument("--traces-max-bytes", type=int, default=8192)
+    ap.add_argument("--follow-up-s", type=float, default=2.0, help="the follow-up window (the product default is 8)")
+    ap.add_argument("--traces-max-bytes", type=int, default=4096, help="the smallest allowed: rotation happens in a short soak")
     ap.add_argument("--traces-keep", type=int, default=3)
     ap.add_argument("--settle-s", type=float, default=1.0, help="idle and unchanged this long = settled")
     ap.add_argument("--turn-deadline-s", type=float, default=90.0, help="not settled by then = a hung turn")
