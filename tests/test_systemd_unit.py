@@ -8,7 +8,8 @@ checkout's virtual environment) and then, in order:
 1. a configuration error: the daemon exits 78 and systemd does NOT restart it
    (``RestartPreventExitStatus=78``);
 2. ``systemctl --user start``: ``Type=notify`` reaches active/running (READY=1, after the models
-   and the microphone), ``bantz-voice status`` answers over the socket;
+   and the microphone), ``bantz-voice status`` answers over the socket; the microphone hears an
+   utterance and a reply is audible on the speaker, from inside the sandbox;
 3. the sandbox really applies to the running process: no new privileges, a seccomp filter, umask
    0077, no core dumps, its own mount namespace where /usr, the settings dir and HOME are read-only
    and only its data/state/cache dirs writable, a private /tmp, an owner-only socket and files;
@@ -23,17 +24,21 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import stat
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from fixtures.user_manager import UserManager
 
-from bantz_voice.bench.pulse import PulseServer, missing_tools
+from bantz_voice.bench.pulse import SPEAKER_RATE, PulseServer, missing_tools
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
@@ -151,6 +156,42 @@ def test_start_reaches_ready_and_answers_status(session: Session) -> None:
     assert status["responder"] == "echo"
     rc, out = session.bantz("service", "status")
     assert rc == 0 and f"{UNIT}: kurulu, etkin, çalışma: active" in out, out
+
+
+def test_audio_in_and_out_work_inside_the_sandbox(session: Session, tmp_path: Path) -> None:
+    """The microphone (an utterance is end-pointed) and the speaker (a reply is heard) through the
+    sound server's socket, from inside the sandbox. Nothing depends on what Whisper hears."""
+    if not shutil.which("espeak-ng"):
+        pytest.skip("espeak-ng not installed")
+    wav = tmp_path / "plain.wav"
+    subprocess.run(["espeak-ng", "-v", "tr", "-w", str(wav), "Hava nasıl?"], check=True)
+
+    def status() -> dict[str, Any]:
+        rc, out = session.bantz("status", "--json")
+        assert rc == 0, out + session.diag()
+        return dict(json.loads(out))
+
+    before = status()
+    session.pulse.play(wav)
+    deadline = time.monotonic() + 60
+    while status()["utterances"] <= before["utterances"]:
+        assert time.monotonic() < deadline, "the sandboxed daemon heard nothing from the microphone\n" + session.diag()
+        time.sleep(0.2)
+    rec = session.pulse.start_recording()
+    try:
+        rc, out = session.bantz("say", "Merhaba, ben Bantz. Sizi duyuyorum.")
+        assert rc == 0, out
+        deadline = time.monotonic() + 60
+        while status()["state"] != "speaking":  # then until it has finished
+            assert time.monotonic() < deadline, "never started speaking\n" + session.diag()
+            time.sleep(0.05)
+        while status()["state"] == "speaking":
+            assert time.monotonic() < deadline, "still speaking after 60 s"
+            time.sleep(0.1)
+    finally:
+        audio = rec.stop()
+    loud = np.abs(audio.astype(np.int32)) > 1000
+    assert loud.sum() / SPEAKER_RATE > 0.3, "nothing audible on the speaker from the sandboxed daemon"
 
 
 def _mounts(pid: int) -> list[tuple[str, set[str]]]:
