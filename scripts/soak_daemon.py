@@ -211,8 +211,12 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
         ready = daemon.wait_ready(args.ready_timeout_s)
         ready_s = time.monotonic() - daemon.started
         first = sample(daemon, ready)
+        cycle = args.clips.split(",") if args.clips else CYCLE
+        unknown = [c for c in cycle if c not in clips]
+        if unknown:
+            raise SystemExit(f"unknown clips: {', '.join(unknown)} (known: {', '.join(clips)})")
         for i in range(args.warmup + args.turns):
-            clip = clips[CYCLE[i % len(CYCLE)]]
+            clip = clips[cycle[i % len(cycle)]]
             if clip.kind == "no_wake":  # it must meet a closed gate to be ignored
                 wait_gate_closed(daemon, args.follow_up_s + 30)
             before = daemon.status()
@@ -289,6 +293,8 @@ def summarize(args: argparse.Namespace, rows: list[dict[str, Any]], samples: lis
                      "max": round(max(settles), 2)} if settles else {},
         "at_ready": first,
         "rss_mb": rss,
+        "rss_mb_every_10": [s["rss_mb"] for s in samples[::10]],
+        "clips": args.clips or "all",
         "fds": series("fds"),
         "threads": series("threads"),
         "traces_bytes": series("traces_bytes"),
@@ -313,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--settle-s", type=float, default=1.0, help="idle and unchanged this long = settled")
     ap.add_argument("--turn-deadline-s", type=float, default=90.0, help="not settled by then = a hung turn")
     ap.add_argument("--ready-timeout-s", type=float, default=300.0)
+    ap.add_argument("--clips", help="comma-separated clip names to cycle through instead of the mixed cycle "
+                    "(to find which kind of input makes something grow)")
     ap.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (clips, daemon log, traces)")
     args = ap.parse_args(argv)
     result = soak(args)
