@@ -21,7 +21,11 @@ from bantz_voice.bench.pulse import missing_tools
 pytestmark = [pytest.mark.slow, pytest.mark.audio]
 
 TURNS, WARMUP = 8, 4
-RSS_GROWTH_PCT = 10.0  # after the warm-up (medians of the first and last three samples)
+# After the warm-up (medians of the first and last three samples). The heap still grows over the
+# first ~15 turns (438 -> 465 MiB over the 10 after a 6-utterance warm-up, wake-word requests only),
+# so 8 utterances after 4 can show ~10 % without a leak; this bound only catches a gross one. The
+# long run (scripts/soak_daemon.py --turns 120) is the real check: docs/benchmarks.md.
+RSS_GROWTH_PCT = 15.0
 FD_SLACK = THREAD_SLACK = 2  # a playback stream or a worker thread may be open at a sample
 
 
