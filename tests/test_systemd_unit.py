@@ -108,6 +108,7 @@ def session(user_manager: UserManager) -> Iterator[Session]:
         pulse.stop()
 
 
+@pytest.mark.timeout(600)  # sets up the user manager, PulseAudio and the unit
 def test_installed_unit_points_at_this_venv(session: Session) -> None:
     text = session.unit_file.read_text()
     exec_line = next(ln for ln in text.splitlines() if ln.startswith("ExecStart="))
@@ -135,6 +136,7 @@ def test_config_error_exits_78_and_is_not_restarted(session: Session) -> None:
         session.mgr.systemctl("reset-failed", UNIT)
 
 
+@pytest.mark.timeout(600)  # START_TIMEOUT_S is near the suite's default per-test timeout
 def test_start_reaches_ready_and_answers_status(session: Session) -> None:
     res = session.mgr.systemctl("start", "--no-block", UNIT)
     assert res.returncode == 0, res.stderr
