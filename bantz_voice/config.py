@@ -135,7 +135,6 @@ class BrainSettings(_Section):
     # log-probability) of an utterance that began after the question; typed text is not affected.
     confirm_min_logprob: float = Field(-0.6, le=0)
     memory_max_tokens: int = Field(500, gt=0)
-    baseline: bool = False  # original sequential design: router LLM -> orchestrator LLM -> chat LLM
     # Start the side-effect-free part of a turn (route, plan) on the speculative transcript, during
     # the VAD hangover; the turn claims it when the final text is the same.
     speculate: bool = True

@@ -17,8 +17,9 @@ Stages (ms, per turn; a stage that did not run is left out of its percentiles):
   reply_latency   playback_start − endpoint;  spoken_latency  playback_start − speech_end
 
 ``--compare-baseline`` runs every utterance also through the original sequential design on the
-same models, in the same process (``brain.baseline``: router LLM → orchestrator LLM → chat LLM;
-no speculative ASR; Whisper's full 30 s window; TTS of the whole reply), alternating turn by turn.
+same models, in the same process (``bantz_voice.bench.baseline.BaselineResponder``: router LLM →
+orchestrator LLM → chat LLM; no speculative ASR; Whisper's full 30 s window; TTS of the whole
+reply), alternating turn by turn.
 Turns are grouped by the kind the utterance was made for (``manifest.jsonl``: fast_path / chat).
 """
 
@@ -141,8 +142,7 @@ def configure(settings: Any, llm: str, sim_url: str | None, baseline: bool) -> A
         }
         data["models"]["router"]["endpoint"] = data["models"]["orchestrator"]["endpoint"] = "small"
         data["models"]["chat"]["endpoint"] = "chat"
-    if baseline:
-        data["brain"]["baseline"] = True
+    if baseline:  # the voice loop's part of the baseline (the brain's: baseline_responder)
         data["vad"]["speculative_asr"] = False
         data["tts"]["early_first_chunk"] = False
         data["asr"]["window"] = "full"  # stock faster-whisper: the 30 s window
@@ -150,17 +150,19 @@ def configure(settings: Any, llm: str, sim_url: str | None, baseline: bool) -> A
 
 
 def baseline_responder(settings: Any) -> Any:
-    """The baseline's brain with a dialog memory of its own: two designs writing one memory would
-    each see the other's turns in their prompts (and break each other's prompt caches)."""
+    """The baseline's brain (:class:`~bantz_voice.bench.baseline.BaselineResponder`) with a dialog
+    memory of its own: two designs writing one memory would each see the other's turns in their
+    prompts (and break each other's prompt caches)."""
     from bantz_voice import paths
     from bantz_voice.app import build_responder
 
     if settings.brain.responder != "brain":
         return build_responder(settings)
-    from bantz_voice.brain.cascade import Brain
+    from bantz_voice.bench.baseline import BaselineResponder
     from bantz_voice.brain.memory import Memory
 
-    return Brain(settings, memory=Memory(settings.brain.memory_max_tokens, path=paths.data_dir() / "baseline-memory.sqlite"))
+    memory = Memory(settings.brain.memory_max_tokens, path=paths.data_dir() / "baseline-memory.sqlite")
+    return BaselineResponder(settings, memory=memory)
 
 
 def seed_calendar(settings: Any) -> None:
@@ -269,7 +271,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         seed_calendar(settings)
         t_load = time.perf_counter()
         # the daemon's own start-up (app.start_pipeline): models loaded, every role's prefix warmed
-        main_pipe = await start_pipeline(settings)
+        main_pipe = await start_pipeline(settings, responder=baseline_responder(settings) if args.baseline else None)
         pipes = {"optimized": main_pipe}
         if args.compare_baseline:
             bsettings = configure(base_settings, args.llm, sim_url, baseline=True)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from fixtures.llama_server import brain_settings, embedded_models, free_port, openai_models
 
+from bantz_voice.bench.baseline import BaselineResponder
 from bantz_voice.brain import build_brain, decide
 from bantz_voice.brain.cascade import REPLY_LLM_DOWN, Brain
 from bantz_voice.brain.chat import FALLBACK_REPLY, LanguageGuard, chat_parts, looks_turkish, stream_chat
@@ -104,9 +105,9 @@ async def test_drift_into_english_falls_back_to_turkish(smollm2_gguf, monkeypatc
 
 
 async def test_low_confidence_goes_to_the_llm_router(embedded_brain: Brain) -> None:
-    d = await decide("bugün kendimi biraz yorgun hissediyorum", NOW, embedded_brain.settings)
+    d = await decide("bugün kendimi biraz yorgun hissediyorum", NOW, embedded_brain.settings, embedded_brain.llm)
     assert d.source == "llm"
-    d = await decide("yarın saat üçte doktor randevusu ekle", NOW, embedded_brain.settings)
+    d = await decide("yarın saat üçte doktor randevusu ekle", NOW, embedded_brain.settings, embedded_brain.llm)
     assert d.source == "rules" and d.slots.start == "2026-11-27T15:00"
 
 
@@ -117,7 +118,7 @@ async def test_fast_path_skips_the_models(embedded_brain: Brain) -> None:
 
 
 async def test_baseline_runs_every_model_and_yields_once(smollm2_gguf) -> None:
-    b = build_brain(brain_settings(embedded_models(smollm2_gguf), baseline=True))
+    b = BaselineResponder(brain_settings(embedded_models(smollm2_gguf)))
     try:
         req, pieces = await turn(b, "saat kaç")
         assert req.result.source == "llm"  # router + orchestrator LLM, even for a fast-path turn

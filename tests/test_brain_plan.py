@@ -20,10 +20,11 @@ from bantz_voice.brain import router as router_mod
 from bantz_voice.brain.cascade import Brain
 from bantz_voice.brain.orchestrator import Step, orchestrator_parts, to_plan
 from bantz_voice.brain.schemas import OrchestratorDebugOutput, OrchestratorOutput, RouterOutput
-from bantz_voice.brain.tools import ToolOutcome
+from bantz_voice.brain.slots import TurnSlots
+from bantz_voice.brain.tool import ToolOutcome
 from bantz_voice.calendar import open_calendar
 from bantz_voice.responder import TurnRequest
-from bantz_voice.schemas import Intent, Slots
+from bantz_voice.schemas import Intent
 
 TZ = ZoneInfo("Europe/Istanbul")
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=TZ)  # a Thursday
@@ -161,8 +162,8 @@ def test_the_fast_path_plans_the_same_structure() -> None:
 
 
 def test_steps_dispatch_through_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bantz_voice.brain.calendar_tool import CalendarTool
     from bantz_voice.brain.orchestrator import Plan
-    from bantz_voice.brain.tools import CalendarTools
 
     seen: list[str] = []
 
@@ -171,9 +172,10 @@ def test_steps_dispatch_through_the_table(monkeypatch: pytest.MonkeyPatch) -> No
         return plan_mod.StepResult(ToolOutcome(f"{step.slots.title} tamam.", "denedim.", [{"tool": "test.echo", "ok": True}]))
 
     monkeypatch.setitem(plan_mod.TOOLS, "test.echo", echo)
-    tools = CalendarTools(brain_settings())
-    p = Plan(Intent.calendar_query, Slots(), [], False, "", [Step("test.echo", Slots(title="bir")), Step("test.echo", Slots(title="iki"))])
+    tools = CalendarTool(brain_settings())
+    p = Plan(Intent.calendar_query, TurnSlots(), [], False, "",
+             [Step("test.echo", TurnSlots(title="bir")), Step("test.echo", TurnSlots(title="iki"))])
     out = plan_mod.run_plan(tools, p, NOW)
     assert seen == ["bir", "iki"] and out.reply == "bir tamam. iki tamam."
-    unknown = plan_mod.run_plan(tools, Plan(Intent.calendar_query, Slots(), [], False, "", [Step("nope.tool", Slots())]), NOW)
+    unknown = plan_mod.run_plan(tools, Plan(Intent.calendar_query, TurnSlots(), [], False, "", [Step("nope.tool", TurnSlots())]), NOW)
     assert unknown.reply == plan_mod.REPLY_UNKNOWN_TOOL and unknown.pending is None

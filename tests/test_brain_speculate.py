@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from fixtures.llama_server import brain_settings
 from fixtures.simulator import serve_simulator
 
 from bantz_voice.brain import build_brain
+from bantz_voice.brain.actions import DeleteEvent
 from bantz_voice.brain.cascade import Brain
 from bantz_voice.brain.speculate import DeferredTrace, Speculation
 from bantz_voice.config import EndpointSettings, ModelSettings
@@ -169,7 +171,7 @@ async def test_no_prepare_for_turns_that_do_not_route(brain):
     assert brain.prepare("") is None
     assert brain.prepare("geri al") is None  # undo
     assert brain.prepare("az önce ne yaptık") is None  # recall
-    brain.pending.put({"op": "delete", "uid": "x", "title": "t"}, 30)
+    brain.pending.put(DeleteEvent(uid="x", event_start=datetime(2026, 11, 27, 10, 0, tzinfo=UTC), title="t"), 30)
     assert brain.prepare(CHAT) is None  # a yes/no is awaited
     brain.pending.clear()
     brain.settings.brain.speculate = False

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from fixtures.dbus_session import MprisPlayer, NotificationServer
 
+from bantz_voice.brain.tool import Decision, ToolContext
 from bantz_voice.config import Settings
 from bantz_voice.daemon.desktop import Desktop
 from bantz_voice.schemas import Intent, NluDecision, Slots
@@ -98,7 +99,7 @@ async def test_daemon_fires_a_timer_with_a_notification_pauses_media_and_tamam_s
     try:
         tools = AlarmTools(settings)
         d = NluDecision(route="timer", intent=Intent.timer_set, slots=Slots(duration="PT1S", name="çay"), confidence=0.9)
-        tools.run(d, datetime.now().astimezone())
+        tools.run(Decision.of(d), ToolContext(datetime.now().astimezone()))
         said = await asyncio.wait_for(daemon.pipeline.said.get(), 20)
         assert said == "Efendim, çay zamanlayıcısı doldu."
         app, summary, body = await asyncio.to_thread(notification_server.notes.get, True, 10)

@@ -13,6 +13,7 @@ import pytest
 from fixtures.fakeclock import FakeClock
 from fixtures.radicale import RadicaleServer
 
+from bantz_voice.brain.tool import Decision, ToolContext
 from bantz_voice.calendar import open_calendar
 from bantz_voice.calendar.caldav_backend import CaldavCalendar
 from bantz_voice.config import Settings
@@ -55,15 +56,15 @@ def other_client(server: RadicaleServer, url: str):
     return client, client.calendar(url=url)
 
 
-def d(intent: Intent, **slots: str) -> NluDecision:
-    return NluDecision(route=ROUTE_OF_INTENT[intent], intent=intent, slots=Slots(**slots), confidence=0.9)
+def d(intent: Intent, **slots: str) -> Decision:
+    return Decision.of(NluDecision(route=ROUTE_OF_INTENT[intent], intent=intent, slots=Slots(**slots), confidence=0.9))
 
 
 async def test_reminder_is_a_standard_valarm_that_fires_snoozes_and_cancels(setup, radicale: RadicaleServer) -> None:
     settings, backend, url = setup
     clock = FakeClock(datetime(2026, 11, 26, 8, 0, tzinfo=TZ))
     tools = AlarmTools(settings, backend_of=lambda: backend, clock=clock)
-    out = tools.run(d(Intent.reminder_create, title="ilacım", start="2026-11-26T09:00"), clock.now(TZ))
+    out = tools.run(d(Intent.reminder_create, title="ilacım", start="2026-11-26T09:00"), ToolContext(clock.now(TZ)))
     assert out.tool_calls[0]["ok"]
     client, cal = other_client(radicale, url)
     with client:
@@ -80,7 +81,7 @@ async def test_reminder_is_a_standard_valarm_that_fires_snoozes_and_cancels(setu
     (f,) = await s.check()
     assert f.title == "ilacım" and not f.missed
     clock.advance(60)
-    assert tools.run(d(Intent.reminder_snooze, duration="PT10M"), clock.now(TZ)).tool_calls[0]["ok"]
+    assert tools.run(d(Intent.reminder_snooze, duration="PT10M"), ToolContext(clock.now(TZ))).tool_calls[0]["ok"]
     with client:
         (obj,) = cal.search(event=True)
         assert obj.data.count("BEGIN:VALARM") == 2  # the snooze is one more (absolute) alarm on the event
@@ -88,9 +89,9 @@ async def test_reminder_is_a_standard_valarm_that_fires_snoozes_and_cancels(setu
     (again,) = await s.check()
     assert again.title == "ilacım"
     # cancelled: the reminder event leaves the server
-    tools.run(d(Intent.reminder_create, title="vitamin al", start="2026-11-26T12:00", repeat="FREQ=DAILY"), clock.now(TZ))
-    assert "vitamin al" in tools.run(d(Intent.reminder_list), clock.now(TZ)).reply
-    out = tools.run(d(Intent.reminder_cancel, title="vitamin"), clock.now(TZ))
+    tools.run(d(Intent.reminder_create, title="vitamin al", start="2026-11-26T12:00", repeat="FREQ=DAILY"), ToolContext(clock.now(TZ)))
+    assert "vitamin al" in tools.run(d(Intent.reminder_list), ToolContext(clock.now(TZ))).reply
+    out = tools.run(d(Intent.reminder_cancel, title="vitamin"), ToolContext(clock.now(TZ)))
     assert out.tool_calls[0]["ok"]
     with client:
         assert not [o for o in cal.search(event=True) if "vitamin al" in o.data]
@@ -117,12 +118,12 @@ async def test_alarm_of_another_clients_recurring_event_fires_and_a_lead_is_adde
     assert datetime.fromtimestamp(f.due_wall, TZ) == datetime(2026, 11, 26, 9, 25, tzinfo=TZ)
     # "standup'tan on dakika önce hatırlat": one more alarm on their event; cancelling removes only it
     tools = AlarmTools(settings, backend_of=lambda: backend, clock=clock)
-    out = tools.run(d(Intent.reminder_create, title="standup", duration="PT10M"), clock.now(TZ))
+    out = tools.run(d(Intent.reminder_create, title="standup", duration="PT10M"), ToolContext(clock.now(TZ)))
     assert out.tool_calls[-1]["ok"], out.reply
     with client:
         (obj,) = cal.search(event=True)
         assert obj.data.count("BEGIN:VALARM") == 2 and "X-BANTZ-ALARM" in obj.data
-    tools.run(d(Intent.reminder_cancel, title="standup"), clock.now(TZ))
+    tools.run(d(Intent.reminder_cancel, title="standup"), ToolContext(clock.now(TZ)))
     with client:
         (obj,) = cal.search(event=True)
         assert obj.data.count("BEGIN:VALARM") == 1 and "X-BANTZ-ALARM" not in obj.data and "RRULE:FREQ=DAILY" in obj.data

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 from fixtures.fakeclock import FakeClock
 
+from bantz_voice.brain.tool import Decision, ToolContext
 from bantz_voice.calendar.ics import IcsCalendar
 from bantz_voice.config import Settings
 from bantz_voice.schemas import Intent, NluDecision, Slots
@@ -68,10 +69,11 @@ def tools(settings: Settings, clock: FakeClock) -> AlarmTools:
     return AlarmTools(settings, backend_of=lambda: backend, clock=clock)
 
 
-def decision(intent: Intent, **slots: str) -> NluDecision:
+def decision(intent: Intent, **slots: str) -> Decision:
+    """A decision as the router hands it to the tool (slots given in the wire format)."""
     from bantz_voice.schemas import ROUTE_OF_INTENT
 
-    return NluDecision(route=ROUTE_OF_INTENT[intent], intent=intent, slots=Slots(**slots), confidence=0.9)
+    return Decision.of(NluDecision(route=ROUTE_OF_INTENT[intent], intent=intent, slots=Slots(**slots), confidence=0.9))
 
 
 # --- the timer store ------------------------------------------------------------------------------
@@ -117,7 +119,7 @@ async def test_timer_fires_at_its_time_once_and_not_again_after_a_restart(tmp_pa
     settings = make_settings(tmp_path)
     clock = FakeClock(datetime(2026, 11, 26, 10, 0, tzinfo=BERLIN))
     tl = tools(settings, clock)
-    out = tl.run(decision(Intent.timer_set, duration="PT12M", name="makarna"), clock.now(BERLIN))
+    out = tl.run(decision(Intent.timer_set, duration="PT12M", name="makarna"), ToolContext(clock.now(BERLIN)))
     assert out.reply == "Tamam efendim, makarna için 12 dakika başladı."
     s = scheduler(settings, clock)
     clock.advance(11 * 60 + 59)
@@ -129,7 +131,7 @@ async def test_timer_fires_at_its_time_once_and_not_again_after_a_restart(tmp_pa
     s2 = scheduler(settings, clock)  # the daemon restarts
     clock.advance(30)
     assert await s2.check() == []
-    q = tl.run(decision(Intent.timer_query), clock.now(BERLIN))
+    q = tl.run(decision(Intent.timer_query), ToolContext(clock.now(BERLIN)))
     assert "makarna zamanlayıcısı doldu" in q.reply
 
 
@@ -162,7 +164,7 @@ def _daily(settings: Settings, clock: FakeClock, hour: int) -> None:
     start = datetime.fromtimestamp(clock.wall(), BERLIN).replace(hour=hour, minute=0) + timedelta(days=1)
     out = tl.run(
         decision(Intent.reminder_create, title="ilacım", start=start.strftime("%Y-%m-%dT%H:%M"), repeat="FREQ=DAILY"),
-        clock.now(BERLIN),
+        ToolContext(clock.now(BERLIN)),
     )
     assert out.reply.startswith("Tamam efendim, her gün") and out.tool_calls[0]["ok"]
 
@@ -274,17 +276,17 @@ async def test_snooze_within_the_window_and_cancel(tmp_path: Path) -> None:
     clock = FakeClock(datetime(2026, 11, 26, 10, 0, tzinfo=BERLIN))
     tl = tools(settings, clock)
     now = clock.now(BERLIN)
-    out = tl.run(decision(Intent.reminder_create, title="fırın", start="2026-11-26T10:30"), now)
+    out = tl.run(decision(Intent.reminder_create, title="fırın", start="2026-11-26T10:30"), ToolContext(now))
     assert out.reply == "Tamam efendim, bugün sabah on buçukta hatırlatacağım: fırın."
-    assert "fırın" in tl.run(decision(Intent.reminder_list), now).reply
-    no = tl.run(decision(Intent.reminder_snooze, duration="PT5M"), now)
+    assert "fırın" in tl.run(decision(Intent.reminder_list), ToolContext(now)).reply
+    no = tl.run(decision(Intent.reminder_snooze, duration="PT5M"), ToolContext(now))
     assert no.reply.startswith("Az önce çalan")
     s = scheduler(settings, clock)
     clock.advance(30 * 60)
     (f,) = await s.check()
     assert f.title == "fırın"
     clock.advance(60)
-    out = tl.run(decision(Intent.reminder_snooze, duration="PT5M"), clock.now(BERLIN))
+    out = tl.run(decision(Intent.reminder_snooze, duration="PT5M"), ToolContext(clock.now(BERLIN)))
     assert out.reply == "Tamam efendim, 5 dakika sonra tekrar hatırlatacağım."
     s.poke()
     clock.advance(4 * 60)
@@ -293,10 +295,10 @@ async def test_snooze_within_the_window_and_cancel(tmp_path: Path) -> None:
     (again,) = await s.check()
     assert again.title == "fırın" and not again.missed
     clock.advance(16 * 60)  # past the snooze window
-    assert tl.run(decision(Intent.reminder_snooze), clock.now(BERLIN)).reply.startswith("Az önce çalan")
+    assert tl.run(decision(Intent.reminder_snooze), ToolContext(clock.now(BERLIN))).reply.startswith("Az önce çalan")
     # a daily one: cancelled by name, the event leaves the calendar
     _daily(settings, clock, 8)
-    out = tl.run(decision(Intent.reminder_cancel, title="ilaç"), clock.now(BERLIN))
+    out = tl.run(decision(Intent.reminder_cancel, title="ilaç"), ToolContext(clock.now(BERLIN)))
     assert out.reply == "Tamam efendim, 'ilacım' hatırlatması iptal edildi (tekrarlarıyla birlikte)."
     assert "ilacım" not in Path(settings.calendar.ics_path).read_text()
 
@@ -307,18 +309,18 @@ async def test_reminder_before_an_existing_event_and_cancel_keeps_the_event(tmp_
     backend = IcsCalendar(Path(settings.calendar.ics_path), BERLIN)
     backend.create("Proje toplantısı", datetime(2026, 11, 26, 14, 0, tzinfo=BERLIN))
     tl = AlarmTools(settings, backend_of=lambda: backend, clock=clock)
-    out = tl.run(decision(Intent.reminder_create, title="toplantı", duration="PT15M"), clock.now(BERLIN))
+    out = tl.run(decision(Intent.reminder_create, title="toplantı", duration="PT15M"), ToolContext(clock.now(BERLIN)))
     assert "'Proje toplantısı' etkinliğinden 15 dakika önce hatırlatacağım" in out.reply
     text = Path(settings.calendar.ics_path).read_text()
     assert "BEGIN:VALARM" in text and ":-PT15M" in text
     s = AlarmScheduler(settings, Recorder(), clock=clock, reminders=CalendarReminders(backend))
     got = await _run_until(s, clock, datetime(2026, 11, 26, 14, 0, tzinfo=BERLIN), 30)
     assert [(w.hour, w.minute) for _, w in got] == [(13, 45)]
-    tl.run(decision(Intent.reminder_cancel, title="toplantı"), clock.now(BERLIN))  # nothing upcoming any more
+    tl.run(decision(Intent.reminder_cancel, title="toplantı"), ToolContext(clock.now(BERLIN)))  # nothing upcoming any more
     clock2 = FakeClock(datetime(2026, 11, 26, 10, 0, tzinfo=BERLIN))
     tl2 = AlarmTools(settings, backend_of=lambda: backend, clock=clock2)
-    tl2.run(decision(Intent.reminder_create, title="toplantı", duration="PT30M"), clock2.now(BERLIN))
-    out = tl2.run(decision(Intent.reminder_cancel, title="toplantı"), clock2.now(BERLIN))
+    tl2.run(decision(Intent.reminder_create, title="toplantı", duration="PT30M"), ToolContext(clock2.now(BERLIN)))
+    out = tl2.run(decision(Intent.reminder_cancel, title="toplantı"), ToolContext(clock2.now(BERLIN)))
     assert out.tool_calls[0]["ok"]
     text = Path(settings.calendar.ics_path).read_text()
     assert "Proje toplantısı" in text and "VALARM" not in text  # the event stays, Bantz's alarms go

@@ -91,12 +91,16 @@ def test_bad_jsonl_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 def test_brain_is_used_without_rules_only(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     seen: list[str] = []
 
-    async def fake_decide(text, now, settings):
-        seen.append(text)
-        assert now.tzinfo is not None and now.hour == 10
-        return NluDecision(route=Route.smalltalk, intent=Intent.smalltalk_chat, confidence=0.7, source="llm")
+    class FakeDecider:
+        def __init__(self, settings) -> None:
+            pass
 
-    monkeypatch.setattr(bantz_voice.brain, "decide", fake_decide)
+        async def __call__(self, text, now):
+            seen.append(text)
+            assert now.tzinfo is not None and now.hour == 10
+            return NluDecision(route=Route.smalltalk, intent=Intent.smalltalk_chat, confidence=0.7, source="llm")
+
+    monkeypatch.setattr(bantz_voice.brain, "Decider", FakeDecider)
     assert main(["nlu", "bir şiir okur musun", "--now", NOW, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["source"] == "llm"
     assert seen == ["bir şiir okur musun"]
@@ -105,10 +109,14 @@ def test_brain_is_used_without_rules_only(monkeypatch: pytest.MonkeyPatch, capsy
 def test_brain_failure_falls_back_to_rules_with_one_note(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    async def broken(text, now, settings):
-        raise BantzError("model dosyası yok")
+    class Broken:
+        def __init__(self, settings) -> None:
+            pass
 
-    monkeypatch.setattr(bantz_voice.brain, "decide", broken)
+        async def __call__(self, text, now):
+            raise BantzError("model dosyası yok")
+
+    monkeypatch.setattr(bantz_voice.brain, "Decider", Broken)
     f = tmp_path / "in.jsonl"
     f.write_text('{"text": "saat kaç"}\n{"text": "yarın ne var"}\n', encoding="utf-8")
     assert main(["nlu", "--jsonl", str(f), "--now", NOW]) == 0

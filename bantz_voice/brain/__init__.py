@@ -1,21 +1,24 @@
 """The brain (issue 4): router -> orchestrator -> chat on an OpenAI-compatible server (vLLM) or
 embedded llama.cpp, with strict JSON, memory-lite and spoken confirmations.
 
-Public API: :func:`build_brain` (the voice loop's responder) and :func:`decide` (NLU decision,
-fast path first, LLM when the fast path is not confident).
+Public API: :func:`build_brain` (the voice loop's responder), :class:`Decider` and :func:`decide`
+(the NLU decision for the CLI and the evaluation: fast path first, LLM when it is not confident).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bantz_voice.config import Settings
 from bantz_voice.schemas import NluDecision
 
-_DECIDE_LLM: dict[str, object] = {}
+if TYPE_CHECKING:
+    from bantz_voice.brain.cascade import Brain
+    from bantz_voice.llm import Backends
 
 
-def build_brain(settings: Settings):
+def build_brain(settings: Settings) -> Brain:
     """The responder the voice loop uses by default. Cheap to call ``respond`` many times:
     models load once (``await brain.warmup()`` at start-up loads them and warms prefix caches)."""
     from bantz_voice.brain.cascade import Brain
@@ -23,25 +26,51 @@ def build_brain(settings: Settings):
     return Brain(settings)
 
 
-async def decide(text: str, now: datetime, settings: Settings) -> NluDecision:
-    """Fast path first; the LLM router (+ orchestrator for slots) when it is not confident.
-    Model failures fall back to the fast path's best guess."""
-    from bantz_voice.brain.router import route
-    from bantz_voice.llm import Backends
+class Decider:
+    """Decides utterances one after the other with one set of model clients: created (and their
+    prefixes warmed) on first use and closed by :meth:`aclose`, unless given (the caller's, e.g. a
+    warmed-up brain's). Model failures fall back to the fast path's best guess."""
 
-    llm = None
-    if not settings.brain.rules_only:
-        key = settings.models.model_dump_json()
-        llm = _DECIDE_LLM.get(key)
-        if llm is None:
-            llm = _DECIDE_LLM[key] = Backends(settings.models)
-            await _warm(llm)
-    routed = await route(text, now, settings, llm, baseline=settings.brain.baseline)  # type: ignore[arg-type]
-    return routed.decision
+    def __init__(self, settings: Settings, llm: Backends | None = None) -> None:
+        self.settings = settings
+        self._llm = llm
+        self._owned = llm is None
+        self._warm = llm is not None
+
+    async def __call__(self, text: str, now: datetime) -> NluDecision:
+        from bantz_voice.brain.router import route
+
+        llm = None if self.settings.brain.rules_only else await self._backends()
+        routed = await route(text, now, self.settings, llm)
+        return routed.decision
+
+    async def _backends(self) -> Backends:
+        from bantz_voice.llm import Backends
+
+        if self._llm is None:
+            self._llm = Backends(self.settings.models)
+        if not self._warm:
+            self._warm = True
+            await _warm(self._llm)
+        return self._llm
+
+    async def aclose(self) -> None:
+        if self._owned and self._llm is not None:
+            await self._llm.aclose()
+        self._llm = None
 
 
-async def _warm(llm) -> None:
-    """Warm the router and orchestrator prefixes once per process (failures: the fast path stands)."""
+async def decide(text: str, now: datetime, settings: Settings, llm: Backends | None = None) -> NluDecision:
+    """One decision (see :class:`Decider`; pass ``llm`` to reuse loaded models)."""
+    decider = Decider(settings, llm)
+    try:
+        return await decider(text, now)
+    finally:
+        await decider.aclose()
+
+
+async def _warm(llm: Backends) -> None:
+    """Warm the router and orchestrator prefixes (failures: the fast path stands)."""
     from bantz_voice.brain.orchestrator import orchestrator_parts
     from bantz_voice.brain.router import router_parts
     from bantz_voice.errors import BantzError
@@ -53,4 +82,4 @@ async def _warm(llm) -> None:
             return
 
 
-__all__ = ["build_brain", "decide"]
+__all__ = ["Decider", "build_brain", "decide"]

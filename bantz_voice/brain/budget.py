@@ -8,7 +8,7 @@ prompt, tool data and the user's words are never cut; if they alone do not fit,
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from bantz_voice.brain.prompts import summary_block, user_block
@@ -54,7 +54,7 @@ class Fitted:
     dropped: dict[str, int] = field(default_factory=dict)
 
 
-def _drops(parts: PromptParts):
+def _drops(parts: PromptParts) -> Iterator[tuple[str, PromptParts]]:
     """Successively smaller variants, in the fixed drop order."""
     p = parts
     while p.few_shots:

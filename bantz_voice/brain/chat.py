@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import cast
 
 from bantz_voice.brain import prompts
 from bantz_voice.brain.budget import PromptParts, fit
+from bantz_voice.brain.marks import Marks
 from bantz_voice.llm.base import GenParams, LLMBackend, with_deadline
-from bantz_voice.trace import TurnTrace
 from bantz_voice.turkish.text import tr_lower
 
 FALLBACK_REPLY = "Kusura bakmayın efendim, buna şu an düzgün bir Türkçe yanıt veremiyorum."
@@ -52,9 +53,7 @@ def looks_turkish(text: str) -> bool | None:
         return False
     if tr_hits == 0 and en_hits >= 1 and len(ws) >= 3:
         return False
-    if tr_hits == 0 and len(ws) >= 6:
-        return False
-    return True
+    return not (tr_hits == 0 and len(ws) >= 6)
 
 
 @dataclass
@@ -67,7 +66,7 @@ class LanguageGuard:
     """Holds back the first words until the language is clear, then passes text through while
     re-checking every new stretch of text."""
 
-    def __init__(self, hold_chars: int = 18, window: int = 60, judge=looks_turkish) -> None:
+    def __init__(self, hold_chars: int = 18, window: int = 60, judge: Callable[[str], bool | None] = looks_turkish) -> None:
         self.judge = judge
         self.hold_chars = hold_chars
         self.window = window
@@ -128,14 +127,15 @@ async def stream_chat(
     params: GenParams,
     parts: PromptParts,
     budget: int,
-    trace: TurnTrace | None = None,
+    trace: Marks | None = None,
     guard: LanguageGuard | None = None,
 ) -> AsyncIterator[str]:
     """Guarded reply pieces. Marks ``llm_first_token`` on the first model token. When the guard
     finds drift, generation stops and nothing more is yielded (``guard.state.drifted``)."""
     guard = guard or LanguageGuard()
     fitted = await fit(parts, budget, backend.count_tokens)
-    gen = with_deadline(backend.stream(fitted.messages, params), params.timeout_s)
+    # with_deadline is an async generator function (llm/base.py): closed below, generation stops
+    gen = cast("AsyncGenerator[str, None]", with_deadline(backend.stream(fitted.messages, params), params.timeout_s))
     try:
         async for piece in gen:
             if trace is not None:

@@ -3,18 +3,24 @@ so a follow-up ``bantz-voice ask "evet"`` in a new process confirms within the t
 
 from __future__ import annotations
 
-import json
+import logging
 import re
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
+from pydantic import ValidationError
+
+from bantz_voice.brain.actions import ACTION, PendingAction
 from bantz_voice.turkish.text import ascii_fold, tr_lower
 from bantz_voice.turkish.wake import is_wake_word
 
 if TYPE_CHECKING:
     from bantz_voice.responder import Heard
+
+log = logging.getLogger(__name__)
 
 YES_WORDS = {
     "evet", "tamam", "olur", "tabii", "tabi", "elbette", "onaylıyorum", "onayla", "onay", "peki",
@@ -62,7 +68,7 @@ def confirmation_doubt(heard: Heard | None, asked_at: float, min_logprob: float)
 
 @dataclass(frozen=True)
 class Pending:
-    action: dict[str, Any]
+    action: PendingAction
     created: float
     expires: float
     expired: bool
@@ -72,34 +78,46 @@ class PendingStore:
     """At most one action waiting for a yes/no, with an absolute expiry (wall clock).
 
     The row holds what the action needs (event UID and start; for a create, the title as said),
-    unscrubbed because it is the calendar data itself; it is deleted on the answer, on the next
-    unrelated turn, or at start-up once expired."""
+    serialized through its model (:data:`~bantz_voice.brain.actions.ACTION`), unscrubbed because
+    it is the calendar data itself; it is deleted on the answer, on the next unrelated turn, or at
+    start-up once expired."""
 
-    def __init__(self, conn: sqlite3.Connection, clock=time.time) -> None:
+    def __init__(self, conn: sqlite3.Connection, clock: Callable[[], float] = time.time) -> None:
         self.conn = conn
         self.clock = clock
 
-    def put(self, action: dict[str, Any], timeout_s: float) -> None:
+    def put(self, action: PendingAction, timeout_s: float) -> None:
         now = self.clock()
         self.conn.execute(
             "INSERT OR REPLACE INTO pending (id, created, expires, payload) VALUES (1, ?, ?, ?)",
-            (now, now + timeout_s, json.dumps(action, ensure_ascii=False)),
+            (now, now + timeout_s, ACTION.dump_json(action).decode("utf-8")),
         )
-
-    def peek(self) -> tuple[dict[str, Any], bool] | None:
-        """(action, expired) or None."""
-        row = self.conn.execute("SELECT expires, payload FROM pending WHERE id = 1").fetchone()
-        if row is None:
-            return None
-        return json.loads(row[1]), self.clock() > row[0]
 
     def current(self) -> Pending | None:
         row = self.conn.execute("SELECT created, expires, payload FROM pending WHERE id = 1").fetchone()
         if row is None:
             return None
-        return Pending(json.loads(row[2]), row[0], row[1], self.clock() > row[1])
+        action = self._load(row[2])
+        if action is None:
+            self.conn.execute("DELETE FROM pending WHERE id = 1 AND created = ?", (row[0],))
+            return None
+        return Pending(action, row[0], row[1], self.clock() > row[1])
 
-    def claim(self, created: float | None = None) -> tuple[dict[str, Any], bool] | None:
+    @staticmethod
+    def _load(payload: str) -> PendingAction | None:
+        """The stored action; None for a row this version cannot read (it is dropped: asking again
+        is better than carrying out a change nobody can check)."""
+        try:
+            return ACTION.validate_json(payload)
+        except ValidationError as exc:
+            log.warning("unreadable pending action dropped: %s", exc.errors()[0].get("msg"))
+            return None
+
+    def waiting(self) -> bool:
+        """Whether an action (expired or not) waits for an answer."""
+        return self.conn.execute("SELECT 1 FROM pending WHERE id = 1").fetchone() is not None
+
+    def claim(self, created: float | None = None) -> tuple[PendingAction, bool] | None:
         """Remove the pending action and return ``(action, expired)`` in one statement, so of two
         processes answering it (the daemon and a CLI ``ask`` share the database) exactly one gets
         it. With ``created``, only that very action is claimed (not one put in its place since).
@@ -112,10 +130,8 @@ class PendingStore:
             ).fetchall()
         if not rows:
             return None
-        return json.loads(rows[0][1]), self.clock() > rows[0][0]
-
-    def take(self) -> tuple[dict[str, Any], bool] | None:
-        return self.claim()
+        action = self._load(rows[0][1])
+        return None if action is None else (action, self.clock() > rows[0][0])
 
     def clear(self) -> None:
         self.conn.execute("DELETE FROM pending")

@@ -1,6 +1,7 @@
 """The orchestrator stage: intent, slots, an ordered plan of tool steps and confirmation from the
 LLM. Temporal slots come back as the user's Turkish words and are resolved by the deterministic
-Turkish parser; the model never does date arithmetic. The plan is carried out by brain/plan.py."""
+Turkish parser; the model never does date arithmetic. The plan is carried out by brain/plan.py
+with typed slots (brain/slots.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from datetime import datetime
 from bantz_voice.brain import prompts
 from bantz_voice.brain.budget import PromptParts
 from bantz_voice.brain.schemas import OrchestratorDebugOutput, OrchestratorOutput, PlanSlots, StepSlots
+from bantz_voice.brain.slots import TurnSlots
 from bantz_voice.brain.structured import structured
 from bantz_voice.llm import Backends
-from bantz_voice.schemas import ROUTE_OF_INTENT, Intent, Slots
+from bantz_voice.schemas import Intent, Slots
 
 TEMPORAL = ("start", "end", "range_start", "range_end", "target_date", "new_start")
 CHANGING = {Intent.calendar_delete, Intent.calendar_update}
@@ -23,21 +25,21 @@ class Step:
     """One step of a plan: a tool name (a key of brain/plan.py's tool table) and its slots."""
 
     tool: str
-    slots: Slots
+    slots: TurnSlots
     said: dict[str, str] = field(default_factory=dict)  # the slots' words as said (e.g. 'cuma aynı saatte')
 
 
 @dataclass
 class Plan:
     intent: Intent
-    slots: Slots
+    slots: TurnSlots
     tools: list[str] = field(default_factory=list)
     requires_confirmation: bool = False
     reasoning: str = ""  # why the code decided (rules), or the model's line with brain.debug_reasoning
     steps: list[Step] = field(default_factory=list)  # the ordered plan; empty = the intent's default steps
 
 
-def default_tools(intent: Intent, slots: Slots) -> list[str]:
+def default_tools(intent: Intent, slots: TurnSlots) -> list[str]:
     """The steps a single-intent command takes: what the fast path plans and what an LLM plan
     without steps falls back to."""
     if intent == Intent.calendar_query:
@@ -51,7 +53,7 @@ def default_tools(intent: Intent, slots: Slots) -> list[str]:
     return []
 
 
-def default_plan(intent: Intent, slots: Slots, why: str = "", confirm: bool = False) -> Plan:
+def default_plan(intent: Intent, slots: TurnSlots, why: str = "", confirm: bool = False) -> Plan:
     tools = default_tools(intent, slots)
     return Plan(intent, slots, tools, confirm or intent in CHANGING, why, [Step(t, slots) for t in tools])
 
@@ -66,7 +68,7 @@ def orchestrator_parts(text: str, summary: list[str] | None = None, reasoning: b
 
 
 def resolve_slots(raw: PlanSlots | StepSlots, now: datetime) -> Slots:
-    """Temporal expressions -> slot strings through ``turkish.temporal.resolve_slot``."""
+    """Temporal expressions -> the wire slots through ``turkish.temporal.resolve_slot``."""
     from bantz_voice.turkish.temporal import resolve_duration, resolve_repeat, resolve_slot
 
     values: dict[str, str | None] = {"title": (raw.title or "").strip() or None}
@@ -85,8 +87,9 @@ def _said(raw: PlanSlots | StepSlots) -> dict[str, str]:
 
 def to_plan(out: OrchestratorOutput, now: datetime) -> Plan:
     """The model's answer as a plan: each step's slots resolved (null = the plan's slots)."""
-    slots = resolve_slots(out.slots, now)
-    steps = [Step(s.tool, resolve_slots(s.slots, now) if s.slots else slots, _said(s.slots or out.slots)) for s in out.tools]
+    slots = TurnSlots.of(resolve_slots(out.slots, now))
+    steps = [Step(s.tool, TurnSlots.of(resolve_slots(s.slots, now)) if s.slots else slots, _said(s.slots or out.slots))
+             for s in out.tools]
     if not steps:
         steps = [Step(t, slots, _said(out.slots)) for t in default_tools(out.intent, slots)]
     reasoning = out.reasoning if isinstance(out, OrchestratorDebugOutput) else ""
@@ -104,5 +107,3 @@ async def plan(llm: Backends, text: str, now: datetime, summary: list[str] | Non
     return to_plan(out, now), stats
 
 
-def route_of(intent: Intent) -> str:
-    return ROUTE_OF_INTENT[intent].value

@@ -5,32 +5,35 @@ same structure). Read-only steps (list, next) answer at once. Changing steps (cr
 delete) follow the code's confirmation rules — delete and update always ask, a create asks when
 ``brain.confirm_create`` is set or it clashes — and the plan's ``requires_confirmation`` can only
 add a question, never remove one. When a plan has more than one changing step, every change is
-asked for ONCE as one pending action (``op: plan``), carried out in order on "evet" and undone as
-one ("geri al" restores the calendar to before the whole plan).
+asked for ONCE as one pending action (:class:`~bantz_voice.brain.actions.PlanChanges`), carried
+out in order on "evet" and undone as one ("geri al" restores the calendar to before the whole plan).
 
 Binding between steps: a create after a step that found an event ("yarınki toplantıyı iptal et ve
 cuma aynı saate yenisini koy") takes that event's title when it has none and, when its start is a
 day without a time, that event's time of day and duration.
 
-New tools register with :func:`register` (e.g. reminders, timers): a handler gets the tools
-object, the step and the plan's state and returns a :class:`StepResult`.
+Plan steps register with :func:`register`: a step function gets the calendar tool, the step and
+the plan's state and returns a :class:`StepResult`. (A new kind of request is a new brain tool
+instead: brain/tool.py, registered in brain/tools.py.)
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from bantz_voice.brain.actions import Change, CreateEvent, DeleteEvent, PendingAction, PlanChanges, UpdateEvent
 from bantz_voice.brain.orchestrator import Plan, Step, default_tools
-from bantz_voice.brain.tools import CalendarTools, ToolOutcome, _parse_when
-from bantz_voice.privacy import ScrubFilter
-from bantz_voice.schemas import Slots
+from bantz_voice.brain.slots import TurnSlots
+from bantz_voice.brain.tool import ToolOutcome
+
+if TYPE_CHECKING:
+    from bantz_voice.brain.calendar_tool import CalendarTool
 
 log = logging.getLogger(__name__)
-log.addFilter(ScrubFilter())
 
 REPLY_UNKNOWN_TOOL = "Bu adımı nasıl yapacağımı bilmiyorum efendim, hiçbir şeyi değiştirmedim."
 
@@ -40,24 +43,24 @@ class PlanState:
     now: datetime
     ask: bool  # every change waits for a spoken "evet" (the plan's requires_confirmation)
     gather: bool  # more than one change: collect them and ask once
-    found: dict[str, Any] | None = None  # the event an earlier step found (uid, event_start, title)
-    actions: list[dict[str, Any]] = field(default_factory=list)
+    found: DeleteEvent | UpdateEvent | None = None  # the event an earlier step found
+    actions: list[Change] = field(default_factory=list)
 
 
 @dataclass
 class StepResult:
     outcome: ToolOutcome
-    action: dict[str, Any] | None = None  # a change waiting for confirmation (gathered or pending)
+    action: Change | None = None  # a change waiting for confirmation (gathered or pending)
     stop: bool = False  # a question the user must answer first (not found, which one, what time)
 
 
-StepFn = Callable[[CalendarTools, Step, PlanState], StepResult]
+StepFn = Callable[["CalendarTool", Step, PlanState], StepResult]
 TOOLS: dict[str, StepFn] = {}
 CHANGES = {"calendar.create", "calendar.update", "calendar.delete"}
 
 
 def register(name: str, *, changes: bool = False) -> Callable[[StepFn], StepFn]:
-    """Add a tool to the table (``changes``: it alters state and follows the confirmation rules)."""
+    """Add a step to the table (``changes``: it alters state and follows the confirmation rules)."""
 
     def deco(fn: StepFn) -> StepFn:
         TOOLS[name] = fn
@@ -69,29 +72,29 @@ def register(name: str, *, changes: bool = False) -> Callable[[StepFn], StepFn]:
 
 
 @register("calendar.list")
-def _list(tools: CalendarTools, step: Step, st: PlanState) -> StepResult:
-    s = step.slots
-    return StepResult(tools._query(s.range_start, s.range_end, s.target_date, st.now))
+def _list(tools: CalendarTool, step: Step, st: PlanState) -> StepResult:
+    return StepResult(tools.query(step.slots.period(), st.now))
 
 
 @register("calendar.next")
-def _next(tools: CalendarTools, step: Step, st: PlanState) -> StepResult:
-    return StepResult(tools._query(None, None, None, st.now))
+def _next(tools: CalendarTool, step: Step, st: PlanState) -> StepResult:
+    return StepResult(tools.query(None, st.now))
 
 
 @register("calendar.find")
-def _find(tools: CalendarTools, step: Step, st: PlanState) -> StepResult:
+def _find(tools: CalendarTool, step: Step, st: PlanState) -> StepResult:
     """On its own: what is on that day (a following update/delete does its own search)."""
-    s = step.slots
-    return StepResult(tools._query(s.range_start, s.range_end, s.target_date, st.now))
+    return StepResult(tools.query(step.slots.period(), st.now))
 
 
-def _change(op: str) -> StepFn:
-    def run(tools: CalendarTools, step: Step, st: PlanState) -> StepResult:
+def _change(op: Literal["delete", "update"]) -> StepFn:
+    kind = DeleteEvent if op == "delete" else UpdateEvent
+
+    def run(tools: CalendarTool, step: Step, st: PlanState) -> StepResult:
         s = step.slots
-        out = tools._change(op, s.title, s.target_date, s.new_start if op == "update" else None, st.now)
+        out = tools.change(op, s.title, s.target_date, s.new_start if op == "update" else None, st.now)
         action = out.pending
-        if action is None or action.get("op") != op:  # not found, which one, or what new time
+        if not isinstance(action, kind):  # not found, which one, or what new time
             return StepResult(out, stop=True)
         st.found = action
         return StepResult(out, action)
@@ -103,32 +106,30 @@ register("calendar.delete")(_change("delete"))
 register("calendar.update")(_change("update"))
 
 
-def _bind(step: Step, st: PlanState) -> Slots:
+def _bind(step: Step, st: PlanState) -> TurnSlots:
     """A create after a found event: its title when none was said, its time when only a day was."""
     s = step.slots
-    if st.found is None:
+    found = st.found
+    if found is None:
         return s
-    update: dict[str, str] = {}
-    if not s.title:
-        update["title"] = st.found["title"]
-    start = _parse_when(s.start)
-    if isinstance(start, date) and not isinstance(start, datetime):
-        ev_start = datetime.fromisoformat(st.found["event_start"])
-        update["start"] = datetime.combine(start, ev_start.time()).isoformat(timespec="minutes")
-        if st.found.get("event_end"):
-            end = datetime.fromisoformat(st.found["event_end"])
-            update["end"] = datetime.combine(start, ev_start.time()).__add__(end - ev_start).isoformat(timespec="minutes")
-    return s.model_copy(update=update)
+    title = s.title or found.title
+    start, end = s.start, s.end
+    if isinstance(s.start, date) and not isinstance(s.start, datetime):
+        at = found.event_start.time()
+        start = datetime.combine(s.start, at)
+        if found.event_end is not None:
+            end = start + (found.event_end - found.event_start)
+    return replace(s, title=title, start=start, end=end)
 
 
 @register("calendar.create")
-def _create(tools: CalendarTools, step: Step, st: PlanState) -> StepResult:
+def _create(tools: CalendarTool, step: Step, st: PlanState) -> StepResult:
     s = _bind(step, st)
-    out = tools._create(s.title, s.start, s.end, st.now, confirm=st.ask or st.gather)
+    out = tools.create(s.title, s.start, s.end, st.now, confirm=st.ask or st.gather)
     action = out.pending
     if action is None and not out.tool_calls:  # asked for the missing title or time
         return StepResult(out, stop=True)
-    return StepResult(out, action)
+    return StepResult(out, action if isinstance(action, CreateEvent) else None)
 
 
 def plan_steps(plan: Plan) -> list[Step]:
@@ -138,9 +139,9 @@ def plan_steps(plan: Plan) -> list[Step]:
             if not (s.tool == "calendar.find" and i + 1 < len(steps) and steps[i + 1].tool in ("calendar.update", "calendar.delete"))]
 
 
-def run_plan(tools: CalendarTools, plan: Plan, now: datetime) -> ToolOutcome:
-    """Carry out ``plan`` step by step; returns what to say (and at most one pending action)."""
-    tools._now = now
+def run_plan(tools: CalendarTool, plan: Plan, now: datetime) -> ToolOutcome:
+    """Carry out ``plan`` step by step at the turn's time ``now``; returns what to say (and at
+    most one pending action)."""
     steps = plan_steps(plan)
     changing = [s for s in steps if s.tool in CHANGES]
     st = PlanState(now, ask=plan.requires_confirmation, gather=len(changing) > 1)
@@ -148,7 +149,7 @@ def run_plan(tools: CalendarTools, plan: Plan, now: datetime) -> ToolOutcome:
     done: list[str] = []
     calls: list[dict[str, Any]] = []
     data: list[str] = []
-    pending: dict[str, Any] | None = None
+    pending: PendingAction | None = None
     for i, step in enumerate(steps):
         fn = TOOLS.get(step.tool)
         if fn is None:
@@ -174,10 +175,8 @@ def run_plan(tools: CalendarTools, plan: Plan, now: datetime) -> ToolOutcome:
         if res.outcome.pending is not None:
             pending = res.outcome.pending
     if st.actions:
-        if len(st.actions) == 1:  # the other change stopped with a question: ask for this one alone
-            pending = st.actions[0]
-        else:
-            pending = {"op": "plan", "steps": st.actions}
+        # one change alone when the other stopped with a question
+        pending = st.actions[0] if len(st.actions) == 1 else PlanChanges(steps=st.actions)
         replies.append(tools.plan_question(st.actions, now))
         done.append(f"{len(st.actions)} değişiklik için bir kez onay istedim.")
     reply = " ".join(r for r in replies if r)

@@ -4,6 +4,7 @@ warm), changing parts (dialog summary, history, tool data, the user's words) las
 from __future__ import annotations
 
 import json
+from typing import Any
 
 ROUTER_SYSTEM = (
     "You are the router of Bantz, a Turkish voice assistant on the user's computer. "
@@ -20,7 +21,7 @@ ROUTER_SYSTEM = (
     'Answer with JSON only: {"route": ..., "confidence": ...}.'
 )
 
-ROUTER_SHOTS: list[tuple[str, dict]] = [
+ROUTER_SHOTS: list[tuple[str, dict[str, Any]]] = [
     ("yarın saat üçte doktor randevusu ekle", {"route": "calendar", "confidence": "high"}),
     ("saat kaç", {"route": "system", "confidence": "high"}),
     ("nasılsın bantz", {"route": "smalltalk", "confidence": "high"}),
@@ -56,11 +57,11 @@ ORCHESTRATOR_REASONING = " Add one short line of reasoning."
 _SLOT_KEYS = ("title", "start", "end", "range_start", "range_end", "target_date", "new_start", "duration", "repeat", "name")
 
 
-def _slots(**slots: str | None) -> dict:
+def _slots(**slots: str | None) -> dict[str, str | None]:
     return {k: slots.get(k) for k in _SLOT_KEYS}
 
 
-def _plan(intent: str, tools: list[str | tuple[str, dict]], confirm: bool, why: str, **slots: str | None) -> dict:
+def _plan(intent: str, tools: list[str | tuple[str, dict[str, Any]]], confirm: bool, why: str, **slots: str | None) -> dict[str, Any]:
     steps = [{"tool": t} if isinstance(t, str) else {"tool": t[0], "slots": t[1]} for t in tools]
     return {
         "intent": intent,
@@ -71,7 +72,7 @@ def _plan(intent: str, tools: list[str | tuple[str, dict]], confirm: bool, why: 
     }
 
 
-ORCHESTRATOR_SHOTS: list[tuple[str, dict]] = [
+ORCHESTRATOR_SHOTS: list[tuple[str, dict[str, Any]]] = [
     (
         "yarın saat üçte doktor randevusu ekle",
         _plan("calendar.create", ["calendar.create"], False, "yeni etkinlik", title="doktor randevusu", start="yarın saat üçte"),
@@ -136,7 +137,7 @@ CHAT_SHOTS: list[tuple[str, str]] = [
 ]
 
 
-def shot_pairs(shots: list[tuple[str, dict]] | list[tuple[str, str]]) -> list[tuple[str, str]]:
+def shot_pairs(shots: list[tuple[str, dict[str, Any]]] | list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(u, a if isinstance(a, str) else json.dumps(a, ensure_ascii=False)) for u, a in shots]
 
 

@@ -1,8 +1,9 @@
 """The router stage: the Turkish fast path first; when it is not confident, the LLM router
 (schema-constrained route + confidence) and then the orchestrator for intent and slots.
 
-``baseline=True`` is the original sequential design: router LLM always, then orchestrator LLM
-always, whatever the fast path says."""
+The decision comes back twice: as the wire :class:`~bantz_voice.schemas.NluDecision` (ISO slot
+strings: the CLI, the evaluation, the turn's JSON result) and as a typed plan (brain/slots.py)
+the tools run: :meth:`Routed.action`."""
 
 from __future__ import annotations
 
@@ -12,18 +13,18 @@ from datetime import datetime
 
 from bantz_voice.brain import prompts
 from bantz_voice.brain.budget import BudgetExceeded, PromptParts
+from bantz_voice.brain.marks import Marks
 from bantz_voice.brain.orchestrator import Plan, default_plan, plan
 from bantz_voice.brain.schemas import CONFIDENCE_VALUE, RouterOutput
+from bantz_voice.brain.slots import TurnSlots
 from bantz_voice.brain.structured import InvalidOutput, structured
+from bantz_voice.brain.tool import Decision
 from bantz_voice.config import Settings
 from bantz_voice.llm import Backends, LLMError
-from bantz_voice.privacy import ScrubFilter
-from bantz_voice.schemas import ROUTE_OF_INTENT, Intent, NluDecision, Route, Slots
-from bantz_voice.trace import TurnTrace
+from bantz_voice.schemas import ROUTE_OF_INTENT, Intent, NluDecision, Route
 from bantz_voice.turkish.nlu import has_system_cue, has_tool_cue, system_intent
 
 log = logging.getLogger(__name__)
-log.addFilter(ScrubFilter())
 
 INTENT_OF_ROUTE = {Route.smalltalk: Intent.smalltalk_chat, Route.unknown: Intent.unknown}
 PLANNED_ROUTES = (Route.calendar, Route.timer, Route.reminder)  # the orchestrator fills their intent and slots
@@ -38,12 +39,14 @@ class Routed:
     error: str | None = None  # "llm_unavailable" | "llm_timeout" | "invalid_output" | "budget"
     error_text: str | None = None
 
+    def action(self) -> Decision:
+        """The typed decision the tools run (the plan's slots: parsed once, here)."""
+        return Decision(self.decision.intent, self.plan.slots, self.plan)
+
 
 def fast_path(text: str, now: datetime) -> NluDecision:
-    try:
-        from bantz_voice.turkish.nlu import parse
-    except ImportError:  # pragma: no cover - the Turkish layer is part of the package
-        return NluDecision(route=Route.unknown, intent=Intent.unknown, confidence=0.0)
+    from bantz_voice.turkish.nlu import parse
+
     return parse(text, now)
 
 
@@ -64,12 +67,12 @@ def rules_decide(rules: NluDecision, text: str, now: datetime, settings: Setting
     return None
 
 
-def _from_rules(rules: NluDecision, why: str = "fast path") -> Routed:
+def from_rules(rules: NluDecision, why: str = "fast path") -> Routed:
     """The fast path's decision as the same plan structure the orchestrator gives (its steps)."""
-    return Routed(rules, default_plan(rules.intent, rules.slots, why), "rules")
+    return Routed(rules, default_plan(rules.intent, TurnSlots.of(rules.slots), why), "rules")
 
 
-def _fail(rules: NluDecision, exc: BaseException, calls: list[str]) -> Routed:
+def fail(rules: NluDecision, exc: BaseException, calls: list[str]) -> Routed:
     kind = {
         "LLMTimeout": "llm_timeout",
         "LLMUnavailable": "llm_unavailable",
@@ -77,7 +80,7 @@ def _fail(rules: NluDecision, exc: BaseException, calls: list[str]) -> Routed:
         "BudgetExceeded": "budget",
     }.get(type(exc).__name__, "llm_error")
     log.warning("router stage failed (%s): %s", kind, exc)
-    out = _from_rules(rules)
+    out = from_rules(rules)
     out.error, out.error_text, out.llm_calls = kind, str(exc), calls
     return out
 
@@ -88,17 +91,16 @@ async def route(
     settings: Settings,
     llm: Backends | None,
     *,
-    trace: TurnTrace | None = None,
+    trace: Marks | None = None,
     summary: list[str] | None = None,
-    baseline: bool = False,
 ) -> Routed:
     rules = fast_path(text, now)
     why = rules_decide(rules, text, now, settings)
-    if not baseline and (llm is None or why is not None):
+    if llm is None or why is not None:
         if trace:
             trace.mark("route_done")
             trace.mark("plan_done")
-        return _from_rules(rules, why or "fast path")
+        return from_rules(rules, why or "fast path")
     calls: list[str] = []
     try:
         calls.append("router")
@@ -108,30 +110,26 @@ async def route(
         if trace:
             trace.mark("route_done")
         confidence = CONFIDENCE_VALUE[out.confidence]
-        if not baseline and out.route == Route.system and not has_system_cue(text):
+        if out.route == Route.system and not has_system_cue(text):
             # "system" for a sentence with no time/date word is a misread: chat instead of the time
-            p = Plan(Intent.smalltalk_chat, Slots(), [], False, "router said system, no time/date word: chat")
+            p = Plan(Intent.smalltalk_chat, TurnSlots(), [], False, "router said system, no time/date word: chat")
             decision = NluDecision(route=Route.smalltalk, intent=Intent.smalltalk_chat, confidence=confidence, source="llm")
-        elif not baseline and out.route == Route.system:
+        elif out.route == Route.system:
             # time or date: a deterministic choice, no orchestrator call
             intent = system_intent(text)
-            p = Plan(intent, Slots(), [], False, "router+rules")
+            p = Plan(intent, TurnSlots(), [], False, "router+rules")
             decision = NluDecision(route=out.route, intent=intent, confidence=confidence, source="llm")
-        elif baseline or out.route in PLANNED_ROUTES:
+        elif out.route in PLANNED_ROUTES:
             calls.append("orchestrator")
             p, _ = await plan(llm, text, now, summary, reasoning=settings.brain.debug_reasoning)
-            intent = p.intent if ROUTE_OF_INTENT[p.intent] == out.route or baseline else _default_intent(out.route, rules)
+            intent = p.intent if ROUTE_OF_INTENT[p.intent] == out.route else _default_intent(out.route, rules)
             if intent != p.intent:  # the route wins over a mismatched intent: that intent's own steps
                 p = default_plan(intent, p.slots, p.reasoning, p.requires_confirmation)
-            if baseline:
-                r = ROUTE_OF_INTENT[intent]
-            else:
-                r = out.route
             p.intent = intent
-            decision = NluDecision(route=r, intent=intent, slots=p.slots, confidence=confidence, source="llm")
+            decision = NluDecision(route=out.route, intent=intent, slots=p.slots.wire(), confidence=confidence, source="llm")
         else:
             intent = INTENT_OF_ROUTE[out.route]
-            p = Plan(intent, Slots(), [], False, "router")
+            p = Plan(intent, TurnSlots(), [], False, "router")
             decision = NluDecision(route=out.route, intent=intent, confidence=confidence, source="llm")
         if trace:
             trace.mark("plan_done")
@@ -140,7 +138,7 @@ async def route(
         if trace:
             trace.mark("route_done")
             trace.mark("plan_done")
-        return _fail(rules, exc, calls)
+        return fail(rules, exc, calls)
 
 
 def _default_intent(r: Route, rules: NluDecision) -> Intent:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
@@ -57,7 +57,7 @@ class BufferedStream:
 
     def __init__(self, agen: AsyncIterator[str]) -> None:
         self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-        self._task = asyncio.get_running_loop().create_task(self._pump(agen))
+        self._task: asyncio.Task[None] = asyncio.get_running_loop().create_task(self._pump(agen))
 
     async def _pump(self, agen: AsyncIterator[str]) -> None:
         try:
@@ -84,7 +84,7 @@ class BufferedStream:
         self._task.cancel()
 
 
-def _retrieve(task: asyncio.Task) -> None:
+def _retrieve(task: asyncio.Task[Any]) -> None:
     """A discarded speculation's error is nobody's business (the turn that needs it re-raises it)."""
     if not task.cancelled():
         task.exception()
@@ -97,9 +97,9 @@ class Speculation:
 
     def __init__(
         self,
-        key: tuple,
+        key: tuple[object, ...],
         now: datetime,
-        route: Callable[[DeferredTrace], Any],
+        route: Callable[[DeferredTrace], Coroutine[Any, Any, Routed]],
         chat: Callable[[DeferredTrace, LanguageGuard], AsyncIterator[str]] | None = None,
         *,
         expire_s: float | None = None,

@@ -10,10 +10,9 @@ from pydantic import BaseModel, ValidationError
 from bantz_voice.brain.budget import PromptParts, fit
 from bantz_voice.errors import BantzError
 from bantz_voice.llm.base import GenParams, LLMBackend, complete
-from bantz_voice.privacy import ScrubFilter, scrub_cut
+from bantz_voice.privacy import scrub_cut
 
 log = logging.getLogger(__name__)
-log.addFilter(ScrubFilter())
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -101,14 +101,16 @@ class CalendarService:
         start, end = self.backend.day_range(day)
         return self.summary(start, end)
 
-    def next_event(self) -> Event | None:
-        return self.backend.next_event(self.now())
+    def next_event(self, now: datetime | None = None) -> Event | None:
+        """The next event after ``now`` (default: the service's clock)."""
+        return self.backend.next_event(self.now() if now is None else now)
 
     def next_event_text(self) -> str:
         return speech.next_event_text(self.next_event(), self.now())
 
-    def find(self, words: str, day: date | None = None) -> FindResult:
-        return FindResult(words, day, self.backend.find(words, day, now=self.now()))
+    def find(self, words: str, day: date | None = None, *, now: datetime | None = None) -> FindResult:
+        """Events matching ``words`` (on ``day``), upcoming ones from ``now`` (default: the clock) first."""
+        return FindResult(words, day, self.backend.find(words, day, now=self.now() if now is None else now))
 
     def clashes(self, start: datetime, end: datetime | None = None, all_day: bool = False) -> builtins.list[Event]:
         """Timed events overlapping the slot (all-day events never clash)."""

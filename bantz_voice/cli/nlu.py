@@ -74,15 +74,16 @@ def _decider(rules_only: bool, settings) -> Decide:
 
     if rules_only or settings.brain.rules_only:
         return rules
-    from bantz_voice.brain import decide
+    from bantz_voice.brain import Decider
 
+    decide = Decider(settings)  # one set of model clients for the whole command
     state = {"failed": False}
 
     async def run(text: str, now: datetime) -> NluDecision:
         if state["failed"]:
             return parse(text, now)
         try:
-            return await decide(text, now, settings)
+            return await decide(text, now)
         except BantzError as exc:
             print(f"not: model kullanılamıyor ({exc}); yalnızca kurallar kullanılıyor", file=sys.stderr)
         except Exception as exc:

@@ -1,24 +1,23 @@
-"""The brain's timer and reminder tools (``timer.*``, ``reminder.*`` intents) with deterministic
-Turkish replies. Registered in :mod:`bantz_voice.brain.cascade` by one dispatch line: a decision
-on the ``timer`` or ``reminder`` route goes to :meth:`AlarmTools.run`."""
+"""The brain's timer and reminder tool (``timer.*``, ``reminder.*`` intents) with deterministic
+Turkish replies: a :class:`~bantz_voice.brain.tool.Tool`, registered by one line in
+:mod:`bantz_voice.brain.tools`."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
-from typing import Any
+from datetime import datetime, time, timedelta
+from typing import Any, ClassVar
 
-from bantz_voice.brain.tools import ToolOutcome
+from bantz_voice.brain.slots import When
+from bantz_voice.brain.tool import Decision, Tool, ToolContext, ToolOutcome
 from bantz_voice.calendar.matching import matches
 from bantz_voice.config import Settings
-from bantz_voice.errors import BantzError
-from bantz_voice.schemas import Intent, NluDecision
+from bantz_voice.schemas import Intent
 from bantz_voice.timers.clock import Clock
 from bantz_voice.timers.reminders import AlarmDue, CalendarReminders
 from bantz_voice.timers.scheduler import AlarmLog, _duration_words, _lik, state_path, timers_path
 from bantz_voice.timers.store import Timer, TimerStore
-from bantz_voice.turkish.temporal import parse_iso_duration
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +46,18 @@ def _timer_label(t: Timer) -> str:
     return f"{t.name} zamanlayıcısı" if t.name else f"{_lik(_duration_words(t.duration_s))} zamanlayıcı"
 
 
-class AlarmTools:
+ALARM_INTENTS = frozenset({
+    Intent.timer_set, Intent.timer_query, Intent.timer_cancel,
+    Intent.reminder_create, Intent.reminder_list, Intent.reminder_cancel, Intent.reminder_snooze,
+})
+
+
+class AlarmTools(Tool):
     """Timers in the state file, reminders in the calendar. ``on_change`` (the daemon's scheduler
     ``poke``) runs after every change; the change counter in ``alarms.json`` tells a scheduler
     in another process."""
+
+    intents: ClassVar[frozenset[Intent]] = ALARM_INTENTS
 
     def __init__(
         self,
@@ -89,23 +96,23 @@ class AlarmTools:
         if self.on_change is not None:
             self.on_change()
 
-    def run(self, d: NluDecision, now: datetime) -> ToolOutcome:
-        s = d.slots
-        if d.intent == Intent.timer_set:
-            return self.timer_set(parse_iso_duration(s.duration), s.name)
-        if d.intent == Intent.timer_query:
-            return self.timer_query(s.name)
-        if d.intent == Intent.timer_cancel:
-            return self.timer_cancel(s.name)
-        if d.intent == Intent.reminder_create:
-            return self.reminder_create(s.title, s.start, s.repeat, parse_iso_duration(s.duration), now)
-        if d.intent == Intent.reminder_list:
-            return self.reminder_list(now)
-        if d.intent == Intent.reminder_cancel:
-            return self.reminder_cancel(s.title, now)
-        if d.intent == Intent.reminder_snooze:
-            return self.snooze(parse_iso_duration(s.duration), now)
-        raise ValueError(d.intent)
+    def run(self, decision: Decision, ctx: ToolContext) -> ToolOutcome:
+        """One timer or reminder intent; a store that cannot be written is a Turkish apology."""
+        try:
+            return self._ACTIONS[decision.intent](self, decision, ctx.now)
+        except OSError as exc:
+            log.warning("timer/reminder state not written: %s", exc)
+            return ToolOutcome("Kusura bakmayın efendim, zamanlayıcı kaydını yazamadım.", "zamanlayıcı kaydı yazılamadı.")
+
+    _ACTIONS: ClassVar[dict[Intent, Callable[[AlarmTools, Decision, datetime], ToolOutcome]]] = {
+        Intent.timer_set: lambda t, d, now: t.timer_set(d.slots.duration, d.slots.name),
+        Intent.timer_query: lambda t, d, now: t.timer_query(d.slots.name),
+        Intent.timer_cancel: lambda t, d, now: t.timer_cancel(d.slots.name),
+        Intent.reminder_create: lambda t, d, now: t.reminder_create(d.slots.title, d.slots.start, d.slots.repeat, d.slots.duration, now),
+        Intent.reminder_list: lambda t, d, now: t.reminder_list(now),
+        Intent.reminder_cancel: lambda t, d, now: t.reminder_cancel(d.slots.title, now),
+        Intent.reminder_snooze: lambda t, d, now: t.snooze(d.slots.duration, now),
+    }
 
     # --- timers ---------------------------------------------------------------------------------
     def timer_set(self, duration: timedelta | None, name: str | None) -> ToolOutcome:
@@ -156,7 +163,7 @@ class AlarmTools:
 
     # --- reminders ------------------------------------------------------------------------------
     def reminder_create(
-        self, title: str | None, start: str | None, repeat: str | None, lead: timedelta | None, now: datetime
+        self, title: str | None, start: When | None, repeat: str | None, lead: timedelta | None, now: datetime
     ) -> ToolOutcome:
         call: dict[str, Any] = {"tool": "reminder.create", "args": {}, "ok": False}
         if lead is not None and title and not start:  # "toplantıdan on beş dakika önce hatırlat"
@@ -186,16 +193,11 @@ class AlarmTools:
         except Exception:
             return f"{at:%H:%M}'de"
 
-    def _due(self, start: str | None, now: datetime) -> datetime | None:
-        if not start:
+    def _due(self, start: When | None, now: datetime) -> datetime | None:
+        """The reminder's time: a day alone rings at ``reminders.default_hour``."""
+        if start is None:
             return None
-        try:
-            if "T" in start:
-                at = datetime.fromisoformat(start)
-            else:
-                at = datetime.combine(date.fromisoformat(start[:10]), time(self.cfg.default_hour))
-        except ValueError:
-            return None
+        at = start if isinstance(start, datetime) else datetime.combine(start, time(self.cfg.default_hour))
         return at.replace(tzinfo=now.tzinfo) if at.tzinfo is None else at
 
     def _before_event(self, title: str, lead: timedelta, now: datetime) -> ToolOutcome:
@@ -282,14 +284,3 @@ class AlarmTools:
         self._changed()
         call = {"tool": "reminder.snooze", "args": {"seconds": d.total_seconds()}, "ok": True}
         return ToolOutcome(f"Tamam efendim, {words} sonra tekrar hatırlatacağım.", f"hatırlatmayı {words} erteledim.", [call])
-
-
-def safe_run(tools: AlarmTools, d: NluDecision, now: datetime) -> ToolOutcome:
-    """:meth:`AlarmTools.run` with store and calendar failures turned into a Turkish apology."""
-    try:
-        return tools.run(d, now)
-    except BantzError:
-        raise
-    except OSError as exc:
-        log.warning("timer/reminder state not written: %s", exc)
-        return ToolOutcome("Kusura bakmayın efendim, zamanlayıcı kaydını yazamadım.", "zamanlayıcı kaydı yazılamadı.")

@@ -30,6 +30,7 @@ from real_daemon import REPO
 from bantz_voice.audio.player import WavSink
 from bantz_voice.audio.source import FileSource
 from bantz_voice.audio.vad import Utterance
+from bantz_voice.brain.actions import DeleteEvent
 from bantz_voice.brain.cascade import REPLY_ALREADY_ANSWERED, REPLY_CONFIRM_UNSURE, REPLY_NO_PENDING, Brain
 from bantz_voice.brain.confirm import PendingStore
 from bantz_voice.brain.memory import connect
@@ -43,6 +44,7 @@ from bantz_voice.responder import EchoResponder, Heard, TurnRequest
 TZ = ZoneInfo("Europe/Istanbul")
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=TZ)
 TOMORROW = (datetime(2026, 11, 27, 0, 0, tzinfo=TZ), datetime(2026, 11, 28, 0, 0, tzinfo=TZ))
+ASKED_ABOUT = datetime(2026, 11, 27, 15, 0, tzinfo=TZ)  # the start of the event a stored question is about
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
@@ -114,7 +116,7 @@ def test_claim_is_atomic_across_processes(tmp_path: Path) -> None:
     store = PendingStore(connect(db))
     ctx = multiprocessing.get_context("spawn")
     for round_ in range(2):
-        store.put({"op": "delete", "uid": f"x{round_}"}, 30)
+        store.put(DeleteEvent(uid=f"x{round_}", event_start=ASKED_ABOUT), 30)
         created = store.current().created
         n = 6
         barrier, out = ctx.Barrier(n), ctx.Queue()
@@ -130,12 +132,12 @@ def test_claim_is_atomic_across_processes(tmp_path: Path) -> None:
 
 def test_claim_does_not_take_an_action_put_in_its_place(tmp_path: Path) -> None:
     store = PendingStore(connect(tmp_path / "b.sqlite3"))
-    store.put({"op": "delete", "uid": "old"}, 30)
+    store.put(DeleteEvent(uid="old", event_start=ASKED_ABOUT), 30)
     old = store.current().created
     time.sleep(0.01)
-    store.put({"op": "delete", "uid": "new"}, 30)  # another process asked something else meanwhile
+    store.put(DeleteEvent(uid="new", event_start=ASKED_ABOUT), 30)  # another process asked something else meanwhile
     assert store.claim(old) is None
-    assert store.current().action["uid"] == "new"
+    assert store.current().action == DeleteEvent(uid="new", event_start=ASKED_ABOUT)
 
 
 @pytest.mark.slow
