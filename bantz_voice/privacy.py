@@ -335,8 +335,12 @@ class ScrubFilter(logging.Filter):
 
 def install_log_scrubbing(*logger_names: str) -> None:
     """Scrub every log record: one :class:`ScrubFilter` on each handler of the root logger (a
-    handler filter sees records from every logger), plus the named loggers. Idempotent."""
-    for handler in logging.getLogger().handlers:
+    handler filter sees records from every logger) and on logging's last-resort handler (used
+    while no handler is configured), plus the named loggers. Idempotent."""
+    handlers = list(logging.getLogger().handlers)
+    if logging.lastResort is not None:
+        handlers.append(logging.lastResort)
+    for handler in handlers:
         if not any(isinstance(f, ScrubFilter) for f in handler.filters):
             handler.addFilter(ScrubFilter())
     for name in logger_names:

@@ -434,6 +434,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.baseline and args.compare_baseline:
         parser.error("--baseline and --compare-baseline exclude each other")
+    from bantz_voice.privacy import install_log_scrubbing
+
+    install_log_scrubbing()  # the brain's warnings (last-resort handler: stderr) carry no PII
     tmp = private_dirs()
     try:
         result = asyncio.run(run(args))
