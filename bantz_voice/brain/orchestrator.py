@@ -105,5 +105,3 @@ async def plan(llm: Backends, text: str, now: datetime, summary: list[str] | Non
         llm.budget("orchestrator"), schema
     )
     return to_plan(out, now), stats
-
-

@@ -23,7 +23,7 @@ import logging
 import re
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -93,7 +93,6 @@ class BrainTurn:
     now: datetime  # the turn's time, timezone-aware
     spec: Speculation | None = None  # the route/plan decision (and maybe chat) of route-and-act
     routed: Routed | None = None
-    closers: list[Speculation] = field(default_factory=list)
 
     @property
     def result(self) -> TurnResult:
