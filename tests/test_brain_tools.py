@@ -69,7 +69,7 @@ async def test_a_registered_tool_answers_its_intent_with_the_turns_time() -> Non
         (decision, ctx), = rec.calls
         assert decision.intent == Intent.system_time and ctx.now == NOW
         r = await turn(b, "bugünün tarihi ne")  # the other tools are untouched
-        assert r.result.intent == "system.date" and "26 Kasım" in r.result.reply and len(rec.calls) == 1
+        assert r.result.intent == "system.date" and "yirmi altı Kasım Perşembe" in r.result.reply and len(rec.calls) == 1
     finally:
         await b.aclose()
 
