@@ -65,6 +65,18 @@ def test_guard_holds_then_releases_turkish_and_stops_on_drift() -> None:
     assert g2.feed("Sure, here is") == "" and g2.feed(" what you asked for") == "" and g2.state.drifted
 
 
+def test_guard_keeps_holding_text_with_no_evidence_of_either_language() -> None:
+    """SmolLM2 once began a reply "Ceux et Cependlèle, the …": 18 characters without a Turkish or an
+    English word are undecided, not Turkish, so nothing of it is spoken before the drift shows."""
+    assert looks_turkish("Ceux et Cependlèle") is None
+    g = LanguageGuard()
+    spoken = "".join(g.feed(p) for p in ["Ceux", " et", " Cependlèle", ",", " the", " capital", " is", " Paris."])
+    assert spoken == "" and g.state.drifted
+    g = LanguageGuard()  # Turkish evidence arrives later than 18 characters: it is released then
+    out = g.feed("Paris Fransanin baskenti") + g.feed(" ve en büyük şehridir.")
+    assert out.startswith("Paris") and not g.state.drifted
+
+
 # --- embedded model -------------------------------------------------------------------------------
 async def test_chat_streams_model_tokens(smollm2_gguf) -> None:
     """The chat stage yields the model's tokens as they come (any-language judge for SmolLM2)."""

@@ -53,7 +53,9 @@ def looks_turkish(text: str) -> bool | None:
         return False
     if tr_hits == 0 and en_hits >= 1 and len(ws) >= 3:
         return False
-    return not (tr_hits == 0 and len(ws) >= 6)
+    if tr_hits == 0:  # no evidence either way yet ("Ceux et Cependlèle"): undecided, then foreign
+        return False if len(ws) >= 6 else None
+    return True
 
 
 @dataclass
@@ -66,9 +68,14 @@ class LanguageGuard:
     """Holds back the first words until the language is clear, then passes text through while
     re-checking every new stretch of text."""
 
-    def __init__(self, hold_chars: int = 18, window: int = 60, judge: Callable[[str], bool | None] = looks_turkish) -> None:
+    def __init__(
+        self, hold_chars: int = 18, window: int = 60, judge: Callable[[str], bool | None] = looks_turkish,
+        max_hold_chars: int = 60,
+    ) -> None:
         self.judge = judge
         self.hold_chars = hold_chars
+        # while the judge cannot tell (no Turkish or English word yet), keep holding up to this much
+        self.max_hold_chars = max_hold_chars
         self.window = window
         self.held = ""
         self.tail = ""
@@ -86,7 +93,7 @@ class LanguageGuard:
             if verdict is False:
                 self.state.drifted = True
                 return ""
-            if verdict is None and len(self.held.strip()) < self.hold_chars:
+            if verdict is None and len(self.held.strip()) < self.max_hold_chars:
                 return ""
             self.state.released = True
             out, self.held = self.held, ""
