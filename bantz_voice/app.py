@@ -27,13 +27,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def build_responder(settings: Settings, name: str | None = None) -> Responder:
-    """``echo`` or ``brain`` (``settings.brain.responder`` by default)."""
+def build_responder(settings: Settings, name: str | None = None, *, previous: Responder | None = None) -> Responder:
+    """``echo`` or ``brain`` (``settings.brain.responder`` by default). ``previous``: the responder this
+    one replaces (a reload); a brain reuses its loaded models instead of loading them a second time."""
     choice = name or settings.brain.responder
     if choice == "brain":
         from bantz_voice.brain import build_brain
+        from bantz_voice.brain.cascade import Brain
 
-        brain: Responder = build_brain(settings)
+        engines = previous.llm.engines if isinstance(previous, Brain) else None
+        brain: Responder = build_brain(settings, engines=engines)
         return brain
     return EchoResponder()
 
@@ -68,9 +71,11 @@ def build_pipeline(
     return VoicePipeline(settings, transcriber=transcriber, tts=tts, responder=responder, sink_factory=sink_factory)
 
 
-async def start_responder(settings: Settings, name: str | None = None, *, progress: Progress | None = None) -> Responder:
-    """The responder, its models loaded and prompt prefixes warmed."""
-    responder = build_responder(settings, name)
+async def start_responder(
+    settings: Settings, name: str | None = None, *, progress: Progress | None = None, previous: Responder | None = None
+) -> Responder:
+    """The responder, its models loaded and prompt prefixes warmed (``previous``: see build_responder)."""
+    responder = build_responder(settings, name, previous=previous)
     await responder.warmup(progress)
     return responder
 

@@ -233,6 +233,10 @@ async def test_reload_brain_section_takes_effect(daemon: Any) -> None:
     new = daemon.pipeline.responder
     assert new is not old and new.settings.brain.confirm_create
     assert new.history == old.history  # the conversation goes on
+    # the new brain uses the models the old one loaded (never two copies: an 8 GB GPU has room for
+    # one), and the old brain's close (done by the reload) did not free them
+    assert new.llm.engines is old.llm.engines
+    assert new.llm.engines.loaded() and all(e.llm is not None for e in new.llm.engines.loaded())
     req = await _ask(new, "yarın saat beşte dişçi randevusu ekle")
     assert req.result.requires_confirmation and "?" in req.result.reply  # asked first now
     assert daemon.settings.brain.confirm_create

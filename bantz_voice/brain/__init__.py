@@ -16,14 +16,15 @@ from bantz_voice.schemas import NluDecision
 if TYPE_CHECKING:
     from bantz_voice.brain.cascade import Brain
     from bantz_voice.llm import Backends
+    from bantz_voice.llm.llamacpp_engine import EngineRegistry
 
 
-def build_brain(settings: Settings) -> Brain:
+def build_brain(settings: Settings, engines: EngineRegistry | None = None) -> Brain:
     """The responder the voice loop uses by default. Cheap to call ``respond`` many times:
     models load once (``await brain.warmup()`` at start-up loads them and warms prefix caches)."""
     from bantz_voice.brain.cascade import Brain
 
-    return Brain(settings)
+    return Brain(settings, engines=engines)
 
 
 class Decider:

@@ -51,6 +51,7 @@ from bantz_voice.calendar.service import CalendarService
 from bantz_voice.config import Settings
 from bantz_voice.errors import BantzError
 from bantz_voice.llm import Backends
+from bantz_voice.llm.llamacpp_engine import EngineRegistry
 from bantz_voice.privacy import scrub, scrub_cut
 from bantz_voice.responder import Progress, Responder, TurnRequest
 from bantz_voice.schemas import Intent
@@ -91,10 +92,12 @@ class Brain(Responder):
         calendar_service: CalendarService | None = None,
         memory: Memory | None = None,
         steps: Sequence[TurnStep] | None = None,
+        engines: EngineRegistry | None = None,
     ) -> None:
         self.settings = settings
         self.tz = ZoneInfo(settings.brain.timezone)
-        self.llm = Backends(settings.models)
+        # ``engines``: the loaded models of the brain this one replaces (a reload): shared, not loaded again
+        self.llm = Backends(settings.models, engines)
         self.memory = memory or Memory(settings.brain.memory_max_tokens)
         self.pending = PendingStore(self.memory.conn)
         self.calendar = CalendarTool(settings, calendar_service)
@@ -171,6 +174,8 @@ class Brain(Responder):
         confirmation are on disk; the recent turns are in memory)."""
         if isinstance(previous, Brain):
             self.history = list(previous.history)
+            if previous.llm.engines is self.llm.engines:
+                previous.llm.hand_over_engines(self.llm)  # the old brain's close no longer frees them
 
     async def aclose(self) -> None:
         if not self._closed:

@@ -444,7 +444,9 @@ class Daemon(VoiceObserver):
     async def _rebuild_responder(self, new: Settings) -> None:
         from bantz_voice.app import start_responder
 
-        responder = await start_responder(new, self.responder_kind or new.brain.responder, progress=self._loading)
+        responder = await start_responder(
+            new, self.responder_kind or new.brain.responder, progress=self._loading, previous=self._voice().responder
+        )
         self.loading = None
         old = await self._voice().replace_responder(responder)
         await old.aclose()

@@ -67,6 +67,12 @@ class Backends:
     def budget(self, role: str) -> int:
         return int(getattr(self.models, role).input_budget)
 
+    def hand_over_engines(self, successor: Backends) -> None:
+        """``successor`` shares this owner's loaded models (a reload's new brain): from now on it
+        frees them, this one does not."""
+        if successor.engines is self.engines and self._owns_engines:
+            self._owns_engines, successor._owns_engines = False, True
+
     async def aclose(self) -> None:
         for backend in self._by_endpoint.values():
             await backend.aclose()
