@@ -46,6 +46,7 @@ import webrtcvad
 
 from bantz_voice import paths
 from bantz_voice.asr import AsrResult
+from bantz_voice.audio.bargein import BargeInDetector
 from bantz_voice.audio.player import AudioSink, Player, WavSink
 from bantz_voice.audio.source import FileSource
 from bantz_voice.audio.vad import Endpointer, Frame, Utterance, VadEvent, frame_is_speech
@@ -58,8 +59,6 @@ from bantz_voice.tts.chunker import TextChunker
 log = logging.getLogger(__name__)
 
 STATES = ("idle", "listening", "thinking", "speaking", "muted")
-BARGE_IN_FLOOR = 0.003  # RMS (~ -50 dBFS): quieter frames never interrupt
-BARGE_IN_REF_RATIO = 0.3  # while playing, the mic must be at least this loud relative to the output
 REPLY_STAGE_STALLED = "Kusura bakmayın efendim, ses tanıma şu an yanıt vermiyor; biraz sonra tekrar dener misiniz?"
 
 
@@ -207,6 +206,8 @@ class VoicePipeline:
         # transcript_peek runs: the follow-up window counts utterances that *start* inside it
         self.gate_started_at: float | None = None
         self._stall_apologised = False  # until a decode completes again
+        # barge-in: voice over the reply, never the reply's own echo (audio/bargein.py; `status`)
+        self.barge_in = BargeInDetector(lambda: self.settings.audio)
 
     @property
     def asr(self):
@@ -369,13 +370,11 @@ class VoicePipeline:
             if self.state in ("thinking", "speaking") and (self._turn_task is None or self._turn_task.done()):
                 self._set_state(self._idle_state())
 
-    def _barge_in_speech(self, frame: Frame, strict: webrtcvad.Vad) -> bool:
-        if not frame_is_speech(strict, frame.pcm, self.settings.audio.sample_rate):
-            return False
-        x = frame.samples().astype(np.float32) / 32768.0
-        rms = float(np.sqrt(np.mean(x * x)))
-        ref = self._sink.level if self._sink is not None else 0.0
-        return rms >= max(BARGE_IN_FLOOR, ref * BARGE_IN_REF_RATIO)
+    def _barge_in_speech(self, frame: Frame) -> bool | None:
+        """While speaking: is ``frame`` the user talking over the reply? None: barge-in is off (the
+        setting, or the echo guard heard the reply in the microphone): ignore the microphone."""
+        sink = self._sink
+        return self.barge_in.decide(frame, sink.level if sink else 0.0, sink.reference if sink else None)
 
     async def listen(
         self,
@@ -392,7 +391,6 @@ class VoicePipeline:
         ep = Endpointer.from_settings(s.vad, frame_ms=s.audio.frame_ms, rate=s.audio.sample_rate)
         self._endpointer = ep
         self._ring = collections.deque(maxlen=ep.preroll_frames)
-        strict = webrtcvad.Vad(3)
         own_sink = sink is None
         self._sink = sink if sink is not None else self.sink_factory()
         self._use_filter = use_filter
@@ -439,11 +437,11 @@ class VoicePipeline:
                 speaking = self.state == "speaking"
                 override: bool | None = None
                 if speaking:
-                    if not s.audio.barge_in:
+                    override = self._barge_in_speech(frame)
+                    if override is None:  # barge-in off (setting or echo): the mic is ignored while speaking
                         if ep.in_speech:
                             ep.reset()
                         continue
-                    override = self._barge_in_speech(frame, strict)
                 events = ep.process(frame, override)
                 if speaking and ep.speech_ms >= barge_min and self._turn_task is not barged:
                     barged = self._turn_task

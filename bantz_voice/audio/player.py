@@ -20,6 +20,7 @@ from typing import Protocol
 import numpy as np
 import soxr
 
+from bantz_voice.audio.echo import PlaybackReference
 from bantz_voice.audio.source import _sd, find_device, stream_closed, stream_opened
 from bantz_voice.audio.wavio import write_wav
 from bantz_voice.errors import AudioInputError
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 class AudioSink(Protocol):
     started_at: float | None
     level: float
+    # what the device played, with times (the echo guard's reference); None: this sink cannot tell
+    reference: PlaybackReference | None
 
     async def begin(self, rate: int) -> None: ...
 
@@ -69,6 +72,7 @@ class Player:
         self.reconnect_max_s = reconnect_max_s
         self.started_at: float | None = None
         self.level = 0.0  # RMS (0..1) of the block being played — the barge-in echo reference
+        self.reference: PlaybackReference | None = PlaybackReference()  # every block handed to the device
         self._lock = threading.Lock()
         self._open_lock = threading.Lock()
         self._chunks: collections.deque[np.ndarray] = collections.deque()
@@ -223,11 +227,14 @@ class Player:
 
     def _callback(self, outdata, frames, time_info, status) -> None:
         self._last_callback = time.monotonic()
+        ref = self.reference
         if not self._chunks:  # idle (the common case while the loop listens): zeros, cheaply
             outdata.fill(0)
             if self.level:
                 self.level = 0.0
             self._empty.set()
+            if ref is not None:
+                ref.push_silence(frames, self._rate, self._last_callback)
             return
         out = outdata[:, 0]
         filled = 0
@@ -253,6 +260,8 @@ class Player:
             self.level = 0.0
         if filled < frames:
             out[filled:] = 0
+        if ref is not None:
+            ref.push(out, self._rate, self._last_callback)
         if empty:
             self._empty.set()
 
@@ -337,6 +346,7 @@ class WavSink:
         self.rate = 0
         self.started_at: float | None = None
         self.level = 0.0
+        self.reference: PlaybackReference | None = None  # nothing is played in real time
         self.parts: list[np.ndarray] = []
         self.stopped = False
 
