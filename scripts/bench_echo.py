@@ -20,18 +20,20 @@ Set-ups, each with a fresh daemon:
 - ``aec``: ``bantz-voice audio setup-echo-cancel --default`` run against the private server first
   (PulseAudio's module-echo-cancel, WebRTC AEC), the guard on.
 
-Per set-up:
+Per set-up (barge-ins first: each waits for the follow-up window to close, so the user's words
+are never answered):
 
-1. Self-interruptions: ``--replies`` long replies (``say``), nobody talking; a self-interruption is
+1. Barge-in: ``--barge`` long replies with the user talking over each one (an espeak-ng Turkish
+   utterance without the wake word played into the microphone 1.0-2.0 s after the reply started).
+   From the room recording: the user's voice onset = the first voiced sample of the utterance
+   (webrtcvad) placed where the microphone line heard it (cross-correlation), the stop = the start
+   of the speaker's final silence (below -45 dBFS to the end of the recording); latency = stop -
+   onset. A trial is a hit when the daemon logged the barge-in and the latency is at most
+   ``--within`` (0.5 s); a stop before the onset is the reply interrupting itself. Replies not
+   stopped within 3 s are cancelled (``cancel``).
+2. Self-interruptions: ``--replies`` long replies (``say``), nobody talking; a self-interruption is
    a reply the daemon stopped by barge-in (its ``barge-in`` log line).
-2. Barge-in: ``--barge`` long replies with the user talking over each one (an espeak-ng Turkish
-   utterance played into the microphone 1.0-2.0 s after the reply started). From the room
-   recording: the user's voice onset = the first voiced sample of the utterance (webrtcvad) placed
-   where the microphone line heard it (cross-correlation), the stop = the start of the speaker's
-   final silence (below -45 dBFS to the end of the recording); latency = stop - onset. A trial is
-   a hit when the daemon logged the barge-in and the latency is at most ``--within`` (0.5 s).
-   Replies not stopped within 3 s are cancelled (``cancel``).
-3. The echo guard's decision from ``status`` (``barge_in``) after the replies.
+3. The echo guard's decision from ``status`` (``barge_in``) after each part.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ LONG_REPLY = (
     "Bugün takviminizde çok sayıda etkinlik var. Sabah dokuzda ekip toplantısı, on birde müşteri görüşmesi, "
     "öğlen yemekten sonra proje sunumu, akşamüstü de spor salonu. Yarın için iki etkinlik daha görünüyor."
 )
-USER_TEXT = "Bantz, dur bir dakika, başka bir şey soracağım."
+USER_TEXT = "Dur bir dakika, başka bir şey soracağım."  # no wake word: never answered (follow-ups waited out)
 SILENT_DBFS = -45.0
 BARGE_LINE = "barge-in"
 SETUPS = ("no_guard", "guard", "aec")
@@ -148,9 +150,9 @@ class Bench:
             daemon.start()
             daemon.wait_ready(self.args.ready_timeout)
             daemon.new_log_lines()
-            out["self_interruptions"] = self.self_interruptions(daemon)
-            out["guard_after_replies"] = daemon.status().get("barge_in")
             out["barge_in"] = self.barge_ins(daemon, pulse, root)
+            out["guard_after_barge_ins"] = daemon.status().get("barge_in")
+            out["self_interruptions"] = self.self_interruptions(daemon)
             out["guard_at_end"] = daemon.status().get("barge_in")
             out["daemon_log_echo_lines"] = [ln.split("] ", 1)[-1] for ln in daemon.log.read_text(errors="replace").splitlines()
                                             if "echo:" in ln][:6]
@@ -173,8 +175,8 @@ class Bench:
             time.sleep(0.05)
         raise TimeoutError(f"daemon state {st.get('state')!r}")
 
-    def _quiet(self, daemon: DaemonProcess) -> None:
-        self._wait(daemon, lambda s: s["state"] in ("idle", "listening") and not s.get("ptt_active"), 60)
+    def _quiet(self, daemon: DaemonProcess, follow_up_closed: bool = False) -> None:
+        self._wait(daemon, lambda s: s["state"] in ("idle", "listening") and not (follow_up_closed and s.get("follow_up_open")), 60)
         time.sleep(0.5)
 
     def self_interruptions(self, daemon: DaemonProcess) -> dict[str, Any]:
@@ -192,10 +194,10 @@ class Bench:
     def barge_ins(self, daemon: DaemonProcess, pulse: PulseServer, root: Path) -> dict[str, Any]:
         rng = random.Random(15)
         latencies: list[float] = []
-        hits = detected = 0
+        hits = detected = early = 0
         trials: list[dict[str, Any]] = []
         for i in range(self.args.barge):
-            self._quiet(daemon)
+            self._quiet(daemon, follow_up_closed=True)
             daemon.new_log_lines()
             rec = Room(pulse, root / f"barge{i}.wav")
             time.sleep(0.3)
@@ -214,6 +216,9 @@ class Bench:
             onset = (lag + self.user_onset) / RATE if peak > 0.3 else None
             stop = final_silence_start(spk)
             latency = round(stop - onset, 3) if (barged and onset is not None and stop is not None) else None
+            if latency is not None and latency < 0:  # stopped before the user spoke: a self-interruption
+                early += 1
+                latency = None
             detected += barged
             if latency is not None:
                 latencies.append(latency * 1000)
@@ -223,6 +228,7 @@ class Bench:
         return {
             "trials": self.args.barge,
             "stopped_by_barge_in": detected,
+            "stopped_before_the_user_spoke": early,
             f"within_{self.args.within}s": hits,
             "rate_within": round(hits / n, 3),
             "latency_ms": p50_p95(latencies),
