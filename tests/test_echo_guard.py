@@ -222,3 +222,27 @@ def test_barge_in_setting_off_means_none(user: np.ndarray) -> None:
     pcm = np.clip(user[8000 : 8000 + FRAME] * 32767, -32768, 32767).astype(np.int16)
     assert det.decide(Frame(pcm.tobytes(), 1.0), 0.0, PlaybackReference()) is None
     assert det.status()["enabled"] is False and "audio.barge_in" in str(det.status()["detail"])
+
+
+def test_status_shows_barge_in_off_in_turkish(reply: np.ndarray, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """The daemon's ``status`` carries the guard's decision; ``bantz-voice status`` prints it."""
+    import argparse
+
+    from bantz_voice.cli import daemon as daemon_cli
+    from bantz_voice.config import load_settings
+    from bantz_voice.daemon.notify import Notifier
+    from bantz_voice.daemon.runner import Daemon
+    from bantz_voice.pipeline import VoicePipeline
+    from bantz_voice.responder import EchoResponder
+
+    settings = load_settings()
+    d = Daemon(settings, "echo", Notifier(""))
+    d.pipeline = VoicePipeline(settings, transcriber=None, tts=None, responder=EchoResponder())
+    assert d.status()["barge_in"]["echo"] == "unknown" and d.status()["barge_in"]["enabled"] is True
+    Sim(d.pipeline.barge_in, reply).run(_delayed(reply, 120, 0.7, reply.size))
+    st = d.status()
+    assert st["barge_in"]["enabled"] is False and st["barge_in"]["echo"] == "echo"
+    monkeypatch.setattr(daemon_cli, "_call", lambda args, kind, data=None: st)
+    assert daemon_cli._status(argparse.Namespace(json=False)) == 0
+    out = capsys.readouterr().out
+    assert "Araya girme: kapalı — hoparlörün sesi mikrofona geri geliyor" in out

@@ -78,7 +78,6 @@ class BargeInDetector:
         self._clean_s = 0.0
         self._mic: list[np.ndarray] = []
         self._mic_n = 0
-        self._period_start = 0.0
         self._last_t = -1e9
         self._since_analysis = 0
         self._analysed_in_period = False

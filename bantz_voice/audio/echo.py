@@ -162,7 +162,7 @@ def correlate(mic: np.ndarray, ref: np.ndarray) -> EchoEstimate:
     mic_rms = float(np.sqrt(np.mean(mic * mic)))
     a = _emphasis(mic - mic.mean())
     b = _emphasis(ref - ref.mean())
-    nfft = 1 << int(np.ceil(np.log2(total + n)))
+    nfft = 1 << int(np.ceil(np.log2(total)))  # lags 0..m never wrap: i + k <= total - 1
     spec = np.fft.rfft(b, nfft) * np.conj(np.fft.rfft(a, nfft))
     cross = np.fft.irfft(spec, nfft)[: m + 1]  # cross[k] = sum_i a[i] * b[i + k]
     csum = np.concatenate(([0.0], np.cumsum(b * b)))
