@@ -120,10 +120,13 @@ class PlaybackReference:
             if end is None:
                 return None
             need = int(np.ceil(n16 * rate / RATE)) + 32  # a few extra for the resampler's edge
-            if need > ring.size or end - need < max(0, total - ring.size):
+            if need > ring.size or end - need < total - ring.size:
                 return None
-            idx = np.arange(end - need, end) % ring.size
-            raw = ring[idx].copy()
+            if end < need:  # before the stream's first sample nothing was played: silence
+                raw = np.zeros(need, dtype=np.float32)
+                raw[need - end :] = ring[:end]
+            else:
+                raw = ring[np.arange(end - need, end) % ring.size].copy()
         out = raw if rate == RATE else soxr.resample(raw, rate, RATE)
         if out.size < n16:
             return None
