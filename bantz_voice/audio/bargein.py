@@ -2,7 +2,8 @@
 
 A frame counts as barge-in speech when webrtcvad (mode 3) calls it speech, it is louder than a
 floor and not much quieter than what the speaker plays (the frame-level test the loop always
-had), AND it is not the reply's own echo. The echo guard (``audio.echo_guard``) correlates the
+had; dropped once the guard has measured the microphone free of echo, below), AND it is not the
+reply's own echo. The echo guard (``audio.echo_guard``) correlates the
 microphone with what the sink played (:mod:`bantz_voice.audio.echo`) over a sliding window of
 the reply:
 
@@ -121,7 +122,11 @@ class BargeInDetector:
             return False
         x = samples.astype(np.float32) / 32768.0
         rms = float(np.sqrt(np.mean(x * x)))
-        if rms < max(BARGE_IN_FLOOR, level * BARGE_IN_REF_RATIO):
+        # the level test against the output is a crude echo guard; once the microphone is measured
+        # free of echo (headset, echo-cancelled source) it only costs barge-ins: an echo canceller
+        # also lowers the user's voice while the reply plays (double talk)
+        measured_clean = self.guard and reference is not None and self.state == "clean"
+        if rms < max(BARGE_IN_FLOOR, 0.0 if measured_clean else level * BARGE_IN_REF_RATIO):
             return False
         if not self.guard or reference is None:
             return True
