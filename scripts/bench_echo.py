@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
-"""Echo-safe barge-in, measured on the unmodified daemon with loudspeakers (an acoustic echo path).
+"""Echo-safe barge-in, measured on the voice loop with loudspeakers (an acoustic echo path).
 
     python scripts/bench_echo.py [--replies 20] [--barge 20] [--json | --markdown]
-    python scripts/bench_echo.py --quick          # smoke test: 2 replies, 2 barge-ins per setup
+    python scripts/bench_echo.py --quick          # smoke test: 2 replies, 2 barge-ins per set-up
 
-Rig (everything on a private PulseAudio server started for the run: the user's sound server,
-configuration and data are never touched): ``bantz_voice.bench.pulse.PulseServer`` in its "room"
-layout (``room.monitor``: left = what the microphone hears, right = what the speaker plays, one
-capture clock) plus ``load_echo_path``: the speaker's monitor looped back into the microphone
+Rig (a private PulseAudio server started for each set-up: the user's sound server, configuration
+and data are never touched): ``bantz_voice.bench.pulse.PulseServer`` (the tests' virtual microphone
+and speaker) plus ``load_echo_path``: the speaker's monitor looped back into the microphone
 (module-loopback, gain 0.5 = -6 dB, latency 50 ms), beside the user's voice played into the
-microphone with paplay. The daemon is ``python -m bantz_voice run`` with the echo responder (no LLM
-needed: the replies are ``say`` requests through the voice loop's own turn path).
+microphone with paplay. The loop is the product's: ``app.build_pipeline`` (Whisper, Piper, the echo
+responder: no LLM needed, the replies are ``speak`` turns through the loop's own turn path) listening
+on ``MicSource`` (the default source) and speaking through ``Player`` (the default sink, one stream
+kept open), as the daemon runs it. (The daemon itself did not open the echo-cancelled source of the
+benchmark's stereo "room" layout on this VM — PortAudio's ALSA open failed — so this benchmark
+drives the loop in-process on the plain layout, where the tests run too.)
 
-Set-ups, each with a fresh daemon:
+Set-ups:
 
 - ``no_guard``: no echo cancellation, ``audio.echo_guard: false`` (the barge-in decision before the
   guard: webrtcvad + level against the output only);
@@ -20,25 +23,26 @@ Set-ups, each with a fresh daemon:
 - ``aec``: ``bantz-voice audio setup-echo-cancel --default`` run against the private server first
   (PulseAudio's module-echo-cancel, WebRTC AEC), the guard on.
 
-Per set-up (barge-ins first: each waits for the follow-up window to close, so the user's words
-are never answered):
+Per set-up:
 
 1. Barge-in: ``--barge`` long replies with the user talking over each one (an espeak-ng Turkish
-   utterance without the wake word played into the microphone 1.0-2.0 s after the reply started).
-   From the room recording: the user's voice onset = the first voiced sample of the utterance
-   (webrtcvad) placed where the microphone line heard it (cross-correlation), the stop = the start
-   of the speaker's final silence (below -45 dBFS to the end of the recording); latency = stop -
-   onset. A trial is a hit when the daemon logged the barge-in and the latency is at most
-   ``--within`` (0.5 s); a stop before the onset is the reply interrupting itself. Replies not
-   stopped within 3 s are cancelled (``cancel``).
-2. Self-interruptions: ``--replies`` long replies (``say``), nobody talking; a self-interruption is
-   a reply the daemon stopped by barge-in (its ``barge-in`` log line).
-3. The echo guard's decision from ``status`` (``barge_in``) after each part.
+   utterance played into the microphone 1.0-2.0 s after the reply started). The loop's microphone
+   frames are recorded with their capture times; the user's voice onset = the first voiced sample
+   of the utterance (webrtcvad) found in that recording by cross-correlation; the stop = the last
+   speaker callback that still delivered reply audio (``Player.last_audio_at``); latency = stop -
+   onset, both on the process's monotonic clock (device buffers of a few tens of ms on either side
+   are not included). A hit: the reply was interrupted and the latency is at most ``--within``
+   (0.5 s); a reply stopped before the onset interrupted itself. Replies not stopped 3 s after the
+   utterance are cancelled.
+2. Self-interruptions: ``--replies`` long replies, nobody talking; a self-interruption is a reply
+   the loop stopped by barge-in (``TurnOutcome.interrupted``).
+3. The echo guard's decision (``status``'s ``barge_in``) after each part.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import platform
@@ -48,6 +52,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,183 +63,187 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(1, str(ROOT / "scripts"))
 
-from bench_daemon import CONTROL_ERRORS, DaemonProcess, cpu_model, estimate_delay, frame_features, last_voiced_sample  # noqa: E402
 from make_bench_wavs import render  # noqa: E402
 
-from bantz_voice.bench.pulse import PulseServer, missing_tools, read_pcm_wav  # noqa: E402
+from bantz_voice.bench.pulse import PulseServer, missing_tools, read_pcm_wav, reinit_portaudio  # noqa: E402
 from bantz_voice.bench.stats import p50_p95  # noqa: E402
-from bantz_voice.daemon import client  # noqa: E402
 
 RATE = 16000
 LONG_REPLY = (
     "Bugün takviminizde çok sayıda etkinlik var. Sabah dokuzda ekip toplantısı, on birde müşteri görüşmesi, "
     "öğlen yemekten sonra proje sunumu, akşamüstü de spor salonu. Yarın için iki etkinlik daha görünüyor."
 )
-USER_TEXT = "Dur bir dakika, başka bir şey soracağım."  # no wake word: never answered (follow-ups waited out)
-SILENT_DBFS = -45.0
-BARGE_LINE = "barge-in"
+USER_TEXT = "Dur bir dakika, başka bir şey soracağım."
 SETUPS = ("no_guard", "guard", "aec")
 
 
-class Room:
-    """parecord of ``room.monitor`` in stereo (left: microphone line, right: speaker) at 16 kHz."""
-
-    def __init__(self, pulse: PulseServer, path: Path) -> None:
-        self.path = path
-        self.proc = subprocess.Popen(
-            ["parecord", f"--device={pulse.room_monitor}", "--file-format=wav", f"--rate={RATE}", "--channels=2",
-             "--format=s16le", "--latency-msec=20", str(path)],
-            env=pulse._child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-
-    def stop(self) -> tuple[np.ndarray, np.ndarray]:
-        import signal
-        import wave
-
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        try:
-            with wave.open(str(self.path), "rb") as wf:
-                raw = wf.readframes(wf.getnframes())
-        except (wave.Error, EOFError, FileNotFoundError):
-            return np.zeros(0, np.int16), np.zeros(0, np.int16)
-        x = np.frombuffer(raw[: len(raw) // 4 * 4], dtype="<i2").reshape(-1, 2)
-        return x[:, 0].copy(), x[:, 1].copy()
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
-def final_silence_start(x: np.ndarray, min_s: float = 0.8) -> float | None:
-    """Seconds where the speaker went quiet for good (None: loud at the end, or too short a tail)."""
-    db, _ = frame_features(x, RATE)
-    if db.size == 0:
-        return None
-    loud = np.flatnonzero(db > SILENT_DBFS)
-    if loud.size == 0:
-        return None
-    end = (loud[-1] + 1) * 0.01 + 0.01  # 10 ms hops, 20 ms windows
-    return end if x.size / RATE - end >= min_s else None
+def first_voiced_sample(x: np.ndarray, mode: int = 2) -> int:
+    import webrtcvad
+
+    vad = webrtcvad.Vad(mode)
+    for i in range(0, x.size - 480 + 1, 480):
+        if vad.is_speech(x[i : i + 480].astype("<i2").tobytes(), RATE):
+            return i
+    return 0
 
 
-class Bench:
-    def __init__(self, root: Path, args: argparse.Namespace) -> None:
-        self.root = root
-        self.args = args
-        self.user_wav = render(USER_TEXT, 160, root / "user.wav", pad=(0.0, 0.2))
-        self.user = read_pcm_wav(self.user_wav)
-        self.user_onset = next((i for i in range(0, self.user.size, 480) if last_voiced_sample(self.user[: i + 480]) > 0), 0)
+def find(recorded: np.ndarray, probe: np.ndarray) -> tuple[int, float]:
+    """(lag, normalised correlation peak) of ``probe`` inside ``recorded``."""
+    r, p = recorded.astype(np.float64), probe.astype(np.float64)
+    if r.size < p.size:
+        return 0, 0.0
+    n = 1 << int(np.ceil(np.log2(r.size + p.size)))
+    corr = np.fft.irfft(np.fft.rfft(r, n) * np.conj(np.fft.rfft(p, n)), n)[: r.size - p.size + 1]
+    lag = int(np.argmax(corr))
+    energy = np.sqrt(np.sum(p * p) * np.sum(r[lag : lag + p.size] ** 2)) + 1e-9
+    return lag, float(corr[lag] / energy)
 
-    # -- one set-up --------------------------------------------------------------------------
-    def run_setup(self, name: str) -> dict[str, Any]:
-        root = self.root / name
-        pulse = PulseServer(root / "pulse", room=True)
-        daemon = DaemonProcess(root / "daemon", pulse)
-        daemon.env.update(BANTZ_BRAIN__RESPONDER="echo", BANTZ_LOGGING__LEVEL="INFO")
-        if name == "no_guard":
-            daemon.env["BANTZ_AUDIO__ECHO_GUARD"] = "false"
-        out: dict[str, Any] = {"setup": name}
-        try:
-            pulse.start()
-            pulse.load_echo_path(gain=self.args.gain, delay_ms=self.args.delay_ms)
-            if name == "aec":
-                env = dict(os.environ)
-                env.update(pulse.env)
-                res = subprocess.run([sys.executable, "-m", "bantz_voice", "audio", "setup-echo-cancel", "--default"],
-                                     capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
-                if res.returncode != 0:
-                    raise RuntimeError(f"setup-echo-cancel failed: {res.stderr.strip()}")
-                out["setup_output"] = res.stdout.strip().splitlines()
-            daemon.start()
-            daemon.wait_ready(self.args.ready_timeout)
-            daemon.new_log_lines()
-            out["barge_in"] = self.barge_ins(daemon, pulse, root)
-            out["guard_after_barge_ins"] = daemon.status().get("barge_in")
-            out["self_interruptions"] = self.self_interruptions(daemon)
-            out["guard_at_end"] = daemon.status().get("barge_in")
-            out["daemon_log_echo_lines"] = [ln.split("] ", 1)[-1] for ln in daemon.log.read_text(errors="replace").splitlines()
-                                            if "echo:" in ln][:6]
-        finally:
-            daemon.stop()
-            pulse.stop()
-        return out
 
-    def _wait(self, daemon: DaemonProcess, pred: Any, timeout: float) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        st: dict[str, Any] = {}
-        while time.monotonic() < deadline:
-            try:
-                st = daemon.status(timeout=5)
-            except CONTROL_ERRORS:
-                time.sleep(0.05)
-                continue
-            if pred(st):
-                return st
-            time.sleep(0.05)
-        raise TimeoutError(f"daemon state {st.get('state')!r}")
+class TapSource:
+    """The microphone source, its frames kept (with capture times) while ``recording``."""
 
-    def _quiet(self, daemon: DaemonProcess, follow_up_closed: bool = False) -> None:
-        self._wait(daemon, lambda s: s["state"] in ("idle", "listening") and not (follow_up_closed and s.get("follow_up_open")), 60)
-        time.sleep(0.5)
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.rate, self.frame_ms = inner.rate, inner.frame_ms
+        self.recording = False
+        self.tape: list[tuple[float, bytes]] = []
 
-    def self_interruptions(self, daemon: DaemonProcess) -> dict[str, Any]:
-        stopped = 0
-        for _ in range(self.args.replies):
-            self._quiet(daemon)
-            daemon.new_log_lines()
-            client.call(daemon.socket, "say", {"text": LONG_REPLY}, timeout=10)
-            self._wait(daemon, lambda s: s["state"] == "speaking", 30)
-            self._wait(daemon, lambda s: s["state"] != "speaking", 90)
-            if any(BARGE_LINE in ln for ln in daemon.new_log_lines()):
-                stopped += 1
-        return {"replies": self.args.replies, "self_interrupted": stopped}
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
 
-    def barge_ins(self, daemon: DaemonProcess, pulse: PulseServer, root: Path) -> dict[str, Any]:
+    async def frames_iter(self) -> AsyncIterator[Any]:
+        async for f in self.inner.frames():
+            if self.recording:
+                self.tape.append((f.t, f.pcm))
+            yield f
+
+    def frames(self) -> AsyncIterator[Any]:
+        return self.frames_iter()
+
+
+async def run_setup(name: str, args: argparse.Namespace, root: Path, user_wav: Path) -> dict[str, Any]:
+    from bantz_voice.app import build_pipeline
+    from bantz_voice.audio.player import Player
+    from bantz_voice.audio.source import MicSource
+    from bantz_voice.config import load_settings
+    from bantz_voice.responder import EchoResponder
+
+    pulse = PulseServer(root / name)
+    pulse.start()
+    saved = {k: os.environ.get(k) for k in pulse.env}
+    os.environ.update(pulse.env)
+    out: dict[str, Any] = {"setup": name}
+    try:
+        pulse.load_echo_path(gain=args.gain, delay_ms=args.delay_ms)
+        if name == "aec":
+            res = subprocess.run([sys.executable, "-m", "bantz_voice", "audio", "setup-echo-cancel", "--default"],
+                                 capture_output=True, text=True, cwd=ROOT, timeout=60)
+            if res.returncode != 0:
+                raise RuntimeError(f"setup-echo-cancel failed: {res.stderr.strip()}")
+            out["setup_output"] = res.stdout.strip().splitlines()
+        reinit_portaudio()
+        settings = load_settings()
+        settings.audio.echo_guard = name != "no_guard"
+        players: list[Player] = []
+
+        def sink() -> Player:
+            players.append(Player(None, keep_open=True))
+            return players[-1]
+
+        p = await asyncio.to_thread(build_pipeline, settings, EchoResponder(), sink_factory=sink)
+        p.transcript_filter = lambda text: None  # as the daemon's wake-word gate: nothing here is answered
+        source = TapSource(MicSource.from_settings(settings.audio))
+        listen = asyncio.create_task(p.listen(source))
+        deadline = time.monotonic() + 30
+        while not (p.last_frame_at and time.monotonic() - p.last_frame_at < 0.2):
+            if time.monotonic() > deadline or listen.done():
+                raise RuntimeError("the microphone delivered no audio")
+            await asyncio.sleep(0.05)
+        user = read_pcm_wav(user_wav)
+        onset_in_user = first_voiced_sample(user)
         rng = random.Random(15)
-        latencies: list[float] = []
-        hits = detected = early = 0
+
+        async def idle() -> None:
+            while p.state not in ("idle", "listening"):
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)
+
+        # 1. barge-ins
         trials: list[dict[str, Any]] = []
-        for i in range(self.args.barge):
-            self._quiet(daemon, follow_up_closed=True)
-            daemon.new_log_lines()
-            rec = Room(pulse, root / f"barge{i}.wav")
-            time.sleep(0.3)
-            client.call(daemon.socket, "say", {"text": LONG_REPLY}, timeout=10)
-            self._wait(daemon, lambda s: s["state"] == "speaking", 30)
-            time.sleep(rng.uniform(1.0, 2.0))
-            pulse.play(self.user_wav)
+        latencies: list[float] = []
+        for _ in range(args.barge):
+            await idle()
+            reply = asyncio.create_task(p.speak(LONG_REPLY))
+            while p.state != "speaking" and not reply.done():
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(rng.uniform(1.0, 2.0))
+            source.tape.clear()
+            source.recording = True
+            await asyncio.to_thread(pulse.play, user_wav)
             try:
-                self._wait(daemon, lambda s: s["state"] != "speaking", 3.0)
+                outcome = await asyncio.wait_for(asyncio.shield(reply), 3.0)
             except TimeoutError:
-                client.call(daemon.socket, "cancel", timeout=10)
-            time.sleep(1.5)
-            mic, spk = rec.stop()
-            barged = any(BARGE_LINE in ln for ln in daemon.new_log_lines())
-            lag, peak = estimate_delay(mic, self.user)
-            onset = (lag + self.user_onset) / RATE if peak > 0.3 else None
-            stop = final_silence_start(spk)
-            latency = round(stop - onset, 3) if (barged and onset is not None and stop is not None) else None
-            if latency is not None and latency < 0:  # stopped before the user spoke: a self-interruption
-                early += 1
-                latency = None
-            detected += barged
+                p.cancel_speech()
+                outcome = None
+                await asyncio.gather(reply, return_exceptions=True)
+            source.recording = False
+            interrupted = bool(outcome is not None and outcome.interrupted)
+            rec = np.frombuffer(b"".join(pcm for _, pcm in source.tape), dtype=np.int16)
+            lag, peak = find(rec, user)
+            latency = None
+            at = lag + onset_in_user
+            if interrupted and peak > 0.2 and at // 480 < len(source.tape):
+                onset_t = source.tape[at // 480][0] - (480 - at % 480) / RATE  # a frame's t: its last sample
+                stop_t = players[-1].last_audio_at
+                if stop_t is not None:
+                    latency = round(stop_t - onset_t, 3)
+            trials.append({"interrupted": interrupted, "latency_s": latency, "onset_peak": round(peak, 2)})
             if latency is not None:
-                latencies.append(latency * 1000)
-                hits += latency <= self.args.within
-            trials.append({"barged": barged, "latency_s": latency, "onset_peak": round(peak, 2)})
-        n = max(1, self.args.barge)
-        return {
-            "trials": self.args.barge,
-            "stopped_by_barge_in": detected,
+                latencies.append(latency)
+        hits = sum(1 for t in trials if t["latency_s"] is not None and 0 <= t["latency_s"] <= args.within)
+        early = sum(1 for t in trials if t["latency_s"] is not None and t["latency_s"] < 0)
+        out["barge_in"] = {
+            "trials": args.barge,
+            "interrupted": sum(t["interrupted"] for t in trials),
             "stopped_before_the_user_spoke": early,
-            f"within_{self.args.within}s": hits,
-            "rate_within": round(hits / n, 3),
-            "latency_ms": p50_p95(latencies),
-            "latency_ms_max": round(max(latencies), 1) if latencies else None,
+            "within": hits,
+            "rate_within": round(hits / max(1, args.barge), 3),
+            "latency_ms": p50_p95([x * 1000 for x in latencies if x >= 0]),
             "per_trial": trials,
         }
+        out["guard_after_barge_ins"] = p.barge_in.status()
+        # 2. self-interruptions
+        stopped = 0
+        for _ in range(args.replies):
+            await idle()
+            outcome = await p.speak(LONG_REPLY)
+            stopped += bool(outcome is not None and outcome.interrupted)
+        out["self_interruptions"] = {"replies": args.replies, "self_interrupted": stopped}
+        out["guard_at_end"] = p.barge_in.status()
+        listen.cancel()
+        await asyncio.gather(listen, return_exceptions=True)
+        await p.aclose()
+    finally:
+        if name == "aec":
+            subprocess.run([sys.executable, "-m", "bantz_voice", "audio", "setup-echo-cancel", "--undo"],
+                           capture_output=True, text=True, cwd=ROOT, timeout=60)
+        pulse.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return out
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -242,9 +251,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if missing:
         raise SystemExit(f"needed: {', '.join(missing)}")
     root = Path(tempfile.mkdtemp(prefix="bantz-bench-echo-"))
-    bench = Bench(root, args)
-    results = [bench.run_setup(name) for name in args.setups]
-    if not args.keep:
+    try:
+        user_wav = render(USER_TEXT, 160, root / "user.wav", pad=(0.0, 0.2))
+        results = [asyncio.run(run_setup(name, args, root, user_wav)) for name in args.setups]
+    finally:
         shutil.rmtree(root, ignore_errors=True)
     return {
         "command": "python scripts/bench_echo.py " + " ".join(sys.argv[1:]),
@@ -260,17 +270,18 @@ def render_markdown(r: dict[str, Any]) -> str:
         f"Command: `{r['command']}` · {r['date']} · {r['machine']} · echo path: gain {r['echo_path']['gain']}, "
         f"loopback latency {r['echo_path']['loopback_latency_ms']} ms",
         "",
-        "| set-up | self-interruptions (long replies) | barge-in stopped the reply | within 0.5 s | latency p50 / p95 ms | guard's decision |",
+        "| set-up | self-interruptions (long replies) | user over the reply: interrupted | within 0.5 s | latency p50 / p95 ms | guard's decision |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for s in r["setups"]:
         si, b = s["self_interruptions"], s["barge_in"]
         g = s.get("guard_at_end") or {}
         lat = b["latency_ms"]
+        early = f" ({b['stopped_before_the_user_spoke']} before the user spoke)" if b["stopped_before_the_user_spoke"] else ""
         lines.append(
-            f"| {s['setup']} | {si['self_interrupted']} / {si['replies']} | {b['stopped_by_barge_in']} / {b['trials']} | "
-            f"{b['rate_within']:.0%} | {lat['p50']} / {lat['p95']} | {g.get('echo')} (barge-in {'on' if g.get('enabled') else 'off'}, "
-            f"corr {g.get('correlation')}, delay {g.get('delay_ms')} ms) |"
+            f"| {s['setup']} | {si['self_interrupted']} / {si['replies']} | {b['interrupted']} / {b['trials']}{early} | "
+            f"{b['rate_within']:.0%} | {lat['p50']} / {lat['p95']} | {g.get('echo')}, barge-in {'on' if g.get('enabled') else 'off'} "
+            f"(corr {g.get('correlation')}, delay {g.get('delay_ms')} ms) |"
         )
     return "\n".join(lines)
 
@@ -283,9 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--within", type=float, default=0.5, help="barge-in latency that counts as a hit (s)")
     p.add_argument("--gain", type=float, default=0.5, help="echo path gain (linear)")
     p.add_argument("--delay-ms", type=int, default=50, help="echo path loopback latency")
-    p.add_argument("--ready-timeout", type=float, default=300)
     p.add_argument("--quick", action="store_true", help="2 replies and 2 barge-ins per set-up")
-    p.add_argument("--keep", action="store_true", help="keep the recordings and daemon logs")
     p.add_argument("--json", action="store_true")
     p.add_argument("--markdown", action="store_true")
     return p

@@ -8,10 +8,12 @@ microphone with what the sink played (:mod:`bantz_voice.audio.echo`) over a slid
 the reply:
 
 - a window whose best delay correlates at least ``audio.echo_threshold`` and whose estimated echo
-  is loud enough to pass the floor is an **echo window**; a second one at least
-  ``CONFIRM_AFTER_S`` later with the same delay (± ``CONFIRM_DELAY_MS``) confirms the echo (two
-  stretches of independent speech can correlate by chance, but not twice at the same delay): the
-  reply is audible in the microphone (loudspeakers, no echo cancellation). Barge-in is then switched OFF (the loop ignores the
+  is loud enough to pass the floor is an **echo window**: frames do not count while the last
+  window was one. Echo windows in a row at the same delay (± ``CONFIRM_DELAY_MS``) for
+  ``CONFIRM_S`` confirm the echo (independent speech can correlate by chance in one window, not for
+  2 s at one delay; an echo canceller's brief leaks — re-convergence after an output underrun —
+  do not last that long): the reply is audible in the microphone (loudspeakers, no echo
+  cancellation). Barge-in is then switched OFF (the loop ignores the
   microphone while it speaks, as with ``audio.barge_in: false``) instead of letting the assistant
   cut itself off; ``status`` says so in Turkish and the log in English;
 - a window whose estimated echo is below half the floor is a **clean window** (a headset, or an
@@ -49,9 +51,8 @@ MIN_WINDOW_S = 0.25  # the first analysis of a reply
 HOP_S = 0.15  # analysis interval
 REF_ACTIVE_RMS = 0.003  # reference quieter than this in a window: nothing to hear, no decision
 GAP_S = 0.25  # frames further apart than this: a new speaking period (the window starts again)
-CONFIRM_AFTER_S = 0.45  # a second echo window this much later, at the same delay, confirms the echo
+CONFIRM_S = 2.0  # echo windows in a row at the same delay for this long confirm the echo
 CONFIRM_DELAY_MS = 30.0  # "the same delay" (the callbacks' timing jitter moves it a little)
-CANDIDATE_TTL_S = 3.0
 
 EchoState = Literal["unknown", "echo", "clean"]
 
@@ -88,7 +89,7 @@ class BargeInDetector:
         self._since_analysis = 0
         self._analysed_in_period = False
         self.windows = {"echo": 0, "clean": 0, "undecided": 0}
-        self._candidate: tuple[float, float] | None = None  # (time, delay ms) of an unconfirmed echo window
+        self._run: tuple[float, float] | None = None  # (time, delay ms) of the first echo window in a row
         self.transitions = 0
 
     # -- settings --------------------------------------------------------------------------
@@ -146,6 +147,7 @@ class BargeInDetector:
             self._since_analysis = 0
             self._analysed_in_period = False
             self._last_kind = None
+            self._run = None
         self._last_t = t
         self._mic.append(samples.astype(np.float32) / 32768.0)
         self._mic_n += samples.size
@@ -181,24 +183,19 @@ class BargeInDetector:
         return _Window(est, kind)
 
     def _confirmed(self, delay_ms: float, t: float) -> bool:
-        cand = self._candidate
-        if cand is not None and t - cand[0] > CANDIDATE_TTL_S:
-            cand = self._candidate = None
-        if cand is None:
-            self._candidate = (t, delay_ms)
+        run = self._run
+        if run is None or abs(delay_ms - run[1]) > CONFIRM_DELAY_MS:
+            self._run = (t, delay_ms)
             return False
-        if t - cand[0] < CONFIRM_AFTER_S:
-            return False  # overlapping data: not independent evidence yet
-        if abs(delay_ms - cand[1]) <= CONFIRM_DELAY_MS:
-            return True
-        self._candidate = (t, delay_ms)
-        return False
+        return t - run[0] >= CONFIRM_S
 
     def _account(self, window: _Window, hop_s: float, t: float) -> None:
         self.last = window.estimate
         self._last_kind = window.kind
         self.windows[window.kind] += 1
         est = window.estimate
+        if window.kind != "echo":
+            self._run = None
         if window.kind == "echo":
             self._clean_s = 0.0
             if self.state != "echo" and self._confirmed(est.delay_ms, t):
