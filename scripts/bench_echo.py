@@ -28,7 +28,10 @@ Per set-up:
 1. Barge-in: ``--barge`` long replies with the user talking over each one (an espeak-ng Turkish
    utterance played into the microphone 1.0-2.0 s after the reply started). The loop's microphone
    frames are recorded with their capture times; the user's voice onset = the first voiced sample
-   of the utterance (webrtcvad) found in that recording by cross-correlation; the stop = the last
+   of the utterance (webrtcvad) found in that recording by cross-correlation (when the echo
+   canceller reshaped the voice so that it correlates under 0.2: the recording's first frame
+   webrtcvad mode 3 calls speech — earlier than the voice when an echo residue is voiced, so the
+   latency is then overstated, never understated); the stop = the last
    speaker callback that still delivered reply audio (``Player.last_audio_at``); latency = stop -
    onset, both on the process's monotonic clock (device buffers of a few tens of ms on either side
    are not included). A hit: the reply was interrupted and the latency is at most ``--within``
@@ -95,6 +98,12 @@ def first_voiced_sample(x: np.ndarray, mode: int = 2) -> int:
         if vad.is_speech(x[i : i + 480].astype("<i2").tobytes(), RATE):
             return i
     return 0
+
+
+def vad_first(x: np.ndarray) -> bool:
+    import webrtcvad
+
+    return x.size >= 480 and webrtcvad.Vad(3).is_speech(x[:480].astype("<i2").tobytes(), RATE)
 
 
 def find(recorded: np.ndarray, probe: np.ndarray) -> tuple[int, float]:
@@ -202,12 +211,19 @@ async def run_setup(name: str, args: argparse.Namespace, root: Path, user_wav: P
             lag, peak = find(rec, user)
             latency = None
             at = lag + onset_in_user
-            if interrupted and peak > 0.2 and at // 480 < len(source.tape):
+            onset_t: float | None = None
+            method = "correlation"
+            if peak > 0.2 and at // 480 < len(source.tape):
                 onset_t = source.tape[at // 480][0] - (480 - at % 480) / RATE  # a frame's t: its last sample
-                stop_t = players[-1].last_audio_at
-                if stop_t is not None:
-                    latency = round(stop_t - onset_t, 3)
-            trials.append({"interrupted": interrupted, "latency_s": latency, "onset_peak": round(peak, 2)})
+            else:  # the canceller reshaped the voice: its first voiced frame (an echo residue makes it early)
+                method = "vad"
+                voiced = first_voiced_sample(rec, mode=3)
+                if voiced or (rec.size and vad_first(rec)):
+                    onset_t = source.tape[voiced // 480][0]
+            stop_t = players[-1].last_audio_at
+            if interrupted and onset_t is not None and stop_t is not None:
+                latency = round(stop_t - onset_t, 3)
+            trials.append({"interrupted": interrupted, "latency_s": latency, "onset": method, "onset_peak": round(peak, 2)})
             if latency is not None:
                 latencies.append(latency)
         hits = sum(1 for t in trials if t["latency_s"] is not None and 0 <= t["latency_s"] <= args.within)
