@@ -195,7 +195,7 @@ class PulseServer:
     def load_echo_path(self, gain: float = 0.5, delay_ms: int = 50) -> str:
         """Route what the speaker plays back into the microphone, ``gain`` (linear) quieter and
         ``delay_ms`` later (plus the loopback's buffering); returns the module id."""
-        mid = self.pactl(
+        mid: str = self.pactl(
             "load-module", "module-loopback", f"source={self.speaker_monitor}", f"sink={self.mic_sink}",
             f"latency_msec={delay_ms}", "source_dont_move=true", "sink_dont_move=true", "remix=no",
             "sink_input_properties=media.name=BantzTestEchoPath",

@@ -20,7 +20,7 @@ def _setup_echo_cancel(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("audio", help="ses aygıtları (yankı giderme)")
     asub = p.add_subparsers(dest="audio_command", metavar="ALT")
     e = asub.add_parser(
