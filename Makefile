@@ -21,11 +21,16 @@ $(TEST_STAMP): pyproject.toml requirements-test.lock scripts/setup.sh
 run: setup
 	$(VENV)/bin/bantz-voice run
 
-test: setup-test
+# ruff and mypy (configured in pyproject.toml) before the tests: a lint or type error fails `make test` and CI.
+lint: setup-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: lint
 	$(VENV)/bin/python -m pytest -q
 
 bench: setup
 	$(VENV)/bin/python scripts/bench_pipeline.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -3,47 +3,60 @@
 :func:`start_pipeline` is the one start-up of ``run``, ``once`` and the benchmarks (and
 :func:`start_responder` of ``ask``, which has no audio): every configured model is loaded and every
 LLM role's stable prompt prefix warmed (``Responder.warmup``) before the first turn, reporting
-what is loading through ``progress``. A model that fails to load does not stop the start-up: the
-responder names the role in ``degraded()`` and the turn that needs it apologises in Turkish.
+what is loading through ``progress``; the stalled-TTS apology is rendered then too
+(``VoicePipeline.warmup``). A model that fails to load does not stop the start-up: the responder
+names the role in ``degraded()`` and the turn that needs it apologises in Turkish.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from bantz_voice.responder import EchoResponder, Progress, Responder
+
+if TYPE_CHECKING:
+    from bantz_voice.audio.player import AudioSink
+    from bantz_voice.config import Settings
+    from bantz_voice.pipeline import VoicePipeline
+    from bantz_voice.tts.base import TextToSpeech
+    from bantz_voice.voice.recognizer import SpeechToText
 
 log = logging.getLogger(__name__)
 
 
-def build_responder(settings, name: str | None = None) -> Responder:
-    """``echo`` or ``brain`` (``settings.brain.responder`` by default). ``brain`` falls back to echo
-    only while the brain package does not exist yet."""
+def build_responder(settings: Settings, name: str | None = None) -> Responder:
+    """``echo`` or ``brain`` (``settings.brain.responder`` by default)."""
     choice = name or settings.brain.responder
     if choice == "brain":
-        try:
-            from bantz_voice.brain import build_brain
-        except ImportError as exc:
-            if exc.name and exc.name.startswith("bantz_voice.brain"):
-                log.warning("beyin modülü yok (%s); yankı yanıtlayıcısı kullanılıyor", exc)
-                return EchoResponder()
-            raise
-        return build_brain(settings)
+        from bantz_voice.brain import build_brain
+
+        brain: Responder = build_brain(settings)
+        return brain
     return EchoResponder()
 
 
 def build_pipeline(
-    settings, responder: Responder | None = None, *, transcriber=None, tts=None, sink_factory=None,
+    settings: Settings,
+    responder: Responder | None = None,
+    *,
+    transcriber: SpeechToText | None = None,
+    tts: TextToSpeech | None = None,
+    sink_factory: Callable[[], AudioSink] | None = None,
     progress: Progress | None = None,
-):
+) -> VoicePipeline:
     """Load Whisper and Piper once (warmed up) and return a :class:`VoicePipeline` whose responder
     is not warmed yet (:func:`start_pipeline` does both; this part runs in a worker thread)."""
     from bantz_voice.asr import Transcriber
     from bantz_voice.pipeline import VoicePipeline
     from bantz_voice.tts.piper_tts import PiperTTS
 
-    say = progress or (lambda _what: None)
+    def say(what: str) -> None:
+        if progress is not None:
+            progress(what)
+
     if transcriber is None:
         say(f"konuşma tanıma modeli ({settings.asr.model})")
         transcriber = Transcriber(settings.asr)
@@ -55,7 +68,7 @@ def build_pipeline(
     return VoicePipeline(settings, transcriber=transcriber, tts=tts, responder=responder, sink_factory=sink_factory)
 
 
-async def start_responder(settings, name: str | None = None, *, progress: Progress | None = None) -> Responder:
+async def start_responder(settings: Settings, name: str | None = None, *, progress: Progress | None = None) -> Responder:
     """The responder, its models loaded and prompt prefixes warmed."""
     responder = build_responder(settings, name)
     await responder.warmup(progress)
@@ -63,13 +76,18 @@ async def start_responder(settings, name: str | None = None, *, progress: Progre
 
 
 async def start_pipeline(
-    settings, responder: Responder | None = None, *, transcriber=None, tts=None, sink_factory=None,
+    settings: Settings,
+    responder: Responder | None = None,
+    *,
+    transcriber: SpeechToText | None = None,
+    tts: TextToSpeech | None = None,
+    sink_factory: Callable[[], AudioSink] | None = None,
     progress: Progress | None = None,
-):
+) -> VoicePipeline:
     """The start-up every entry point shares: Whisper and Piper loaded (in a worker thread), then
     the responder's models loaded and warmed. Returns a pipeline ready for its first turn."""
     pipeline = await asyncio.to_thread(
         build_pipeline, settings, responder, transcriber=transcriber, tts=tts, sink_factory=sink_factory, progress=progress
     )
-    await pipeline.responder.warmup(progress)
+    await pipeline.warmup(progress)
     return pipeline

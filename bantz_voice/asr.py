@@ -337,15 +337,17 @@ class Transcriber:
         retried = False
         if reason in RETRY_REASONS and prompt and s.retry_without_prompt:
             # The prompt that spells "Bantz" sometimes makes Whisper repeat it or doubt the real
-            # words; the same audio without it is often clean (docs/benchmarks.md, ASR prompt).
-            log.info("tanınan metin atıldı (%s, logprob %.2f); istemsiz yeniden deneniyor", reason, avg_lp)
-            raw2, lp2, nsp2 = self._run(x, None, cancel)
+            # words; the same audio with the wake word alone as the prompt is often clean and still
+            # spells the wake word (docs/benchmarks.md, ASR prompt).
+            retry_prompt = s.retry_prompt or None
+            log.info("transcript dropped (%s, logprob %.2f); decoding again with prompt %r", reason, avg_lp, retry_prompt)
+            raw2, lp2, nsp2 = self._run(x, retry_prompt, cancel)
             retried = True
-            if self._reason(raw2, lp2, nsp2, None, voiced) is None:
+            if self._reason(raw2, lp2, nsp2, retry_prompt, voiced) is None:
                 raw, avg_lp, no_speech, reason = raw2, lp2, nsp2, None
         if reason:
             # The reason only: words heard without the wake word must never reach the journal.
-            log.info("tanınan metin atıldı (%s, logprob %.2f)", reason, avg_lp)
+            log.info("transcript dropped (%s, logprob %.2f)", reason, avg_lp)
         return AsrResult(
             text="" if reason else raw,
             raw_text=raw,

@@ -9,17 +9,21 @@ slots, tool calls, confirmation) are written into ``request.result`` while the r
 - ``warmup(progress)`` at start-up (``app.start_pipeline``, before READY): load models and warm
   caches, reporting what is loading through ``progress``; failures are recorded in ``degraded()``
   (role -> Turkish reason), never raised: the fast path works without a model;
-- ``prepare(text)`` starts the side-effect-free part of a turn on a speculative transcript
-  (during the VAD hangover) and returns a handle with ``cancel()``, or None; the ``respond`` call
-  for the same text then uses it (the brain: :mod:`bantz_voice.brain.speculate`);
+- ``prepare(request)`` starts the side-effect-free part of a turn on a speculative transcript
+  (during the VAD hangover; ``request.text`` is what the gate would pass) and returns a handle
+  with ``cancel()``, or None; the ``respond`` call for the same text then uses it (the brain:
+  :mod:`bantz_voice.brain.speculate`);
 - ``idle()`` is called once a reply is fully synthesized and playing: background work for the
-  next turn may start (the brain prefills the next chat prompt).
+  next turn may start (the brain prefills the next chat prompt);
+- ``reconfigure(settings, keys)`` applies reloaded settings live where it can; the default
+  refuses every key, and the daemon then builds and warms a new responder (``take_over``);
+- ``aclose()`` releases models and threads.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -28,6 +32,7 @@ from bantz_voice.trace import TurnTrace
 
 if TYPE_CHECKING:
     from bantz_voice.asr import AsrResult
+    from bantz_voice.config import Settings
 
 
 @dataclass
@@ -90,6 +95,14 @@ class Prepared(Protocol):
 Progress = Callable[[str], None]  # start-up progress: what is loading now (Turkish, for status)
 
 
+@dataclass(frozen=True)
+class Reconfigured:
+    """What :meth:`Responder.reconfigure` did with the changed keys."""
+
+    accepted: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()  # any refused key: the daemon rebuilds the responder
+
+
 class Responder:
     """Text in, a cancellable stream of reply pieces out. Subclasses implement ``respond``."""
 
@@ -108,8 +121,13 @@ class Responder:
         """``status`` components of what ``warmup`` loaded (``{"role:chat": {"ok", "detail"}}``)."""
         return {}
 
-    def prepare(self, text: str) -> Prepared | None:
+    def prepare(self, request: TurnRequest) -> Prepared | None:
+        """Start the side-effect-free part of ``request`` early (a speculative transcript)."""
         return None
+
+    def reconfigure(self, settings: Settings, keys: Sequence[str]) -> Reconfigured:
+        """Apply the changed ``keys`` of ``settings`` live. Default: refuse them all (rebuild)."""
+        return Reconfigured(refused=tuple(keys))
 
     def take_over(self, previous: Responder) -> None:
         """This responder replaces ``previous`` (a reload rebuilt it): carry the conversation over."""

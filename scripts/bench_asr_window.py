@@ -38,6 +38,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bantz_voice.bench.stats import percentile  # noqa: E402 - the checkout's package, not an installed copy
+
 DEV = ROOT.parent / "shared" / "eval" / "nlu_dev.jsonl"
 if not DEV.is_file():
     DEV = ROOT / "tests" / "data" / "nlu_dev.jsonl"
@@ -102,9 +104,9 @@ def measure(tr, window: str, items: list[tuple[str, np.ndarray]], noise: list[np
         cers.append(jiwer.cer(_norm(ref), _norm(r.text)) if r.text else 1.0)
         agree += parse(ref).intent == parse(r.text).intent
     invented = sum(bool(tr.transcribe(x, window=window).text) for x in noise)
-    secs.sort()
+    ms = [s * 1000 for s in secs]
     return {
-        "ms_p50": round(st.median(secs) * 1000), "ms_p95": round(secs[int(0.95 * (len(secs) - 1))] * 1000),
+        "ms_p50": percentile(ms, 50, ndigits=0), "ms_p95": percentile(ms, 95, ndigits=0),
         "cer_mean": round(st.mean(cers), 3), "cer_median": round(st.median(cers), 3),
         "dropped": dropped, "intent_agree": agree, "n": len(items), "noise_texts": invented, "noise_n": len(noise),
     }

@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bantz_voice.bench.stats import percentile
 from bantz_voice.brain.budget import fit
 from bantz_voice.brain.chat import chat_parts
 from bantz_voice.brain.orchestrator import orchestrator_parts
@@ -42,14 +43,6 @@ ROLES = {
     "orchestrator": (orchestrator_parts, OrchestratorOutput),
     "chat": (lambda text: chat_parts(text, [], []), None),
 }
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    k = min(len(s) - 1, max(0, round(q * (len(s) - 1))))
-    return round(s[k], 1)
 
 
 async def run(args: argparse.Namespace) -> dict:
@@ -91,10 +84,10 @@ async def run(args: argparse.Namespace) -> dict:
                     s["out"].append(n)
         results[mode] = {
             role: {
-                "ttft_ms": {"p50": pct(s["ttft"], 0.5), "p95": pct(s["ttft"], 0.95)},
-                "total_ms": {"p50": pct(s["total"], 0.5), "p95": pct(s["total"], 0.95)},
-                "prompt_tokens_p50": pct(s["prompt"], 0.5),
-                "output_pieces_p50": pct(s["out"], 0.5),
+                "ttft_ms": {"p50": percentile(s["ttft"], 50), "p95": percentile(s["ttft"], 95)},
+                "total_ms": {"p50": percentile(s["total"], 50), "p95": percentile(s["total"], 95)},
+                "prompt_tokens_p50": percentile(s["prompt"], 50),
+                "output_pieces_p50": percentile(s["out"], 50),
                 "n": len(s["ttft"]),
             }
             for role, s in samples.items()

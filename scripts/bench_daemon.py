@@ -81,6 +81,7 @@ sys.path.insert(1, str(ROOT / "scripts"))
 
 from make_bench_wavs import UTTERANCES, check_tools, render  # noqa: E402
 
+from bantz_voice import sysmem  # noqa: E402
 from bantz_voice.bench.pulse import PulseServer, missing_tools, reinit_portaudio  # noqa: E402
 from bantz_voice.bench.stats import p50_p95  # noqa: E402
 from bantz_voice.errors import BantzError  # noqa: E402
@@ -92,7 +93,7 @@ KINDS = ("fast_path", "chat", "llm_routed", "follow_up")
 WAKE = "Bantz"
 THRESHOLD_DBFS = -45.0
 CONTROL_ERRORS = (BantzError, OSError, ValueError)  # no answer, or a bad one, on the control socket
-ASR_DISCARD = "tanınan metin atıldı"  # bantz_voice.asr's log line for a transcript its guard threw away
+ASR_DISCARD = "transcript dropped"  # bantz_voice.asr's log line for a transcript its guard threw away
 HOP_MS = 10
 WIN_MS = 20
 BRIDGE_MS = 120
@@ -430,10 +431,7 @@ def proc_cpu_s(pid: int) -> float:
 
 
 def proc_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
+    return round(sysmem.rss_mb(pid) or 0.0, 1)
 
 
 class DaemonProcess:
@@ -657,7 +655,7 @@ def run_turn(rig: DuplexRig, daemon: DaemonProcess, u: Utterance, audio: np.ndar
     traces = daemon.new_traces()
     # what the ASR's hallucination guard threw away (the daemon logs it at INFO, without the text)
     discarded = [ln.split(ASR_DISCARD, 1)[1].strip() for ln in daemon.new_log_lines()
-                 if ASR_DISCARD in ln and "yeniden deneniyor" not in ln]
+                 if ASR_DISCARD in ln and "decoding again" not in ln]
     trace = next((t for t in reversed(traces) if t.get("playback_start") is not None), traces[-1] if traces else None)
     sec = lambda samples: samples / RATE  # noqa: E731
     spoken = None if marks.speech_s is None else round(marks.speech_s * 1000, 1)

@@ -45,7 +45,6 @@ async def measure(seconds: float, settle: float) -> dict:
     settings = load_settings()
     pipeline = build_pipeline(settings, EchoResponder())
     source = MicSource.from_settings(settings.audio)
-    frames = 0
 
     def on_event(_):
         pass

@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark the LLM roles (router, orchestrator, chat) against any OpenAI-compatible endpoint.
 
-Sends the brain's own Turkish prompts and JSON schemas (``bantz_voice.brain``; a built-in copy is
-used only when the brain is not importable) as streaming chat completions, N times per role, and
+Sends the brain's own Turkish prompts and JSON schemas (``bantz_voice.brain``) as streaming chat completions, N times per role, and
 reports per role: time to first token, total latency p50/p95/p99, output tokens/s, JSON validity,
 and the router's route accuracy on a labeled file (``tests/data/nlu_dev.jsonl`` by default).
 
@@ -22,6 +21,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +30,14 @@ from pydantic import BaseModel, ValidationError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bantz_voice.bench.stats import percentile  # noqa: E402 - the checkout's package, not an installed copy
+from bantz_voice.llm.grammar import response_format  # noqa: E402
+
 DEFAULT_LABELS = (ROOT / "tests/data/nlu_dev.jsonl", Path("/work/shared/eval/nlu_dev.jsonl"))
 ROLES = ("router", "orchestrator", "chat")
 
 
-# --- prompts: the product's when importable ----------------------------------------------------
+# --- prompts: the product's ----------------------------------------------------------------------
 @dataclass
 class RoleSpec:
     role: str
@@ -46,78 +49,23 @@ class RoleSpec:
 
 
 def product_roles() -> tuple[dict[str, RoleSpec], str]:
-    """Role specs built from the brain's prompts/schemas; (specs, where they came from)."""
-    try:
-        from bantz_voice.brain import prompts as P
-        from bantz_voice.brain.budget import PromptParts
-        from bantz_voice.brain.schemas import OrchestratorOutput, RouterOutput
-        from bantz_voice.config import load_settings
-    except ImportError as exc:
-        return fallback_roles(), f"built-in copy (brain not importable: {exc.name})"
+    """Role specs built from the brain's prompt builders, schemas and role settings; (specs, where they came from)."""
+    from bantz_voice.brain.chat import chat_parts
+    from bantz_voice.brain.orchestrator import orchestrator_parts
+    from bantz_voice.brain.router import router_parts
+    from bantz_voice.brain.schemas import OrchestratorOutput, RouterOutput
+    from bantz_voice.config import load_settings
+
     models = load_settings().models
-
-    def parts_fn(system: str, shots: list) -> Callable[[str], list[dict[str, str]]]:
-        return lambda text: PromptParts(system=system, user=text, few_shots=tuple(P.shot_pairs(shots))).messages()
-
-    router_build = parts_fn(P.ROUTER_SYSTEM, P.ROUTER_SHOTS)
-    chat_build = parts_fn(P.CHAT_SYSTEM, P.CHAT_SHOTS)
-    try:
-        from bantz_voice.brain.chat import chat_parts
-
-        chat_build = lambda text: chat_parts(text, [], []).messages()  # noqa: E731
-    except ImportError:
-        pass
-    orch_build = parts_fn(P.ORCHESTRATOR_SYSTEM, P.ORCHESTRATOR_SHOTS)
-    try:  # the brain's own builders, when it has them
-        from bantz_voice.brain.orchestrator import orchestrator_parts
-
-        orch_build = lambda text: orchestrator_parts(text).messages()  # noqa: E731
-    except ImportError:
-        pass
-    try:
-        from bantz_voice.brain.router import router_parts  # type: ignore[attr-defined]
-
-        router_build = lambda text: router_parts(text).messages()  # noqa: E731
-    except ImportError:
-        pass
     specs = {
-        "router": RoleSpec("router", router_build, RouterOutput, models.router.max_tokens, models.router.temperature),
-        "orchestrator": RoleSpec("orchestrator", orch_build, OrchestratorOutput, models.orchestrator.max_tokens,
-                                 models.orchestrator.temperature),
-        "chat": RoleSpec("chat", chat_build, None, models.chat.max_tokens,
+        "router": RoleSpec("router", lambda text: router_parts(text).messages(), RouterOutput, models.router.max_tokens,
+                           models.router.temperature),
+        "orchestrator": RoleSpec("orchestrator", lambda text: orchestrator_parts(text).messages(), OrchestratorOutput,
+                                 models.orchestrator.max_tokens, models.orchestrator.temperature),
+        "chat": RoleSpec("chat", lambda text: chat_parts(text, [], []).messages(), None, models.chat.max_tokens,
                          models.chat.temperature, models.chat.top_p),
     }
     return specs, "bantz_voice.brain (prompts, schemas, role settings)"
-
-
-def fallback_roles() -> dict[str, RoleSpec]:
-    from bantz_voice.schemas import Route
-
-    class RouterOut(BaseModel):
-        route: Route
-        confidence: float
-
-    def build(system: str) -> Callable[[str], list[dict[str, str]]]:
-        return lambda text: [{"role": "system", "content": system}, {"role": "user", "content": text}]
-
-    return {
-        "router": RoleSpec("router", build("Türkçe isteği sınıflandır: calendar, system, smalltalk, unknown. Yalnız JSON."),
-                           RouterOut, 128, 0.0),
-        "orchestrator": RoleSpec("orchestrator", build("İsteğin niyetini ve alanlarını JSON olarak çıkar."), RouterOut, 256, 0.0),
-        "chat": RoleSpec("chat", build("Sen Bantz'sın; kısa ve sıcak Türkçe yanıt ver."), None, 200, 0.2, 0.9),
-    }
-
-
-def response_format(schema: type[BaseModel], style: str) -> dict[str, Any]:
-    try:
-        from bantz_voice.llm.grammar import response_format as product_rf
-
-        return product_rf(schema, style)  # type: ignore[arg-type]
-    except ImportError:
-        js = schema.model_json_schema()
-        if style == "json_object":
-            return {"type": "json_object", "schema": js}
-        return {"type": "json_schema", "json_schema": {"name": schema.__name__, "schema": js, "strict": True}}
 
 
 # --- measurement -------------------------------------------------------------------------------
@@ -166,10 +114,6 @@ async def one_request(client: httpx.AsyncClient, url: str, body: dict[str, Any])
     total = (time.perf_counter() - t0) * 1000
     return Sample(ttft, total, usage_tokens if usage_tokens is not None else len(pieces), "".join(pieces))
 
-
-from datetime import UTC
-
-from bantz_voice.bench.stats import percentile  # noqa: E402 - the one shared definition
 
 
 def load_labels(path: Path | None) -> list[dict[str, Any]]:
@@ -284,7 +228,6 @@ def render_table(result: dict[str, Any]) -> str:
 
 def render_markdown(result: dict[str, Any], command: str) -> str:
     import platform
-    from datetime import datetime
 
     machine = result.get("machine") or f"{platform.machine()}, {os.cpu_count()} CPU"
     load = result.get("loadavg_end") or [round(x, 2) for x in os.getloadavg()]
@@ -333,7 +276,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             reports[role] = await bench_role(client, args.base_url, models[role], specs[role], labels, args.iterations,
                                              args.schema_style)
     import platform
-    from datetime import datetime
 
     return {
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU, {platform.system()} {platform.release()}",

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bantz_voice.bench.stats import percentile  # noqa: E402
 from bantz_voice.turkish.evaluate import load_cases, score, slot_matches  # noqa: E402
 from bantz_voice.turkish.nlu import parse  # noqa: E402
 
@@ -30,11 +31,6 @@ SETS = {
     "corpus (tuned on)": ROOT / "tests/data/nlu_corpus.jsonl",
     "held-out (unseen)": ROOT / "tests/data/nlu_heldout.jsonl",
 }
-
-
-def _pct(sorted_ms: list[float], p: float) -> float:
-    k = min(len(sorted_ms) - 1, max(0, round(p / 100 * (len(sorted_ms) - 1))))
-    return sorted_ms[k]
 
 
 def main() -> int:
@@ -76,9 +72,9 @@ def main() -> int:
     samples.sort()
     lat = {
         "calls": len(samples),
-        "p50_ms": _pct(samples, 50),
-        "p95_ms": _pct(samples, 95),
-        "p99_ms": _pct(samples, 99),
+        "p50_ms": percentile(samples, 50, ndigits=4),
+        "p95_ms": percentile(samples, 95, ndigits=4),
+        "p99_ms": percentile(samples, 99, ndigits=4),
         "max_ms": samples[-1],
         "mean_ms": statistics.fmean(samples),
     }

@@ -16,20 +16,16 @@ minute-second coordinates, map-sheet codes) are left out: 114 of the 128 cases c
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import platform
-import statistics as st
 import sys
 import time
 import unicodedata
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bantz_voice.bench import report  # noqa: E402 - the checkout's package, not an installed copy
+from bantz_voice.bench.stats import percentile  # noqa: E402
 
 EXCLUDED_GROUPS = ("Telaffuz", "Cografi")
 # a 200-character assistant reply with numbers, a time, money, a unit and an abbreviation
@@ -99,11 +95,11 @@ def timing(system: Callable[[str], str], text: str = REPLY_200, runs: int = 2000
         t0 = time.perf_counter()
         system(text)
         times.append(time.perf_counter() - t0)
-    times.sort()
+    ms = [t * 1000 for t in times]
     return {
         "chars": len(text),
-        "p50_ms": round(st.median(times) * 1000, 3),
-        "p95_ms": round(times[int(0.95 * len(times))] * 1000, 3),
+        "p50_ms": percentile(ms, 50, ndigits=3),
+        "p95_ms": percentile(ms, 95, ndigits=3),
     }
 
 
@@ -146,19 +142,14 @@ def markdown(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    fmt = p.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true")
-    fmt.add_argument("--markdown", action="store_true")
+    p = report.parser(__doc__)
     p.add_argument("--misses", action="store_true", help="list this project's misses")
     p.add_argument("--no-damga", action="store_true")
     args = p.parse_args(argv)
 
     cases = exam_cases()
     result: dict = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_implementation()} {platform.python_version()}",
-        "load_average": round(os.getloadavg()[0], 1),
+        **report.context(),
         "cases": len(cases),
         "systems": {},
     }
@@ -168,15 +159,13 @@ def main(argv: list[str] | None = None) -> int:
         if not (args.misses and name.startswith("bantz")):
             r.pop("misses")
         result["systems"][name] = r
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
+    if not report.emit(args, result, markdown):
         return 0
-    print(markdown(result))
     if args.misses:
-        for name, r in result["systems"].items():
+        for r in result["systems"].values():
             for m in r.get("misses", []):
                 print(f"\n[{m['group']}] {m['input']}\n  got:      {m['output']}\n  expected: {m['expected']}")
-    print(f"\n{result['date']}, {result['machine']}, load average {result['load_average']}, {len(cases)} cases")
+    print(f"\n{report.context_line(result)}, {len(cases)} cases")
     return 0
 
 

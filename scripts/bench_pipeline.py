@@ -165,10 +165,8 @@ def baseline_responder(settings: Any) -> Any:
 
 def seed_calendar(settings: Any) -> None:
     """Two events so that calendar questions have something to answer."""
-    try:
-        from bantz_voice.calendar import open_calendar
-    except ImportError:
-        return
+    from bantz_voice.calendar import open_calendar
+
     cal = open_calendar(settings)
     try:
         today = datetime.now(cal.tz).replace(hour=15, minute=0, second=0, microsecond=0)

@@ -14,24 +14,20 @@ listener, not in absolute terms."""
 
 from __future__ import annotations
 
-import argparse
 import io
-import json
-import os
-import platform
 import shutil
 import subprocess
 import sys
 import time
 import wave
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bantz_voice.bench import report  # noqa: E402 - the checkout's package, not an installed copy
 
 SENTENCES = (
     "Tamam, yarın saat on dörtte doktor randevusu ekledim.",
@@ -131,10 +127,8 @@ def measure(asr_model: str) -> dict:
     fallbacks = [r for r in rows if r["kind"] == "piper" and not r["turkish_voice"]]
     best = min(fallbacks, key=lambda r: r["cer"])["name"] if fallbacks else None
     return {
-        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        **report.context(),
         "listener": asr_model,
-        "load_average": round(os.getloadavg()[0], 1),
         "voices": rows,
         "best_fallback": best,
     }
@@ -149,24 +143,18 @@ def markdown(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    fmt = p.add_mutually_exclusive_group()
-    fmt.add_argument("--json", action="store_true")
-    fmt.add_argument("--markdown", action="store_true")
+    p = report.parser(__doc__)
     p.add_argument("--asr", default="whisper-base", help="the Whisper model that listens")
     args = p.parse_args(argv)
     result = measure(args.asr)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
+    if not report.emit(args, result, markdown):
         return 0
-    print(markdown(result))
     if not args.markdown:
         for r in result["voices"]:
             print(f"\n{r['name']}:")
             for s in r["sentences"]:
                 print(f"  {s['cer']:.2f}  {s['heard']!r}")
-    print(f"\nbest fallback: {result['best_fallback']}; listener {result['listener']}; "
-          f"{result['date']}, {result['machine']}, load average {result['load_average']}")  # fmt: skip
+    print(f"\nbest fallback: {result['best_fallback']}; listener {result['listener']}; {report.context_line(result)}")
     return 0
 
 

@@ -5,7 +5,7 @@ Held-out sets (voices, sentences and seeds never used by scripts/train_wakeword.
 scripts/wakeword_data.py): espeak-ng Turkish utterances with and without "Bantz", clean and with
 noise/reverberation, plus the project's Piper voice (tr_TR-fahrettin-medium, a TTS family the model
 never saw) when it is installed. Measured through the daemon's own first stage
-(``Daemon.audio_gate``, i.e. bantz_voice.wake with the configured threshold):
+(``DaemonGate.hears``, i.e. bantz_voice.wake with the configured threshold):
 
 - recall on utterances that start with "Bantz" (target >= 97 %);
 - false wakes per hour of Turkish speech without the name (each sentence one utterance, as the
@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args(argv)
 
+    from bantz_voice.audio.vad import Utterance
     from bantz_voice.config import load_settings
     from bantz_voice.daemon.notify import Notifier
     from bantz_voice.daemon.runner import Daemon
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         for c in clips:
             audio = (np.clip(c.audio, -1, 1) * 32767).astype(np.int16)
             c0 = time.process_time()
-            ok = daemon.audio_gate(audio, None)
+            ok = daemon.voice_gate.hears(Utterance(audio, 0.0, 0.0, audio.size / wd.RATE), final=True)
             stage_cpu += time.process_time() - c0
             stage_audio += audio.size / wd.RATE
             fired += ok

@@ -22,14 +22,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bantz_voice import sysmem  # noqa: E402
+
 TEXTS = ("merhaba", "saat kaç", "evet", "teşekkürler", "bugün ne var", "tamam")  # short: many turns, little CPU
 
 
 def proc_stats() -> dict[str, int]:
-    rss = 0
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            rss = int(line.split()[1])
+    rss = round((sysmem.rss_mb() or 0.0) * 1024)
     return {"rss_kb": rss, "fds": len(os.listdir("/proc/self/fd")), "threads": len(os.listdir("/proc/self/task"))}
 
 

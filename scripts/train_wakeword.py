@@ -49,9 +49,8 @@ def windows_of(clip: wd.Clip, rng: random.Random) -> tuple[list[np.ndarray], lis
         t0, t1 = s * hop_s, s * hop_s + F.WINDOW_S
         if clip.label == 1 and t0 <= clip.wake_start_s - 0.02 and t1 >= clip.wake_end_s + 0.03:
             pos.append(s)
-        elif clip.label == 0 or t0 >= clip.wake_end_s - 0.05 or t1 <= clip.wake_start_s + 0.05:
-            if s <= 200:  # the stage scans the first ~2.6 s
-                neg.append(s)
+        elif (clip.label == 0 or t0 >= clip.wake_end_s - 0.05 or t1 <= clip.wake_start_s + 0.05) and s <= 200:
+            neg.append(s)  # the stage scans the first ~2.6 s
     if clip.label == 1 and not pos:  # a slow name: the window that ends just after it
         s = int(max(0.0, clip.wake_end_s + 0.03 - F.WINDOW_S) / hop_s)
         if s <= last:

@@ -58,7 +58,7 @@ class ModelProfile:
             if len(parts) not in (2, 3) or parts[0] < 0 or parts[1] <= 0:
                 raise ValueError
         except ValueError:
-            raise argparse.ArgumentTypeError(f"bad --model {spec!r}: want NAME=TTFT_MS:TOK_PER_S[:JITTER_MS]")
+            raise argparse.ArgumentTypeError(f"bad --model {spec!r}: want NAME=TTFT_MS:TOK_PER_S[:JITTER_MS]") from None
         return cls(name.strip(), parts[0], parts[1], parts[2] if len(parts) == 3 else 0.0)
 
 
@@ -574,7 +574,7 @@ def create_app(profiles: list[ModelProfile], seed: int | None = None) -> FastAPI
             yield chunk({"role": "assistant", "content": ""})
             t0 = time.monotonic()
             due = t0 + delay(profile.ttft_ms / 1000.0)
-            for i, piece in enumerate(pieces):
+            for piece in pieces:
                 now = time.monotonic()
                 if due > now:
                     await asyncio.sleep(due - now)

@@ -10,7 +10,7 @@ import sys
 import time
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -53,7 +53,7 @@ def _random_field(rng: random.Random, depth: int) -> tuple[Any, Any]:
         return dict[str, int], Field(min_length=rng.randint(0, 2))
     if kind == "optional":
         inner, _ = _random_field(rng, depth + 1)
-        return Optional[inner], None  # type: ignore[valid-type]
+        return inner | None, None
     if kind == "list":
         inner, _ = _random_field(rng, depth + 1) if depth < 2 else (str, None)
         lo = rng.randint(0, 3)

@@ -265,7 +265,7 @@ async def _new_tokens_per_turn(brain: Brain) -> list[int]:
     for text in CHATS:
         req, _ = await turn(brain, text)
         assert req.result.source == "rules" and req.result.route == "smalltalk", req.result
-        total, reused = eng.last_reuse
+        total, reused = eng.cache.last_reuse
         fresh.append(total - reused)
         brain.idle()
         if brain._prefill_task is not None:
@@ -290,7 +290,7 @@ async def test_prefill_leaves_a_chat_turn_only_its_own_words(smollm2_gguf, tmp_p
             await b.warmup()
             eng = b.llm.for_role("chat")._get_engine()  # one engine per model file: forget the other run
             with eng.lock:
-                eng.recent.clear()
+                eng.cache.recent.clear()
                 eng.llm.reset()
             fresh[on] = await _new_tokens_per_turn(b)
         finally:

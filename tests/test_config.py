@@ -55,10 +55,10 @@ def test_broken_yaml_is_a_one_line_error(tmp_path: Path) -> None:
 
 
 def test_config_show_prints_effective_settings(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("BANTZ_TTS__FIRST_CHUNK_WORDS", "4")
+    monkeypatch.setenv("BANTZ_TTS__FIRST_CHUNK_WORDS", "5")
     assert main(["config", "show", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["tts"]["first_chunk_words"] == 4
+    assert data["tts"]["first_chunk_words"] == 5
     assert data["models"]["router"]["max_tokens"] == 128
 
 

@@ -389,7 +389,7 @@ def test_soak_50_turns_rss_bounded(daemon: DaemonProc, pulse, utterances) -> Non
         before = daemon.status()
         pulse.play(utterances["soak"])
         st = daemon.wait(
-            lambda s: s["turns"] > before["turns"] or s["ignored_utterances"] > before["ignored_utterances"],
+            lambda s, before=before: s["turns"] > before["turns"] or s["ignored_utterances"] > before["ignored_utterances"],
             30, f"turn {attempts}",
         )
         if st["turns"] > before["turns"]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bantz_voice.config import load_settings
-from bantz_voice.daemon.health import HealthMonitor
+from bantz_voice.health import HealthMonitor
 
 
 class _Models(http.server.BaseHTTPRequestHandler):
@@ -73,3 +73,21 @@ async def test_calendar_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
     res = await mon.refresh()
     assert res["calendar"]["ok"] is False
     assert res["calendar"]["detail"]
+
+
+async def test_status_and_doctor_give_the_same_verdict(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """One health package: the daemon's component and the doctor's LLM line come from the same check."""
+    from bantz_voice.health import check_endpoints
+
+    port = _free_port()
+    monkeypatch.setenv("BANTZ_MODELS__ENDPOINTS__CHAT__KIND", "openai")
+    monkeypatch.setenv("BANTZ_MODELS__ENDPOINTS__CHAT__BASE_URL", f"http://127.0.0.1:{port}/v1")
+    monkeypatch.setenv("BANTZ_MODELS__ENDPOINTS__SMALL__GGUF", str(tmp_path / "yok.gguf"))
+    monkeypatch.setenv("BANTZ_CALENDAR__ICS_PATH", str(tmp_path / "cal.ics"))
+    settings = load_settings()
+    res = await HealthMonitor(settings).refresh()
+    doctor = check_endpoints(settings)
+    assert doctor.status == "hata"
+    for name in ("chat", "small"):
+        assert res[f"llm:{name}"]["ok"] is False and res[f"llm:{name}"]["detail"] in doctor.message
+    assert "yok.gguf" in res["llm:small"]["detail"] and "erişilemiyor" in res["llm:chat"]["detail"]

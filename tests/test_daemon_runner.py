@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import wave
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,9 +16,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from bantz_voice.audio.vad import Utterance
 from bantz_voice.config import load_settings
 from bantz_voice.daemon.notify import Heartbeat, Notifier
 from bantz_voice.daemon.runner import Daemon
+from bantz_voice.voice.events import TurnFinished
+from bantz_voice.voice.gate import GateDecision
+from bantz_voice.voice.turn import Turn
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -72,7 +77,7 @@ async def test_listen_loop_restarted_after_failure() -> None:
 
     d = Daemon(load_settings(), "echo", Notifier(""))
     d.pipeline = Flaky()
-    task = asyncio.create_task(d._listen())
+    task = asyncio.create_task(d._listen(SimpleNamespace(rate=16000, frame_ms=30)))
     try:
         for _ in range(100):
             if len(calls) >= 3:
@@ -85,24 +90,36 @@ async def test_listen_loop_restarted_after_failure() -> None:
     assert "device exploded" in (d.last_error or "")
 
 
+def _utt(at: float | None = None) -> Utterance:
+    t = time.monotonic() if at is None else at
+    return Utterance(np.zeros(1600, np.int16), start_t=t - 0.3, speech_start=t, speech_end=t + 0.1)
+
+
+def _finished(d: Daemon, turn: Turn) -> None:
+    d.on_turn_finished(TurnFinished(turn))
+
+
 def test_gate_ignored_text_not_kept_and_failed_turn_counted() -> None:
     d = Daemon(load_settings(), "echo", Notifier(""))
     d.earcons.enabled = False
-    assert d.transcript_filter("saat kaç") is None
+    assert d.voice_gate.gate(_utt(), "saat kaç").text is None
     assert d.ignored == 1 and not d.last_turns
-    assert d.transcript_filter("Bantz, saat kaç") == "saat kaç"
-    silent = SimpleNamespace(to_dict=lambda: {"turn_done": 1.0}, playback_start=None)
-    played = SimpleNamespace(to_dict=lambda: {"turn_done": 1.0}, playback_start=0.5)
-    failed = SimpleNamespace(ignored=False, error="tur başarısız: ValueError: x", ptt=False, interrupted=False,
-                             result=SimpleNamespace(error=None, route="echo", reply=""), trace=silent)
-    d.on_turn_done(silent, failed)
+    decision = d.voice_gate.gate(_utt(), "Bantz, saat kaç")
+    assert decision.text == "saat kaç" and decision.mode == "wake_word"
+    failed = Turn("voice", utterance=_utt(), decision=decision, error="tur başarısız: ValueError: x")
+    failed.result.route = "echo"
+    _finished(d, failed)
     assert d.turns == 1 and d.turns_failed == 1 and d.last_error.startswith("tur başarısız")
     assert d.last_turns[-1]["mode"] == "wake_word"
     assert not d.gate.follow_up_open  # nothing was said to the user: no follow-up window
-    ok = SimpleNamespace(ignored=False, error=None, ptt=True, interrupted=False,
-                         result=SimpleNamespace(error=None, route="echo", reply="Saat on."), trace=played)
-    d.on_turn_done(played, ok)
+    ok = Turn("ptt", utterance=_utt(), decision=GateDecision("saat kaç", "ptt"))
+    ok.result.reply = "Saat on."
+    ok.trace.mark("playback_start")
+    _finished(d, ok)
     assert d.last_turns[-1]["mode"] == "ptt" and d.gate.follow_up_open
+    ignored = Turn("voice", utterance=_utt(), decision=GateDecision(None, "ignored"), ignored=True)
+    _finished(d, ignored)
+    assert d.turns == 2  # an ignored utterance is not a turn
     assert "saat" not in str(d.status())  # transcripts are never part of the status
 
 
@@ -116,10 +133,11 @@ def test_follow_up_window_opens_after_a_spoken_apology_not_after_silence_or_a_ba
 
     def turn(*, error: str | None, reply: str, played: bool, interrupted: bool = False) -> bool:
         d.gate.close_follow_up()
-        trace = SimpleNamespace(to_dict=lambda: {}, playback_start=1.0 if played else None)
-        d.on_turn_done(trace, SimpleNamespace(ignored=False, error=None, ptt=False, interrupted=interrupted,
-                                              result=SimpleNamespace(error=error, route="unknown", reply=reply),
-                                              trace=trace))
+        t = Turn("voice", utterance=_utt(), decision=GateDecision("x", "wake_word"), interrupted=interrupted)
+        t.result.error, t.result.reply, t.result.route = error, reply, "unknown"
+        if played:
+            t.trace.mark("playback_start")
+        _finished(d, t)
         return d.gate.follow_up_open
 
     apology = "Şu an yanıt veremiyorum, biraz sonra tekrar dener misin?"

@@ -22,9 +22,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from bantz_voice.responder import Responder, TurnRequest
+from bantz_voice.tts.base import TextToSpeech
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Europe/Istanbul"))
@@ -132,7 +134,7 @@ def test_run_says_starting_while_it_loads_and_is_ready_warm(tmp_path: Path) -> N
 @pytest.mark.timeout(900)
 def test_a_broken_llm_model_degrades_its_role_but_not_the_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bantz_voice.config import load_settings
-    from bantz_voice.doctor.checks import check_daemon, check_endpoints
+    from bantz_voice.health import check_daemon, check_endpoints
 
     broken = str(tmp_path / "missing-chat-model.gguf")
     run = RunProc(tmp_path, {"BANTZ_MODELS__ENDPOINTS__CHAT__GGUF": broken})
@@ -178,11 +180,14 @@ async def test_degraded_chat_apologises_and_the_fast_path_answers(smollm2_gguf: 
 
 
 # --- reload --------------------------------------------------------------------------------
-class _Silent:
+class _Silent(TextToSpeech):
     """Stands in for Whisper/Piper in the reload tests (the daemon only reads their settings)."""
 
     def __init__(self, settings: Any) -> None:
         self.settings = settings
+
+    def render(self, spoken: str) -> np.ndarray:
+        return np.zeros(0, dtype=np.int16)
 
 
 @pytest.fixture
@@ -252,7 +257,7 @@ async def test_reload_logging_daemon_and_voice_sections(daemon: Any) -> None:
     brain = daemon.pipeline.responder
     level_before = logging.getLogger("bantz_voice").level
     _write(daemon, "logging:\n  level: DEBUG\n  traces: false\ndaemon:\n  follow_up_s: 3.5\n"
-                   "vad:\n  hangover_ms: 650\ntts:\n  first_chunk_words: 4\n")
+                   "vad:\n  hangover_ms: 650\ntts:\n  first_chunk_words: 5\n")
     out = await daemon.reload()
     assert sorted(out["applied"]) == ["daemon.follow_up_s", "logging.level", "logging.traces", "tts.first_chunk_words",
                                       "vad.hangover_ms"]
@@ -262,7 +267,7 @@ async def test_reload_logging_daemon_and_voice_sections(daemon: Any) -> None:
     finally:
         logging.getLogger("bantz_voice").setLevel(level_before)  # later tests see the logger as it was
     assert daemon.gate.follow_up_s == 3.5
-    assert daemon.pipeline.settings.vad.hangover_ms == 650 and daemon.pipeline.settings.tts.first_chunk_words == 4
+    assert daemon.pipeline.settings.vad.hangover_ms == 650 and daemon.pipeline.settings.tts.first_chunk_words == 5
     assert daemon.pipeline.responder is brain  # nothing of the brain changed: not rebuilt
 
 
@@ -280,14 +285,20 @@ async def test_reload_lists_exactly_the_keys_that_need_a_restart(daemon: Any) ->
 async def test_a_new_responder_is_swapped_in_only_between_turns(voice_settings: Any) -> None:
     from bantz_voice.pipeline import VoicePipeline
     from bantz_voice.responder import EchoResponder
+    from bantz_voice.voice.turn import Turn
 
     p = VoicePipeline(voice_settings, transcriber=None, tts=None, responder=EchoResponder())
     release = asyncio.Event()
+    turn = Turn("text")
 
     async def reply_in_progress() -> None:
+        await p.turns.claim(turn)
         await release.wait()
+        turn.finish()
 
-    p._turn_task = asyncio.create_task(reply_in_progress())
+    running = asyncio.create_task(reply_in_progress())
+    await asyncio.sleep(0)
+    assert p.turns.current is turn
     new = EchoResponder()
     swap = asyncio.create_task(p.replace_responder(new))
     await asyncio.sleep(0)  # the swap is waiting for the turn
@@ -297,3 +308,4 @@ async def test_a_new_responder_is_swapped_in_only_between_turns(voice_settings: 
     release.set()
     old = await asyncio.wait_for(swap, 10)
     assert p.responder is new and old is not new
+    await running

@@ -61,18 +61,18 @@ class Clock:
 def test_follow_up_window() -> None:
     clock = Clock()
     gate = WakeGate(WORDS, follow_up_s=8.0, clock=clock)
-    assert gate("saat kaç") is None  # no wake word, no window
+    assert gate.decide("saat kaç").text is None  # no wake word, no window
     assert gate.decide("saat kaç").reason == "ignored"
-    assert gate("Bantz saat kaç") == "saat kaç"
+    assert gate.decide("Bantz saat kaç").text == "saat kaç"
     gate.open_follow_up()  # the assistant finished speaking
     clock.t += 7.5
     d = gate.decide("peki yarın?")
     assert (d.text, d.reason) == ("peki yarın?", "follow_up")
     # the window is consumed by the follow-up; it reopens only after the next reply
-    assert gate("ve öbür gün?") is None
+    assert gate.decide("ve öbür gün?").text is None
     gate.open_follow_up()
     clock.t += 8.01
-    assert gate("peki yarın?") is None
+    assert gate.decide("peki yarın?").text is None
 
 
 def test_bare_wake_word_opens_window() -> None:
@@ -81,7 +81,7 @@ def test_bare_wake_word_opens_window() -> None:
     d = gate.decide("Bantz?")
     assert (d.text, d.reason) == (None, "bare_wake_word")
     clock.t += 3
-    assert gate("yarın ne var") == "yarın ne var"
+    assert gate.decide("yarın ne var").text == "yarın ne var"
 
 
 def test_hands_free_disabled() -> None:
@@ -92,7 +92,7 @@ def test_hands_free_disabled() -> None:
 def test_zero_follow_up() -> None:
     gate = WakeGate(WORDS, follow_up_s=0)
     gate.open_follow_up()
-    assert gate("saat kaç") is None
+    assert gate.decide("saat kaç").text is None
 
 
 def test_follow_up_counts_from_utterance_start() -> None:

@@ -4,9 +4,11 @@ server and test MPRIS players implemented on jeepney; and the daemon's alarm hoo
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fixtures.dbus_session import MprisPlayer, NotificationServer
 
@@ -14,6 +16,7 @@ from bantz_voice.config import Settings
 from bantz_voice.daemon.desktop import Desktop
 from bantz_voice.schemas import Intent, NluDecision, Slots
 from bantz_voice.timers.tools import AlarmTools
+from bantz_voice.voice.events import AgentStateChanged
 
 
 def test_notification_reaches_the_notification_server(notification_server: NotificationServer, session_bus: str) -> None:
@@ -64,6 +67,8 @@ class SpeakerStandIn:
     sound server elsewhere): records what it was asked to say."""
 
     state = "idle"
+    user_state = "listening"
+    ptt_active = False
 
     def __init__(self) -> None:
         self.said: asyncio.Queue[str] = asyncio.Queue()
@@ -99,7 +104,11 @@ async def test_daemon_fires_a_timer_with_a_notification_pauses_media_and_tamam_s
         app, summary, body = await asyncio.to_thread(notification_server.notes.get, True, 10)
         assert (app, summary, body) == ("Bantz", "Zamanlayıcı", "çay zamanlayıcısı doldu.")
         assert daemon.alarms.scheduler is not None and daemon.alarms.scheduler.ringing is not None
-        assert daemon.transcript_filter("tamam") is None  # said to the ringing alarm: no turn
+        from bantz_voice.audio.vad import Utterance
+
+        now = time.monotonic()
+        heard = Utterance(np.zeros(1600, np.int16), start_t=now - 0.5, speech_start=now - 0.4, speech_end=now)
+        assert daemon.voice_gate.gate(heard, "tamam").text is None  # said to the ringing alarm: no turn
         for _ in range(500):
             if daemon.alarms.scheduler.ringing is None:
                 break
@@ -132,12 +141,12 @@ async def test_daemon_pauses_media_for_a_request_and_notifies_a_lost_microphone(
     daemon = Daemon(settings, notifier=None)
     daemon.state = "idle"
     try:
-        daemon.on_state("thinking")  # a request is being answered
+        daemon.on_agent_state(AgentStateChanged("listening", "thinking"))  # a request is being answered
         await asyncio.to_thread(player.changed.wait, 10)
         assert player.status == "Paused"
         player.changed.clear()
-        daemon.on_state("speaking")
-        daemon.on_state("idle")  # the reply ended
+        daemon.on_agent_state(AgentStateChanged("thinking", "speaking"))
+        daemon.on_agent_state(AgentStateChanged("speaking", "idle"))  # the reply ended
         await asyncio.to_thread(player.changed.wait, 10)
         assert player.status == "Playing"
         daemon._on_mic_status(True, "pulse")

@@ -83,7 +83,7 @@ async def test_warm_prefix_snapshot_restores_and_matches_cold(backend) -> None:
     eng = backend._get_engine()
     msgs = prefix + [{"role": "user", "content": "what time is it"}]
     full = eng.tokens(msgs)
-    stable = max((s.tokens for s in eng.snapshots if full[: len(s.tokens)] == s.tokens), key=len)
+    stable = max((s.tokens for s in eng.cache.snapshots if full[: len(s.tokens)] == s.tokens), key=len)
     assert len(stable) > 100
     # another prompt evicts the prefix from the context; the snapshot brings it back
     await complete(backend, SYSTEM + [{"role": "user", "content": "hi"}], GenParams(max_tokens=2))
@@ -107,9 +107,9 @@ async def test_conversation_state_survives_other_prompts_and_matches_cold(backen
     reply = await complete(backend, turn1, GenParams(max_tokens=12))
     eng = backend._get_engine()
     await asyncio.wrap_future(eng.executor.submit(lambda: None))  # it is kept after the reply ended
-    assert eng.recent and eng.recent[-1].tokens[: len(eng.tokens(turn1))] == eng.tokens(turn1)
+    assert eng.cache.recent and eng.cache.recent[-1].tokens[: len(eng.tokens(turn1))] == eng.tokens(turn1)
     await complete(backend, SYSTEM + [{"role": "user", "content": "route this"}], GenParams(max_tokens=20), RouterOutput)
-    assert eng.recent[-1].tokens[: len(eng.tokens(turn1))] == eng.tokens(turn1)  # JSON calls do not replace it
+    assert eng.cache.recent[-1].tokens[: len(eng.tokens(turn1))] == eng.tokens(turn1)  # JSON calls do not replace it
     turn2 = turn1 + [{"role": "assistant", "content": reply}, {"role": "user", "content": "What is my cat called?"}]
     tokens = eng.tokens(turn2)
     with eng.lock:
@@ -131,11 +131,11 @@ async def test_prefill_evaluates_the_next_prompt_start_and_matches_cold(backend)
     ]
     n = await backend.prefill(prefix)
     eng = backend._get_engine()
-    assert n > 50 and eng.recent[-1].tokens == eng.stable_prefix(prefix)
+    assert n > 50 and eng.cache.recent[-1].tokens == eng.stable_prefix(prefix)
     await complete(backend, SYSTEM + [{"role": "user", "content": "route this"}], GenParams(max_tokens=20), RouterOutput)
     msgs = prefix + [{"role": "user", "content": "What is my dog called?"}]
     warm = await complete(backend, msgs, GenParams(max_tokens=16))
-    total, reused = eng.last_reuse
+    total, reused = eng.cache.last_reuse
     assert reused == len(eng.stable_prefix(prefix)) and total - reused < 20
     assert await backend.prefill(prefix) == 0  # already there: nothing to evaluate
     with _cold(backend):
@@ -169,8 +169,16 @@ async def test_missing_model_is_unavailable() -> None:
 
 async def test_models_load_once(smollm2_gguf) -> None:
     a = Backends(embedded_models(smollm2_gguf))
-    b = Backends(embedded_models(smollm2_gguf))
+    assert a.for_role("router") is not a.for_role("chat")  # two endpoints ...
+    assert a.for_role("router")._get_engine() is a.for_role("chat")._get_engine()  # ... one model file, one engine
+    b = Backends(embedded_models(smollm2_gguf), engines=a.engines)  # a second owner sharing the loaded models
     assert a.for_role("router")._get_engine() is b.for_role("chat")._get_engine()
+    eng = a.for_role("chat")._get_engine()
+    await b.for_role("chat").load()
+    await b.aclose()  # b does not own the registry: the model stays loaded
+    assert eng.llm is not None
+    await a.aclose()  # a owns it: the model is freed
+    assert eng.llm is None
 
 
 async def test_background_prefill_evaluates_with_the_generation_threads_then_restores_batch_threads(backend) -> None:

@@ -11,8 +11,8 @@ import pytest
 
 from bantz_voice.cli import main
 from bantz_voice.config import EndpointSettings, ModelSettings, Settings
-from bantz_voice.doctor.checks import check_gpu
 from bantz_voice.doctor.vram import SHIPPED_PROFILE, endpoint_settings, profiles
+from bantz_voice.health import check_gpu
 from bantz_voice.llm import Backends
 from bantz_voice.llm import profiles as llm_profiles
 

@@ -14,7 +14,7 @@ import pytest
 from bantz_voice.brain.schemas import RouterOutput
 from bantz_voice.config import EndpointSettings, ModelSettings
 from bantz_voice.llm import Backends, GenParams, complete
-from bantz_voice.llm.llamacpp_backend import LlamaCppBackend, loaded_engines
+from bantz_voice.llm.llamacpp_backend import LlamaCppBackend
 from bantz_voice.models import pull
 
 pytestmark = pytest.mark.slow
@@ -48,10 +48,13 @@ async def test_each_file_loads_once_and_distinct_files_are_distinct_models(llm: 
     assert small_eng is not chat_eng and small_eng.llm is not chat_eng.llm
     assert small_eng.llm.n_vocab() != chat_eng.llm.n_vocab()  # really two models (49152 vs 262144 tokens)
     # another endpoint naming the same file (another context size) shares the loaded instance
-    again = LlamaCppBackend(_ep(Path(small_eng.path), n_ctx=1024))
+    again = LlamaCppBackend(_ep(Path(small_eng.path), n_ctx=1024), engines=llm.engines)
     assert again._get_engine() is small_eng
-    ours = [e for e in loaded_engines() if e.path in (small_eng.path, chat_eng.path)]
+    ours = [e for e in llm.engines.loaded() if e.path in (small_eng.path, chat_eng.path)]
     assert len(ours) == 2
+    # the registry is the owner's, not the process's: another owner loads its own copy
+    other = LlamaCppBackend(_ep(Path(small_eng.path)))
+    assert other._get_engine() is not small_eng and other._get_engine().llm is None
 
 
 async def test_each_model_keeps_its_own_warm_prefixes(llm: Backends) -> None:
@@ -62,15 +65,15 @@ async def test_each_model_keeps_its_own_warm_prefixes(llm: Backends) -> None:
     await chat.warmup([c_prefix])
     small_eng, chat_eng = router._get_engine(), chat._get_engine()
     r_stable, c_stable = small_eng.stable_prefix(r_prefix), chat_eng.stable_prefix(c_prefix)
-    assert any(s.tokens == r_stable for s in small_eng.snapshots)
-    assert any(s.tokens == c_stable for s in chat_eng.snapshots)
-    assert not any(s.tokens == c_stable for s in small_eng.snapshots)
-    assert not any(s.tokens == r_stable for s in chat_eng.snapshots)
+    assert any(s.tokens == r_stable for s in small_eng.cache.snapshots)
+    assert any(s.tokens == c_stable for s in chat_eng.cache.snapshots)
+    assert not any(s.tokens == c_stable for s in small_eng.cache.snapshots)
+    assert not any(s.tokens == r_stable for s in chat_eng.cache.snapshots)
     # each restores its own snapshot for its own prompt
     with chat_eng.lock:
         tokens = chat_eng.tokens(c_prefix + [{"role": "user", "content": "merhaba"}])
         chat_eng.prepare(tokens)
-        assert chat_eng.last_reuse[1] >= len(c_stable)
+        assert chat_eng.cache.last_reuse[1] >= len(c_stable)
 
 
 async def test_router_calls_do_not_evict_the_chat_conversation(llm: Backends) -> None:
@@ -80,13 +83,13 @@ async def test_router_calls_do_not_evict_the_chat_conversation(llm: Backends) ->
     reply = await complete(chat, turn1, GenParams(max_tokens=8, timeout_s=120))
     await asyncio.wrap_future(chat_eng.executor.submit(lambda: None))  # the state is kept after the reply
     kept = chat_eng.llm.n_tokens
-    assert chat_eng.recent and kept >= len(chat_eng.tokens(turn1))
+    assert chat_eng.cache.recent and kept >= len(chat_eng.tokens(turn1))
     for text in ("route this please", "and this one"):  # JSON calls on the other model
         await complete(router, SYSTEM + [{"role": "user", "content": text}], GenParams(max_tokens=16, timeout_s=120), RouterOutput)
     assert chat_eng.llm.n_tokens == kept  # the chat model's KV cache was not touched
     turn2 = turn1 + [{"role": "assistant", "content": reply}, {"role": "user", "content": "What is my cat called?"}]
     await complete(chat, turn2, GenParams(max_tokens=4, timeout_s=120))
-    total, reused = chat_eng.last_reuse
+    total, reused = chat_eng.cache.last_reuse
     assert reused >= len(chat_eng.tokens(turn1)) - 2 and total - reused < 30
 
 
@@ -117,7 +120,7 @@ async def test_per_role_prefill_and_preemption(llm: Backends) -> None:
     await complete(router, SYSTEM + [{"role": "user", "content": "hi"}], GenParams(max_tokens=4, timeout_s=120))
     assert not ev.is_set()
     assert await task > 0
-    assert chat_eng.recent[-1].tokens == chat_eng.stable_prefix(prefix)  # it ran to the end
+    assert chat_eng.cache.recent[-1].tokens == chat_eng.stable_prefix(prefix)  # it ran to the end
     assert small_eng.prefill_cancel is not chat_eng.prefill_cancel
     # a chat request preempts a chat prefill at a chunk boundary
     longer = prefix + [{"role": "assistant", "content": "OK."}, {"role": "user", "content": "More: " + "kiwi lime fig " * 60}]

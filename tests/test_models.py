@@ -72,9 +72,9 @@ def test_cli_list_marks_configured_and_present(private_models: Path, capsys: pyt
     pull("en_US-joe-medium")
     assert main(["models", "list"]) == 0
     out = capsys.readouterr().out
-    line = next(l for l in out.splitlines() if "en_US-joe-medium" in l)
+    line = next(ln for ln in out.splitlines() if "en_US-joe-medium" in ln)
     assert line.startswith("*") and line.split()[5] == "var"
-    assert next(l for l in out.splitlines() if "whisper-small" in l).split()[5] == "yok"
+    assert next(ln for ln in out.splitlines() if "whisper-small" in ln).split()[5] == "yok"
     assert f"Model klasörü: {private_models}" in out
 
 

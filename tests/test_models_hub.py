@@ -81,7 +81,7 @@ def test_interrupted_download_resumes_in_the_next_run(
     assert part.read_bytes() == data[:kept]
     assert "HTTP 503" in capsys.readouterr().err
     main(["models", "list"])
-    assert "yarım" in next(l for l in capsys.readouterr().out.splitlines() if "whisper-small" in l)
+    assert "yarım" in next(ln for ln in capsys.readouterr().out.splitlines() if "whisper-small" in ln)
 
     fake_hub.files[(REPO, "model.bin")].refuse_after_cut = False
     assert main(["models", "pull", "whisper-small", "--progress", "none"]) == 0

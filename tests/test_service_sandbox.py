@@ -123,7 +123,7 @@ def test_caldav_http_to_a_remote_host_is_refused_in_turkish() -> None:
 def test_password_in_caldav_url_is_redacted_everywhere(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from bantz_voice.cli import main
     from bantz_voice.config import load_settings
-    from bantz_voice.doctor.checks import check_calendar
+    from bantz_voice.health import check_calendar
 
     secret = "S3cr3t-parola"
     monkeypatch.setenv("BANTZ_CALENDAR__BACKEND", "caldav")

@@ -156,4 +156,8 @@ def test_make_run_installs_the_runtime_set_and_make_test_the_test_set() -> None:
     test = subprocess.run(["make", "-n", "-B", "test"], cwd=REPO, capture_output=True, text=True, env=env, check=True).stdout
     assert "bash scripts/setup.sh\n" in run and "--test" not in run
     assert "bash scripts/setup.sh --test" in test
+    # ruff and mypy (pyproject.toml) run after the set-up and before pytest
+    steps = test.splitlines()
+    at = {word: next(i for i, ln in enumerate(steps) if word in ln) for word in ("setup.sh --test", "ruff check", "mypy", "pytest")}
+    assert at["setup.sh --test"] < at["ruff check"] < at["pytest"] and at["mypy"] < at["pytest"], steps
     assert (REPO / ".ci" / "run").read_text().count("make test") == 1

@@ -18,9 +18,11 @@ from bantz_voice.audio.source import MicSource
 from bantz_voice.audio.wavio import dbfs
 from bantz_voice.config import Settings
 from bantz_voice.errors import AudioInputError
-from bantz_voice.pipeline import TurnOutcome, VoicePipeline
+from bantz_voice.pipeline import VoicePipeline
 from bantz_voice.responder import EchoResponder, Responder, TurnRequest
 from bantz_voice.turkish.text import ascii_fold
+from bantz_voice.voice.events import AgentStateChanged, TurnFinished, VoiceObserver
+from bantz_voice.voice.turn import Turn
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
@@ -37,21 +39,25 @@ def audible_seconds(x: np.ndarray, rate: int, floor_dbfs: float = -45.0) -> floa
     return float(np.sum(20 * np.log10(np.maximum(rms, 1e-9)) > floor_dbfs)) / 50
 
 
-class Loop:
-    """Runs ``pipeline.listen(MicSource)`` in the background and collects turns."""
+class Loop(VoiceObserver):
+    """Runs ``pipeline.listen(MicSource)`` in the background and collects turns (its observer)."""
 
     def __init__(self, pipeline: VoicePipeline, source: MicSource) -> None:
         self.p = pipeline
         self.source = source
-        self.turns: list[TurnOutcome] = []
+        self.turns: list[Turn] = []
         self.states: list[tuple[float, str]] = []
         self._new = asyncio.Event()
-        pipeline.on_turn_done = self._done
-        pipeline.on_state_change = lambda s: self.states.append((time.monotonic(), s))
+        pipeline.observer = self
         self.task: asyncio.Task | None = None
 
-    def _done(self, trace, outcome: TurnOutcome) -> None:
-        self.turns.append(outcome)
+    def on_agent_state(self, event: AgentStateChanged) -> None:
+        self.states.append((time.monotonic(), event.new))
+
+    def on_turn_finished(self, event: TurnFinished) -> None:
+        if event.turn.ignored:
+            return
+        self.turns.append(event.turn)
         self._new.set()
 
     async def __aenter__(self) -> Loop:
@@ -72,10 +78,10 @@ class Loop:
             assert not self.task.done(), self.task
             await asyncio.sleep(0.05)
 
-    async def next_turn(self, timeout: float = 60.0) -> TurnOutcome:
+    async def next_turn(self, timeout: float = 60.0) -> Turn:
         return await self.turn(len(self.turns), timeout)
 
-    async def turn(self, index: int, timeout: float = 60.0) -> TurnOutcome:
+    async def turn(self, index: int, timeout: float = 60.0) -> Turn:
         """The ``index``-th finished turn, waiting for it when needed."""
         count = index
         deadline = time.monotonic() + timeout
@@ -95,7 +101,7 @@ def _pipeline(whisper, piper, responder=None, settings: Settings | None = None) 
     return VoicePipeline(settings or Settings(), transcriber=whisper, tts=piper, responder=responder or EchoResponder())
 
 
-def _heard_bantz(outcome: TurnOutcome) -> bool:
+def _heard_bantz(outcome: Turn) -> bool:
     t = ascii_fold(outcome.transcript)
     return any(w in t for w in ("bantz", "banz", "bants", "hava"))
 

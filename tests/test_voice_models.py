@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fixtures.voice_events import FnGate, Recorder
 
 from bantz_voice.audio.player import WavSink
 from bantz_voice.audio.wavio import dbfs, read_wav
@@ -70,10 +71,10 @@ def test_fitted_encoder_window_matches_the_full_window(whisper, voice_settings):
     assert whisper.window_frames(16000) == round((1 + voice_settings.asr.window_pad_s) * 100)
 
 
-def test_retry_without_the_prompt_on_real_whisper(whisper, voice_settings):
+def test_retry_with_the_wake_word_prompt_on_real_whisper(whisper, voice_settings):
     """What real Whisper does with a recording it once echoed the prompt for depends on the CPU
     (the retry itself is tested on recorded outputs: test_asr_retry.py). On any CPU: a second
-    decode, without the prompt, happens exactly when the first was dropped for a reason a retry may
+    decode, with the retry prompt, happens exactly when the first was dropped for a reason a retry may
     undo; the answer is the retry's when that one is clean; no prompt echo is ever passed on."""
     from fixtures.recorded_asr import RecordingDecoder
 
@@ -91,9 +92,9 @@ def test_retry_without_the_prompt_on_real_whisper(whisper, voice_settings):
     assert first.prompt == prompt
     first_reason = whisper._reason(first_text, lp, nsp, prompt)
     if first_reason in RETRY_REASONS:
-        assert len(rec.calls) == 2 and rec.calls[1].prompt is None and r.meta["retried"]
+        assert len(rec.calls) == 2 and rec.calls[1].prompt == (voice_settings.asr.retry_prompt or None) and r.meta["retried"]
         second_text, lp2, nsp2 = combine(rec.calls[1].segments)
-        if whisper._reason(second_text, lp2, nsp2, None) is None:
+        if whisper._reason(second_text, lp2, nsp2, voice_settings.asr.retry_prompt or None) is None:
             assert r.text == second_text and r.dropped is None
         else:
             assert r.text == "" and r.dropped == first_reason
@@ -161,8 +162,8 @@ def test_piper_speaks_a_run_on_sentence_in_bounded_pieces(piper):
 # --- full turns ---------------------------------------------------------------------------
 async def test_run_turn_from_wav_real_time_echo(voice_settings, whisper, piper, tmp_path):
     p = _pipeline(voice_settings, whisper, piper)
-    states: list[str] = []
-    p.on_state_change = states.append
+    rec = p.observer = Recorder()
+    states = rec.states
     out = tmp_path / "reply.wav"
     outcome = await p.run_turn_from_wav(RANDEVU, out_wav=out)
     d = outcome.to_dict()
@@ -215,14 +216,13 @@ async def test_long_reply_is_chunked_and_first_audio_comes_early(voice_settings,
     sink = WavSink()
     p = _pipeline(voice_settings, whisper, piper, Long())
     p.sink_factory = lambda: sink
-    seen: list = []
-    p.on_turn_done = lambda trace, outcome: seen.append((trace, outcome))
+    rec = p.observer = Recorder()
     outcome = await p.run_turn_from_wav(HAVA, fast=True)
     t = outcome.trace
     # the first chunk ("Tamam,") is spoken before the reply has finished streaming
     assert t.first_chunk_text is not None and t.tts_first_audio is not None
     assert t.first_chunk_text - t.llm_first_token < 0.2
-    assert seen and seen[0][0] is t
+    assert rec.turns and rec.turns[0] is outcome and rec.turns[0].trace is t
     assert outcome.reply_audio is not None and outcome.reply_audio.size > piper.sample_rate * 2
 
 
@@ -333,7 +333,7 @@ def test_cli_bad_wavs_one_line_no_traceback(tmp_path, kind):
         r = _cli(*cmd, timeout=60)
         assert r.returncode != 0
         assert "Traceback" not in r.stderr
-        lines = [ln for ln in r.stderr.splitlines() if ln.startswith("hata:")]
+        lines = [line for line in r.stderr.splitlines() if line.startswith("hata:")]
         assert len(lines) == 1, r.stderr
         assert r.stdout == ""
 
@@ -358,9 +358,9 @@ async def _listen_file(p: VoicePipeline, samples: np.ndarray, sink: WavSink | No
 
 async def test_push_to_talk_bypasses_the_gate(voice_settings, whisper, piper):
     p = _pipeline(voice_settings, whisper, piper)
-    p.transcript_filter = lambda text: None  # hands-free gate that accepts nothing
-    turns: list = []
-    p.on_turn_done = lambda trace, outcome: turns.append(outcome)
+    p.gate = FnGate(lambda text: None)  # hands-free gate that accepts nothing
+    turns = (rec := Recorder()).turns
+    p.observer = rec
     speech = read_wav(HAVA)
     task, _ = await _listen_file(p, np.concatenate([np.zeros(8000, np.int16), speech, np.zeros(16000, np.int16)]))
     while p.state != "listening":
@@ -372,7 +372,7 @@ async def test_push_to_talk_bypasses_the_gate(voice_settings, whisper, piper):
     await asyncio.wait_for(task, 60)
     assert len(turns) == 1
     o = turns[0]
-    assert o.ptt and not o.ignored and o.result.route == "echo"
+    assert o.ptt and o.kind == "ptt" and o.mode == "ptt" and not o.ignored and o.result.route == "echo"
     assert "bantz" in ascii_fold(o.transcript) or "hava" in ascii_fold(o.transcript)
     t = o.trace.to_dict()
     # the release is the endpoint; speech_start/speech_end come from the voiced frames
@@ -387,9 +387,9 @@ async def test_gate_ignores_and_strips(voice_settings, whisper, piper):
         seen.append(text)
         return None
 
-    p.transcript_filter = gate
-    turns: list = []
-    p.on_turn_done = lambda trace, outcome: turns.append(outcome)
+    p.gate = FnGate(gate)
+    turns = (rec := Recorder()).turns
+    p.observer = rec
     speech = read_wav(HAVA)
     task, _ = await _listen_file(p, np.concatenate([np.zeros(8000, np.int16), speech]))
     await asyncio.wait_for(task, 60)
@@ -397,7 +397,7 @@ async def test_gate_ignores_and_strips(voice_settings, whisper, piper):
     from bantz_voice import paths
 
     assert not (paths.state_dir() / "traces.jsonl").exists()
-    p.transcript_filter = lambda text: "yarın ne var"
+    p.gate = FnGate(lambda text: "yarın ne var")
     task, _ = await _listen_file(p, np.concatenate([np.zeros(8000, np.int16), speech]))
     await asyncio.wait_for(task, 60)
     assert len(turns) == 1 and turns[0].request_text == "yarın ne var"
@@ -416,8 +416,8 @@ class _Preparing(EchoResponder):
     def idle(self) -> None:
         self.idle_at.append(__import__("time").monotonic())
 
-    def prepare(self, text: str):
-        self.prepared.append((text, __import__("time").monotonic()))
+    def prepare(self, request: TurnRequest):
+        self.prepared.append((request.text, __import__("time").monotonic()))
         outer = self
 
         class Handle:
@@ -434,9 +434,9 @@ async def test_speculative_transcript_is_offered_to_the_responder(voice_settings
     speech = np.concatenate([np.zeros(8000, np.int16), read_wav(HAVA)])
     r = _Preparing()
     p = _pipeline(voice_settings, whisper, piper, r)
-    turns: list = []
-    p.on_turn_done = lambda trace, outcome: turns.append(outcome)
-    task, _ = await _listen_file(p, speech)  # no gate
+    turns = (rec := Recorder()).turns
+    p.observer = rec
+    task, _ = await _listen_file(p, speech)  # no gate: the open gate can be peeked
     await asyncio.wait_for(task, 60)
     assert len(turns) == 1 and r.prepared and r.prepared[-1][0] == turns[0].request_text
     assert r.prepared[-1][1] <= turns[0].trace.turn_done
@@ -446,19 +446,19 @@ async def test_speculative_transcript_is_offered_to_the_responder(voice_settings
     # a gate without a peek: never asked early, asked once at the endpoint
     r.prepared.clear()
     filtered: list[str] = []
-    p.transcript_filter = lambda text: filtered.append(text) or "yarın ne var"
+    p.gate = FnGate(lambda text: filtered.append(text) or "yarın ne var")
     task, _ = await _listen_file(p, speech)
     await asyncio.wait_for(task, 60)
     assert r.prepared == [] and len(filtered) == 1 and turns[-1].request_text == "yarın ne var"
     # with a peek: the prepared text is the peeked one; the committing filter still runs once
     filtered.clear()
-    p.transcript_peek = lambda text: "yarın ne var"
+    p.gate = FnGate(lambda text: filtered.append(text) or "yarın ne var", peek=lambda text: "yarın ne var")
     task, _ = await _listen_file(p, speech)
     await asyncio.wait_for(task, 60)
     assert [t for t, _ in r.prepared] == ["yarın ne var"] and len(filtered) == 1
     # the gate says no at the endpoint: the prepared work is cancelled
     r.prepared.clear()
-    p.transcript_filter = lambda text: None
+    p.gate = FnGate(lambda text: None, peek=lambda text: "yarın ne var")
     n = len(turns)
     task, _ = await _listen_file(p, speech)
     await asyncio.wait_for(task, 60)
@@ -467,10 +467,8 @@ async def test_speculative_transcript_is_offered_to_the_responder(voice_settings
 
 async def test_mute_drops_speech(voice_settings, whisper, piper):
     p = _pipeline(voice_settings, whisper, piper)
-    states: list[str] = []
-    p.on_state_change = states.append
-    turns: list = []
-    p.on_turn_done = lambda trace, outcome: turns.append(outcome)
+    rec = p.observer = Recorder()
+    states, turns = rec.states, rec.turns
     p.mute()
     task, _ = await _listen_file(p, np.concatenate([np.zeros(8000, np.int16), read_wav(HAVA)]))
     await asyncio.wait_for(task, 60)
@@ -532,8 +530,8 @@ async def test_barge_in_setting(whisper, piper, barge_in):
     s = Settings()
     s.audio.barge_in = barge_in
     p = _pipeline(s, whisper, piper, _long_responder())
-    turns: list = []
-    p.on_turn_done = lambda trace, outcome: turns.append(outcome)
+    turns = (rec := Recorder()).turns
+    p.observer = rec
     speech = read_wav(HAVA)
     audio = np.concatenate([np.zeros(8000, np.int16), speech, np.zeros(16000 * 6, np.int16), speech])
     from bantz_voice.audio.source import FileSource
@@ -554,8 +552,9 @@ def test_barge_in_needs_speech_louder_than_the_echo_reference(voice_settings):
     import webrtcvad
 
     from bantz_voice.audio.vad import Frame
+    from bantz_voice.voice.listener import Listener
 
-    p = VoicePipeline(voice_settings, transcriber=None, tts=None, responder=EchoResponder())
+    listener = Listener(voice_settings)
     speech = read_wav(RANDEVU)
     strict = webrtcvad.Vad(3)
     frames = [speech[i : i + 480] for i in range(16000, len(speech) - 480, 480)]
@@ -564,20 +563,13 @@ def test_barge_in_needs_speech_louder_than_the_echo_reference(voice_settings):
     loud = max(voiced, key=lambda f: np.abs(f).mean())
     rms = float(np.sqrt(np.mean((loud.astype(np.float32) / 32768) ** 2)))
 
-    class Sink:
-        level = 0.0
-        reference = None  # no record of what was played: the level test alone decides
-
-    p._sink = Sink()
     frame = Frame(loud.tobytes(), 0.0)
-    assert p._barge_in_speech(frame)  # nothing playing: speech counts
-    Sink.level = rms / 0.3 * 2  # the speaker is much louder than this "speech": treat it as echo
-    assert not p._barge_in_speech(frame)
-    Sink.level = rms  # the user is as loud as the playback
-    assert p._barge_in_speech(frame)
+    assert listener.speech_over_playback(frame, 0.0)  # nothing playing: speech counts
+    # the speaker is much louder than this "speech": treat it as echo
+    assert not listener.speech_over_playback(frame, rms / 0.3 * 2)
+    assert listener.speech_over_playback(frame, rms)  # the user is as loud as the playback
     quiet = Frame((loud // 400).astype(np.int16).tobytes(), 0.0)
-    Sink.level = 0.0
-    assert not p._barge_in_speech(quiet)  # below the floor
+    assert not listener.speech_over_playback(quiet, 0.0)  # below the floor
 
 
 def test_cancelled_speculative_decode_stops_early(whisper):

@@ -166,4 +166,4 @@ async def test_speaker_lost_and_found_is_recovered_on_the_next_reply(pulse, whis
         if pulse.proc is not None and pulse.proc.poll() is None:
             await asyncio.to_thread(load_speaker, pulse)
     lost = [r for r in caplog.records if r.name == "bantz_voice.audio.player" and r.levelno >= logging.WARNING]
-    assert len(lost) == 1 and "kesildi" in lost[0].getMessage(), [r.getMessage() for r in lost]
+    assert len(lost) == 1 and "speaker stream lost" in lost[0].getMessage(), [r.getMessage() for r in lost]

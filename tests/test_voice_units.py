@@ -329,18 +329,24 @@ def test_apply_settings_live_and_restart_needed():
     from bantz_voice.errors import BantzError
     from bantz_voice.pipeline import VoicePipeline
     from bantz_voice.responder import EchoResponder
+    from bantz_voice.tts.base import TextToSpeech
 
     class Fake:
         def __init__(self, settings):
             self.settings = settings
 
+    class FakeTTS(TextToSpeech):
+        def __init__(self, settings):
+            self.settings = settings
+
     s = Settings()
-    p = VoicePipeline(s, transcriber=Fake(s.asr), tts=Fake(s.tts), responder=EchoResponder())
+    p = VoicePipeline(s, transcriber=Fake(s.asr), tts=FakeTTS(s.tts), responder=EchoResponder())
     new = Settings()
     new.vad.hangover_ms = 700
     new.asr.beam_size = 2
     p.apply_settings(new)
-    assert p.settings.vad.hangover_ms == 700 and p.transcriber.settings.beam_size == 2 and p._reconfigure
+    assert p.settings.vad.hangover_ms == 700 and p.transcriber.settings.beam_size == 2 and p.listener._reconfigure
+    assert p.tts.settings is new.tts and p.output.settings is new.tts
     other = Settings()
     other.asr.model = "whisper-small"
     with pytest.raises(BantzError, match="asr.model"):

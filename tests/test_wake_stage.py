@@ -19,6 +19,8 @@ from bantz_voice.daemon.notify import Notifier
 from bantz_voice.daemon.runner import Daemon
 from bantz_voice.pipeline import VoicePipeline
 from bantz_voice.responder import EchoResponder
+from bantz_voice.tts.base import TextToSpeech
+from bantz_voice.voice.events import TurnFinished, VoiceObserver
 from bantz_voice.wake import OnnxWakeDetector, WakeDetector, build_wake_detector, default_model_path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -87,10 +89,10 @@ class CountingTranscriber:
         return AsrResult(self.text, self.text, audio_s=len(audio) / 16000)
 
 
-class SilentTTS:
+class SilentTTS(TextToSpeech):
     sample_rate = 16000
 
-    def synthesize(self, text: str) -> np.ndarray:
+    def render(self, spoken: str) -> np.ndarray:
         return np.zeros(1600, dtype=np.int16)
 
 
@@ -99,12 +101,17 @@ async def _hands_free(audio: np.ndarray, text: str, *, follow_up: bool = False) 
     d = Daemon(settings, "echo", Notifier(""))
     d.earcons.enabled = False
     tr = CountingTranscriber(text)
-    p = VoicePipeline(settings, transcriber=tr, tts=SilentTTS(), responder=EchoResponder())
-    p.transcript_filter = d.transcript_filter
-    p.transcript_peek = d.transcript_peek
-    p.audio_gate = d.audio_gate
+    p = d.attach(VoicePipeline(settings, transcriber=tr, tts=SilentTTS(), responder=EchoResponder()))
     outcomes: list = []
-    p.on_turn_done = lambda trace, outcome: (outcomes.append(outcome), d.on_turn_done(trace, outcome))
+    observer = p.observer
+
+    class Both(VoiceObserver):  # the daemon's observer, and the test keeps the turns it saw
+        def on_turn_finished(self, event: TurnFinished) -> None:
+            if not event.turn.ignored:
+                outcomes.append(event.turn)
+            observer.on_turn_finished(event)
+
+    p.observer = Both()
     if follow_up:
         d.gate.follow_up_s = 3600
         d.gate.open_follow_up()
@@ -142,15 +149,13 @@ async def test_ptt_bypasses_the_stage(heldout) -> None:
     det = build_wake_detector(settings.wake)
     neg = next(x for x in heldout["neg"] if not det.detect(x).fired)
     tr = CountingTranscriber("saat kaç")
-    p = VoicePipeline(settings, transcriber=tr, tts=SilentTTS(), responder=EchoResponder())
-    p.audio_gate = d.audio_gate
-    p.transcript_filter = d.transcript_filter
+    p = d.attach(VoicePipeline(settings, transcriber=tr, tts=SilentTTS(), responder=EchoResponder()))
     from bantz_voice.audio.vad import Utterance
 
     utt = Utterance(audio=neg, start_t=0.0, speech_start=0.0, speech_end=len(neg) / 16000, ptt=True)
-    assert p._audio_gate_passes(utt)
+    assert p._hears(utt, final=True)
     utt.ptt = False
-    assert not p._audio_gate_passes(utt)
+    assert not p._hears(utt, final=True)
 
 
 # --- enroll -------------------------------------------------------------------------------

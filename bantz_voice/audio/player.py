@@ -3,8 +3,9 @@ rate (resampled when the device refuses it) and stops within one 20 ms block; th
 keeps one stream open between replies (``keep_open``). ``WavSink`` is the
 device-free sink used by ``once``: it records what would have been played.
 
-Sink protocol (what the pipeline uses): ``await begin(rate)``, ``write(samples)``,
-``await drain()``, ``stop()``, ``await end()``, ``started_at``, ``level``.
+:class:`AudioSink` is the base class the voice loop is typed against: ``await begin(rate)``,
+``write(samples)``, ``await drain()``, ``stop()``, ``await end()``, ``started_at``, ``level``, and
+``prepare``/``fail``/``close`` with defaults that do nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 import soxr
@@ -28,24 +28,47 @@ from bantz_voice.errors import AudioInputError
 log = logging.getLogger(__name__)
 
 
-class AudioSink(Protocol):
-    started_at: float | None
-    level: float
-    # what the device played, with times (the echo guard's reference); None: this sink cannot tell
-    reference: PlaybackReference | None
+class AudioSink:
+    """Where a reply's samples go. ``begin`` starts a reply at the voice's rate, ``write`` queues
+    samples (never blocks), ``drain`` waits until they are played, ``stop`` silences at once,
+    ``end`` finishes the reply. ``started_at`` (monotonic) is when the first sample was played,
+    ``level`` the RMS of what plays now (the barge-in echo reference), ``reference`` what the device
+    played with times (the echo guard's reference; None: this sink cannot tell)."""
 
-    async def begin(self, rate: int) -> None: ...
+    reference: PlaybackReference | None = None
 
-    def write(self, samples: np.ndarray) -> None: ...
+    started_at: float | None = None
+    level: float = 0.0
 
-    async def drain(self) -> None: ...
+    async def begin(self, rate: int) -> None:
+        raise NotImplementedError
 
-    def stop(self) -> None: ...
+    def write(self, samples: np.ndarray) -> None:
+        raise NotImplementedError
 
-    async def end(self) -> None: ...
+    async def drain(self) -> None:
+        return None
+
+    def stop(self) -> None:
+        return None
+
+    async def end(self) -> None:
+        return None
+
+    async def prepare(self, rate: int) -> bool:
+        """Open the device ahead of the first reply; True when it is open."""
+        return False
+
+    def fail(self) -> None:
+        """The reply failed: reopen the device at the next ``begin``."""
+        return None
+
+    async def close(self) -> None:
+        """Release the device (a kept-open stream)."""
+        return None
 
 
-class Player:
+class Player(AudioSink):
     """Plays replies through a sounddevice ``OutputStream`` at the voice's rate.
 
     ``keep_open=False`` (the CLI's ``say``): one stream per reply, opened in ``begin`` and closed in
@@ -160,9 +183,9 @@ class Player:
         stream, self._stream = self._stream, None
         if stream is not None:
             if self._dead:
-                log.warning("hoparlör akışı kesildi — yeniden açılıyor")
+                log.warning("speaker stream lost; reopening it")
             elif self.keep_open:
-                log.info("hoparlör akışı yeniden açılıyor (%s)", "hata sonrası" if self._failed else "örnekleme hızı değişti")
+                log.info("reopening the speaker stream (%s)", "after an error" if self._failed else "sample rate changed")
             _close(stream, True)
             stream_closed()
         now = time.monotonic()
@@ -173,7 +196,7 @@ class Player:
         except AudioInputError as exc:
             if self.keep_open:
                 if not self._lost_logged:
-                    log.warning("%s — %.1f sn sonra yeniden denenecek", exc, self._backoff)
+                    log.warning("%s; retrying in %.1f s", exc, self._backoff)
                     self._lost_logged = True
                 else:
                     log.debug("%s", exc)
@@ -181,7 +204,7 @@ class Player:
                 self._backoff = min(self._backoff * 2, self.reconnect_max_s)
             raise
         if self._lost_logged:
-            log.warning("hoparlör yeniden bağlandı")
+            log.warning("speaker reconnected")
         self._lost_logged = False
         self._backoff = self.reconnect_initial_s
         self._retry_at = 0.0
@@ -338,7 +361,7 @@ def _close(stream, abort: bool) -> None:
         log.debug("closing output stream failed", exc_info=True)
 
 
-class WavSink:
+class WavSink(AudioSink):
     """Collects the reply instead of playing it (``once`` without devices, tests, benchmarks)."""
 
     def __init__(self, path: str | Path | None = None) -> None:

@@ -22,6 +22,7 @@ import soxr
 from bantz_voice.audio.vad import Frame
 from bantz_voice.audio.wavio import read_wav
 from bantz_voice.errors import AudioInputError
+from bantz_voice.voice.bridge import ThreadBridge
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ class MicSource:
             except Exception:  # a status hook never breaks audio
                 log.exception("on_status hook failed")
 
-    def _open(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue):
+    def _open(self, queue: ThreadBridge[Frame | None]):
         sd = _sd()
         try:
             idx = find_device(self.device, "input")
@@ -181,7 +182,7 @@ class MicSource:
             need = self.frame_samples * 2
             state = {"closed": False}
 
-            def callback(indata, frames, time_info, status, _r=resampler, _p=pending):
+            def callback(indata, frames, time_info, status, _r=resampler, _p=pending, state=state, need=need):
                 if state["closed"]:
                     return
                 data = indata[:, 0] if indata.ndim == 2 else indata
@@ -192,18 +193,13 @@ class MicSource:
                 while len(_p) >= need:
                     block = bytes(_p[:need])
                     del _p[:need]
-                    try:
-                        loop.call_soon_threadsafe(queue.put_nowait, Frame(block, now))
-                    except RuntimeError:  # loop closed
+                    if not queue.put(Frame(block, now)):  # the loop is closed
                         state["closed"] = True
                         return
 
-            def finished():
+            def finished(state=state):
                 if not state["closed"]:
-                    try:
-                        loop.call_soon_threadsafe(queue.put_nowait, None)
-                    except RuntimeError:
-                        pass
+                    queue.put(None)
 
             blocksize = native * self.frame_ms // 1000
             stream = sd.InputStream(
@@ -222,9 +218,9 @@ class MicSource:
         lost_logged = False
         first = True
         while True:
-            queue: asyncio.Queue = asyncio.Queue()
+            queue: ThreadBridge[Frame | None] = ThreadBridge(loop)
             try:
-                stream, state = await asyncio.to_thread(self._open, loop, queue)
+                stream, state = await asyncio.to_thread(self._open, queue)
             except Exception as exc:
                 msg = str(exc) if isinstance(exc, AudioInputError) else f"mikrofon açılamadı: {exc}"
                 if not lost_logged:

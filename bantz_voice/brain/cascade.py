@@ -177,10 +177,10 @@ class Brain(Responder):
             self.memory.close()
 
     # --- speculation ----------------------------------------------------------------------------
-    def prepare(self, text: str) -> Speculation | None:
+    def prepare(self, request: TurnRequest | str) -> Speculation | None:
         """Start the route/plan decision of ``text`` (a speculative transcript) before the turn is
         final; the turn with the same text and conversation state claims it. No side effects."""
-        text = " ".join(text.split())
+        text = " ".join((request.text if isinstance(request, TurnRequest) else request).split())
         text = strip_wake_word(text) or text
         b = self.settings.brain
         if not text or self._closed or b.baseline or not b.speculate:

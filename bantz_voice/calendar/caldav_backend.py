@@ -184,18 +184,18 @@ class CaldavCalendar(CalendarBackend):
     def _cal(self) -> Any:
         if self._calendar is not None:
             return self._calendar
-        import caldav
+        from caldav.davclient import DAVClient  # caldav's package root exports it lazily (untyped)
 
         if self.username and not self._password:
             raise CalendarError(
                 f"CalDAV parolası bulunamadı: {self.password_env} ortam değişkenini ya da sistem anahtarlığını ayarlayın."
             )
         if self._client is None:
-            self._client = caldav.DAVClient(
+            self._client = DAVClient(
                 url=self.url,
                 username=self.username,
                 password=self._password,
-                timeout=self.timeout,
+                timeout=self.timeout,  # type: ignore[arg-type]  # annotated int; niquests takes float seconds
                 enable_rfc6764=False,
                 require_tls=False,
             )
@@ -407,7 +407,4 @@ def _is_timeout(exc: BaseException) -> bool:
 
 
 def _is_connection(exc: BaseException) -> bool:
-    for e in _chain(exc):
-        if isinstance(e, (ConnectionError, OSError)) or "Connection" in type(e).__name__:
-            return True
-    return False
+    return any(isinstance(e, (ConnectionError, OSError)) or "Connection" in type(e).__name__ for e in _chain(exc))

@@ -13,6 +13,7 @@ from typing import Any
 
 import icalendar
 import recurring_ical_events
+from icalendar.prop import vDDDLists, vDDDTypes
 
 from bantz_voice.calendar.errors import CalendarError
 from bantz_voice.calendar.model import DEFAULT_DURATION, Event
@@ -30,6 +31,30 @@ def to_local(value: date | datetime, tz: tzinfo) -> datetime:
             return value.replace(tzinfo=tz)
         return value.astimezone(tz)
     return datetime(value.year, value.month, value.day, tzinfo=tz)
+
+
+def _time_prop(comp: icalendar.cal.Component, name: str) -> vDDDTypes:
+    prop = comp[name]
+    if not isinstance(prop, vDDDTypes):  # e.g. the property given twice
+        raise CalendarError(f"Takvim bileşeninin {name} alanı okunamadı.")
+    return prop
+
+
+def time_of(comp: icalendar.cal.Component, name: str = "DTSTART") -> date:
+    """The date or date-time (a :class:`datetime` is a :class:`date`) of DTSTART, DTEND,
+    RECURRENCE-ID or DTSTAMP; :class:`CalendarError` when it is something else."""
+    value = _time_prop(comp, name).dt
+    if not isinstance(value, date):
+        raise CalendarError(f"Takvim bileşeninin {name} alanı bir tarih değil.")
+    return value
+
+
+def duration_of(comp: icalendar.cal.Component) -> timedelta:
+    """The DURATION of ``comp``; :class:`CalendarError` when it is not a duration."""
+    value = _time_prop(comp, "DURATION").dt
+    if not isinstance(value, timedelta):
+        raise CalendarError("Takvim bileşeninin DURATION alanı bir süre değil.")
+    return value
 
 
 def _like(value: datetime, template: date | datetime) -> date | datetime:
@@ -84,8 +109,8 @@ def parse_components(
         first_error = exc
     else:
         chunks = rawfile.components(data)
-        raw = {id(c): (c, r) for c, r in zip(cal.subcomponents, chunks)} if len(chunks) == len(cal.subcomponents) else {}
-        return cal, raw, []
+        blobs = {id(c): (c, r) for c, r in zip(cal.subcomponents, chunks)} if len(chunks) == len(cal.subcomponents) else {}
+        return cal, blobs, []
     split = rawfile.split(data, strict=False)
     if split is None or not split.chunks:
         raise first_error
@@ -141,7 +166,7 @@ def uid_of(comp: icalendar.cal.Component) -> str | None:
     return str(uid) if uid is not None else None
 
 
-def events_of(cal: icalendar.Calendar) -> list[icalendar.Event]:
+def events_of(cal: icalendar.Calendar) -> list[icalendar.cal.Component]:
     return [c for c in cal.subcomponents if c.name == "VEVENT"]
 
 
@@ -155,20 +180,21 @@ def _rrule_text(master: icalendar.cal.Component | None) -> str | None:
         return None
     rule = master["RRULE"]
     rule = rule[0] if isinstance(rule, list) else rule
-    return rule.to_ical().decode()
+    text = rule.to_ical()
+    return text.decode() if isinstance(text, bytes) else str(text)
 
 
 def occurrence_to_event(comp: icalendar.cal.Component, tz: tzinfo, masters: dict[str, Any]) -> Event | None:
     uid = uid_of(comp)
     if uid is None or "DTSTART" not in comp:
         return None
-    raw_start = comp["DTSTART"].dt
+    raw_start = time_of(comp, "DTSTART")
     all_day = not isinstance(raw_start, datetime)
     start = to_local(raw_start, tz)
     if "DTEND" in comp:
-        end = to_local(comp["DTEND"].dt, tz)
+        end = to_local(time_of(comp, "DTEND"), tz)
     elif "DURATION" in comp:
-        end = start + comp["DURATION"].dt
+        end = start + duration_of(comp)
     else:
         end = start + (timedelta(days=1) if all_day else timedelta(0))
     if end < start:
@@ -288,9 +314,9 @@ def _rule_steps(rule: Any, first: datetime, end: datetime) -> tuple[float, str, 
 def _duration(comp: icalendar.cal.Component) -> timedelta:
     try:
         if "DTEND" in comp:
-            return abs(to_local(comp["DTEND"].dt, UTC) - to_local(comp["DTSTART"].dt, UTC))
+            return abs(to_local(time_of(comp, "DTEND"), UTC) - to_local(time_of(comp, "DTSTART"), UTC))
         if "DURATION" in comp:
-            return abs(comp["DURATION"].dt)
+            return abs(duration_of(comp))
     except Exception:
         pass
     return timedelta(days=1)
@@ -314,7 +340,7 @@ def _forwarded(master: icalendar.cal.Component, start: datetime, tz: tzinfo) -> 
     interval = _interval(rule)
     if interval is None:
         return master
-    raw = master["DTSTART"].dt
+    raw = time_of(master, "DTSTART")
     period = timedelta(seconds=_PERIOD_S[freq] * interval)
     margin = _duration(master) + 2 * period + timedelta(hours=3)  # overlap, one step, DST
     lag = start - to_local(raw, tz) - margin
@@ -333,15 +359,23 @@ def _forwarded(master: icalendar.cal.Component, start: datetime, tz: tzinfo) -> 
         if left < 1:
             return master  # the series ended before the window: walking it is bounded by COUNT
         new_rule = copy["RRULE"]
+        if not isinstance(new_rule, icalendar.vRecur):  # more than one RRULE: not moved
+            return master
         new_rule["COUNT"] = [left]
     for key in ("DTSTART", "DTEND"):
         if key in copy:
-            prop = copy[key]
-            value = prop.dt + shift
-            params = dict(prop.params)
-            copy.pop(key)
-            copy.add(key.lower(), value, parameters=params or None)
+            _readd(copy, key, time_of(copy, key) + shift)
     return copy
+
+
+def _readd(comp: icalendar.cal.Component, key: str, value: date) -> None:
+    """Replace ``comp``'s date/time property ``key`` by ``value``, keeping its parameters."""
+    params = _time_prop(comp, key).params
+    comp.pop(key)
+    if params:
+        comp.add(key.lower(), value, parameters=params)
+    else:
+        comp.add(key.lower(), value)
 
 
 def _interval(rule: Any) -> int | None:
@@ -363,7 +397,7 @@ def _forwarded_calendar(master: icalendar.cal.Component, rule: Any, freq: str, s
     interval = _interval(rule)
     if interval is None:
         return master
-    raw = master["DTSTART"].dt
+    raw = time_of(master, "DTSTART")
     if raw.day > 28:
         return master
     months = interval * (12 if freq == "YEARLY" else 1)
@@ -377,11 +411,7 @@ def _forwarded_calendar(master: icalendar.cal.Component, rule: Any, freq: str, s
     copy = icalendar.Event.from_ical(master.to_ical())
     for key in ("DTSTART", "DTEND"):
         if key in copy:
-            prop = copy[key]
-            params = dict(prop.params)
-            value = prop.dt + shift
-            copy.pop(key)
-            copy.add(key.lower(), value, parameters=params or None)
+            _readd(copy, key, time_of(copy, key) + shift)
     return copy
 
 
@@ -420,7 +450,7 @@ def expand(
         if master is not None and "DTSTART" in master:
             try:
                 forwarded = _forwarded(master, start, tz)
-                first = to_local(forwarded["DTSTART"].dt, tz)
+                first = to_local(time_of(forwarded, "DTSTART"), tz)
             except Exception:
                 forwarded, first = master, None
             if first is not None:
@@ -520,7 +550,7 @@ def build_event(
     comp.add("sequence", 0)
     _stamp(comp)
     comp.pop("LAST-MODIFIED", None)
-    comp.add("created", comp["DTSTAMP"].dt)
+    comp.add("created", time_of(comp, "DTSTAMP"))
     return comp
 
 
@@ -534,7 +564,7 @@ def _master(comps: list[icalendar.cal.Component]) -> icalendar.cal.Component | N
 
 def _override(comps: list[icalendar.cal.Component], rid: datetime, tz: tzinfo) -> icalendar.cal.Component | None:
     for c in comps:
-        if "RECURRENCE-ID" in c and to_local(c["RECURRENCE-ID"].dt, tz) == rid:
+        if "RECURRENCE-ID" in c and to_local(time_of(c, "RECURRENCE-ID"), tz) == rid:
             return c
     return None
 
@@ -545,7 +575,7 @@ LONG_TZ_FROM = date(2000, 1, 1)
 def add_timezones(cal: icalendar.Calendar, compact: bool = False) -> None:
     """Add the VTIMEZONEs the events use. They describe the zone from a year before the earliest
     event (``compact``: one CalDAV object) or from 2000 at the latest (the shared .ics file)."""
-    starts = [c["DTSTART"].dt for c in events_of(cal) if "DTSTART" in c]
+    starts = [time_of(c, "DTSTART") for c in events_of(cal) if "DTSTART" in c]
     days = [d.date() if isinstance(d, datetime) else d for d in starts]
     first = (min(days) if days else date.today()) - timedelta(days=366)
     if not compact:
@@ -599,26 +629,27 @@ def apply_update(
     if not comps:
         raise _not_found(event)
     master = _master(comps)
-    occurrence = event.recurring and event.recurrence_id is not None and not series
-    if occurrence:
-        target = _override(comps, event.recurrence_id, tz)
+    rid = event.recurrence_id if event.recurring and not series else None
+    occurrence = rid is not None
+    if rid is not None:
+        target = _override(comps, rid, tz)
         if target is None:
             if master is None:
                 raise _not_found(event)
             target = icalendar.Event.from_ical(master.to_ical())
             for key in ("RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"):
                 target.pop(key, None)
-            target.add("recurrence-id", _like(event.recurrence_id, master["DTSTART"].dt))
+            target.add("recurrence-id", _like(rid, time_of(master, "DTSTART")))
             _set_times(target, event.start, event.end, event.all_day)
             cal.add_component(target)
     else:
         target = master if master is not None else comps[0]
-    cur_all_day = not isinstance(target["DTSTART"].dt, datetime)
-    cur_start = to_local(target["DTSTART"].dt, tz)
+    cur_all_day = not isinstance(time_of(target, "DTSTART"), datetime)
+    cur_start = to_local(time_of(target, "DTSTART"), tz)
     if "DTEND" in target:
-        cur_end = to_local(target["DTEND"].dt, tz)
+        cur_end = to_local(time_of(target, "DTEND"), tz)
     elif "DURATION" in target:
-        cur_end = cur_start + target["DURATION"].dt
+        cur_end = cur_start + duration_of(target)
     else:
         cur_end = cur_start + (timedelta(days=1) if cur_all_day else DEFAULT_DURATION)
     if "title" in fields:
@@ -668,13 +699,20 @@ def _shift_recurrence_keys(comps: list[icalendar.cal.Component], master: icalend
     move too, or removed occurrences come back and changed ones appear twice."""
     if "EXDATE" in master:
         props = master["EXDATE"] if isinstance(master["EXDATE"], list) else [master["EXDATE"]]
-        values = [d.dt + delta for prop in props for d in prop.dts]
+        values: list[date] = []
+        for prop in props:
+            if not isinstance(prop, vDDDLists):
+                raise CalendarError("Takvim bileşeninin EXDATE alanı okunamadı.")
+            for d in prop.dts:
+                if not isinstance(d.dt, date):
+                    raise CalendarError("Takvim bileşeninin EXDATE alanı bir tarih değil.")
+                values.append(d.dt + delta)
         master.pop("EXDATE")
         for value in values:
             master.add("exdate", value)
     for comp in comps:
         if comp is not master and "RECURRENCE-ID" in comp:
-            rid = comp["RECURRENCE-ID"].dt + delta
+            rid = time_of(comp, "RECURRENCE-ID") + delta
             comp.pop("RECURRENCE-ID")
             comp.add("recurrence-id", rid)
 
@@ -684,12 +722,12 @@ def apply_delete(cal: icalendar.Calendar, event: Event, tz: tzinfo, series: bool
     if not comps:
         raise _not_found(event)
     master = _master(comps)
-    one_occurrence = event.recurring and event.recurrence_id is not None and not series
-    if one_occurrence and master is not None and ("RRULE" in master or "RDATE" in master):
-        override = _override(comps, event.recurrence_id, tz)
+    rid = event.recurrence_id if event.recurring and not series else None
+    if rid is not None and master is not None and ("RRULE" in master or "RDATE" in master):
+        override = _override(comps, rid, tz)
         if override is not None:
             cal.subcomponents.remove(override)
-        master.add("exdate", _like(event.recurrence_id, master["DTSTART"].dt))
+        master.add("exdate", _like(rid, time_of(master, "DTSTART")))
         seq = int(master.get("SEQUENCE", 0)) + 1
         master.pop("SEQUENCE", None)
         master.add("sequence", seq)

@@ -96,17 +96,44 @@ def _build_index(
     return _Index(key=key, cal=cal, plain=plain, recurring=rec, blobs=blobs or {}, recurring_uids=recurring_uids, bad=bad or [])
 
 
-def _reindex(old: _Index, cal: icalendar.Calendar, uid: str, key: StatKey, tz: ZoneInfo, blobs: dict[int, tuple[Any, bytes]]) -> _Index:
-    """The index after a write that touched only ``uid`` (full rebuild when recurrence is involved)."""
-    comps = ical.components_for(cal, uid)
-    if uid in old.recurring_uids or any(ical.is_recurring_component(c) for c in comps):
-        return _build_index(cal, key, tz, blobs, old.bad)
+def _index_after_write(
+    old: _Index,
+    uid: str,
+    mine: list[Any],
+    zones: list[Any],
+    tz: ZoneInfo,
+    *,
+    key: StatKey,
+    cal: icalendar.Calendar | None,
+    blobs: dict[int, tuple[Any, bytes]],
+) -> _Index:
+    """The index after a write that changed only ``uid``'s components, which are now ``mine``
+    (both write paths: the parsed calendar and the raw file). The UID's events leave the index
+    and its components join it again: as plain events, or — when the UID recurs — in the
+    recurring set, with the time zones (``zones``: those the written calendar defines) that set
+    does not hold yet. ``old.recurring`` is updated in place (the old index is not used again)."""
     plain = [e for e in old.plain if e.uid != uid]
-    for comp in comps:
-        ev = ical.occurrence_to_event(comp, tz, {})
-        if ev is not None:
-            bisect.insort(plain, ev, key=lambda e: (e.start, e.end, e.title))
-    return _Index(key=key, cal=cal, plain=plain, recurring=old.recurring, blobs=blobs, recurring_uids=old.recurring_uids, bad=old.bad)
+    recurring, recurring_uids = old.recurring, set(old.recurring_uids)
+    is_recurring = any(ical.is_recurring_component(c) for c in mine)
+    if uid in recurring_uids or is_recurring:
+        for c in ical.components_for(recurring, uid):
+            recurring.subcomponents.remove(c)
+        recurring_uids.discard(uid)
+    if is_recurring:
+        have = {str(c.get("TZID")) for c in recurring.subcomponents if c.name == "VTIMEZONE"}
+        for z in zones:
+            if str(z.get("TZID")) not in have:
+                recurring.subcomponents.insert(0, z)
+                have.add(str(z.get("TZID")))
+        for c in mine:
+            recurring.add_component(c)
+        recurring_uids.add(uid)
+    else:
+        for c in mine:
+            ev = ical.occurrence_to_event(c, tz, {})
+            if ev is not None:
+                bisect.insort(plain, ev, key=lambda e: (e.start, e.end, e.title))
+    return _Index(key=key, cal=cal, plain=plain, recurring=recurring, blobs=blobs, recurring_uids=recurring_uids, bad=old.bad)
 
 
 CACHE_VERSION = 2
@@ -256,7 +283,7 @@ class IcsCalendar(CalendarBackend):
         return current, raw
 
     @staticmethod
-    def _mini(raw: rawfile.RawCalendar, uid: str) -> tuple[icalendar.Calendar, list[int], set[str]]:
+    def _mini(raw: rawfile.RawCalendar, uid: str) -> tuple[icalendar.Calendar, builtins.list[int], set[str]]:
         """A small VCALENDAR with the time zones and ``uid``'s components, their chunk positions,
         and the TZIDs the file already defines."""
         zones = [c for c in raw.chunks if rawfile.kind(c) == "VTIMEZONE"]
@@ -292,7 +319,7 @@ class IcsCalendar(CalendarBackend):
         change(mini)
         new_zones = [c.to_ical() for c in mini.subcomponents if c.name == "VTIMEZONE" and str(c.get("TZID")) not in had_zones]
         mine = ical.components_for(mini, uid)
-        chunks: list[bytes] = []
+        chunks: builtins.list[bytes] = []
         for i, chunk in enumerate(raw.chunks):
             if i in positions:
                 if i == positions[0]:
@@ -303,30 +330,19 @@ class IcsCalendar(CalendarBackend):
             chunks.extend(c.to_ical() for c in mine)
         data = rawfile.RawCalendar(raw.head, new_zones + chunks).to_bytes()
         key = self.file.write(data)
-        # the index follows without a parse: drop the UID's events, add what it has now
-        plain = [e for e in idx.plain if e.uid != uid]
-        recurring, recurring_uids = idx.recurring, set(idx.recurring_uids)
-        is_recurring = any(ical.is_recurring_component(c) for c in mine)
-        if uid in recurring_uids or is_recurring:
-            for c in ical.components_for(recurring, uid):
-                recurring.subcomponents.remove(c)
-            recurring_uids.discard(uid)
-        if is_recurring:
-            for c in mini.subcomponents:
-                if c.name == "VTIMEZONE" and str(c.get("TZID")) not in had_zones:
-                    recurring.subcomponents.insert(0, c)
-            for c in mine:
-                recurring.add_component(c)
-            recurring_uids.add(uid)
-        else:
-            for c in mine:
-                ev = ical.occurrence_to_event(c, self.tz, {})
-                if ev is not None:
-                    bisect.insort(plain, ev, key=lambda e: (e.start, e.end, e.title))
-        self._index = _Index(key=key, cal=None, plain=plain, recurring=recurring, blobs={}, recurring_uids=recurring_uids, bad=idx.bad)
-        _save_cache(self.path, data, self._index, self.tz)
+        zones = [c for c in mini.subcomponents if c.name == "VTIMEZONE"]
+        self._written(_index_after_write(idx, uid, mine, zones, self.tz, key=key, cal=None, blobs={}), data)
         log.debug("calendar written (one event re-serialized): %s", self.path)
         return mini
+
+    def _written(self, idx: _Index, data: bytes) -> None:
+        """Keep the index of what was just written, and cache it: always when it holds no parsed
+        calendar (the next write works from the cache), else for a large file."""
+        if idx.cal is None or len(idx.plain) >= CACHE_MIN_EVENTS:
+            _save_cache(self.path, data, idx, self.tz)
+            if not self.keep_parsed:
+                idx = dataclasses.replace(idx, cal=None, blobs={})
+        self._index = idx
 
     # --- writing ----------------------------------------------------------------------------
     def _mutate(self, uid: str, change: Callable[[icalendar.Calendar], Any]) -> icalendar.Calendar:
@@ -350,11 +366,8 @@ class IcsCalendar(CalendarBackend):
         view.subcomponents.extend(ical.components_for(cal, uid))
         data, blobs = serialize(cal, blobs)
         key = self.file.write(data)
-        self._index = _reindex(idx, cal, uid, key, self.tz, blobs)
-        if len(self._index.plain) >= CACHE_MIN_EVENTS:
-            _save_cache(self.path, data, self._index, self.tz)
-            if not self.keep_parsed:
-                self._index = dataclasses.replace(self._index, cal=None, blobs={})
+        zones = [c for c in cal.subcomponents if c.name == "VTIMEZONE"]
+        self._written(_index_after_write(idx, uid, view.subcomponents, zones, self.tz, key=key, cal=cal, blobs=blobs), data)
         log.debug("calendar written: %s (%d bytes)", self.path, len(data))
         return view
 

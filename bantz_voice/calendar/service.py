@@ -4,6 +4,7 @@ session). Results carry a ``say()`` that gives the Turkish sentence to speak."""
 
 from __future__ import annotations
 
+import builtins
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -109,7 +110,7 @@ class CalendarService:
     def find(self, words: str, day: date | None = None) -> FindResult:
         return FindResult(words, day, self.backend.find(words, day, now=self.now()))
 
-    def clashes(self, start: datetime, end: datetime | None = None, all_day: bool = False) -> list[Event]:
+    def clashes(self, start: datetime, end: datetime | None = None, all_day: bool = False) -> builtins.list[Event]:
         """Timed events overlapping the slot (all-day events never clash)."""
         if all_day:
             return []

@@ -42,13 +42,7 @@ def build_parser(areas: tuple[str, ...] = AREAS) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bantz-voice {__version__}", help="sürümü göster ve çık")
     sub = parser.add_subparsers(dest="command", metavar="KOMUT")
     for area in areas:
-        try:
-            module = importlib.import_module(f"bantz_voice.cli.{area}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"bantz_voice.cli.{area}":
-                continue
-            raise
-        module.register(sub)
+        importlib.import_module(f"bantz_voice.cli.{area}").register(sub)
     turkish_argparse.name_placeholders(parser)
     return parser
 

@@ -29,7 +29,8 @@ def _socket(args: argparse.Namespace) -> Path:
 
     if getattr(args, "socket", None):
         return socket_path_from(Path(args.socket))
-    return socket_path_from(peek("daemon", "socket_path"))
+    raw = peek("daemon", "socket_path")
+    return socket_path_from(raw if isinstance(raw, (str, Path)) else None)  # a bad value: the daemon's validation names it
 
 
 def _call(args: argparse.Namespace, kind: str, data: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -73,7 +73,7 @@ def _vram(args: argparse.Namespace) -> int:
 def _doctor(args: argparse.Namespace) -> int:
     if args.vram:
         return _vram(args)
-    from bantz_voice.doctor.checks import run_checks
+    from bantz_voice.health import run_checks
 
     results = run_checks(load_settings())
     if args.json:

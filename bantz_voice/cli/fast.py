@@ -56,6 +56,7 @@ def _socket_configured(environ: dict[str, str] | os._Environ[str]) -> bool:
 def run(argv: list[str], environ: dict[str, str] | os._Environ[str] | None = None) -> int | None:
     """Exit status, or None: not a plain control command, use the full parser."""
     env = os.environ if environ is None else environ
+    data: dict[str, object] | None
     if len(argv) == 1 and argv[0] in DONE:
         kind, data = argv[0], None
     elif len(argv) == 2 and argv[0] == "ptt" and argv[1] in PTT_ACTIONS:

@@ -6,9 +6,10 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bantz_voice.errors import BantzError
@@ -60,7 +61,7 @@ def parse_now(value: str | None, tz_name: str) -> datetime:
     return now.replace(tzinfo=tz) if now.tzinfo is None else now
 
 
-Decide = Callable[[str, datetime], Awaitable[NluDecision]]
+Decide = Callable[[str, datetime], Coroutine[Any, Any, NluDecision]]
 
 
 def _decider(rules_only: bool, settings) -> Decide:
@@ -73,21 +74,15 @@ def _decider(rules_only: bool, settings) -> Decide:
 
     if rules_only or settings.brain.rules_only:
         return rules
-    try:
-        import bantz_voice.brain as brain
+    from bantz_voice.brain import decide
 
-        decide = brain.decide
-    except Exception:
-        print("not: beyin (LLM) kullanılamıyor, yalnızca kurallar kullanılıyor", file=sys.stderr)
-        return rules
     state = {"failed": False}
 
     async def run(text: str, now: datetime) -> NluDecision:
         if state["failed"]:
             return parse(text, now)
         try:
-            result = await decide(text, now, settings)
-            return result if isinstance(result, NluDecision) else NluDecision.model_validate(result)
+            return await decide(text, now, settings)
         except BantzError as exc:
             print(f"not: model kullanılamıyor ({exc}); yalnızca kurallar kullanılıyor", file=sys.stderr)
         except Exception as exc:

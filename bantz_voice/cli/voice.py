@@ -50,11 +50,9 @@ def _once(args: argparse.Namespace) -> int:
 
 def _forward_to_daemon(settings, text: str) -> bool:
     """A running daemon owns the speaker: let it speak. False when no daemon answers."""
-    try:
-        from bantz_voice.daemon.client import DaemonNotRunning, call
-        from bantz_voice.daemon.control import socket_path_from
-    except ImportError:
-        return False
+    from bantz_voice.daemon.client import DaemonNotRunning, call
+    from bantz_voice.daemon.control import socket_path_from
+
     try:
         call(socket_path_from(settings.daemon.socket_path), "say", {"text": text})
     except DaemonNotRunning:
@@ -63,10 +61,12 @@ def _forward_to_daemon(settings, text: str) -> bool:
 
 
 def _say(args: argparse.Namespace) -> int:
-    from bantz_voice.audio.player import Player
-    from bantz_voice.audio.wavio import write_wav
+    from bantz_voice.audio.player import AudioSink, Player, WavSink
     from bantz_voice.daemon.protocol import MAX_SAY_CHARS
+    from bantz_voice.stages import StageMonitor
     from bantz_voice.tts.piper_tts import PiperTTS
+    from bantz_voice.voice.output import SpeechOutput, text_once
+    from bantz_voice.voice.turn import Turn
 
     text = " ".join(args.text).strip()
     if not text:
@@ -74,28 +74,31 @@ def _say(args: argparse.Namespace) -> int:
     if len(text) > MAX_SAY_CHARS:
         raise BantzError(f"metin çok uzun ({len(text)} karakter; en fazla {MAX_SAY_CHARS})")
     settings = load_settings()
-    player = None
     if not args.out and not args.local and _forward_to_daemon(settings, text):
         return 0
-    if not args.out:
+    sink: AudioSink
+    if args.out:
+        sink = WavSink(args.out)
+    else:
         player = Player(settings.audio.output_device)
         player.check()  # a missing speaker fails before the voice loads
+        sink = player
     tts = PiperTTS(settings.tts)
-    audio = tts.synthesize(text)
-    if args.out:
-        write_wav(args.out, audio, tts.sample_rate)
-        print(args.out)
-        return 0
+    # the voice loop's own speech output: chunker -> normalizer -> TTS -> sink
+    output = SpeechOutput(tts, settings.tts, StageMonitor({"tts": settings.tts.deadline_s}))
+    turn = Turn("say")
 
-    async def play():
-        await player.begin(tts.sample_rate)
+    async def play() -> None:
         try:
-            player.write(audio)
-            await player.drain()
+            await output.play(text_once(text), turn, sink)
         finally:
-            await player.end()
+            output.shutdown()
 
     asyncio.run(play())
+    if turn.error:
+        raise BantzError(turn.error)
+    if args.out:
+        print(args.out)
     return 0
 
 

@@ -46,10 +46,8 @@ class DaemonAnnouncer(Announcer):
         self.hook.daemon.gate.open_follow_up()  # "beş dakika ertele" without the wake word
         paused = await asyncio.to_thread(self.hook.desktop.media.pause) if self.hook.desktop.media.enabled else []
         try:
-            speak = getattr(d.pipeline, "speak", None) or d._speak
-            result = speak(text)
-            if asyncio.iscoroutine(result):
-                await result
+            if d.pipeline is not None:
+                await d.pipeline.speak(text)
         finally:
             if paused and d.current_state() not in BUSY_STATES:
                 await asyncio.to_thread(self.hook.desktop.media.resume)

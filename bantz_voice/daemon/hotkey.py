@@ -25,7 +25,7 @@ class HotkeyUnavailable(BantzError):
 
 def _import_evdev() -> Any:
     try:
-        import evdev  # type: ignore[import-not-found]
+        import evdev
     except ImportError:
         raise HotkeyUnavailable(
             "Basılı tutarak konuşma tuşu için 'evdev' paketi gerekli: .venv/bin/pip install evdev "

@@ -22,24 +22,34 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from bantz_voice import paths
+# imported here, not in the functions that use them: a `status` call must never wait on the import
+# lock of a module the loading thread is importing (a start-up deadlock seen under load)
+from bantz_voice import logsetup, paths
+from bantz_voice.audio.source import AudioSource, MicSource
+from bantz_voice.audio.vad import Frame, Utterance
 from bantz_voice.config import Settings, load_settings
+from bantz_voice.daemon import reload as rl
 from bantz_voice.daemon.alarm_hook import AlarmHook
-from bantz_voice.daemon.control import ControlServer, InstanceLock, socket_path_from
+from bantz_voice.daemon.control import ControlServer, InstanceLock
 from bantz_voice.daemon.earcons import EarconPlayer
-from bantz_voice.daemon.health import HealthMonitor
 from bantz_voice.daemon.notify import Heartbeat, Notifier, watchdog_interval_s
 from bantz_voice.daemon.protocol import ProtocolError
 from bantz_voice.daemon.wakeword import WakeGate
+from bantz_voice.daemon.wire import socket_path_from
 from bantz_voice.errors import AudioInputError, BantzError, ConfigError
+from bantz_voice.health import HealthMonitor
+from bantz_voice.models.manager import is_present, used_by
 from bantz_voice.pipeline import VoicePipeline
+from bantz_voice.responder import Responder
+from bantz_voice.voice.bridge import call_soon
+from bantz_voice.voice.events import AgentStateChanged, TurnFinished, UserStateChanged, VoiceObserver
+from bantz_voice.voice.gate import Gate, GateDecision
+from bantz_voice.voice.turn import Turn
 from bantz_voice.wake import WakeDetector, build_wake_detector
 
 log = logging.getLogger("bantz_voice.daemon")
 
 STATES = ("starting", "idle", "listening", "thinking", "speaking", "muted", "stopping")
-_STATE_ALIASES = {"ready": "idle", "waiting": "idle", "recording": "listening", "speech": "listening",
-                  "transcribing": "thinking", "responding": "thinking", "playing": "speaking"}
 LAST_TURNS = 10
 EXTEND_TIMEOUT_S = 30.0  # while loading, systemd's start timeout is kept at least this far ahead ...
 EXTEND_EVERY_S = 10.0  # ... renewed this often
@@ -47,33 +57,24 @@ HEARTBEAT_STALE_S = 20.0  # < WatchdogSec (30 s): a stuck loop is restarted with
 SHUTDOWN_BUDGET_S = 1.5
 
 
-def _norm_state(value: Any) -> str:
-    raw = getattr(value, "value", value)
-    s = str(raw or "idle").lower()
-    s = s.rsplit(".", 1)[-1]
-    s = _STATE_ALIASES.get(s, s)
-    return s if s in STATES else "idle"
-
-
 class HeartbeatSource:
-    """Wraps an audio source: beats the heartbeat on every frame the listening loop pulls."""
+    """Wraps the microphone: beats the heartbeat on every frame the listening loop pulls."""
 
-    def __init__(self, inner: Any, heartbeat: Heartbeat) -> None:
+    def __init__(self, inner: MicSource, heartbeat: Heartbeat) -> None:
         self.inner = inner
         self.heartbeat = heartbeat
         self.frames_seen = 0
+        self.rate = inner.rate
+        self.frame_ms = inner.frame_ms
 
-    def __getattr__(self, name: str) -> Any:  # rate, frame_ms, origin, connected, ...
-        return getattr(self.inner, name)
-
-    async def frames(self) -> AsyncIterator[Any]:
+    async def frames(self) -> AsyncIterator[Frame]:
         async for frame in self.inner.frames():
             self.heartbeat.beat()
             self.frames_seen += 1
             yield frame
 
 
-def _make_responder(settings: Settings, kind: str | None) -> Any:
+def _make_responder(settings: Settings, kind: str | None) -> Responder | None:
     kind = kind or settings.brain.responder
     if kind == "echo":
         from bantz_voice.responder import EchoResponder
@@ -90,7 +91,54 @@ def _make_wake_detector(settings: Settings) -> WakeDetector:
         return WakeDetector()
 
 
-class Daemon:
+class DaemonGate(Gate):
+    """The daemon's hands-free gate (the pipeline skips it for push-to-talk): a ringing alarm's
+    "tamam" first, then the wake-word model before Whisper (:meth:`hears`) and the wake word or
+    the follow-up window on the transcript (:class:`WakeGate`). Every check is against the
+    utterance's own speech start. Ignored text is not kept."""
+
+    def __init__(self, daemon: Daemon) -> None:
+        self.daemon = daemon
+
+    def hears(self, utterance: Utterance, *, final: bool) -> bool:
+        """Inside the follow-up window everything passes; otherwise only an utterance in which the
+        model hears "Bantz". ``final``: the end-pointed utterance (counted when rejected)."""
+        d = self.daemon
+        if not d.gate.hands_free or d.gate.in_follow_up(utterance.speech_start):
+            return True
+        if d.wake.detect(utterance.audio).fired:
+            return True
+        if final:
+            d.ignored += 1
+            d.wake_rejected += 1
+        return False
+
+    def gate(self, utterance: Utterance, transcript: str) -> GateDecision:
+        d = self.daemon
+        if d.alarms.intercept(transcript):  # "tamam"/"sustur" to a ringing alarm
+            return GateDecision(None, "intercepted")
+        decision = d.gate.gate(utterance, transcript)
+        if decision.text is None:
+            if decision.mode == "bare_wake_word":
+                d.earcons.play("wake")
+            else:
+                d.ignored += 1
+        elif decision.mode == "wake_word":
+            d.earcons.play("wake")
+        return decision
+
+    def peek(self, utterance: Utterance, transcript: str) -> GateDecision | None:
+        return self.daemon.gate.gate(utterance, transcript, commit=False)
+
+
+def turn_mode(turn: Turn) -> str:
+    """``status``' mode of a turn: say, ptt, wake_word, follow_up or hands_free."""
+    if turn.kind == "voice":
+        return turn.mode if turn.mode in ("wake_word", "follow_up") else "hands_free"
+    return turn.kind
+
+
+class Daemon(VoiceObserver):
     def __init__(self, settings: Settings, responder: str | None = None, notifier: Notifier | None = None) -> None:
         self.settings = settings
         self.responder_kind = responder
@@ -99,6 +147,7 @@ class Daemon:
         d = settings.daemon
         self.notifier = notifier or Notifier()
         self.gate = WakeGate(d.wake_words, d.follow_up_s, hands_free=d.hands_free)
+        self.voice_gate = DaemonGate(self)
         self.wake = _make_wake_detector(settings)  # first stage (audio); the gate is the second
         self.wake_rejected = 0  # utterances the wake-word stage kept from Whisper
         self.earcons = EarconPlayer(d.earcons, settings.audio.output_device)
@@ -107,7 +156,7 @@ class Daemon:
         self.control = ControlServer(self.socket_path, self.handle)
         self.instance = InstanceLock()  # one daemon per user (runtime dir)
         self.health = HealthMonitor(settings, extra=self._pipeline_health)
-        self.pipeline: Any = None
+        self.pipeline: VoicePipeline | None = None
         self.source: HeartbeatSource | None = None
         self.started_at = time.monotonic()
         self.state = "starting"
@@ -125,80 +174,48 @@ class Daemon:
         self._mic_open = asyncio.Event()
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
-        self._pending_mode: str | None = None
         self._say_task: asyncio.Task[Any] | None = None
         self.hotkey: Any = None
-        self._speech_since: float | None = None
-        self._utterance_started_at: float | None = None
         self.alarms = AlarmHook(self)  # issue 18: timers/reminders firing, notifications, media pause
 
-    # --- pipeline callbacks ---------------------------------------------------------------
-    def transcript_filter(self, text: str) -> str | None:
-        """Hands-free gate (the pipeline skips it for PTT utterances). Ignored text is not kept."""
-        if self.alarms.intercept(text):  # "tamam"/"sustur" to a ringing alarm
-            return None
-        decision = self.gate.decide(text, started_at=self._gate_start())
-        if decision.text is None:
-            if decision.reason == "bare_wake_word":
-                self.earcons.play("wake")
-            else:
-                self.ignored += 1
-            return None
-        self._pending_mode = decision.reason
-        if decision.reason == "wake_word":
-            self.earcons.play("wake")
-        return decision.text
+    def attach(self, pipeline: VoicePipeline) -> VoicePipeline:
+        """Make ``pipeline`` the daemon's: its gate and its observer are the daemon's."""
+        pipeline.gate = self.voice_gate
+        pipeline.observer = self
+        self.pipeline = pipeline
+        return pipeline
 
-    def audio_gate(self, audio: Any, started_at: float | None, final: bool = True) -> bool:
-        """Wake-word stage before Whisper (the pipeline skips it for PTT): inside the follow-up
-        window everything passes; otherwise only an utterance in which the model hears "Bantz".
-        ``final``: the end-pointed utterance (counted when rejected), not a speculative pause."""
-        if not self.gate.hands_free or self.gate.in_follow_up(started_at):
-            return True
-        if self.wake.detect(audio).fired:
-            return True
-        if final:
-            self.ignored += 1
-            self.wake_rejected += 1
-        return False
+    def _voice(self) -> VoicePipeline:
+        if self.pipeline is None:
+            raise BantzError("Bantz henüz hazır değil (modeller yükleniyor)")
+        return self.pipeline
 
-    def transcript_peek(self, text: str) -> str | None:
-        """What :meth:`transcript_filter` would pass, without its side effects (speculation)."""
-        return self.gate.decide(text, started_at=self._gate_start(), commit=False).text
-
-    def _gate_start(self) -> float | None:
-        """When the utterance being gated began: the pipeline says (the last speech_start may
-        already belong to a newer utterance, e.g. a TV that keeps talking)."""
-        at = self.pipeline.gate_started_at if isinstance(self.pipeline, VoicePipeline) else None
-        return at if at is not None else self._utterance_started_at
-
-    def on_state(self, state: Any, *_: Any) -> None:
+    # --- the voice loop's events ----------------------------------------------------------
+    def on_agent_state(self, event: AgentStateChanged) -> None:
         if self.state not in ("starting", "stopping"):
-            self.state = _norm_state(state)
+            self.state = event.new
             self.alarms.on_state(self.state)
         self.heartbeat.beat()
 
-    def on_turn_done(self, *args: Any) -> None:
-        """``(trace, outcome)`` of every turn that ran (ignored utterances never reach here)."""
-        outcome = next((a for a in args if hasattr(a, "ignored")), None)
-        if outcome is None:
+    def on_user_state(self, event: UserStateChanged) -> None:
+        u = event.utterance
+        if event.new == "listening" and u is not None and not u.ptt:
+            self.utterances += 1  # an endpoint
+        self.heartbeat.beat()
+
+    def on_turn_finished(self, event: TurnFinished) -> None:
+        """Every turn that ran (ignored utterances are counted by the gate, not here)."""
+        turn = event.turn
+        if turn.ignored:
             return
-        error = getattr(outcome, "error", None) or getattr(getattr(outcome, "result", None), "error", None)
-        trace = getattr(outcome, "trace", None)
-        if getattr(trace, "meta", {}).get("say"):
-            mode = "say"
-        else:
-            mode = "ptt" if getattr(outcome, "ptt", False) else (self._pending_mode or "hands_free")
-            self._pending_mode = None
-        if getattr(outcome, "ignored", False) and not error:
-            return
+        error = turn.failed
         record = {
             "ts": round(time.time(), 3),
-            "mode": mode,
-            "interrupted": bool(getattr(outcome, "interrupted", False)),
-            "route": getattr(getattr(outcome, "result", None), "route", None),
+            "mode": turn_mode(turn),
+            "interrupted": turn.interrupted,
+            "route": turn.result.route,
             "error": error,
-            "trace": trace.to_dict() if hasattr(trace, "to_dict") else {},
+            "trace": turn.trace.to_dict(),
         }
         self.turns += 1
         self.last_turns.append(record)
@@ -208,19 +225,8 @@ class Daemon:
             self.earcons.play("error")
             self.alarms.on_error(str(error))
         # the reply (an apology too) has been played: the follow-up window starts now
-        reply = getattr(getattr(outcome, "result", None), "reply", None) or ""
-        played = getattr(trace, "playback_start", None) is not None
-        self.gate.after_turn(reply, played=played, interrupted=record["interrupted"])
-        self.heartbeat.beat()
-
-    def on_event(self, event: Any, *_: Any) -> None:
-        kind = getattr(event, "kind", None)
-        if kind == "speech_start":
-            self._speech_since = time.monotonic()
-            self._utterance_started_at = getattr(event, "t", None) or self._speech_since
-        elif kind == "endpoint":
-            self._speech_since = None
-            self.utterances += 1
+        played = turn.trace.playback_start is not None
+        self.gate.after_turn(turn.result.reply, played=played, interrupted=turn.interrupted)
         self.heartbeat.beat()
 
     def _on_mic_status(self, connected: bool, message: str) -> None:
@@ -250,17 +256,10 @@ class Daemon:
             out.setdefault("models", {"ok": False, "detail": f"yükleniyor: {self.loading}" if self.loading else "modeller yükleniyor"})
             return out
         out.update(p.responder.health())  # role:<role>: loaded and warmed, or why not
-        for name, attr in (("asr", "transcriber"), ("tts", "tts")):
-            obj = getattr(p, attr, None) or getattr(p, f"{attr}_engine", None)
-            if obj is not None:
-                detail = str(getattr(obj, "model_path", "") or getattr(obj, "voice_name", "") or "yüklü")
-                out[name] = {"ok": True, "detail": f"yüklü: {Path(detail).name if os.sep in detail else detail}"}
-        extra = getattr(p, "health", None)
-        if callable(extra):
-            try:
-                out.update(extra())
-            except Exception as exc:
-                out["pipeline"] = {"ok": False, "detail": f"durum alınamadı: {type(exc).__name__}"}
+        try:
+            out.update(p.health())  # asr, tts, stalled stages
+        except Exception as exc:
+            out["pipeline"] = {"ok": False, "detail": f"durum alınamadı: {type(exc).__name__}"}
         return out
 
     # --- state ----------------------------------------------------------------------------
@@ -274,13 +273,12 @@ class Daemon:
         if self.muted:
             return "muted"
         p = self.pipeline
-        s = _norm_state(getattr(p, "state", None) or self.state) if p is not None else self.state
+        if p is None:
+            return self.state
+        s: str = p.state
         if s in ("idle", "listening"):
-            # "listening" while capturing an utterance (speech detected or PTT held), else idle
-            capturing = self._speech_since is not None and (
-                time.monotonic() - self._speech_since < self.settings.vad.max_utterance_s + 1
-            )
-            return "listening" if (capturing or self.ptt_active) else "idle"
+            # "listening" while capturing an utterance (the user speaks or holds PTT), else idle
+            return "listening" if (p.user_state != "listening" or p.ptt_active) else "idle"
         return s
 
     def status(self) -> dict[str, Any]:
@@ -308,16 +306,16 @@ class Daemon:
             "microphone": {
                 "ok": self.mic_ok,
                 "detail": self.mic_detail,
-                "reconnects": getattr(getattr(self.source, "inner", None), "reconnects", 0),
+                "reconnects": self.source.inner.reconnects if self.source is not None else 0,
             },
             "last_turns": list(self.last_turns),
             "health": self.health.snapshot(),
             "rss_mb": _rss_mb(),
             "stalled_stages": {k: round(v, 1) for k, v in self.stalled_stages().items()},
-            "asr_dropped": self.pipeline.asr_dropped if isinstance(self.pipeline, VoicePipeline) else 0,
-            "ptt_capped": self.pipeline.ptt_capped if isinstance(self.pipeline, VoicePipeline) else 0,
+            "asr_dropped": self.pipeline.asr_dropped if self.pipeline is not None else 0,
+            "ptt_capped": self.pipeline.ptt_capped if self.pipeline is not None else 0,
             # barge-in on/off and why (the echo guard: audio/bargein.py), a Turkish detail line
-            "barge_in": self.pipeline.barge_in.status() if isinstance(self.pipeline, VoicePipeline) else None,
+            "barge_in": self.pipeline.barge_in.status() if self.pipeline is not None else None,
             "socket": str(self.socket_path),
             "alarms": self.alarms.status(),
             "control": self.control.stats(),
@@ -352,7 +350,7 @@ class Daemon:
 
     @property
     def ptt_active(self) -> bool:
-        return bool(getattr(self.pipeline, "ptt_active", False))
+        return self.pipeline is not None and self.pipeline.ptt_active
 
     def ptt(self, action: str) -> dict[str, Any]:
         if not self.settings.daemon.push_to_talk:
@@ -364,9 +362,9 @@ class Daemon:
         start = (not self.ptt_active) if action == "toggle" else action == "start"
         if start and not self.ptt_active:
             self.earcons.play("ptt_start")
-            _call(self.pipeline, "ptt_begin")
+            self._voice().ptt_begin()
         elif not start and self.ptt_active:
-            _call(self.pipeline, "ptt_end")
+            self._voice().ptt_end()
         return {"ptt_active": self.ptt_active}
 
     def set_muted(self, muted: bool) -> None:
@@ -374,54 +372,25 @@ class Daemon:
             return
         self.muted = muted
         if muted:
-            _call(self.pipeline, "mute")  # drops frames (and a PTT in progress)
+            self._voice().mute()  # drops frames (and a PTT in progress)
         else:
-            _call(self.pipeline, "unmute")
+            self._voice().unmute()
         self.notifier.status("sessizde" if muted else "dinliyor")
 
     def cancel(self) -> None:
         self.alarms.cancel()
         if self._say_task is not None and not self._say_task.done():
             self._say_task.cancel()
-        _call(self.pipeline, "cancel_speech")
-
-    async def _speak(self, text: str) -> None:
-        """Speak ``text`` on the pipeline's speaker: chunked, synthesis overlapped with playback."""
-        from bantz_voice.tts.chunker import TextChunker
-
-        p = self.pipeline
-        chunker = TextChunker(self.settings.tts.first_chunk_words)
-        pieces = [*chunker.push(text), *chunker.flush()]
-        sink = p.sink_factory()
-        began = False
-        try:
-            for piece in pieces:
-                audio = await asyncio.to_thread(p.tts.synthesize, piece)
-                if audio.size == 0:
-                    continue
-                if not began:
-                    await sink.begin(p.tts.sample_rate)
-                    began = True
-                sink.write(audio)
-            if began:
-                await sink.drain()
-        except asyncio.CancelledError:
-            sink.stop()
-            raise
-        finally:
-            if began:
-                await asyncio.shield(sink.end())
+        self._voice().cancel_speech()
 
     async def say(self, text: str) -> dict[str, Any]:
-        speak = getattr(self.pipeline, "speak", None) or self._speak
+        pipeline = self._voice()
         if self._say_task is not None and not self._say_task.done():
             self._say_task.cancel()
 
         async def _run() -> None:
             try:
-                result = speak(text)
-                if asyncio.iscoroutine(result):
-                    await result
+                await pipeline.speak(text)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -435,8 +404,6 @@ class Daemon:
         """Re-read the config and apply every changed key that a running daemon can apply; the
         reply lists those (``applied``) and, apart, the keys that need a restart (kept as running).
         A brain/models/calendar change builds and warms a new brain, swapped in between turns."""
-        from bantz_voice.daemon import reload as rl
-
         if self.pipeline is None:
             raise BantzError("Bantz henüz hazır değil (modeller yükleniyor); ayarlar sonra yeniden yüklenebilir")
         self.notifier.reloading()
@@ -454,8 +421,9 @@ class Daemon:
         new = rl.effective(self.settings, new, restart)
         try:
             self._apply(new, rl.sections(applied))
-            if rl.sections(applied) & rl.REBUILD_SECTIONS:
-                await self._rebuild_responder(new)
+            responder_keys = [k for k in applied if rl.sections([k]) & rl.REBUILD_SECTIONS]
+            if responder_keys and self._voice().responder.reconfigure(new, responder_keys).refused:
+                await self._rebuild_responder(new)  # what the responder cannot apply live: a new one
         finally:
             self.notifier.ready("dinliyor")
         log.info("settings reloaded: %d key(s) applied; restart needed for: %s", len(applied), ", ".join(restart) or "nothing")
@@ -469,7 +437,7 @@ class Daemon:
         self.earcons.enabled = d.earcons
         self.settings = new
         self.health.update_settings(new)
-        self.pipeline.apply_settings(new)  # audio/vad/asr/tts options (restart-only keys are unchanged)
+        self._voice().apply_settings(new)  # audio/vad/asr/tts options (restart-only keys are unchanged)
         if "logging" in sections:
             _configure_logging(new)
         if "wake" in sections:
@@ -480,7 +448,7 @@ class Daemon:
 
         responder = await start_responder(new, self.responder_kind or new.brain.responder, progress=self._loading)
         self.loading = None
-        old = await self.pipeline.replace_responder(responder)
+        old = await self._voice().replace_responder(responder)
         await old.aclose()
 
     def request_stop(self) -> None:
@@ -502,14 +470,13 @@ class Daemon:
 
     def stalled_stages(self) -> dict[str, float]:
         """ASR/TTS calls running past their deadline (stage -> seconds so far)."""
-        stages = getattr(self.pipeline, "stages", None)
-        return stages.stalled() if stages is not None else {}
+        return self.pipeline.stages.stalled() if self.pipeline is not None else {}
 
-    async def _listen(self) -> None:
+    async def _listen(self, source: AudioSource) -> None:
         backoff = 1.0
         while not self._stop.is_set():
             try:
-                await self.pipeline.listen(self.source, on_event=self.on_event)
+                await self._voice().listen(source)
                 log.warning("listening loop ended; restarting it")
             except asyncio.CancelledError:
                 raise
@@ -529,8 +496,8 @@ class Daemon:
     async def _reload_from_signal(self) -> None:
         try:
             result = await self.reload()
-            log.warning("ayarlar yeniden yüklendi (SIGHUP)%s", "" if not result["restart_needed"] else
-                        f"; yeniden başlatma gereken bölümler: {', '.join(result['restart_needed'])}")
+            log.warning("settings reloaded (SIGHUP)%s", "" if not result["restart_needed"] else
+                        f"; restart needed for: {', '.join(result['restart_needed'])}")
         except BantzError as exc:
             log.error("%s", exc)
 
@@ -545,14 +512,14 @@ class Daemon:
             self.notifier.extend_timeout(EXTEND_TIMEOUT_S)
             await asyncio.sleep(EXTEND_EVERY_S)
 
-    async def _start_pipeline(self) -> Any:
+    async def _start_pipeline(self) -> VoicePipeline:
         """The shared start-up (``app.start_pipeline``: every model loaded, every role warmed)."""
         from bantz_voice.app import start_pipeline
 
         loop = asyncio.get_running_loop()
 
         def progress(what: str) -> None:  # also called from the loading thread
-            loop.call_soon_threadsafe(self._loading, what)
+            call_soon(loop, self._loading, what)
 
         pipeline = await start_pipeline(
             self.settings, _make_responder(self.settings, self.responder_kind), progress=progress
@@ -560,16 +527,9 @@ class Daemon:
         self.loading = None
         for role, why in pipeline.responder.degraded().items():
             log.error("%s role degraded: its model did not load (%s)", role, why)
-        pipeline.transcript_filter = self.transcript_filter
-        pipeline.audio_gate = self.audio_gate
-        pipeline.transcript_peek = self.transcript_peek
-        pipeline.on_state_change = self.on_state
-        pipeline.on_turn_done = self.on_turn_done
-        return pipeline
+        return self.attach(pipeline)
 
     def _make_source(self) -> HeartbeatSource:
-        from bantz_voice.audio.source import MicSource
-
         mic = MicSource.from_settings(self.settings.audio, on_status=self._on_mic_status)
         return HeartbeatSource(mic, self.heartbeat)
 
@@ -617,9 +577,9 @@ class Daemon:
                 load.cancel()
                 return 0
             stop.cancel()
-            self.pipeline = load.result()
+            self.pipeline = load.result()  # attached to the daemon by _start_pipeline
             self.source = self._make_source()
-            self._tasks.append(asyncio.create_task(self._listen(), name="listen"))
+            self._tasks.append(asyncio.create_task(self._listen(self.source), name="listen"))
             self.health.start()
             self._tasks.append(asyncio.create_task(self.alarms.run(), name="alarms"))
             self._start_hotkey()
@@ -639,10 +599,10 @@ class Daemon:
                     self.notifier.status(f"eksik dil modeli: {', '.join(degraded)}")
                 if self._mic_open.is_set():
                     self.notifier.ready("dinliyor" + (f" (eksik: {', '.join(degraded)})" if degraded else ""))
-                    log.warning("Bantz hazır: dinliyorum (denetim soketi %s)", self.socket_path)
+                    log.warning("Bantz ready: listening (control socket %s)", self.socket_path)
                 else:  # up without a microphone: ask and say work; it keeps looking
                     self.notifier.ready(f"mikrofon yok: {self.mic_detail or 'bulunamadı'}; aranıyor")
-                    log.warning("Bantz hazır, ama mikrofon yok (%s); mikrofon aranıyor", self.mic_detail or "bulunamadı")
+                    log.warning("Bantz ready, but no microphone (%s); still looking for one", self.mic_detail or "not found")
                 await self._stop.wait()
             return 0
         finally:
@@ -660,7 +620,7 @@ class Daemon:
     async def _shutdown_parts(self) -> None:
         t0 = time.monotonic()
         if self.pipeline is not None:
-            _call(self.pipeline, "cancel_speech")
+            self.pipeline.cancel_speech()
         if self._say_task is not None:
             self._say_task.cancel()
         await self.control.close()
@@ -672,26 +632,16 @@ class Daemon:
             await self.hotkey.stop()
         await self.health.stop()
         log.debug("shutdown: health stopped after %.2f s", time.monotonic() - t0)
-        aclose = getattr(self.pipeline, "aclose", None) or getattr(self.pipeline, "close", None)
-        if callable(aclose):
-            res = aclose()
-            if asyncio.iscoroutine(res):
-                await res
+        if self.pipeline is not None:
+            await self.pipeline.aclose()
         self.instance.release()  # (process exit releases it too, should shutdown run out of time)
-
-
-def _call(obj: Any, name: str, *args: Any) -> Any:
-    fn = getattr(obj, name, None)
-    if not callable(fn):
-        raise BantzError(f"ses hattı bu işlemi desteklemiyor: {name}")
-    return fn(*args)
 
 
 def _rss_mb() -> float | None:
     try:
         import psutil
 
-        return round(psutil.Process().memory_info().rss / 2**20, 1)
+        return round(float(psutil.Process().memory_info().rss) / 2**20, 1)
     except Exception:
         return None
 
@@ -710,15 +660,6 @@ def _demo_wav(explicit: Path | None) -> Path:
     return (preferred or wavs)[0]
 
 
-def _field(result: Any, *names: str) -> Any:
-    for n in names:
-        if isinstance(result, dict) and n in result:
-            return result[n]
-        if hasattr(result, n):
-            return getattr(result, n)
-    return None
-
-
 async def run_demo(settings: Settings, responder: str | None, wav: Path | None) -> int:
     from bantz_voice.app import start_pipeline
 
@@ -728,22 +669,15 @@ async def run_demo(settings: Settings, responder: str | None, wav: Path | None) 
     if responder:
         settings.brain.responder = responder  # type: ignore[assignment]
     pipeline = await start_pipeline(settings, _make_responder(settings, responder))
-    result = await pipeline.run_turn_from_wav(src, out_wav=out, fast=False)
-    transcript = _field(result, "transcript", "text") or ""
-    reply = _field(result, "reply")
-    if reply is None:
-        res = _field(result, "result")
-        reply = _field(res, "reply") if res is not None else ""
+    try:
+        turn = await pipeline.run_turn_from_wav(src, out_wav=out, fast=False)
+    finally:
+        await pipeline.aclose()
     print(f"Örnek kayıt: {src}")
-    print(f"Duyulan: {transcript}")
-    print(f"Yanıt: {reply}")
+    print(f"Duyulan: {turn.transcript}")
+    print(f"Yanıt: {turn.result.reply}")
     if out.is_file():
         print(f"Sesli yanıt: {out}")
-    aclose = getattr(pipeline, "aclose", None)
-    if callable(aclose):
-        res2 = aclose()
-        if asyncio.iscoroutine(res2):
-            await res2
     return 0
 
 
@@ -760,8 +694,6 @@ def microphone_problem(settings: Settings) -> str | None:
 
 def _missing_models(settings: Settings) -> list[str]:
     """Configured models not on disk (a fallback may stand in): reported by status, not fetched."""
-    from bantz_voice.models.manager import is_present, used_by
-
     try:
         return [n for n in used_by(settings) if not is_present(n)]
     except BantzError:
@@ -771,8 +703,6 @@ def _missing_models(settings: Settings) -> list[str]:
 def _configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     if not root.handlers:  # the CLI's main() has set it up (journald-aware: bantz_voice.logsetup)
-        from bantz_voice import logsetup
-
         logsetup.configure(root.level)
     logging.getLogger("bantz_voice").setLevel(settings.logging.level)
 

@@ -2,24 +2,21 @@
 
 The name's spellings and the matcher live in ``turkish/wake.py`` (shared with the NLU, the
 cascade and the confirmation filter). An utterance that matches neither the wake word nor an
-open follow-up window is ignored: the filter returns ``None`` and the text is not kept anywhere.
+open follow-up window is ignored: the decision's text is ``None`` and the text is not kept
+anywhere. :meth:`WakeGate.gate` takes the utterance itself: the follow-up window is checked
+against the start of *that* utterance, never another one's.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
+from bantz_voice.audio.vad import Utterance
 from bantz_voice.turkish.wake import WakeWordMatcher
+from bantz_voice.voice.gate import GateDecision
 
 __all__ = ["GateDecision", "WakeGate", "WakeWordMatcher"]
-
-
-@dataclass
-class GateDecision:
-    text: str | None  # request text (wake word stripped) or None = ignore
-    reason: str  # "wake_word" | "follow_up" | "bare_wake_word" | "ignored" | "disabled"
 
 
 class WakeGate:
@@ -103,5 +100,7 @@ class WakeGate:
             return GateDecision(text, "follow_up")
         return GateDecision(None, "ignored")
 
-    def __call__(self, transcript: str) -> str | None:
-        return self.decide(transcript).text
+    def gate(self, utterance: Utterance, transcript: str, *, commit: bool = True) -> GateDecision:
+        """The decision for ``transcript``, heard in ``utterance`` (its speech start is what the
+        follow-up window is checked against)."""
+        return self.decide(transcript, utterance.speech_start, commit=commit)

@@ -224,10 +224,8 @@ def read_gguf(path: Path) -> GgufMetadata:
 
 def local_file(key: str) -> Path | None:
     """The GGUF of manifest entry ``key`` when it is on this machine (never downloads)."""
-    try:
-        from bantz_voice.models import entry, is_present, models_dir
-    except ImportError:  # pragma: no cover
-        return None
+    from bantz_voice.models import entry, is_present, models_dir
+
     try:
         e = entry(key)
         if not is_present(key):

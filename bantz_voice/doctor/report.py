@@ -69,7 +69,7 @@ def request_from_settings(settings: Settings, max_num_seqs: int = 4) -> PlanRequ
                     raise ValueError(f"'{ep.gguf}' GGUF dosyası planlayıcının kataloğunda yok (bilinenler: {', '.join(GGUF_FILES)})")
                 g = GGUF_FILES["qwen2.5-3b-instruct-q4_k_m"]  # only sizes the CPU latency estimate
             gpu_any = gpu_any or on_gpu
-            key = ("llamacpp", g.key)  # one instance per file (llamacpp_backend.engine_for)
+            key = ("llamacpp", g.key)  # one instance per file (llamacpp_engine.EngineRegistry)
             if key not in servers:
                 servers[key] = ServerRequest(name=rs.endpoint, model=g.key, roles=[], device="gpu" if on_gpu else "cpu",
                                              backend="llamacpp", process=DAEMON, max_model_len=ep.n_ctx, max_num_seqs=1,

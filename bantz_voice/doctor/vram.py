@@ -14,7 +14,7 @@ and here, not hidden.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -322,9 +322,16 @@ def endpoint_settings(r: ServerRequest) -> dict[str, object]:
 
 
 # --- the candidate configurations ------------------------------------------------------------
-def _srv(name: str, model: str, roles: list[Role], port: int, device: Literal["gpu", "cpu"] = "gpu",
-         **kw: int | str) -> ServerRequest:
-    return ServerRequest(name=name, model=model, roles=roles, port=port, device=device, **kw)  # type: ignore[arg-type]
+class VllmSizes(TypedDict):
+    max_model_len: int
+    max_num_seqs: int
+
+
+def _srv(name: str, model: str, roles: list[Role], port: int, *, max_model_len: int, max_num_seqs: int,
+         kv_cache_dtype: Literal["auto", "fp8"] = "auto") -> ServerRequest:
+    """A vLLM server on the GPU."""
+    return ServerRequest(name=name, model=model, roles=roles, port=port, max_model_len=max_model_len,
+                         max_num_seqs=max_num_seqs, kv_cache_dtype=kv_cache_dtype)
 
 
 SHIPPED_PROFILE = "gguf-split"  # the default on an NVIDIA GPU with >= 8 GB (llm/profiles.py)
@@ -343,7 +350,7 @@ def _gguf(name: str, model: str, roles: list[Role], n_ctx: int, *, device: Liter
 def profiles(max_model_len: int = 4096, max_num_seqs: int = 4) -> dict[str, PlanRequest]:
     """Named configurations. ``strategy-*`` are the original split on vLLM (they do not fit);
     ``gguf-*`` run both models in the daemon's embedded llama.cpp (one CUDA context)."""
-    kw = {"max_model_len": max_model_len, "max_num_seqs": max_num_seqs}
+    vllm = VllmSizes(max_model_len=max_model_len, max_num_seqs=max_num_seqs)  # every vLLM server
     small_roles: list[Role] = ["router", "orchestrator"]
     every: list[Role] = list(ROLES)
     router_ctx = min(max_model_len, 2048)  # router/orchestrator prompts: input budget 1000 + 256 out
@@ -364,24 +371,24 @@ def profiles(max_model_len: int = 4096, max_num_seqs: int = 4) -> dict[str, Plan
                              _gguf("chat", "llama-3.1-8b-instruct-q4_k_m", ["chat"], max_model_len, kv="f16",
                                    n_ubatch=512, flash_attn=False)]),
         PlanRequest(name="strategy-split", description="Stratejinin bölüşümü: 3B router/orkestratör + 7B sohbet, Whisper GPU'da",
-                    servers=[_srv("small", "qwen2.5-3b-instruct-awq", small_roles, 8001, **kw),
-                             _srv("chat", "qwen2.5-7b-instruct-awq", ["chat"], 8002, **kw)],
+                    servers=[_srv("small", "qwen2.5-3b-instruct-awq", small_roles, 8001, **vllm),
+                             _srv("chat", "qwen2.5-7b-instruct-awq", ["chat"], 8002, **vllm)],
                     whisper_device="gpu"),
         PlanRequest(name="strategy-split-8b", description="Stratejinin bölüşümü, sohbet Llama-3.1-8B, Whisper CPU'da",
-                    servers=[_srv("small", "qwen2.5-3b-instruct-awq", small_roles, 8001, **kw),
-                             _srv("chat", "llama-3.1-8b-instruct-awq", ["chat"], 8002, **kw)]),
+                    servers=[_srv("small", "qwen2.5-3b-instruct-awq", small_roles, 8001, **vllm),
+                             _srv("chat", "llama-3.1-8b-instruct-awq", ["chat"], 8002, **vllm)]),
         PlanRequest(name="router-cpu-8b", description="Karma: sohbet Llama-3.1-8B-AWQ vLLM'de (GPU, fp8 KV), router/orkestratör "
                     "3B Q4_K_M CPU'da (llama.cpp)",
                     servers=[_gguf("small", "qwen2.5-3b-instruct-q4_k_m", small_roles, router_ctx, device="cpu", kv="f16",
                                    n_ubatch=512, flash_attn=False),
-                             _srv("chat", "llama-3.1-8b-instruct-awq", ["chat"], 8000, kv_cache_dtype="fp8", **kw)]),
+                             _srv("chat", "llama-3.1-8b-instruct-awq", ["chat"], 8000, kv_cache_dtype="fp8", **vllm)]),
         PlanRequest(name="single-7b", description="Tek model (Qwen2.5-7B-AWQ) her rolde, Whisper CPU'da",
-                    servers=[_srv("main", "qwen2.5-7b-instruct-awq", every, 8000, **kw)]),
+                    servers=[_srv("main", "qwen2.5-7b-instruct-awq", every, 8000, **vllm)]),
         PlanRequest(name="single-3b", description="Tek model (Qwen2.5-3B-AWQ) her rolde, Whisper GPU'da",
-                    servers=[_srv("main", "qwen2.5-3b-instruct-awq", every, 8000, **kw)], whisper_device="gpu"),
+                    servers=[_srv("main", "qwen2.5-3b-instruct-awq", every, 8000, **vllm)], whisper_device="gpu"),
         PlanRequest(name="router-cpu", description="Router/orkestratör 3B CPU'da (llama.cpp), sohbet 7B-AWQ GPU'da",
                     servers=[_gguf("small", "qwen2.5-3b-instruct-q4_k_m", small_roles, router_ctx, device="cpu", kv="f16",
                                    n_ubatch=512, flash_attn=False),
-                             _srv("chat", "qwen2.5-7b-instruct-awq", ["chat"], 8000, **kw)]),
+                             _srv("chat", "qwen2.5-7b-instruct-awq", ["chat"], 8000, **vllm)]),
     ]
     return {p.name: p for p in items}

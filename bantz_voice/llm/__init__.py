@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bantz_voice.config import EndpointSettings, ModelSettings
 from bantz_voice.errors import ConfigError
 from bantz_voice.llm.base import (
@@ -15,26 +17,38 @@ from bantz_voice.llm.base import (
     with_deadline,
 )
 
+if TYPE_CHECKING:
+    from bantz_voice.llm.llamacpp_engine import EngineRegistry
+
 ROLES = ("router", "orchestrator", "chat")
 
 
-def make_backend(endpoint: EndpointSettings, name: str) -> LLMBackend:
+def make_backend(endpoint: EndpointSettings, name: str, engines: EngineRegistry) -> LLMBackend:
+    """The backend of one endpoint; embedded models come from (and stay in) ``engines``."""
     if endpoint.kind == "openai":
         from bantz_voice.llm.openai_backend import OpenAIBackend
 
         return OpenAIBackend(endpoint, name)
     from bantz_voice.llm.llamacpp_backend import LlamaCppBackend
 
-    return LlamaCppBackend(endpoint, name)
+    return LlamaCppBackend(endpoint, name, engines=engines)
 
 
 class Backends:
-    """One backend per configured endpoint, created lazily; roles map onto endpoints."""
+    """One backend per configured endpoint, created lazily; roles map onto endpoints.
 
-    def __init__(self, models: ModelSettings) -> None:
+    The embedded models live in ``engines`` (one per file, however many endpoints name it). A
+    ``Backends`` that created its registry owns it and frees the models in :meth:`aclose`; pass
+    ``engines`` to share loaded models with another owner (e.g. a brain rebuilt by a reload),
+    which then closes them."""
+
+    def __init__(self, models: ModelSettings, engines: EngineRegistry | None = None) -> None:
+        from bantz_voice.llm.llamacpp_engine import EngineRegistry
         from bantz_voice.llm.profiles import effective_models
 
         self.models = effective_models(models)  # the GPU profile on an NVIDIA card with >= 8 GB
+        self._owns_engines = engines is None
+        self.engines = engines if engines is not None else EngineRegistry()
         self._by_endpoint: dict[str, LLMBackend] = {}
 
     def for_role(self, role: str) -> LLMBackend:
@@ -44,7 +58,7 @@ class Backends:
         if ep_name not in self.models.endpoints:
             raise ConfigError(f"'{role}' rolü için tanımsız uç nokta: {ep_name}")
         if ep_name not in self._by_endpoint:
-            self._by_endpoint[ep_name] = make_backend(self.models.endpoints[ep_name], ep_name)
+            self._by_endpoint[ep_name] = make_backend(self.models.endpoints[ep_name], ep_name, self.engines)
         return self._by_endpoint[ep_name]
 
     def params(self, role: str) -> GenParams:
@@ -57,6 +71,10 @@ class Backends:
         for backend in self._by_endpoint.values():
             await backend.aclose()
         self._by_endpoint.clear()
+        if self._owns_engines:
+            import asyncio
+
+            await asyncio.to_thread(self.engines.close)  # waits for a generation in progress to stop
 
 
 __all__ = [

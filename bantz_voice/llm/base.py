@@ -13,11 +13,14 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from pydantic import BaseModel
 
 from bantz_voice.errors import BantzError
+
+if TYPE_CHECKING:
+    from bantz_voice.config import RoleSettings
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": "..."}
 T = TypeVar("T")
@@ -43,7 +46,7 @@ class GenParams:
     timeout_s: float = 20.0
 
     @classmethod
-    def from_role(cls, role: object) -> GenParams:
+    def from_role(cls, role: RoleSettings) -> GenParams:
         return cls(
             temperature=float(role.temperature),
             top_p=float(role.top_p),

@@ -29,10 +29,9 @@ from bantz_voice.config import EndpointSettings
 from bantz_voice.errors import ConfigError
 from bantz_voice.llm.base import GenParams, LLMError, LLMTimeout, LLMUnavailable, Message
 from bantz_voice.llm.grammar import response_format
-from bantz_voice.privacy import ScrubFilter, scrub, scrub_cut
+from bantz_voice.privacy import scrub, scrub_cut
 
 log = logging.getLogger(__name__)
-log.addFilter(ScrubFilter())
 
 BACKOFF_S = 0.25
 ERROR_BODY_MAX = 4096  # bytes of an error body read (and scrubbed) for the log

@@ -61,7 +61,7 @@ def gpu_endpoints() -> dict[str, EndpointSettings]:
     from bantz_voice.doctor.vram import SHIPPED_PROFILE, endpoint_settings, profiles
 
     req = profiles()[SHIPPED_PROFILE]
-    return {s.name: EndpointSettings(**endpoint_settings(s)) for s in req.servers}  # type: ignore[arg-type]
+    return {s.name: EndpointSettings.model_validate(endpoint_settings(s)) for s in req.servers}
 
 
 @dataclass(frozen=True)

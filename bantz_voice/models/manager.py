@@ -199,7 +199,12 @@ def expected_sha256(name: str) -> dict[str, str]:
     """file -> sha256 to check against: the manifest's, else the one the hub gave at download."""
     e = entry(name)
     recorded = {f: v.get("sha256") for f, v in (read_pin_record(name).get("files") or {}).items() if isinstance(v, dict)}
-    return {f: e.sha256.get(f) or recorded.get(f) for f in e.files if e.sha256.get(f) or recorded.get(f)}
+    out: dict[str, str] = {}
+    for f in e.files:
+        digest = e.sha256.get(f) or recorded.get(f)
+        if isinstance(digest, str) and digest:
+            out[f] = digest
+    return out
 
 
 def _write_pin_record(dest: Path, record: dict) -> None:

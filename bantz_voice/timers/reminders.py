@@ -30,10 +30,8 @@ from bantz_voice.calendar import ical
 from bantz_voice.calendar.base import CalendarBackend
 from bantz_voice.calendar.errors import CalendarError
 from bantz_voice.calendar.model import Event
-from bantz_voice.privacy import ScrubFilter
 
 log = logging.getLogger(__name__)
-log.addFilter(ScrubFilter())
 
 KIND = "X-BANTZ-KIND"
 OURS = "X-BANTZ-ALARM"

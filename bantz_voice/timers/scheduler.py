@@ -25,14 +25,12 @@ from zoneinfo import ZoneInfo
 
 from bantz_voice import paths
 from bantz_voice.config import Settings
-from bantz_voice.privacy import ScrubFilter
 from bantz_voice.timers.clock import Clock
 from bantz_voice.timers.reminders import AlarmDue, CalendarReminders
 from bantz_voice.timers.state import JsonState
 from bantz_voice.timers.store import TimerStore
 
 log = logging.getLogger(__name__)
-log.addFilter(ScrubFilter())
 
 ALIVE_EVERY_S = 60.0  # how often "the scheduler was running at" is written
 JUMP_S = 30.0  # wall clock moved this much more (or less) than the boot clock: re-read everything
@@ -96,8 +94,8 @@ class AlarmLog:
         """Record ``keys`` as fired; returns those not recorded before (the ones to fire)."""
 
         def change(data: dict[str, Any]) -> list[str]:
-            fired = data.get("fired") if isinstance(data.get("fired"), dict) else {}
-            fired = {k: v for k, v in fired.items() if isinstance(v, (int, float)) and now - v < KEEP_FIRED_S}
+            old = data.get("fired")
+            fired = {k: v for k, v in (old if isinstance(old, dict) else {}).items() if isinstance(v, (int, float)) and now - v < KEEP_FIRED_S}
             new = [k for k in keys if k not in fired]
             for k in new:
                 fired[k] = now
@@ -272,9 +270,8 @@ class AlarmScheduler:
     def _record(self, due: list[Firing], now: float) -> list[Firing]:
         out: list[Firing] = []
         for f in due:
-            if f.kind == "timer":
-                if f.timer_id and self.timers.mark_fired(f.timer_id):
-                    out.append(f)
+            if f.kind == "timer" and f.timer_id and self.timers.mark_fired(f.timer_id):
+                out.append(f)
         reminders = [f for f in due if f.kind == "reminder"]
         if reminders or out:
             last_f = (out + reminders)[-1]

@@ -13,7 +13,6 @@ from bantz_voice.brain.tools import ToolOutcome
 from bantz_voice.calendar.matching import matches
 from bantz_voice.config import Settings
 from bantz_voice.errors import BantzError
-from bantz_voice.privacy import ScrubFilter
 from bantz_voice.schemas import Intent, NluDecision
 from bantz_voice.timers.clock import Clock
 from bantz_voice.timers.reminders import AlarmDue, CalendarReminders
@@ -22,7 +21,6 @@ from bantz_voice.timers.store import Timer, TimerStore
 from bantz_voice.turkish.temporal import parse_iso_duration
 
 log = logging.getLogger(__name__)
-log.addFilter(ScrubFilter())
 
 LIST_AHEAD = timedelta(days=7)
 LIST_MAX = 5

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from bantz_voice.errors import ModelMissingError
+from bantz_voice.tts.base import TextToSpeech
 from bantz_voice.tts.chunker import bound_length
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def turkish_phonemes(voice) -> bool:
     return True
 
 
-class PiperTTS:
+class PiperTTS(TextToSpeech):
     def __init__(self, tts_settings) -> None:
         self.settings = tts_settings
         self.note: str | None = None
@@ -145,16 +146,20 @@ class PiperTTS:
             raise ModelMissingError(f"Piper sesi bulunamadı: {path}")
         return r.name, path, r.note
 
-    def prepare(self, text: str) -> str:
+    def normalize(self, text: str) -> str:
         try:
             return self._normalize(text)
         except Exception:
-            log.exception("metin normalleştirilemedi; olduğu gibi okunuyor")
+            log.exception("text could not be normalized; reading it as is")
             return text
 
-    def synthesize(self, text: str) -> np.ndarray:
-        """Speak ``text`` (all its sentences) as one int16 array at ``sample_rate``."""
-        spoken = self.prepare(text).strip()
+    def reconfigure(self, settings) -> None:
+        self.settings = settings
+        self.syn_config.length_scale = settings.length_scale
+
+    def render(self, spoken: str) -> np.ndarray:
+        """Speak an already normalized text (all its sentences) as one int16 array at ``sample_rate``."""
+        spoken = spoken.strip()
         if not spoken:
             return np.zeros(0, dtype=np.int16)
         t0 = time.monotonic()

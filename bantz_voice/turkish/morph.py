@@ -45,11 +45,6 @@ def last_vowel(word: str) -> str:
     return "e"
 
 
-def two_way(word: str) -> str:
-    """a/e harmony: "a" after a back vowel, else "e"."""
-    return "a" if last_vowel(word) in BACK else "e"
-
-
 def four_way(word: str) -> str:
     """ı/i/u/ü harmony."""
     return _FOUR_WAY[last_vowel(word)]

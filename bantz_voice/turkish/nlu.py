@@ -97,10 +97,7 @@ _QUESTION_PARTICLE = re.compile(r"^(?:mi|mı|mu|mü)(?:yim|yım|yum|yüm|sin|sı
 
 
 def _verb(fold: str, stems: tuple[str, ...]) -> bool:
-    for stem in stems:
-        if fold.startswith(stem) and fold[len(stem) :] in lx.VERB_SUFFIXES:
-            return True
-    return False
+    return any(fold.startswith(stem) and fold[len(stem):] in lx.VERB_SUFFIXES for stem in stems)
 
 
 @dataclass(slots=True)
@@ -145,9 +142,7 @@ def _is_title_word(tok: Tok, idx: int, found: Found, verbs: set[int]) -> bool:
     f = tok.fold
     if f in lx.TITLE_STOP or is_wake_word(f) or _QUESTION_PARTICLE.match(tok.low):
         return False
-    if f.startswith(("takvim", "ajanda")) and f not in ("takvim",):
-        return False
-    return True
+    return not (f.startswith(("takvim", "ajanda")) and f not in ("takvim",))
 
 
 def _strip_object_case(word: str) -> str:
@@ -331,9 +326,7 @@ def _is_update_al(folds: list[str], i: int) -> bool:
     prev = folds[i - 1] if i > 0 else ""
     if prev in ("ileri", "geri", "one", "erkene", "sonraya", "oteye", "ileriye", "geriye", "ogleye", "aksama", "sabaha"):
         return True
-    if prev.endswith(("e", "a", "ye", "ya")) and not prev.startswith("randevu"):
-        return True  # "cumartesi saat ona al", "salıya al"
-    return False
+    return prev.endswith(("e", "a", "ye", "ya")) and not prev.startswith("randevu")  # "cumartesi saat ona al", "salıya al"
 
 
 def _create(toks: list[Tok], raw: str, found: Found, verbs: set[int], now: datetime) -> NluDecision:

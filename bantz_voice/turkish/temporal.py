@@ -331,11 +331,11 @@ class _Scanner:
             except ValueError:
                 self.f.bad = True
             return end
-        d = _next_date(self.today, month, num.value) if 1 <= num.value <= 31 else None
-        if d is None:
+        day = _next_date(self.today, month, num.value) if 1 <= num.value <= 31 else None
+        if day is None:
             self.f.bad = True
         else:
-            self._set_day(d, self.t[end - 1])
+            self._set_day(day, self.t[end - 1])
         return end
 
     def _day_of_month(self, num: Num) -> int:
@@ -653,9 +653,9 @@ class _Scanner:
             return Clock(hour, 0, h24), case, k
         if case == "dat" and self._dative_is_clock(i, k):
             return Clock(hour, 0, h24), case, k
-        if self.lenient and case in ("", "dat", "acc") and num.minute is None and 0 <= hour <= 24:
-            if self.fold(k) not in ("saat", "saatlik", "dakika", "dakikalik", "gun", "hafta", "ay", "sonra"):
-                return Clock(hour, 0, h24), case, k
+        if (self.lenient and case in ("", "dat", "acc") and num.minute is None and 0 <= hour <= 24
+                and self.fold(k) not in ("saat", "saatlik", "dakika", "dakikalik", "gun", "hafta", "ay", "sonra")):
+            return Clock(hour, 0, h24), case, k
         return None
 
     def _looks_like_not_clock(self, k: int) -> bool:
@@ -931,10 +931,10 @@ def read_duration(toks: list[Tok], i: int) -> DurationSpan | None:
         j = k
     if j == i or total <= 0:
         return None
-    value = timedelta(seconds=round(total))
-    if value > MAX_DURATION:
+    span = timedelta(seconds=round(total))
+    if span > MAX_DURATION:
         return None
-    return DurationSpan(value, i, j)
+    return DurationSpan(span, i, j)
 
 
 def find_duration(toks: list[Tok]) -> DurationSpan | None:

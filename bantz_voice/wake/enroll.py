@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -59,12 +60,14 @@ def enroll(recordings: list[np.ndarray], detector: OnnxWakeDetector) -> Enrollme
 
 def write_threshold(config_file: Path, threshold: float) -> None:
     """Set ``wake.threshold`` in the user's bantz.yaml, keeping every other setting in it."""
-    data = {}
+    data: dict[str, Any] = {}
     if config_file.is_file():
-        data = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
-        if not isinstance(data, dict):
+        loaded = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
             raise BantzError(f"{config_file}: ayar dosyası bir eşleme değil; değiştirilmedi")
-    wake = data.get("wake") if isinstance(data.get("wake"), dict) else {}
+        data = loaded
+    old = data.get("wake")
+    wake: dict[str, Any] = old if isinstance(old, dict) else {}
     wake["threshold"] = float(threshold)
     data["wake"] = wake
     config_file.parent.mkdir(parents=True, exist_ok=True)

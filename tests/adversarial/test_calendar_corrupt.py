@@ -15,7 +15,7 @@ from bantz_voice.calendar.caldav_backend import CaldavCalendar
 from bantz_voice.calendar.ics import IcsCalendar
 from bantz_voice.calendar.service import CalendarService
 from bantz_voice.config import Settings
-from bantz_voice.doctor.checks import check_calendar
+from bantz_voice.health import check_calendar
 
 TZ = ZoneInfo("Europe/Istanbul")
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=TZ)

@@ -29,6 +29,7 @@ from real_daemon import REPO
 
 from bantz_voice.audio.player import WavSink
 from bantz_voice.audio.source import FileSource
+from bantz_voice.audio.vad import Utterance
 from bantz_voice.brain.cascade import REPLY_ALREADY_ANSWERED, REPLY_CONFIRM_UNSURE, REPLY_NO_PENDING, Brain
 from bantz_voice.brain.confirm import PendingStore
 from bantz_voice.brain.memory import connect
@@ -167,18 +168,23 @@ def test_daemon_and_cli_answering_together_delete_once(monkeypatch: pytest.Monke
 
 def test_background_utterance_that_began_before_the_window_is_ignored() -> None:
     """The gate asks when *this* utterance began: a TV that keeps talking starts a new utterance
-    inside the window before the old one is decoded, and must not lend it its start time."""
+    inside the window before the old one is decoded, and must not lend it its start time (the
+    utterance travels with its own turn; the pipeline-level race is in tests/test_voice_turn.py)."""
     s = Settings()
     d = Daemon(s, "echo", Notifier(""))
     d.earcons.enabled = False
-    d.pipeline = VoicePipeline(s, transcriber=None, tts=None, responder=EchoResponder(), sink_factory=WavSink)
+    d.attach(VoicePipeline(s, transcriber=None, tts=None, responder=EchoResponder(), sink_factory=WavSink))
     t0 = time.monotonic()
     d.gate.open_follow_up()  # the reply was just played
-    d._utterance_started_at = t0 + 0.5  # the newest speech_start: inside the window
-    d.pipeline.gate_started_at = t0 - 1.0  # but the utterance being gated began before it
-    assert d.transcript_filter("Evet.") is None
-    d.pipeline.gate_started_at = t0 + 0.5
-    assert d.transcript_filter("Evet.") == "Evet."
+
+    def utt(at: float) -> Utterance:
+        return Utterance(np.zeros(1600, np.int16), start_t=at - 0.3, speech_start=at, speech_end=at + 0.5)
+
+    newer = utt(t0 + 0.5)  # the newest speech_start: inside the window
+    older = utt(t0 - 1.0)  # but the utterance being gated began before it
+    assert d.voice_gate.peek(older, "Evet.").text is None
+    assert d.voice_gate.gate(older, "Evet.").text is None
+    assert d.voice_gate.gate(newer, "Evet.").text == "Evet."
 
 
 @pytest.mark.slow

@@ -110,7 +110,7 @@ async def test_asr_queue_is_bounded_and_drops_the_oldest(caplog: pytest.LogCaptu
     finally:
         hung.release.set()
         await asyncio.wait_for(listening, 60)
-    p._asr_pool.shutdown(wait=True)
+    p.recognizer.shutdown(wait=True)
 
 
 async def test_hung_asr_gets_a_turkish_apology_and_is_reported(piper, tmp_path: Path) -> None:
@@ -130,7 +130,7 @@ async def test_hung_asr_gets_a_turkish_apology_and_is_reported(piper, tmp_path: 
             await asyncio.wait_for(p.run_turn_from_wav(DATA / "tr_bantz_hava.wav", fast=True), 120)
     finally:
         hung.release.set()
-    await asyncio.to_thread(p._asr_pool.shutdown, True)
+    await asyncio.to_thread(p.recognizer.shutdown, True)
     assert p.stages.stalled() == {} and p.health()["asr"]["ok"]
 
 
