@@ -118,6 +118,16 @@ def find(recorded: np.ndarray, probe: np.ndarray) -> tuple[int, float]:
     return lag, float(corr[lag] / energy)
 
 
+def _ignore_all_gate() -> Any:
+    from bantz_voice.voice.gate import Gate
+
+    class _IgnoreAll(Gate):
+        def hears(self, utterance: Any, *, final: bool) -> bool:
+            return False
+
+    return _IgnoreAll()
+
+
 class TapSource:
     """The microphone source, its frames kept (with capture times) while ``recording``."""
 
@@ -170,7 +180,7 @@ async def run_setup(name: str, args: argparse.Namespace, root: Path, user_wav: P
             return players[-1]
 
         p = await asyncio.to_thread(build_pipeline, settings, EchoResponder(), sink_factory=sink)
-        p.transcript_filter = lambda text: None  # as the daemon's wake-word gate: nothing here is answered
+        p.gate = _ignore_all_gate()  # as the daemon's wake-word gate: nothing said here is for the assistant
         source = TapSource(MicSource.from_settings(settings.audio))
         listen = asyncio.create_task(p.listen(source))
         deadline = time.monotonic() + 30

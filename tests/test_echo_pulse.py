@@ -23,8 +23,9 @@ from bantz_voice.audio.player import Player
 from bantz_voice.audio.source import MicSource
 from bantz_voice.bench.pulse import PulseServer
 from bantz_voice.config import Settings
-from bantz_voice.pipeline import TurnOutcome, VoicePipeline
+from bantz_voice.pipeline import VoicePipeline
 from bantz_voice.responder import EchoResponder
+from bantz_voice.voice.turn import Turn
 
 pytestmark = [pytest.mark.audio]
 
@@ -86,7 +87,7 @@ async def test_echo_disables_barge_in_then_headset_re_enables_it(echo_path: Puls
         # a headset is plugged in (the echo path goes): the next reply re-enables barge-in,
         # and the user talking over it stops it
         echo_path.unload_echo_path()
-        second: asyncio.Task[TurnOutcome | None] = asyncio.create_task(p.speak(LONG_REPLY))
+        second: asyncio.Task[Turn | None] = asyncio.create_task(p.speak(LONG_REPLY))
         await _until(lambda: p.barge_in.state == "clean", 60, "barge-in to be re-enabled", second)
         assert any("barge-in re-enabled" in r.getMessage() for r in caplog.records)
         await asyncio.to_thread(echo_path.play, HAVA)
@@ -102,7 +103,7 @@ async def test_with_echo_cancel_no_self_interruption_and_the_user_still_interrup
     assert not report.already
     p = _pipeline(whisper, piper)
     async with Loop(p, MicSource(None)):
-        reply: asyncio.Task[TurnOutcome | None] = asyncio.create_task(p.speak(LONG_REPLY))
+        reply: asyncio.Task[Turn | None] = asyncio.create_task(p.speak(LONG_REPLY))
         await _until(lambda: p.state == "speaking", 60, "speaking", reply)
         await _until(lambda: sum(p.barge_in.windows.values()) >= 10, 30, "the guard to look at 1.5 s of the reply", reply)
         assert p.barge_in.state != "echo", p.barge_in.status()
