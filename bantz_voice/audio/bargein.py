@@ -8,8 +8,8 @@ microphone with what the sink played (:mod:`bantz_voice.audio.echo`) over a slid
 the reply:
 
 - a window whose best delay correlates at least ``audio.echo_threshold`` and whose estimated echo
-  is loud enough to pass the floor is an **echo window**: while the last window was one the
-  microphone is ignored (``decide`` returns None, the endpointer drops what it gathered). Echo windows in a row at the same delay (± ``CONFIRM_DELAY_MS``) for
+  is loud enough to pass the floor is an **echo window**: frames do not count while the last
+  window was one. Echo windows in a row at the same delay (± ``CONFIRM_DELAY_MS``) for
   ``CONFIRM_S`` confirm the echo (independent speech can correlate by chance in one window, not for
   2 s at one delay; an echo canceller's brief leaks — re-convergence after an output underrun —
   do not last that long): the reply is audible in the microphone (loudspeakers, no echo
@@ -117,9 +117,7 @@ class BargeInDetector:
         samples = frame.samples()
         if self.guard and reference is not None:
             self._feed(samples, frame.t, reference)
-            if self.state == "echo" or self._last_kind == "echo":
-                # the reply is in the microphone: ignore it, and drop what the endpointer gathered
-                # (a leak's first frames, before the window flagged it, must not add up to a barge-in)
+            if self.state == "echo":
                 return None
         if not frame_is_speech(self.strict, frame.pcm, RATE):
             return False
@@ -135,8 +133,9 @@ class BargeInDetector:
             return True
         if not reference.played_since(frame.t - WINDOW_S - self._max_delay_s()):
             return True  # nothing audible played lately: nothing to echo
-        # until the guard has looked at this reply, only a microphone already measured clean counts
-        return self._analysed_in_period or self.state == "clean"
+        if not self._analysed_in_period and self.state != "clean":
+            return False  # the guard has not looked at this reply yet
+        return self._last_kind != "echo"
 
     def _max_delay_s(self) -> float:
         return self.settings.echo_max_delay_ms / 1000.0
