@@ -125,28 +125,45 @@ def _defaults(pulse: PulseServer) -> tuple[str, str]:
     return info["Default Source"], info["Default Sink"]
 
 
-def test_setup_echo_cancel_cli_loads_reports_and_undoes(pulse: PulseServer, restore_defaults: None) -> None:
-    before = _defaults(pulse)
-    res = _cli()
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[PulseServer]:
+    """A server of its own (the session's stays untouched by module loads and default changes)."""
+    from bantz_voice.bench.pulse import missing_tools
+
+    if missing_tools():
+        pytest.skip("PulseAudio not installed")
+    srv = PulseServer(tmp_path / "pulse")
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+def test_setup_echo_cancel_cli_loads_reports_and_undoes(own_server: PulseServer) -> None:
+    srv, env = own_server, own_server._child_env()
+    before = _defaults(srv)
+    res = _cli(env=srv.env)
     assert res.returncode == 0, res.stderr
-    mid = aec_setup.loaded_module()
+    mid = aec_setup.loaded_module(env)
     assert mid is not None
     assert f"pactl unload-module {mid}" in res.stdout and "aec_method=webrtc" in res.stdout
-    assert _defaults(pulse) == before  # nothing else changed
-    again = _cli()
-    assert again.returncode == 0 and "zaten yüklü" in again.stdout and aec_setup.loaded_module() == mid
-    made = _cli("--default")
+    assert _defaults(srv) == before  # nothing else changed
+    again = _cli(env=srv.env)
+    assert again.returncode == 0 and "zaten yüklü" in again.stdout and aec_setup.loaded_module(env) == mid
+    made = _cli("--default", env=srv.env)
     assert made.returncode == 0
-    assert _defaults(pulse) == (aec_setup.SOURCE_NAME, aec_setup.SINK_NAME)
+    assert _defaults(srv) == (aec_setup.SOURCE_NAME, aec_setup.SINK_NAME)
     assert f"pactl set-default-source {before[0]}" in made.stdout
-    undone = _cli("--undo")
-    assert undone.returncode == 0 and aec_setup.loaded_module() is None
+    undone = _cli("--undo", env=srv.env)
+    assert undone.returncode == 0 and aec_setup.loaded_module(env) is None
 
 
-def test_setup_echo_cancel_refuses_without_pactl_or_module(pulse: PulseServer) -> None:
-    modules = pulse.pactl("list", "short", "modules").stdout
-    res = _cli(env={"PATH": "/nonexistent"})
+def test_setup_echo_cancel_refuses_without_pactl_or_module(own_server: PulseServer) -> None:
+    srv, env = own_server, own_server._child_env()
+    modules = srv.pactl("list", "short", "modules").stdout
+    res = _cli(env={**srv.env, "PATH": "/nonexistent"})
     assert res.returncode != 0 and "pactl bulunamadı" in res.stderr and "Traceback" not in res.stderr
     with pytest.raises(aec_setup.EchoCancelError, match="Hiçbir şey değiştirilmedi"):
-        aec_setup.setup(module="module-bantz-olmayan-modul")
-    assert pulse.pactl("list", "short", "modules").stdout == modules
+        aec_setup.setup(module="module-bantz-olmayan-modul", env=env)
+    assert srv.pactl("list", "short", "modules").stdout == modules
