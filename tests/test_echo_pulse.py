@@ -37,23 +37,32 @@ LONG_REPLY = "Bugün takviminizde çok sayıda etkinlik var. " + " ".join(
 
 
 @pytest.fixture
-def echo_path(pulse: PulseServer) -> Iterator[PulseServer]:
-    pulse.unload_echo_path()
-    pulse.load_echo_path(gain=0.5, delay_ms=50)
+def echo_path(pulse: PulseServer, tmp_path: Path) -> Iterator[PulseServer]:
+    """A private server of this test's own (module loads and default changes never reach the
+    session's server), with the echo path; this process's PortAudio points at it meanwhile."""
+    from bantz_voice.bench.pulse import reinit_portaudio
+
+    srv = PulseServer(tmp_path / "pulse")
+    saved = {k: os.environ.get(k) for k in srv.env}
+    srv.start()
+    os.environ.update(srv.env)
+    reinit_portaudio()
+    srv.load_echo_path(gain=0.5, delay_ms=50)
     try:
-        yield pulse
+        yield srv
     finally:
-        pulse.unload_echo_path()
+        srv.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        reinit_portaudio()
 
 
 @pytest.fixture
-def restore_defaults(pulse: PulseServer) -> Iterator[None]:
-    try:
-        yield
-    finally:
-        aec_setup.undo()
-        pulse.pactl("set-default-source", pulse.mic_source)
-        pulse.pactl("set-default-sink", pulse.speaker)
+def restore_defaults() -> Iterator[None]:
+    yield
 
 
 async def _until(pred: Callable[[], bool], timeout: float, what: str, task: asyncio.Task | None = None) -> None:
