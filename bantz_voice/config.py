@@ -49,6 +49,12 @@ class AudioSettings(_Section):
     reconnect_max_s: float = Field(10.0, gt=0)
     barge_in: bool = True
     barge_in_min_ms: int = Field(300, ge=60)
+    # echo guard (audio/bargein.py): the reply's own audio found in the microphone (loudspeakers
+    # without echo cancellation) switches barge-in off until echo_clear_s of playback without it
+    echo_guard: bool = True
+    echo_threshold: float = Field(0.3, gt=0, lt=1)  # normalised correlation of mic and reply that means echo
+    echo_max_delay_ms: int = Field(600, ge=50, le=2000)  # speaker -> microphone delays searched
+    echo_clear_s: float = Field(3.0, gt=0, le=60)
 
 
 class VadSettings(_Section):

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bantz_voice import paths, sysmem
+from bantz_voice.audio.bargein import BargeInDetector
 from bantz_voice.audio.player import AudioSink, Player, WavSink
 from bantz_voice.audio.source import AudioSource, FileSource
 from bantz_voice.audio.vad import Utterance, VadEvent, longest_pause_ms
@@ -143,6 +144,11 @@ class VoicePipeline:
     @property
     def ptt_capped(self) -> int:
         return self.listener.ptt_capped
+
+    @property
+    def barge_in(self) -> BargeInDetector:
+        """Barge-in's echo guard: ``status()`` is what ``bantz-voice status`` shows."""
+        return self.listener.barge_in
 
     @property
     def muted(self) -> bool:
@@ -328,7 +334,9 @@ class VoicePipeline:
                 if self.listener.muted and spec is not None:
                     spec.drop()
                     spec = None
-                heard = self.listener.feed(frame, playing=self.state == "speaking", echo_level=used.level)
+                heard = self.listener.feed(
+                    frame, playing=self.state == "speaking", echo_level=used.level, reference=used.reference
+                )
                 if heard.barge_in and self.turns.current is not barged:
                     barged = self.turns.current
                     log.info("barge-in: the user spoke over the reply; reply stopped")

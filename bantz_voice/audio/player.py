@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import soxr
 
+from bantz_voice.audio.echo import PlaybackReference
 from bantz_voice.audio.source import _sd, find_device, stream_closed, stream_opened
 from bantz_voice.audio.wavio import write_wav
 from bantz_voice.errors import AudioInputError
@@ -31,7 +32,10 @@ class AudioSink:
     """Where a reply's samples go. ``begin`` starts a reply at the voice's rate, ``write`` queues
     samples (never blocks), ``drain`` waits until they are played, ``stop`` silences at once,
     ``end`` finishes the reply. ``started_at`` (monotonic) is when the first sample was played,
-    ``level`` the RMS of what plays now (the barge-in echo reference)."""
+    ``level`` the RMS of what plays now (the barge-in echo reference), ``reference`` what the device
+    played with times (the echo guard's reference; None: this sink cannot tell)."""
+
+    reference: PlaybackReference | None = None
 
     started_at: float | None = None
     level: float = 0.0
@@ -91,6 +95,7 @@ class Player(AudioSink):
         self.reconnect_max_s = reconnect_max_s
         self.started_at: float | None = None
         self.level = 0.0  # RMS (0..1) of the block being played — the barge-in echo reference
+        self.reference: PlaybackReference | None = PlaybackReference()  # every block handed to the device
         self._lock = threading.Lock()
         self._open_lock = threading.Lock()
         self._chunks: collections.deque[np.ndarray] = collections.deque()
@@ -245,11 +250,14 @@ class Player(AudioSink):
 
     def _callback(self, outdata, frames, time_info, status) -> None:
         self._last_callback = time.monotonic()
+        ref = self.reference
         if not self._chunks:  # idle (the common case while the loop listens): zeros, cheaply
             outdata.fill(0)
             if self.level:
                 self.level = 0.0
             self._empty.set()
+            if ref is not None:
+                ref.push_silence(frames, self._rate, self._last_callback)
             return
         out = outdata[:, 0]
         filled = 0
@@ -275,6 +283,8 @@ class Player(AudioSink):
             self.level = 0.0
         if filled < frames:
             out[filled:] = 0
+        if ref is not None:
+            ref.push(out, self._rate, self._last_callback)
         if empty:
             self._empty.set()
 
@@ -359,6 +369,7 @@ class WavSink(AudioSink):
         self.rate = 0
         self.started_at: float | None = None
         self.level = 0.0
+        self.reference: PlaybackReference | None = None  # nothing is played in real time
         self.parts: list[np.ndarray] = []
         self.stopped = False
 

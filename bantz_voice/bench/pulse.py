@@ -8,7 +8,11 @@ sound server) with:
 - ``speaker`` ("speaker", the default sink) and ``speaker_monitor`` ("speaker.monitor"):
   ``record(seconds)`` / ``start_recording()`` capture what the assistant says;
 - ``env``: PULSE_SERVER/PULSE_RUNTIME_PATH/… for the processes that should use it;
-- ``unload_mic()`` / ``load_mic()``, ``restart()`` (kill and start the server again), ``pactl(...)``.
+- ``unload_mic()`` / ``load_mic()``, ``restart()`` (kill and start the server again), ``pactl(...)``;
+- ``load_echo_path(gain, delay_ms)`` / ``unload_echo_path()``: an acoustic echo path, the speaker's
+  monitor played back into ``mic_sink`` (module-loopback, attenuated, delayed) beside whatever else
+  is played into the microphone: loudspeakers without echo cancellation. Unloading it is plugging
+  in a headset.
 
 Used by the ``pulse`` test fixture (tests/fixtures/pulse.py) and by ``scripts/bench_daemon.py``.
 Needs the ``pulseaudio``, ``pactl``, ``paplay`` and ``parecord`` programs (:func:`missing_tools`).
@@ -187,6 +191,32 @@ class PulseServer:
         self.pactl("load-module", "module-null-sink", "sink_name=mic_sink", "rate=16000", "channels=1")
         self.pactl("load-module", "module-remap-source", "source_name=mic", "master=mic_sink.monitor")
         self.pactl("set-default-source", "mic")
+
+    def load_echo_path(self, gain: float = 0.5, delay_ms: int = 50) -> str:
+        """Route what the speaker plays back into the microphone, ``gain`` (linear) quieter and
+        ``delay_ms`` later (plus the loopback's buffering); returns the module id."""
+        mid: str = self.pactl(
+            "load-module", "module-loopback", f"source={self.speaker_monitor}", f"sink={self.mic_sink}",
+            f"latency_msec={delay_ms}", "source_dont_move=true", "sink_dont_move=true", "remix=no",
+            "sink_input_properties=media.name=BantzTestEchoPath",
+        ).stdout.strip()
+        for idx in self._sink_inputs_of(mid):
+            self.pactl("set-sink-input-volume", idx, f"{gain:.4f}")
+        return mid
+
+    def _sink_inputs_of(self, module_id: str) -> list[str]:
+        out, current = [], None
+        for line in self.pactl("list", "sink-inputs").stdout.splitlines():
+            line = line.strip()
+            if line.startswith("Sink Input #"):
+                current = line.split("#", 1)[1]
+            elif line.startswith("Owner Module:") and line.split(":", 1)[1].strip() == module_id and current:
+                out.append(current)
+        return out
+
+    def unload_echo_path(self) -> None:
+        for mid in self.module_ids("BantzTestEchoPath"):
+            self.pactl("unload-module", mid)
 
     def play(self, wav: str | Path, wait: bool = True) -> subprocess.Popen:
         """Play a WAV into the virtual microphone."""

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import argparse
 
 # One module per area; add yours here.
-AREAS = ("config_cmd", "voice", "models", "nlu", "calendar", "brain", "daemon", "doctor", "wake")
+AREAS = ("config_cmd", "voice", "models", "nlu", "calendar", "brain", "daemon", "doctor", "wake", "audio")
 # Commands that only talk to the control socket: parsed by the daemon area alone.
 CONTROL_COMMANDS = frozenset({"status", "ptt", "mute", "unmute", "cancel", "reload", "shutdown"})
 

@@ -78,6 +78,9 @@ def _status(args: argparse.Namespace) -> int:
     mic = data.get("microphone") or {}
     if mic:
         print(f"Mikrofon: {'açık' if mic.get('ok') else 'yok'}" + (f" ({mic.get('detail')})" if mic.get("detail") else ""))
+    barge = data.get("barge_in") or {}
+    if barge:
+        print(f"Araya girme: {barge.get('detail', '')}")
     health = (data.get("health") or {}).get("components") or {}
     if health:
         print("Bileşenler:")

@@ -314,6 +314,8 @@ class Daemon(VoiceObserver):
             "stalled_stages": {k: round(v, 1) for k, v in self.stalled_stages().items()},
             "asr_dropped": self.pipeline.asr_dropped if self.pipeline is not None else 0,
             "ptt_capped": self.pipeline.ptt_capped if self.pipeline is not None else 0,
+            # barge-in on/off and why (the echo guard: audio/bargein.py), a Turkish detail line
+            "barge_in": self.pipeline.barge_in.status() if self.pipeline is not None else None,
             "socket": str(self.socket_path),
             "alarms": self.alarms.status(),
             "control": self.control.stats(),

@@ -7,8 +7,9 @@ mute (frames are dropped) and barge-in detection. It knows nothing of ASR or tur
 turns its events (``pause`` → speculative ASR, ``endpoint`` → a turn) into work.
 
 Barge-in is decided in ONE place, :meth:`Listener.speech_over_playback` (is this frame the user's
-voice over the assistant's own playback?); the endpointer then needs ``audio.barge_in_min_ms`` of
-such speech before :attr:`Heard.barge_in` asks the pipeline to cut the reply."""
+voice over the assistant's own playback, and not the playback's own echo? :class:`BargeInDetector`,
+audio/bargein.py); the endpointer then needs ``audio.barge_in_min_ms`` of such speech before
+:attr:`Heard.barge_in` asks the pipeline to cut the reply."""
 
 from __future__ import annotations
 
@@ -22,13 +23,12 @@ from typing import Any
 import numpy as np
 import webrtcvad
 
+from bantz_voice.audio.bargein import BargeInDetector
+from bantz_voice.audio.echo import PlaybackReference
 from bantz_voice.audio.vad import Endpointer, Frame, Utterance, VadEvent, frame_is_speech
 from bantz_voice.voice.events import UserState, UserStateChanged
 
 log = logging.getLogger(__name__)
-
-BARGE_IN_FLOOR = 0.003  # RMS (~ -50 dBFS): quieter frames never interrupt
-BARGE_IN_REF_RATIO = 0.3  # while playing, the mic must be at least this loud relative to the output
 
 
 @dataclass
@@ -47,7 +47,8 @@ class Listener:
         self.user_state: UserState = "listening"
         self.muted = False
         self.ptt_capped = 0  # push-to-talk utterances closed at vad.max_ptt_s
-        self._strict = webrtcvad.Vad(3)  # barge-in: the strictest VAD mode
+        # barge-in: voice over the reply, never the reply's own echo (the echo guard; `status`)
+        self.barge_in = BargeInDetector(lambda: self.settings.audio)
         self._ptt_vad = webrtcvad.Vad(settings.vad.aggressiveness)
         self._reconfigure = False
         self.endpointer = self._new_endpointer()
@@ -136,18 +137,19 @@ class Listener:
             self._set_user("listening", time.monotonic())
 
     # ---------------------------------------------------------------- barge-in
-    def speech_over_playback(self, frame: Frame, echo_level: float) -> bool:
+    def speech_over_playback(self, frame: Frame, echo_level: float, reference: PlaybackReference | None = None) -> bool | None:
         """THE barge-in decision: is ``frame`` the user speaking over the assistant's playback?
-        ``echo_level``: RMS (0..1) of what the speaker plays now. Speech by the strictest VAD
-        mode, at least ``BARGE_IN_FLOOR`` loud and ``BARGE_IN_REF_RATIO`` of the playback."""
-        if not frame_is_speech(self._strict, frame.pcm, self.settings.audio.sample_rate):
-            return False
-        x = frame.samples().astype(np.float32) / 32768.0
-        rms = float(np.sqrt(np.mean(x * x)))
-        return rms >= max(BARGE_IN_FLOOR, echo_level * BARGE_IN_REF_RATIO)
+        ``echo_level``: RMS (0..1) of what the speaker plays now; ``reference``: what it played
+        (the sink's record, for the echo guard). Speech by the strictest VAD mode, at least
+        ``BARGE_IN_FLOOR`` loud and ``BARGE_IN_REF_RATIO`` of the playback (until the microphone is
+        measured echo-free), and not the reply's own echo. None: barge-in is off (the setting, or the
+        reply's echo heard in the microphone): the microphone is ignored while the assistant speaks."""
+        return self.barge_in.decide(frame, echo_level, reference)
 
     # ---------------------------------------------------------------- frames
-    def feed(self, frame: Frame, *, playing: bool = False, echo_level: float = 0.0) -> Heard:
+    def feed(
+        self, frame: Frame, *, playing: bool = False, echo_level: float = 0.0, reference: PlaybackReference | None = None
+    ) -> Heard:
         """One frame. ``playing``: the assistant is speaking (barge-in rules apply)."""
         s = self.settings
         ep = self.endpointer
@@ -174,12 +176,12 @@ class Listener:
             return heard
         override: bool | None = None
         if playing:
-            if not s.audio.barge_in:  # the microphone is ignored while the assistant speaks
+            override = self.speech_over_playback(frame, echo_level, reference)
+            if override is None:  # barge-in off (setting or echo): the microphone is ignored while speaking
                 if ep.in_speech:
                     ep.reset()
                     self._set_user("listening", frame.t)
                 return heard
-            override = self.speech_over_playback(frame, echo_level)
         heard.events = ep.process(frame, override)
         heard.barge_in = playing and ep.speech_ms >= s.audio.barge_in_min_ms
         for ev in heard.events:
