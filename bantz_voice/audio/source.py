@@ -224,7 +224,7 @@ class MicSource:
             except Exception as exc:
                 msg = str(exc) if isinstance(exc, AudioInputError) else f"mikrofon açılamadı: {exc}"
                 if not lost_logged:
-                    log.warning("%s — %.1f sn sonra yeniden denenecek", msg, backoff)
+                    log.warning("microphone unavailable (%s): retrying in %.1f s", msg, backoff)
                     lost_logged = True
                 self._status(False, msg)
                 await asyncio.sleep(backoff)
@@ -232,7 +232,7 @@ class MicSource:
                 continue
             if lost_logged or not first:
                 self.reconnects += 1
-                log.warning("mikrofon yeniden bağlandı")
+                log.warning("microphone reconnected")
             lost_logged = False
             first = False
             backoff = self.reconnect_initial_s
@@ -248,7 +248,7 @@ class MicSource:
                     except TimeoutError:
                         item = None
                     if item is None:
-                        log.warning("mikrofon kayboldu (ses gelmiyor) — yeniden bağlanılacak")
+                        log.warning("microphone lost (no audio): reconnecting")
                         lost_logged = True
                         self._status(False, "mikrofon kayboldu")
                         break

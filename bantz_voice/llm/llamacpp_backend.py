@@ -25,6 +25,7 @@ from bantz_voice.config import EndpointSettings
 from bantz_voice.llm.base import GenParams, LLMError, Message
 from bantz_voice.llm.grammar import grammar_for
 from bantz_voice.llm.llamacpp_engine import Engine, EngineRegistry, resolve_gguf
+from bantz_voice.voice.bridge import ThreadBridge
 
 log = logging.getLogger(__name__)
 
@@ -87,14 +88,11 @@ class LlamaCppBackend:
         eng.prefill_cancel.set()  # a prefill still running yields at its next chunk
         tokens = eng.tokens(messages)
         grammar = grammar_for(schema) if schema is not None else None
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        bridge: ThreadBridge[tuple[str, Any]] = ThreadBridge()
         cancel = threading.Event()
 
         def put(kind: str, value: Any) -> None:
-            try:
-                loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
-            except RuntimeError:  # the loop is gone: the consumer has left
+            if not bridge.put((kind, value)):  # the loop is gone: the consumer has left
                 cancel.set()
 
         def work() -> None:
@@ -113,7 +111,7 @@ class LlamaCppBackend:
         eng.executor.submit(work)
         try:
             while True:
-                kind, value = await queue.get()
+                kind, value = await bridge.get()
                 if kind == "tok":
                     yield value
                 elif kind == "end":

@@ -82,7 +82,7 @@ def turkish_phonemes(voice) -> bool:
     try:
         needed = {p for sentence in voice.phonemize(TURKISH_COVERAGE) for p in sentence}
     except Exception as exc:
-        log.info("espeak-ng Türkçe sesbirimleri üretemedi (%s); ses kendi dilinde okur", exc)
+        log.info("espeak-ng produced no Turkish phonemes (%s): the voice reads with its own", exc)
         cfg.espeak_voice = own
         return False
     missing = needed - set(cfg.phoneme_id_map)
