@@ -89,6 +89,8 @@ from bantz_voice.errors import BantzError  # noqa: E402
 RATE = 16000  # the harness stream (both directions) and the utterances
 BLOCK = 480  # 30 ms per callback
 OUT_LATENCY_S = 0.4  # PortAudio buffer of the harness's stream
+STALL_S = 5.0  # no callback for this long: the harness's stream has died (see DuplexRig.revive)
+MAX_RESTARTS = 5
 KINDS = ("fast_path", "chat", "llm_routed", "follow_up")
 WAKE = "Bantz"
 THRESHOLD_DBFS = -45.0
@@ -318,12 +320,50 @@ class DuplexRig:
         self._lock = threading.Lock()
         self._queue: list[tuple[np.ndarray, threading.Event, list[int]]] = []
         self._current: tuple[np.ndarray, int, threading.Event, list[int]] | None = None
+        self.restarts: list[int] = []  # stream indices where the harness reopened its stream
+        self._device = device
+        self._last_callback = time.monotonic()
+        self.stream = self._open()
+
+    def _open(self) -> Any:
+        import sounddevice as sd
+
         # a generous buffer: on a loaded machine a late callback must not underrun the playback
-        self.stream = sd.Stream(samplerate=RATE, blocksize=BLOCK, channels=(2, 1), dtype="int16", latency=OUT_LATENCY_S,
-                                device=device, callback=self._callback)
-        self.stream.start()
+        stream = sd.Stream(samplerate=RATE, blocksize=BLOCK, channels=(2, 1), dtype="int16", latency=OUT_LATENCY_S,
+                           device=self._device, callback=self._callback)
+        self._last_callback = time.monotonic()
+        stream.start()
+        return stream
+
+    def revive(self) -> bool:
+        """Reopens the stream when PortAudio's callback thread has ended or stalled. The ALSA pulse
+        plugin's poll can fail on a loaded machine ("ContinuePoll ... failed"): PortAudio then ends
+        the stream for good. The stream clock (``frames``) continues across the reopening; a sound
+        that was playing is cut and reported done, and ``restarts`` records where it happened so a
+        turn that spans it is left out of the figures. Returns whether it reopened the stream."""
+        import sounddevice as sd
+
+        stalled = time.monotonic() - self._last_callback > STALL_S
+        if self.stream.active and not stalled:
+            return False
+        if len(self.restarts) >= MAX_RESTARTS:
+            raise RuntimeError(f"the audio stream stopped {len(self.restarts) + 1} times (PortAudio callback not called)")
+        try:
+            self.stream.abort()
+            self.stream.close()
+        except sd.PortAudioError:
+            pass
+        with self._lock:
+            if self._current is not None:
+                self._current[2].set()
+                self._current = None
+        self.restarts.append(self.frames)
+        print(f"bench_daemon: the harness's audio stream stopped at frame {self.frames}; reopening it", file=sys.stderr, flush=True)
+        self.stream = self._open()
+        return True
 
     def _callback(self, indata: np.ndarray, outdata: np.ndarray, frames: int, _t: Any, status: Any) -> None:
+        self._last_callback = time.monotonic()
         for name in self.flags:
             if getattr(status, name, False):
                 self.flags[name] += 1
@@ -358,14 +398,20 @@ class DuplexRig:
         start: list[int] = []
         with self._lock:
             self._queue.append((audio.astype(np.int16), done, start))
-        if not done.wait(timeout + audio.size / RATE):
-            raise RuntimeError("the audio stream stopped playing (PortAudio callback not called)")
+        deadline = time.monotonic() + timeout + audio.size / RATE
+        while not done.wait(0.25):
+            if self.revive():
+                deadline = time.monotonic() + timeout + audio.size / RATE
+            if time.monotonic() > deadline:
+                raise RuntimeError("the audio stream stopped playing (PortAudio callback not called)")
         return start[0]
 
     def wait_frames(self, n: int) -> None:
         target = self.frames + n
         deadline = time.monotonic() + n / RATE + 10
         while self.frames < target:
+            if self.revive():
+                deadline = time.monotonic() + n / RATE + 10
             if time.monotonic() > deadline:
                 raise RuntimeError("the audio stream stopped (PortAudio callback not called)")
             time.sleep(0.01)
@@ -614,6 +660,7 @@ def run_turn(rig: DuplexRig, daemon: DaemonProcess, u: Utterance, audio: np.ndar
     st0 = daemon.status()
     daemon.new_log_lines()
     xruns0 = sum(rig.flags.values())
+    restarts0 = len(rig.restarts)
     played_at = time.time()
     start = rig.play(audio)
     played_end = start + audio.size
@@ -625,6 +672,7 @@ def run_turn(rig: DuplexRig, daemon: DaemonProcess, u: Utterance, audio: np.ndar
     st = st0
     while time.monotonic() < deadline:
         time.sleep(0.2)
+        rig.revive()
         if not daemon.alive():
             reason = "daemon exited"
             break
@@ -666,6 +714,10 @@ def run_turn(rig: DuplexRig, daemon: DaemonProcess, u: Utterance, audio: np.ndar
     if spoken is None and not reason:
         reason = "turn done, but no speech on the speaker" + (f" (error: {trace.get('error')})" if trace and trace.get("error") else "")
     new_turns = st["turns"] - st0["turns"]
+    restarted = len(rig.restarts) > restarts0
+    if restarted:  # the harness's clock jumped inside this turn: its distances are not latencies
+        answered, spoken, ack = False, None, None
+        reason = "the harness's own audio stream stopped and was reopened during this turn (not measured)"
     return {
         "name": u.name, "text": u.spoken, "designed_kind": u.kind, "kind": kind_of(u, trace), "wake_word": u.wake,
         "answered": answered, "unanswered_reason": None if answered else reason,
@@ -674,7 +726,7 @@ def run_turn(rig: DuplexRig, daemon: DaemonProcess, u: Utterance, audio: np.ndar
         "reply_s": None if (marks.speech_s is None or marks.end_s is None) else round(marks.end_s - marks.speech_s, 2),
         "utterance_s": round(sec(played_end - start), 2), "harness_round_trip_ms": rtt,
         "daemon_turns": new_turns, "daemon_failed": st["turns_failed"] - st0["turns_failed"], "asr_discarded": discarded,
-        "harness_xruns": sum(rig.flags.values()) - xruns0, "played_at": round(played_at, 3),
+        "harness_xruns": sum(rig.flags.values()) - xruns0, "harness_restarted": restarted, "played_at": round(played_at, 3),
         "trace": None if trace is None else {
             "spoken_latency_ms": trace.get("spoken_latency_ms"), "reply_latency_ms": trace.get("reply_latency_ms"),
             "route": trace.get("route"), "intent": trace.get("intent"), "source": trace.get("source"),
@@ -701,6 +753,8 @@ def _error(turn: dict[str, Any]) -> str | None:
 
 
 def summarize(turns: list[dict[str, Any]]) -> dict[str, Any]:
+    not_measured = [t for t in turns if t.get("harness_restarted")]
+    turns = [t for t in turns if not t.get("harness_restarted")]
     first, later = (turns[0], turns[1:]) if turns else (None, [])
     by_kind: dict[str, Any] = {}
     for kind in KINDS:
@@ -725,6 +779,7 @@ def summarize(turns: list[dict[str, Any]]) -> dict[str, Any]:
     out["answered_with_error"] = [{"name": t["name"], "text": t["text"], "error": _error(t)} for t in turns
                                   if t["answered"] and _error(t)]
     out["unanswered"] = [{"name": t["name"], "text": t["text"], "reason": t["unanswered_reason"]} for t in turns if not t["answered"]]
+    out["not_measured"] = [{"name": t["name"], "text": t["text"], "reason": t["unanswered_reason"]} for t in not_measured]
     return out
 
 
@@ -803,6 +858,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if len(per_turn) < len(turns):
             notes.append(f"{len(turns) - len(per_turn)} utterance(s) reached the microphone with a gap (playback underrun); "
                          "their end was found by webrtcvad on the microphone line")
+        if rig.restarts:
+            notes.append(f"the harness's PortAudio stream stopped and was reopened {len(rig.restarts)} time(s) (ALSA poll "
+                         "failure on a loaded machine); the turns it cut are listed under not_measured")
         if any(rig.flags.values()):
             notes.append(f"the harness's PortAudio stream reported {rig.flags} (a loaded machine); each turn's own round "
                          "trip is subtracted, so a shift of the harness's playback does not enter the latencies")

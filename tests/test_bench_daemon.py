@@ -131,6 +131,51 @@ def test_summary_keeps_the_first_turn_apart_and_counts_unanswered() -> None:
     assert s["by_kind"]["llm_routed"]["spoken_latency_ms"] == {"p50": None, "p95": None}
 
 
+class _DeadStream:
+    """A PortAudio stream whose callback thread has ended (what an ALSA poll failure leaves)."""
+
+    active = False
+
+    def abort(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_rig_reopens_a_stream_that_died_and_cuts_the_sound_it_was_playing(monkeypatch: pytest.MonkeyPatch) -> None:
+    rig = object.__new__(bench.DuplexRig)  # no PortAudio: the stream is a stand-in
+    rig.frames, rig.restarts, rig._queue, rig._lock = 4800, [], [], bench.threading.Lock()
+    rig._last_callback = bench.time.monotonic()
+    done = bench.threading.Event()
+    rig._current = (np.zeros(RATE, np.int16), 100, done, [4700])
+    rig.stream = _DeadStream()
+    opened: list[object] = []
+    monkeypatch.setattr(rig, "_open", lambda: opened.append(object()) or _DeadStream())
+    assert rig.revive() is True
+    assert rig.restarts == [4800] and len(opened) == 1
+    assert done.is_set() and rig._current is None  # the cut sound does not keep its player waiting
+    for _ in range(bench.MAX_RESTARTS - 1):
+        rig.revive()
+    with pytest.raises(RuntimeError, match="stopped"):
+        rig.revive()  # a stream that keeps dying ends the run with a clear error
+
+
+def test_a_live_stream_is_left_alone() -> None:
+    rig = object.__new__(bench.DuplexRig)
+    rig.restarts, rig._last_callback = [], bench.time.monotonic()
+    rig.stream = type("Live", (), {"active": True})()
+    assert rig.revive() is False and rig.restarts == []
+
+
+def test_a_turn_cut_by_a_harness_restart_is_left_out_of_the_figures() -> None:
+    turns = [_turn("chat", 3000, 2900), _turn("chat", None), _turn("chat", 1000, 900)]
+    turns[1]["harness_restarted"] = True
+    s = bench.summarize(turns)
+    assert [t["name"] for t in s["not_measured"]] == ["chat"]
+    assert s["by_kind"]["chat"]["turns"] == 1 and s["unanswered"] == []
+
+
 @pytest.mark.audio
 @pytest.mark.slow
 @pytest.mark.timeout(180)
@@ -159,8 +204,10 @@ def test_quick_run_through_the_devices(tmp_path: Path) -> None:
     assert set(r["by_kind"]) == set(bench.KINDS)
     for k in r["by_kind"].values():
         assert set(k["spoken_latency_ms"]) == {"p50", "p95"} and set(k["trace_spoken_latency_ms"]) == {"p50", "p95"}
-    assert r["first_turn"]["name"] == r["turns"][0]["name"]
-    assert len(r["unanswered"]) == 3 - len(answered)
+    measured = [t for t in r["turns"] if not t["harness_restarted"]]
+    assert r["first_turn"]["name"] == measured[0]["name"]
+    assert len(r["unanswered"]) == len(measured) - len(answered)
+    assert len(r["not_measured"]) == 3 - len(measured)
     assert r["rss_mb"]["ready"] > 50 and r["rss_mb"]["after_turns"] > 50
     for window in ("silence", "speech_without_wake_word"):
         assert 0 <= r["cpu"][window]["cpu_pct_of_one_core"] < 100 * (os.cpu_count() or 1)
