@@ -169,6 +169,24 @@ def test_service_install_status_uninstall(tmp_path: Path, monkeypatch: pytest.Mo
     assert service.uninstall().messages  # "nothing installed" is said, not an error
 
 
+def test_paths_under_tmp_are_named_because_the_sandbox_hides_them() -> None:
+    hidden = service.hidden_by_private_tmp([Path("/tmp/clone/.venv/bin/python"), Path("/home/u/.local/share/bantz"),
+                                            Path("/var/tmp/models"), Path("/tmpfoo/x")])
+    assert hidden == [Path("/tmp/clone/.venv/bin/python"), Path("/var/tmp/models")]
+
+
+def test_install_from_under_tmp_warns_in_turkish(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    monkeypatch.setattr(service, "_manager_available", lambda: False)
+    monkeypatch.setattr(service.sys, "executable", "/tmp/clone/.venv/bin/python")
+    report = service.install(start=False)
+    warning = [m for m in report.messages if "/tmp/clone/.venv/bin/python" in m]
+    assert warning and "başlayamaz" in warning[0]
+    monkeypatch.setattr(service.sys, "executable", "/opt/bantz/.venv/bin/python")
+    monkeypatch.setattr(service, "hidden_by_private_tmp", lambda: [])
+    assert not any("başlayamaz" in m for m in service.install(start=False).messages)
+
+
 def test_service_cli(tmp_path: Path) -> None:
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
     run = lambda *a: subprocess.run(  # noqa: E731

@@ -104,6 +104,22 @@ def writable_dirs() -> list[Path]:
     return out
 
 
+PRIVATE_TMP_DIRS = (Path("/tmp"), Path("/var/tmp"))  # PrivateTmp=yes gives the unit empty ones
+
+
+def hidden_by_private_tmp(paths: list[Path] | None = None) -> list[Path]:
+    """The paths the unit needs (its interpreter, this package, the writable dirs) that lie under
+    /tmp or /var/tmp: the sandbox's ``PrivateTmp=yes`` replaces those with empty directories, so a
+    service started from there exits at once (226/NAMESPACE)."""
+    need = paths if paths is not None else [Path(sys.executable), Path(__file__).resolve().parent.parent, *writable_dirs()]
+    out: list[Path] = []
+    for p in need:
+        p = p.expanduser().absolute()
+        if any(p == d or p.is_relative_to(d) for d in PRIVATE_TMP_DIRS) and p not in out:
+            out.append(p)
+    return out
+
+
 def _unit_path(path: Path) -> str:
     """A path for a unit file: specifier and space safe ('%' doubled, quoted when needed)."""
     text = str(path).replace("%", "%%")
@@ -161,6 +177,13 @@ def install(with_vllm: bool = False, start: bool = True, unit_dir: Path | None =
     target = unit_dir or user_unit_dir()
     report = ServiceReport(unit_dir=target)
     units = _units(with_vllm)
+    hidden = hidden_by_private_tmp()
+    if hidden:
+        report.messages.append(
+            "uyarı: servisin ihtiyaç duyduğu şu yollar /tmp altında ve korumalı alanın özel /tmp dizini "
+            "bunları gizler, servis başlayamaz: " + ", ".join(str(p) for p in hidden)
+            + " (Bantz Voice'u /tmp dışına kurun)"
+        )
     for d in writable_dirs():  # the sandbox can only make writable what exists
         d.mkdir(parents=True, exist_ok=True, mode=0o700)
     if with_vllm:
