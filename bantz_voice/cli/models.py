@@ -33,20 +33,33 @@ def _list(args: argparse.Namespace) -> int:
     for name, e in load_manifest().models.items():
         part = partial_bytes(name)
         state = "var" if is_present(name) else f"yarım ({part // 1_000_000} MB)" if part else "yok"
-        pin = "sabit" if e.pinned else "sabitlenmemiş"
+        hub = e.hub
+        if hub is None:
+            pin = "paket (sha256 sabit)"
+        elif hub.pinned:
+            pin = f"{hub.revision[:12]}" + (" + sha256" if e.hashes_pinned else " (sha256 hub'dan)")
+        else:
+            pin = f"sabitlenmemiş ({hub.revision})"
         mark = "*" if name in used else " "
         print(f"{mark}{name:31} {e.role:4} {e.language:12} {e.size_mb:>5}MB {e.ram_mb:>5}MB  {state:10} {pin}")
-    print("(* = ayarlarda kullanılan; sabitlenmemiş = manifestte commit ve sha256 yok, hub'ın bildirdiği hash denetlenir)")
+    print("(* = ayarlarda kullanılan; sabitleme: hub'daki commit; sabitlenmemiş = dal/etiketin o anki hali indirilir, "
+          "hub'ın bildirdiği hash denetlenip .pin.yaml'a yazılır)")
+    if any(e.unpinned_reason for e in load_manifest().models.values()):
+        print("(sabitlenmemiş olanların nedeni manifestte 'unpinned' alanında ve docs/models.md'de yazılı)")
     return 0
 
 
 def _pull(args: argparse.Namespace) -> int:
     from bantz_voice.errors import ModelMissingError
-    from bantz_voice.models import pull
+    from bantz_voice.models import entry, is_present, load_manifest, pull
 
     names = args.names or configured_models()
     failed = 0
     for name in names:
+        e = entry(name) if name in load_manifest().models else None
+        if e is not None and e.unpinned_reason and not is_present(name):
+            print(f"{name}: uyarı — hub sürümü commit'e sabitlenmemiş ('{e.hub.revision if e.hub else '?'}' "
+                  "indirilecek; hash'i .pin.yaml'a yazılır; neden: docs/models.md)", file=sys.stderr)
         try:
             path = pull(name, progress=args.progress)
             print(f"{name}: hazır ({path})")

@@ -8,7 +8,7 @@ a few percent (tested). Architecture numbers are from the models' ``config.json`
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 GB = 1_000_000_000
 GIB = 1024**3
@@ -31,6 +31,17 @@ class ModelSpec(BaseModel):
     kv_heads: int
     head_dim: int
     disk_gb: float | None = None  # size of the checkpoint on disk, for reference
+    revision: str | None = Field(None, pattern=r"^[0-9a-f]{40}$")  # the pinned commit (vllm serve --revision)
+    pinned_from: str | None = None  # the public source of that commit
+    unpinned: str | None = None  # why there is no commit (then vLLM takes the repository's main)
+
+    @model_validator(mode="after")
+    def _pinned_or_reason(self) -> ModelSpec:
+        if self.revision is None and not (self.unpinned and self.unpinned.strip()):
+            raise ValueError(f"{self.hf_id}: no pinned revision and no 'unpinned' reason")
+        if self.revision is not None and (self.unpinned or not self.pinned_from):
+            raise ValueError(f"{self.hf_id}: a pinned revision needs 'pinned_from' and no 'unpinned'")
+        return self
 
     @property
     def weight_bytes(self) -> int:
@@ -60,17 +71,24 @@ _Q25_7B = dict(nonembed_params_b=6.53, embed_params_b=0.545, layers=28, hidden=3
 _Q25_15B = dict(nonembed_params_b=1.31, embed_params_b=0.233, layers=28, hidden=1536, intermediate=8960, kv_heads=2, head_dim=128)
 _L31_8B = dict(nonembed_params_b=6.98, embed_params_b=0.525, layers=32, hidden=4096, intermediate=14336, kv_heads=8, head_dim=128)
 
+_SNAPSHOTS = ("public projects' Hugging Face cache paths (models--<org>--<repo>/snapshots/<commit>) and "
+              "pinned --revision values for this repository (several agree); docs/models.md")
 MODELS: dict[str, ModelSpec] = {
     m.key: m
     for m in (
         ModelSpec(key="qwen2.5-3b-instruct-awq", hf_id="Qwen/Qwen2.5-3B-Instruct-AWQ", bits=4.25,
-                  quantization="awq_marlin", disk_gb=2.69, **_Q25_3B),
+                  quantization="awq_marlin", disk_gb=2.69, revision="3559b226e8ce77211e2c1bd7ddfb7686fec4d6dd",
+                  pinned_from=_SNAPSHOTS, **_Q25_3B),
         ModelSpec(key="qwen2.5-7b-instruct-awq", hf_id="Qwen/Qwen2.5-7B-Instruct-AWQ", bits=4.25,
-                  quantization="awq_marlin", disk_gb=5.58, **_Q25_7B),
+                  quantization="awq_marlin", disk_gb=5.58, revision="b25037543e9394b818fdfca67ab2a00ecc7dd641",
+                  pinned_from=_SNAPSHOTS, **_Q25_7B),
         ModelSpec(key="llama-3.1-8b-instruct-awq", hf_id="hugging-quants/Meta-Llama-3.1-8B-Instruct-AWQ-INT4",
-                  bits=4.25, quantization="awq_marlin", disk_gb=5.73, **_L31_8B),
+                  bits=4.25, quantization="awq_marlin", disk_gb=5.73, revision="db1f81ad4b8c7e39777509fac66c652eb0a52f91",
+                  pinned_from=_SNAPSHOTS + " (one dates the commit 2024-08-07)", **_L31_8B),
         ModelSpec(key="qwen2.5-1.5b-instruct-awq", hf_id="Qwen/Qwen2.5-1.5B-Instruct-AWQ", bits=4.25,
-                  quantization="awq_marlin", **_Q25_15B),
+                  quantization="awq_marlin",
+                  unpinned="no public source found that names this repository with a commit (the one candidate "
+                  "names no repository); no profile uses it", **_Q25_15B),
     )
 }
 

