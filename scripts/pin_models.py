@@ -6,9 +6,9 @@
 For each file, a HEAD request (huggingface_hub's ``get_hf_file_metadata``) at the entry's current
 revision gives the commit it resolves to, the size and — for an LFS file — the sha256 from the
 hub's own LFS metadata. A small file outside LFS has only a git blob id there: it is downloaded
-(kilobytes) and hashed. Paste the printed ``revision``/``sha256``/``size`` into
-``bantz_voice/data/manifest.yaml`` (and drop the "NOT PINNED" note). Needs the internet (or
-``HF_ENDPOINT``); nothing is written.
+(kilobytes) and hashed. Paste the printed hub source (``revision``, ``pinned_from``, ``sha256``,
+``size``) into ``bantz_voice/data/manifest.yaml`` in place of the entry's hub source (dropping its
+``unpinned`` reason). Needs the internet (or ``HF_ENDPOINT``); nothing is written.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ sys.path.insert(0, str(REPO))
 
 
 def pin(name: str) -> str:
+    from datetime import date
+
     from huggingface_hub import get_hf_file_metadata, hf_hub_url
 
     from bantz_voice.models import entry
@@ -32,11 +34,12 @@ def pin(name: str) -> str:
     src = e.hub
     if src is None:
         raise SystemExit(f"{name}: no hub source")
+    files = src.files_of(e)
     commit = src.revision
     sha: dict[str, str] = {}
     size: dict[str, int] = {}
-    for f in e.files:
-        path = f"{src.path}/{f}" if src.path else f
+    for f in files:
+        path = src.repo_path(f)
         meta = get_hf_file_metadata(hf_hub_url(src.repo, path, revision=commit, endpoint=endpoint()))
         commit = meta.commit_hash or commit  # the later files at the same commit
         etag = (meta.etag or "").lower()
@@ -46,12 +49,14 @@ def pin(name: str) -> str:
             with tempfile.TemporaryDirectory() as tmp:
                 _, p = download_file(repo=src.repo, revision=commit, repo_path=path, dest=Path(tmp) / f, progress="none")
                 sha[f], size[f] = p.sha256, p.size
-    lines = [f"  {name}:", "    sha256:"]
-    lines += [f"      {f}: {sha[f]}" for f in e.files]
-    lines += ["    size:"] + [f"      {f}: {size[f]}" for f in e.files]
-    lines += ["    sources:", "      - hub:", f"          repo: {src.repo}", f"          revision: {commit}"]
+    lines = [f"  {name}:", "    sources:", "      - hub:", f"          repo: {src.repo}", f"          revision: {commit}",
+             f"          pinned_from: scripts/pin_models.py against {endpoint()} on {date.today().isoformat()}"]
     if src.path:
         lines.append(f"          path: {src.path}")
+    if src.files is not None:
+        lines.append(f"          files: [{', '.join(files)}]")
+    lines += ["          sha256:"] + [f"            {f}: {sha[f]}" for f in files]
+    lines += ["          size:"] + [f"            {f}: {size[f]}" for f in files]
     return "\n".join(lines)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,30 @@ from bantz_voice.models import is_present, pull, resolve_model, verify_report
 from bantz_voice.models.hub import DownloadError, download_file
 
 REPO = "Systran/faster-whisper-small"  # the manifest's hub source of whisper-small
+
+
+@pytest.fixture(autouse=True)
+def unpinned_whisper_small(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The hub simulator serves made-up files for whisper-small, so these tests see its hub source as
+    if it were not pinned yet: a branch with its reason, no sizes or hashes. (The shipped manifest
+    pins a commit and the real files' sizes and sha256: tests/test_model_pins.py.)"""
+    from bantz_voice.models import manager
+
+    real = manager.MANIFEST
+    data = yaml.safe_load(real.read_text(encoding="utf-8"))
+    hub = data["models"]["whisper-small"]["sources"][0]["hub"]
+    for key in ("pinned_from", "sha256", "size"):
+        hub.pop(key, None)
+    hub.update(revision="main", unpinned="test: the hub simulator serves made-up files")
+    path = tmp_path_factory.mktemp("manifest") / "manifest.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    manager.MANIFEST = path
+    manager.load_manifest.cache_clear()
+    try:
+        yield
+    finally:
+        manager.MANIFEST = real
+        manager.load_manifest.cache_clear()
 
 
 @pytest.fixture
@@ -177,17 +202,22 @@ def test_daemon_status_reports_missing_models_without_fetching(fake_hub, private
 
 
 def test_pin_script_prints_commit_hashes_and_sizes(fake_hub) -> None:
-    import subprocess
-    import sys
+    import importlib.util
 
     files = _serve_whisper_small(fake_hub, os.urandom(100_000))
-    res = subprocess.run([sys.executable, str(Path(__file__).resolve().parent.parent / "scripts" / "pin_models.py"),
-                          "whisper-small"], capture_output=True, text=True, env={**os.environ}, timeout=120)
-    assert res.returncode == 0, res.stderr
-    pinned = yaml.safe_load(res.stdout)["whisper-small"]
-    assert pinned["sources"][0]["hub"]["revision"] == fake_hub.commit
+    spec = importlib.util.spec_from_file_location("pin_models", Path(__file__).resolve().parent.parent / "scripts" / "pin_models.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    pinned = yaml.safe_load(script.pin("whisper-small"))["whisper-small"]
+    hub = pinned["sources"][0]["hub"]
+    assert hub["repo"] == REPO and hub["revision"] == fake_hub.commit and "pin_models.py" in hub["pinned_from"]
     for name, data in files.items():  # LFS (from the hub's metadata) and non-LFS (downloaded, hashed) alike
-        assert pinned["sha256"][name] == hashlib.sha256(data).hexdigest() and pinned["size"][name] == len(data)
+        assert hub["sha256"][name] == hashlib.sha256(data).hexdigest() and hub["size"][name] == len(data)
+    # what it prints is a valid pinned hub source of the manifest's schema
+    from bantz_voice.models.manager import HubSource
+
+    assert HubSource.model_validate(hub).pinned
 
 
 def test_files_already_fetched_are_kept_when_a_later_one_failed(fake_hub, private_models: Path) -> None:
