@@ -65,7 +65,7 @@ def test_doctor_prints_one_line_per_area(capsys: pytest.CaptureFixture[str]) -> 
     rc = main(["doctor"])
     lines = capsys.readouterr().out.strip().splitlines()
     names = [ln.split()[1] for ln in lines]
-    assert names == ["mikrofon", "hoparlör", "modeller", "model sürümleri", "LLM", "takvim", "servis", "GPU"]
+    assert names == ["mikrofon", "hoparlör", "modeller", "sürümler", "LLM", "takvim", "servis", "GPU"]
     assert rc in (0, 1)
     assert main(["doctor", "--json"]) == rc
     data = json.loads(capsys.readouterr().out)

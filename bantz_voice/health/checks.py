@@ -110,10 +110,10 @@ def check_model_pins(settings: Settings) -> Check:
         if e.hub is not None and not e.hub.pinned:
             loose.append(f"{name} ({e.hub.repo}@{e.hub.revision})")
     if loose:
-        return Check("model sürümleri", "uyarı",
+        return Check("sürümler", "uyarı",
                      "commit'e sabitlenmemiş: " + ", ".join(loose) + " — indirilen, o anki sürümdür; hub'ın bildirdiği "
                      "hash denetlenip .pin.yaml'a yazılır (neden: bantz-voice models list, docs/models.md)")
-    return Check("model sürümleri", "ok", "kullanılan modellerin hub sürümleri commit'e sabit")
+    return Check("sürümler", "ok", "kullanılan modellerin hub sürümleri commit'e sabit")
 
 
 # --- LLM endpoints --------------------------------------------------------------------------------
