@@ -104,7 +104,8 @@ def test_vllm_checkpoints_are_pinned_and_the_printed_commands_carry_the_commit()
                 assert flags[flags.index("--revision") + 1] == r.spec.revision
                 assert flags[2] == r.spec.hf_id  # vllm serve <id> --revision <commit>
             else:  # llama.cpp: the GGUF comes from the manifest entry, pinned there
-                assert r.revision is not None and r.revision == load_manifest().models[r.model].hub.revision  # type: ignore[union-attr]
+                hub = load_manifest().models[r.model].hub
+                assert hub is not None and r.revision is not None and r.revision == hub.revision
     assert used == {"qwen2.5-3b-instruct-awq", "qwen2.5-7b-instruct-awq", "llama-3.1-8b-instruct-awq"}
     for spec in MODELS.values():
         assert (spec.revision is not None) != bool(spec.unpinned), spec.key
@@ -265,7 +266,8 @@ def test_doctor_names_the_configured_models_that_are_not_pinned(test_manifest) -
     settings = load_settings()
     voice = settings.tts.voice
     check = check_model_pins(settings)
-    assert load_manifest().models[voice].hub.pinned is False  # type: ignore[union-attr]
+    hub = load_manifest().models[voice].hub
+    assert hub is not None and not hub.pinned
     assert check.status == "uyarı" and voice in check.message and "sabitlenmemiş" in check.message
 
     data = yaml.safe_load(manager.MANIFEST.read_text(encoding="utf-8"))["models"]

@@ -77,6 +77,7 @@ def test_pull_downloads_checks_and_records_the_commit(fake_hub, private_models: 
     assert all(f"/resolve/{fake_hub.commit}/" in r.path for r in fake_hub.requests if "model.bin" not in r.path)
     err = capsys.readouterr().err
     assert "indiriliyor whisper-small/model.bin" in err and "bitti" in err  # plain progress lines
+    assert "whisper-small: uyarı — hub sürümü commit'e sabitlenmemiş ('main'" in err  # this test's unpinned source
     assert verify_report("whisper-small") == {f: "ok" for f in files}
     # verify catches a file changed on disk afterwards
     (base / "vocabulary.txt").write_bytes(b"changed")
