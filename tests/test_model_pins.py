@@ -113,6 +113,19 @@ def test_vllm_checkpoints_are_pinned_and_the_printed_commands_carry_the_commit()
         ModelSpec(**{**MODELS["qwen2.5-3b-instruct-awq"].model_dump(), "revision": None})
 
 
+def test_every_printed_gguf_endpoint_names_a_pinned_manifest_entry() -> None:
+    """The settings `doctor --vram --profile` prints (model-settings.yaml endpoints) name manifest
+    entries that `models pull` can fetch at a pinned commit (gguf-split-qwen7b's 7B had none)."""
+    from bantz_voice.doctor.vram import endpoint_settings, plan, profiles
+
+    for p in profiles().values():
+        for s in plan(p).servers:
+            if s.request.backend == "llamacpp":
+                name = endpoint_settings(s.request)["gguf"]
+                e = load_manifest().models[str(name)]
+                assert e.hub is not None and e.hub.pinned and e.main == s.request.gguf.file, (p.name, name)
+
+
 def test_the_shipped_vllm_unit_pins_the_checkpoint_and_the_vllm_version() -> None:
     from bantz_voice.doctor.catalog import MODELS
 
