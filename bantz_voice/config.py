@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bantz_voice import config_layers
 from bantz_voice.config_layers import (  # noqa: F401 - the public names stay importable from here
@@ -223,8 +223,18 @@ class WakeSettings(_Section):
     # Either way the transcript match stays the second stage; follow-up window and PTT bypass both.
     engine: Literal["model", "transcript"] = "model"
     threshold: float = Field(0.5, gt=0, lt=1)
+    # k-of-n rule: the model fires when at least confirm_k of some confirm_n consecutive 1 s windows
+    # (100 ms apart) score at or above the threshold; 1 of 1 = any single window (docs/benchmarks.md)
+    confirm_k: int = Field(1, ge=1, le=17)
+    confirm_n: int = Field(1, ge=1, le=17)
     scan_s: float = Field(1.6, ge=0, le=5)  # where the name may start within the utterance
     model_path: Path | None = None  # default: the packaged bantz_voice/data/wake/bantz.onnx
+
+    @model_validator(mode="after")
+    def _k_within_n(self) -> WakeSettings:
+        if self.confirm_k > self.confirm_n:
+            raise ValueError(f"confirm_k ({self.confirm_k}) must not exceed confirm_n ({self.confirm_n})")
+        return self
 
 
 class LoggingSettings(_Section):

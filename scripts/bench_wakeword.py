@@ -4,8 +4,11 @@
 Held-out sets (voices, sentences and seeds never used by scripts/train_wakeword.py, see
 scripts/wakeword_data.py): espeak-ng Turkish utterances with and without "Bantz", clean and with
 noise/reverberation, plus the project's Piper voice (tr_TR-fahrettin-medium, a TTS family the model
-never saw) when it is installed. Measured through the daemon's own first stage
-(``DaemonGate.hears``, i.e. bantz_voice.wake with the configured threshold):
+never saw) when it is installed, and sound-alike openings ("dans", "pans", "bence", … in
+held-out voices, reported apart). Measured through the daemon's own first stage
+(``DaemonGate.hears``, i.e. bantz_voice.wake with the configured threshold and k-of-n rule), and
+with ``--baseline`` (default: 1 of 1 at 0.5, the rule before k-of-n) on the same utterances in
+the same run:
 
 - recall on utterances that start with "Bantz" (target >= 97 %);
 - false wakes per hour of Turkish speech without the name (each sentence one utterance, as the
@@ -14,6 +17,10 @@ never saw) when it is installed. Measured through the daemon's own first stage
 - CPU seconds per second of audio: the stage vs a Whisper decode (the project's Transcriber).
 
     python scripts/bench_wakeword.py [--pos 300 --neg 1200 --whisper 12] [--json out.json]
+    python scripts/bench_wakeword.py --audio-cache /tmp/sets.npz --render-only   # synthesise once
+    python scripts/bench_wakeword.py --audio-cache /tmp/sets.npz --json out.json  # measure on them
+
+The decision rule is chosen on a separate split (scripts/tune_wakeword.py), never on these sets.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -62,30 +70,7 @@ def piper_clips(n_pos: int, n_neg: int, seed: int) -> list[wd.Clip]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--pos", type=int, default=300)
-    ap.add_argument("--neg", type=int, default=1200)
-    ap.add_argument("--near", type=int, default=200)
-    ap.add_argument("--piper", type=int, default=60, help="Piper utterances with and without the name (0: none)")
-    ap.add_argument("--whisper", type=int, default=12, help="utterances decoded by Whisper for the cost figure")
-    ap.add_argument("--threshold", type=float, default=None)
-    ap.add_argument("--json", type=Path, default=None)
-    a = ap.parse_args(argv)
-
-    from bantz_voice.audio.vad import Utterance
-    from bantz_voice.config import load_settings
-    from bantz_voice.daemon.notify import Notifier
-    from bantz_voice.daemon.runner import Daemon
-
-    settings = load_settings()
-    settings.wake.engine = "model"
-    if a.threshold is not None:
-        settings.wake.threshold = a.threshold
-    daemon = Daemon(settings, "echo", Notifier(""))
-    daemon.earcons.enabled = False
-
-    t0 = time.time()
+def render_sets(a: argparse.Namespace) -> dict[str, list[wd.Clip]]:
     groups = wd.utterance_specs("heldout", a.pos, a.neg, a.near, HELDOUT_SEED)
     babble = wd.babble_pool(HELDOUT_SEED)
     clean = wd.synthesise(groups, HELDOUT_SEED, False)
@@ -96,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         "espeak_clean_neg": [c for c in clean if not c.label],
         "espeak_noisy_neg": [c for c in noisy if not c.label],
     }
+    if a.alike:  # its own seed: the sets above are the same with or without it
+        sets["sound_alike_neg"] = wd.synthesise(wd.sound_alike_specs(a.alike, HELDOUT_SEED + 2), HELDOUT_SEED + 2, False)
     if a.piper:
         try:
             piper = piper_clips(a.piper, a.piper, HELDOUT_SEED)
@@ -103,36 +90,138 @@ def main(argv: list[str] | None = None) -> int:
             sets["piper_neg"] = [c for c in piper if not c.label]
         except Exception as exc:  # the voice is not installed here
             print(f"Piper skipped: {exc}", file=sys.stderr)
-    print(f"synthesised in {time.time() - t0:.0f} s", file=sys.stderr)
+    return sets
 
-    results: dict[str, dict] = {}
+
+def save_sets(path: Path, sets: dict[str, list[wd.Clip]]) -> None:
+    arrays: dict[str, np.ndarray] = {}
+    for name, clips in sets.items():
+        for i, c in enumerate(clips):
+            arrays[f"{name}/{i}"] = (np.clip(c.audio, -1, 1) * 32767).astype(np.int16)
+            arrays[f"{name}/{i}/text"] = np.array(c.text)
+    savez: Callable[..., None] = np.savez  # (numpy's stub types **kwds as its own keyword)
+    savez(path, **arrays)
+
+
+def load_sets(path: Path) -> dict[str, list[wd.Clip]]:
+    data = np.load(path)
+    sets: dict[str, list[wd.Clip]] = {}
+    for key in data.files:
+        parts = key.split("/")
+        if len(parts) == 2:
+            name = parts[0]
+            audio = data[key].astype(np.float32) / 32767
+            sets.setdefault(name, []).append(wd.Clip(audio, int(name.endswith("_pos")), 0.0, 0.0, str(data[key + "/text"])))
+    return sets
+
+
+def rule_of(text: str) -> tuple[float, int, int]:
+    thr, k, n = text.split(",")
+    return float(thr), int(k), int(n)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pos", type=int, default=300)
+    ap.add_argument("--neg", type=int, default=1200)
+    ap.add_argument("--near", type=int, default=200)
+    ap.add_argument("--alike", type=int, default=200, help="utterances starting with a sound-alike word (dans, pans, bence, …)")
+    ap.add_argument("--piper", type=int, default=60, help="Piper utterances with and without the name (0: none)")
+    ap.add_argument("--whisper", type=int, default=12, help="utterances decoded by Whisper for the cost figure")
+    ap.add_argument("--threshold", type=float, default=None)
+    ap.add_argument("--rule", type=rule_of, default=None, metavar="THR,K,N",
+                    help="the rule to measure instead of the configured one (threshold, k of n)")
+    ap.add_argument("--baseline", type=rule_of, default=(0.5, 1, 1), metavar="THR,K,N",
+                    help="measured on the same utterances in the same run (default: 0.5,1,1, the rule before k-of-n)")
+    ap.add_argument("--audio-cache", type=Path, default=None,
+                    help="an .npz of the rendered sets: written when missing, read (no synthesis) when present")
+    ap.add_argument("--render-only", action="store_true", help="write --audio-cache and stop")
+    ap.add_argument("--json", type=Path, default=None)
+    a = ap.parse_args(argv)
+    if a.render_only:
+        if not a.audio_cache:
+            raise SystemExit("--render-only needs --audio-cache")
+        save_sets(a.audio_cache, render_sets(a))
+        return 0
+
+    from bantz_voice.audio.vad import Utterance
+    from bantz_voice.config import WakeSettings, load_settings
+    from bantz_voice.daemon.notify import Notifier
+    from bantz_voice.daemon.runner import Daemon
+    from bantz_voice.wake import OnnxWakeDetector
+
+    def with_rule(w: WakeSettings, rule: tuple[float, int, int]) -> WakeSettings:
+        return WakeSettings(**{**w.model_dump(), "threshold": rule[0], "confirm_k": rule[1], "confirm_n": rule[2]})
+
+    def onnx(w: WakeSettings) -> OnnxWakeDetector:
+        return OnnxWakeDetector(w.model_path, w.threshold, w.scan_s, w.confirm_k, w.confirm_n)
+
+    settings = load_settings()
+    settings.wake.engine = "model"
+    if a.rule is not None:
+        settings.wake = with_rule(settings.wake, a.rule)
+    if a.threshold is not None:
+        settings.wake.threshold = a.threshold
+    daemon = Daemon(settings, "echo", Notifier(""))
+    daemon.earcons.enabled = False
+    detectors: dict[str, OnnxWakeDetector] = {"configured": onnx(settings.wake),
+                                              "baseline": onnx(with_rule(settings.wake, a.baseline))}
+
+    t0 = time.time()
+    if a.audio_cache and a.audio_cache.is_file():
+        sets = load_sets(a.audio_cache)
+        print(f"loaded {sum(map(len, sets.values()))} utterances from {a.audio_cache}", file=sys.stderr)
+    else:
+        sets = render_sets(a)
+        print(f"synthesised in {time.time() - t0:.0f} s", file=sys.stderr)
+        if a.audio_cache:
+            save_sets(a.audio_cache, sets)
+
     stage_cpu = 0.0
     stage_audio = 0.0
-    fired_neg: list[wd.Clip] = []
-    for name, clips in sets.items():
-        fired = 0
-        speech_s = 0.0
-        for c in clips:
-            audio = (np.clip(c.audio, -1, 1) * 32767).astype(np.int16)
-            c0 = time.process_time()
-            ok = daemon.voice_gate.hears(Utterance(audio, 0.0, 0.0, audio.size / wd.RATE), final=True)
-            stage_cpu += time.process_time() - c0
-            stage_audio += audio.size / wd.RATE
-            fired += ok
-            speech_s += audio.size / wd.RATE
-            if ok and not c.label:
-                fired_neg.append(c)
-        r: dict = {"utterances": len(clips), "fired": fired, "hours": round(speech_s / 3600, 3)}
-        if name.endswith("_pos"):
-            r["recall"] = round(fired / max(1, len(clips)), 4)
-        else:
-            r["false_wakes_per_hour"] = round(fired / (speech_s / 3600), 2)
-        results[name] = r
-        print(name, r, file=sys.stderr)
-
-    neg_sets = [k for k in results if k.endswith("_neg")]
-    neg_hours = sum(results[k]["hours"] for k in neg_sets)
-    neg_fired = sum(results[k]["fired"] for k in neg_sets)
+    per_rule: dict[str, dict] = {}
+    fired_neg: dict[str, list[wd.Clip]] = {}
+    for rule_name, det in detectors.items():
+        daemon.wake = det  # the daemon's own first stage (DaemonGate.hears) with this rule
+        results: dict[str, dict] = {}
+        fired_neg[rule_name] = []
+        for name, clips in sets.items():
+            fired = 0
+            speech_s = 0.0
+            for c in clips:
+                audio = (np.clip(c.audio, -1, 1) * 32767).astype(np.int16)
+                c0 = time.process_time()
+                ok = daemon.voice_gate.hears(Utterance(audio, 0.0, 0.0, audio.size / wd.RATE), final=True)
+                if rule_name == "configured":
+                    stage_cpu += time.process_time() - c0
+                    stage_audio += audio.size / wd.RATE
+                fired += ok
+                speech_s += audio.size / wd.RATE
+                if ok and not c.label:
+                    fired_neg[rule_name].append(c)
+            r: dict = {"utterances": len(clips), "fired": fired, "hours": round(speech_s / 3600, 3)}
+            if name.endswith("_pos"):
+                r["recall"] = round(fired / max(1, len(clips)), 4)
+            else:
+                r["false_wakes_per_hour"] = round(fired / (speech_s / 3600), 2)
+            results[name] = r
+            print(rule_name, name, r, file=sys.stderr)
+        pos_sets = [k for k in results if k.endswith("_pos")]
+        # "all": the sets of the first benchmark (comparable with its figures); the sound-alike set apart
+        neg_sets = [k for k in results if k.endswith("_neg") and k != "sound_alike_neg"]
+        neg_hours = sum(results[k]["hours"] for k in neg_sets)
+        per_rule[rule_name] = {
+            "threshold": det.threshold,
+            "confirm_k": det.confirm_k,
+            "confirm_n": det.confirm_n,
+            "sets": results,
+            "recall_all": round(sum(results[k]["fired"] for k in pos_sets)
+                                / max(1, sum(results[k]["utterances"] for k in pos_sets)), 4),
+            "false_wakes_all": sum(results[k]["fired"] for k in neg_sets),
+            "false_wakes_per_hour_all": round(sum(results[k]["fired"] for k in neg_sets) / max(1e-9, neg_hours), 2),
+            "negative_hours": round(neg_hours, 3),
+            "negative_utterances": sum(results[k]["utterances"] for k in neg_sets),
+        }
 
     # Whisper: cost per audio second, and the second stage on every false wake
     from bantz_voice.asr import Transcriber
@@ -147,22 +236,22 @@ def main(argv: list[str] | None = None) -> int:
         tr.transcribe(audio)
         whisper_cpu += time.process_time() - c0
         whisper_audio += audio.size / wd.RATE
-    replies = 0
-    for c in fired_neg:
-        text = tr.transcribe((np.clip(c.audio, -1, 1) * 32767).astype(np.int16)).text
-        replies += daemon.gate.decide(text, commit=False).text is not None
+    replied: dict[int, bool] = {}
+    for rule_name, clips in fired_neg.items():
+        for c in clips:
+            if id(c) not in replied:
+                text = tr.transcribe((np.clip(c.audio, -1, 1) * 32767).astype(np.int16)).text
+                replied[id(c)] = daemon.gate.decide(text, commit=False).text is not None
+        per_rule[rule_name]["false_wakes_replied_after_transcript_stage"] = sum(replied[id(c)] for c in clips)
 
-    pos_sets = [k for k in results if k.endswith("_pos")]
+    conf = per_rule["configured"]
     summary = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()} {os.cpu_count()} CPU(s), {platform.processor() or platform.platform()}",
-        "threshold": settings.wake.threshold,
-        "model_kb": round(daemon.wake.model_path.stat().st_size / 1024, 1),  # type: ignore[attr-defined]
-        "sets": results,
-        "recall_all": round(sum(results[k]["fired"] for k in pos_sets) / max(1, sum(results[k]["utterances"] for k in pos_sets)), 4),
-        "false_wakes_per_hour_all": round(neg_fired / max(1e-9, neg_hours), 2),
-        "negative_hours": round(neg_hours, 3),
-        "false_wakes_replied_after_transcript_stage": replies,
+        "load_average_end": [round(x, 2) for x in os.getloadavg()],
+        "model_kb": round(detectors["configured"].model_path.stat().st_size / 1024, 1),
+        **conf,
+        "baseline": per_rule["baseline"],
         "stage_cpu_s_per_audio_s": round(stage_cpu / max(1e-9, stage_audio), 5),
         "whisper_cpu_s_per_audio_s": round(whisper_cpu / max(1e-9, whisper_audio), 4),
         "whisper_model": settings.asr.model,
@@ -172,10 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     # the stage (every utterance scanned, only false wakes decoded). An estimate from the measured
     # per-audio-second costs, not a daemon measurement.
     w = summary["whisper_cpu_s_per_audio_s"]
-    per_utt_s = neg_hours * 3600 / max(1, sum(results[k]["utterances"] for k in neg_sets))
+    per_utt_s = conf["negative_hours"] * 3600 / max(1, conf["negative_utterances"])
     summary["background_hour_cpu_today_pct_core"] = round(100 * w, 1)
     summary["background_hour_cpu_with_stage_pct_core"] = round(
-        100 * (summary["stage_cpu_s_per_audio_s"] + summary["false_wakes_per_hour_all"] * per_utt_s * w / 3600), 2)
+        100 * (summary["stage_cpu_s_per_audio_s"] + conf["false_wakes_per_hour_all"] * per_utt_s * w / 3600), 2)
     summary["stage_cost_fraction_of_whisper"] = round(summary["stage_cpu_s_per_audio_s"] / max(1e-9, summary["whisper_cpu_s_per_audio_s"]), 4)
     print(json.dumps(summary, indent=2, ensure_ascii=False))
     if a.json:

@@ -31,12 +31,20 @@ TRAIN_VARIANTS = ["m1", "m2", "m3", "m4", "f1", "f2", "f3", "klatt", "klatt2", "
                   "female2", "Alex", "Diogo", "Henrique", "Mario", "Tweaky", "adam", "max"]
 HELDOUT_VARIANTS = ["m5", "m6", "m7", "f4", "f5", "klatt3", "Alicia", "Andrea", "Boris", "Caleb", "Ed",
                     "Linda", "Paul", "Rob", "Steph", "Zac", "john", "victor", "grandma", "shelby"]
+# the decision rule's tuning split (scripts/tune_wakeword.py): voices in neither list above (espeak-ng's
+# variant files are lower-case: these names all resolve to a variant of their own)
+TUNE_VARIANTS = ["antonio", "aunty", "belinda", "benjamin", "david", "edward", "gustave", "iven", "iven2",
+                 "marcelo", "michel", "miguel", "norbert", "pablo", "pedro", "quincy", "robert", "travis", "m8"]
 WAKE_FORMS = ["Bantz", "Bants"]
 # words that start like the name: the stage must not fire on them (nor the transcript match)
 NEAR_WORDS = ["bant", "banka", "bunlar", "bana", "bence", "banyo", "pantolon", "bantı", "bandı",
               "banttan", "bankaya", "bastır", "bakar mısın", "bunu", "bant kaydı", "panzehir", "ben"]
 NEAR_TAILS_TRAIN = ["nerede", "çok güzel", "yarın gelecek", "hemen ver", "kapalı mı", "açık", "bunu al"]
 NEAR_TAILS_HELDOUT = ["bugün kapalı", "şimdi lazım", "evde kaldı", "sence de öyle mi", "hazır mı"]
+# sound-alikes the model was not trained on as such (hard negatives of the tuning split and the
+# benchmark's "sound-alike" set; never in training)
+SOUND_ALIKES = ["dans", "pans", "bence", "banka", "Hans", "pens", "bantlar", "bankta", "banliyö",
+                "banker", "bandaj", "panter", "kanser", "bağnaz", "mantı", "manda", "bando"]
 
 
 @dataclass
@@ -197,9 +205,10 @@ def utterance_specs(split: str, n_pos: int, n_neg: int, n_near: int, seed: int, 
     """What to synthesise, drawn from ``seed``: utterances (spoken parts, which part is the name,
     label) in groups of ``group`` that share one voice (variant, rate, pitch)."""
     rng = random.Random(seed)
-    variants = TRAIN_VARIANTS if split == "train" else HELDOUT_VARIANTS
+    variants = {"train": TRAIN_VARIANTS, "tune": TUNE_VARIANTS}.get(split, HELDOUT_VARIANTS)
     tails = NEAR_TAILS_TRAIN if split == "train" else NEAR_TAILS_HELDOUT
     sents = sentences(split)
+    near_words = NEAR_WORDS + SOUND_ALIKES if split == "tune" else NEAR_WORDS
     utts: list[dict] = []
     for _ in range(n_pos):
         name = rng.choice(WAKE_FORMS)
@@ -213,10 +222,27 @@ def utterance_specs(split: str, n_pos: int, n_neg: int, n_near: int, seed: int, 
     for _ in range(n_neg):
         utts.append({"parts": [rng.choice(sents)], "name": None, "label": 0})
     for _ in range(n_near):
-        w = rng.choice(NEAR_WORDS)
+        w = rng.choice(near_words)
         parts = [w] if rng.random() < 0.2 else [f"{w} {rng.choice(tails if rng.random() < 0.5 else sents)}"]
         utts.append({"parts": parts, "name": None, "label": 0})
     rng.shuffle(utts)
+    return grouped(utts, variants, rng, group)
+
+
+def sound_alike_specs(n: int, seed: int, group: int = 8) -> list[dict]:
+    """Negatives that begin with a word that sounds like the name ("dans", "pans", "bence", …),
+    held-out voices, continued by a held-out sentence or said alone."""
+    rng = random.Random(seed)
+    sents = sentences("heldout")
+    utts = []
+    for _ in range(n):
+        w = rng.choice(SOUND_ALIKES)
+        parts = [w] if rng.random() < 0.2 else [f"{w} {rng.choice(sents)}"]
+        utts.append({"parts": parts, "name": None, "label": 0})
+    return grouped(utts, HELDOUT_VARIANTS, rng, group)
+
+
+def grouped(utts: list[dict], variants: list[str], rng: random.Random, group: int) -> list[dict]:
     groups = []
     for i in range(0, len(utts), group):
         groups.append({"variant": rng.choice(variants), "wpm": rng.randint(105, 200), "pitch": rng.randint(20, 80),

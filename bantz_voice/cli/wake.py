@@ -14,7 +14,7 @@ def _enroll(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     w = settings.wake
-    detector = OnnxWakeDetector(w.model_path, w.threshold, w.scan_s)
+    detector = OnnxWakeDetector(w.model_path, w.threshold, w.scan_s, w.confirm_k, w.confirm_n)
     result = enroll([read_wav(p) for p in args.recordings], detector)
     for path, score in zip(args.recordings, result.scores):
         print(f"{path}: {score:.2f}")
