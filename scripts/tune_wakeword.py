@@ -11,8 +11,9 @@ An optional level precondition (a window counts only when its RMS level is withi
 utterance's loudest window) is evaluated beside it.
 
 Choice: among rules whose recall on the split is at least the baseline's (1 of 1 at 0.5, the
-shipped rule before), the fewest false wakes; ties go to the higher recall, then the threshold in
-the middle of the tied range (margin on both sides), then the simpler rule (smaller n).
+shipped rule before), the fewest false wakes; ties go to the higher recall, then the rule whose
+range of equally good thresholds is widest (its threshold in the middle of that range: margin on
+both sides), then the simpler rule (no level precondition, smaller n).
 
     python scripts/tune_wakeword.py /tmp/tune.npz [--json out.json]
 """
@@ -94,7 +95,10 @@ def main(argv: list[str] | None = None) -> int:
             candidates.append(row)
             print(f"{k} of {n}, level {lv:>4}: threshold {row['threshold']:.2f} (tied {row['tied_thresholds']}) recall "
                   f"{row['recall']:.4f}, {fw_min} false wakes ({row['per_hour']:.2f}/h)")
-    candidates.sort(key=lambda r: (r["false_wakes"], -r["recall"], r["level_db"] is not None, r["n"], r["k"]))
+    # fewest false wakes, then recall, then the widest range of thresholds that give both (margin
+    # against a shifted score distribution), then no level precondition, then the simpler rule
+    candidates.sort(key=lambda r: (r["false_wakes"], -r["recall"], r["tied_thresholds"][0] - r["tied_thresholds"][1],
+                                   r["level_db"] is not None, r["n"], r["k"]))
     best = candidates[0]
     print("chosen:", json.dumps(best))
     if a.json:

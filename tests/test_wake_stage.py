@@ -56,7 +56,8 @@ def test_packaged_model_is_small_and_loads() -> None:
     silence = np.zeros(16000 * 2, dtype=np.int16)
     r = det.detect(silence)
     assert not r.fired and r.windows >= 1
-    assert det.detect(np.zeros(100, dtype=np.int16)).windows == 1  # shorter than a window: padded
+    # shorter than a window: padded to the k-of-n rule's n windows (one window for 1 of 1)
+    assert det.detect(np.zeros(100, dtype=np.int16)).windows == det.confirm_n
 
 
 def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
@@ -75,6 +76,20 @@ def test_accepts_heldout_wake_utterances_and_rejects_others(heldout) -> None:
     # benchmark targets are 97 % / ~0; the margin keeps this true on any CPU
     assert recall >= 0.85, recall
     assert false_accept <= 0.1, false_accept
+
+
+@needs_espeak
+def test_bare_name_fires_under_the_default_k_of_n_rule() -> None:
+    # a bare "Bantz" is shorter than the rule's n windows: padded with silence, it is still judged
+    # on n windows and fires (scores ~1.0 against the 0.49 threshold: a wide margin on any CPU)
+    groups = [{"variant": v, "wpm": wpm, "pitch": 50, "utts": [{"parts": ["Bantz"], "name": 0, "label": 1}]}
+              for v in ("m5", "f4", "klatt3") for wpm in (120, 170)]
+    clips = wd.synthesise(groups, TEST_SEED, augment=False)
+    det = build_wake_detector(load_settings().wake)
+    assert isinstance(det, OnnxWakeDetector) and det.confirm_k >= 2
+    results = [det.detect(_int16(c.audio)) for c in clips]
+    assert len(results) == 6
+    assert all(r.fired and r.windows >= det.confirm_n for r in results), results
 
 
 class CountingTranscriber:
