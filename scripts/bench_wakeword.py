@@ -133,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="the rule to measure instead of the configured one (threshold, k of n)")
     ap.add_argument("--baseline", type=rule_of, default=(0.5, 1, 1), metavar="THR,K,N",
                     help="measured on the same utterances in the same run (default: 0.5,1,1, the rule before k-of-n)")
+    ap.add_argument("--also", type=rule_of, action="append", default=[], metavar="THR,K,N",
+                    help="further rules measured on the same utterances in the same run (repeatable)")
     ap.add_argument("--audio-cache", type=Path, default=None,
                     help="an .npz of the rendered sets: written when missing, read (no synthesis) when present")
     ap.add_argument("--render-only", action="store_true", help="write --audio-cache and stop")
@@ -166,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     daemon.earcons.enabled = False
     detectors: dict[str, OnnxWakeDetector] = {"configured": onnx(settings.wake),
                                               "baseline": onnx(with_rule(settings.wake, a.baseline))}
+    for rule in a.also:
+        detectors[f"rule {rule[0]:g}, {rule[1]} of {rule[2]}"] = onnx(with_rule(settings.wake, rule))
 
     t0 = time.time()
     if a.audio_cache and a.audio_cache.is_file():
@@ -252,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         "model_kb": round(detectors["configured"].model_path.stat().st_size / 1024, 1),
         **conf,
         "baseline": per_rule["baseline"],
+        "also": {k: v for k, v in per_rule.items() if k not in ("configured", "baseline")},
         "stage_cpu_s_per_audio_s": round(stage_cpu / max(1e-9, stage_audio), 5),
         "whisper_cpu_s_per_audio_s": round(whisper_cpu / max(1e-9, whisper_audio), 4),
         "whisper_model": settings.asr.model,

@@ -15,7 +15,7 @@ shipped rule before), the fewest false wakes; ties go to the higher recall, then
 range of equally good thresholds is widest (its threshold in the middle of that range: margin on
 both sides), then the simpler rule (no level precondition, smaller n).
 
-    python scripts/tune_wakeword.py /tmp/tune.npz [--json out.json]
+    python scripts/tune_wakeword.py /tmp/tune.npz [/tmp/tune_piper.npz] [--json out.json]
 """
 
 from __future__ import annotations
@@ -59,17 +59,19 @@ def table(data: dict[str, np.ndarray], scores: np.ndarray) -> dict[str, np.ndarr
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("scores", type=Path)
+    ap.add_argument("scores", type=Path, nargs="+", help="one or more .npz files of the split (joined)")
     ap.add_argument("--levels", default="none,20,12,8", help="level preconditions (dB below the loudest window) to try")
     ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args(argv)
 
-    npz = np.load(a.scores)
-    data = {k: npz[k] for k in ("scores", "windows", "levels", "labels", "sets", "seconds")}
+    files = [np.load(f) for f in a.scores]
+    if len({str(f["split"]) for f in files}) != 1:
+        raise SystemExit("the files come from different splits")
+    data = {k: np.concatenate([f[k] for f in files]) for k in ("scores", "windows", "levels", "labels", "sets", "seconds")}
     pos = data["labels"] == 1
     neg_hours = float(data["seconds"][~pos].sum()) / 3600
-    print(f"split {npz['split']} (seed {npz['seed']}): {int(pos.sum())} wake utterances, {int((~pos).sum())} without "
-          f"the name ({neg_hours:.2f} h)")
+    print(f"split {files[0]['split']}: {int(pos.sum())} wake utterances, {int((~pos).sum())} without "
+          f"the name ({neg_hours:.2f} h); sets {sorted(set(data['sets'].tolist()))}")
     base = table(data, utterance_scores(data, 1, 1))
     i05 = int(np.argmin(np.abs(THRESHOLDS - 0.5)))
     base_recall = float(base["recall"][i05])

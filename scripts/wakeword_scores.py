@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pos", type=int, default=200)
     ap.add_argument("--neg", type=int, default=800)
     ap.add_argument("--near", type=int, default=200)
+    ap.add_argument("--piper", type=int, default=0,
+                    help="also this many Piper utterances with and as many without the name (the project's voice)")
+    ap.add_argument("--espeak", action=argparse.BooleanOptionalAction, default=True, help="the espeak-ng sets")
     ap.add_argument("--min-windows", type=int, default=5)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, required=True)
@@ -54,29 +57,36 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     groups = wd.utterance_specs(a.split, a.pos, a.neg, a.near, seed)
     jobs = [(a.split, groups[i:: a.workers], seed * 10 + i, noisy) for noisy in (False, True) for i in range(a.workers)]
-    with mp.Pool(a.workers) as pool:
-        parts = pool.map(_render, jobs)
+    rendered: list[tuple[str, wd.Clip]] = []
+    if a.espeak:
+        with mp.Pool(a.workers) as pool:
+            parts = pool.map(_render, jobs)
+        for (_, _, _, noisy), clips in zip(jobs, parts, strict=True):
+            rendered += [(("noisy_" if noisy else "clean_") + ("pos" if c.label else "neg"), c) for c in clips]
+    if a.piper:
+        from bench_wakeword import piper_clips
+
+        rendered += [("piper_" + ("pos" if c.label else "neg"), c) for c in piper_clips(a.piper, a.piper, seed)]
     det = OnnxWakeDetector()
     rows, orig, levels, labels, sets, secs = [], [], [], [], [], []
-    for (_, _, _, noisy), clips in zip(jobs, parts, strict=True):
-        for c in clips:
-            x = np.clip(c.audio, -1, 1)
-            need = int(F.SAMPLE_RATE * (F.WINDOW_S + (a.min_windows - 1) * F.STEP_FRAMES * F.HOP / F.SAMPLE_RATE)) + 1
-            n_orig = det.scores(x).size
-            xp = np.concatenate([x, np.zeros(max(0, need - x.size), np.float32)])
-            s = det.scores(xp)
-            row = -np.ones(MAX_WINDOWS)
-            row[: s.size] = s
-            lev = np.full(MAX_WINDOWS, -120.0)
-            for i in range(s.size):
-                w = xp[int(i * 0.1 * F.SAMPLE_RATE): int((i * 0.1 + 1.0) * F.SAMPLE_RATE)]
-                lev[i] = 10 * np.log10(float((w.astype(np.float64) ** 2).mean()) + 1e-12)
-            rows.append(row)
-            orig.append(n_orig)
-            levels.append(lev)
-            labels.append(c.label)
-            sets.append(("noisy_" if noisy else "clean_") + ("pos" if c.label else "neg"))
-            secs.append(x.size / F.SAMPLE_RATE)
+    for set_name, c in rendered:
+        x = np.clip(c.audio, -1, 1)
+        need = int(F.SAMPLE_RATE * (F.WINDOW_S + (a.min_windows - 1) * F.STEP_FRAMES * F.HOP / F.SAMPLE_RATE)) + 1
+        n_orig = det.scores(x).size
+        xp = np.concatenate([x, np.zeros(max(0, need - x.size), np.float32)])
+        s = det.scores(xp)
+        row = -np.ones(MAX_WINDOWS)
+        row[: s.size] = s
+        lev = np.full(MAX_WINDOWS, -120.0)
+        for i in range(s.size):
+            w = xp[int(i * 0.1 * F.SAMPLE_RATE): int((i * 0.1 + 1.0) * F.SAMPLE_RATE)]
+            lev[i] = 10 * np.log10(float((w.astype(np.float64) ** 2).mean()) + 1e-12)
+        rows.append(row)
+        orig.append(n_orig)
+        levels.append(lev)
+        labels.append(c.label)
+        sets.append(set_name)
+        secs.append(x.size / F.SAMPLE_RATE)
     np.savez(a.out, scores=np.array(rows), windows=np.array(orig), levels=np.array(levels), labels=np.array(labels),
              sets=np.array(sets), seconds=np.array(secs), split=a.split, seed=seed)
     print(f"{len(rows)} utterances ({sum(secs) / 3600:.2f} h) in {time.time() - t0:.0f} s -> {a.out}")
