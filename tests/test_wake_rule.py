@@ -102,3 +102,39 @@ def test_short_utterance_padded_to_n_windows_without_changing_earlier_ones() -> 
     assert s3[0] == pytest.approx(s1[0], abs=1e-5)
     longer = np.concatenate([voiced, rng.standard_normal(F.SAMPLE_RATE).astype(np.float32) * 0.1])
     assert three.scores(longer).size == one.scores(longer).size  # long enough: no padding
+
+
+def test_tuner_keeps_recall_and_drops_isolated_spikes(tmp_path, capsys) -> None:
+    # scripts/tune_wakeword.py on a synthetic score file: the names score high in a run of windows,
+    # the other speech in isolated single-window spikes; the tuner must pick a rule that keeps every
+    # name and rejects every spike (the old 1-of-1 rule wakes on all of them)
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import tune_wakeword
+
+    rng = np.random.default_rng(5)
+    rows, labels = [], []
+    for i in range(40):
+        run = int(rng.integers(0, 12))
+        rows.append(stream(run, run + 1, run + 2))
+        labels.append(1)
+        rows.append(stream(int(rng.integers(0, 17))) if i % 2 else stream(2, 9))
+        labels.append(0)
+    n = len(rows)
+    f = tmp_path / "tune.npz"
+    np.savez(f, scores=np.array(rows), windows=np.full(n, 17), levels=np.zeros((n, 17)), labels=np.array(labels),
+             sets=np.array(["clean_pos" if y else "clean_neg" for y in labels]), seconds=np.full(n, 3.0),
+             split="tune", seed=0)
+    out = tmp_path / "choice.json"
+    assert tune_wakeword.main([str(f), "--levels", "none", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["baseline"] == {"recall": 1.0, "false_wakes": 40}
+    chosen = result["chosen"]
+    assert chosen["recall"] == 1.0 and chosen["false_wakes"] == 0 and chosen["k"] >= 2
+    # what it chose fires on the names and not on the spikes when the runtime applies it
+    assert all((rule_score(r, chosen["k"], chosen["n"]) >= chosen["threshold"]) == bool(y)
+               for r, y in zip(rows, labels, strict=True))
+    assert "chosen" in capsys.readouterr().out
