@@ -114,6 +114,62 @@ def test_reference_segment_is_aligned_by_push_time(reply: np.ndarray) -> None:
     assert ref.played_since(1.9) and not ref.played_since(5.0)
 
 
+def _pcm_ramp(start: int, n: int) -> np.ndarray:
+    """``n`` distinct int16 samples (so a misplaced one shows), never zero."""
+    return ((np.arange(start, start + n) % 30000) + 1).astype(np.int16)
+
+
+def test_a_block_longer_than_the_ring_keeps_the_ring_aligned() -> None:
+    """The callback's block can exceed the ring (a long device period, a tiny ring): its last
+    ``size`` samples must land where the reader looks for them (``total % size``), not at index 0."""
+    ref = PlaybackReference(seconds=0.01)  # 160 samples at 16 kHz (no resampling on the way out)
+    ref.push(_pcm_ramp(0, 50), RATE, t=1.0)  # total 50: the next write starts mid-ring
+    block = _pcm_ramp(50, 300)
+    ref.push(block, RATE, t=2.0)
+    seg = ref.segment(100, end_t=2.0)
+    assert seg is not None
+    np.testing.assert_array_equal(seg, block[-100:].astype(np.float32) / 32768.0)
+
+
+def test_silence_longer_than_the_ring_then_samples_read_back_in_order() -> None:
+    ref = PlaybackReference(seconds=0.01)
+    ref.push(_pcm_ramp(0, 70), RATE, t=1.0)
+    ref.push_silence(400, RATE, t=2.0)
+    tail = _pcm_ramp(500, 40)
+    ref.push(tail, RATE, t=3.0)
+    seg = ref.segment(120, end_t=3.0)
+    assert seg is not None
+    expected = np.concatenate([np.zeros(80, np.float32), tail.astype(np.float32) / 32768.0])
+    np.testing.assert_array_equal(seg, expected)
+
+
+def test_ring_matches_the_played_stream_over_mixed_pushes() -> None:
+    """Random pushes and silences, shorter than, equal to and longer than the ring, wrapping at
+    every offset: the reference always reads back the last samples played, in order."""
+    rng = np.random.default_rng(7)
+    ref = PlaybackReference(seconds=0.01)
+    size = 160
+    played: list[np.ndarray] = []
+    t = 0.0
+    for step in range(400):
+        n = int(rng.choice([1, 7, size - 1, size, size + 1, 2 * size + 13, int(rng.integers(1, 3 * size))]))
+        t += 0.01
+        if rng.random() < 0.3:
+            ref.push_silence(n, RATE, t)
+            played.append(np.zeros(n, np.float32))
+        else:
+            block = _pcm_ramp(step * 997, n)
+            ref.push(block, RATE, t)
+            played.append(block.astype(np.float32) / 32768.0)
+        stream = np.concatenate(played)
+        want = min(128, stream.size)  # segment needs want + 32 samples to be in the ring
+        seg = ref.segment(want, end_t=t)
+        if stream.size < want + 32:
+            continue
+        assert seg is not None, step
+        np.testing.assert_array_equal(seg, stream[-want:], err_msg=f"step {step}, n {n}")
+
+
 class Sim:
     """A player pushing the reply into the reference and a microphone hearing ``mic`` (16 kHz),
     frame by frame on one synthetic clock; ``decide`` is asked for every frame."""

@@ -64,20 +64,7 @@ class PlaybackReference:
         if n == 0 or rate <= 0:
             return
         with self._lock:
-            if rate != self._rate:
-                self._reset_locked(rate)
-            ring = self._ring
-            size = ring.size
-            if n >= size:
-                ring[:] = samples[-size:].astype(np.float32) / 32768.0
-            else:
-                start = self._total % size
-                first = min(n, size - start)
-                ring[start : start + first] = samples[:first].astype(np.float32) / 32768.0
-                if first < n:
-                    ring[: n - first] = samples[first:].astype(np.float32) / 32768.0
-            self._total += n
-            self._marks.append((t, self._total))
+            self._write_locked(samples, n, rate, t)
             if samples.any():
                 self._last_loud = t
 
@@ -86,20 +73,31 @@ class PlaybackReference:
         if n <= 0 or rate <= 0:
             return
         with self._lock:
-            if rate != self._rate:
-                self._reset_locked(rate)
-            ring = self._ring
-            size = ring.size
-            start = self._total % size
-            if n >= size:
-                ring[:] = 0.0
-            elif start + n <= size:
-                ring[start : start + n] = 0.0
+            self._write_locked(None, n, rate, t)
+
+    def _write_locked(self, samples: np.ndarray | None, n: int, rate: int, t: float) -> None:
+        """Append ``n`` played samples (int16 ``samples``, or silence when None) pushed at ``t``.
+
+        Sample number ``k`` of the stream (counted from the last reset) lives at ``k % size``, which
+        is where :meth:`segment` reads it; of a block longer than the ring only its last ``size``
+        samples are kept, at their own positions."""
+        if rate != self._rate:
+            self._reset_locked(rate)
+        ring = self._ring
+        size = ring.size
+        if size:
+            keep = min(n, size)
+            start = (self._total + n - keep) % size
+            first = min(keep, size - start)
+            if samples is None:
+                ring[start : start + first] = 0.0
+                ring[: keep - first] = 0.0
             else:
-                ring[start:] = 0.0
-                ring[: start + n - size] = 0.0
-            self._total += n
-            self._marks.append((t, self._total))
+                tail = samples[n - keep :].astype(np.float32) / 32768.0
+                ring[start : start + first] = tail[:first]
+                ring[: keep - first] = tail[first:]
+        self._total += n
+        self._marks.append((t, self._total))
 
     def played_since(self, t: float) -> bool:
         """Anything but silence pushed at or after ``t``."""
