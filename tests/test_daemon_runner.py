@@ -4,8 +4,6 @@ no-microphone demo of ``bantz-voice run``."""
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,9 +13,11 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from fixtures.daemon import NotifyListener, daemon_env, start_daemon
 
 from bantz_voice.audio.vad import Utterance
 from bantz_voice.config import load_settings
+from bantz_voice.daemon import client
 from bantz_voice.daemon.notify import Heartbeat, Notifier
 from bantz_voice.daemon.runner import Daemon
 from bantz_voice.voice.events import TurnFinished
@@ -27,23 +27,8 @@ from bantz_voice.voice.turn import Turn
 REPO = Path(__file__).resolve().parent.parent
 
 
-class Listener:
-    def __init__(self, path: Path) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(path))
-        self.sock.setblocking(False)
-
-    def drain(self) -> list[str]:
-        out = []
-        while True:
-            try:
-                out.append(self.sock.recv(4096).decode())
-            except BlockingIOError:
-                return out
-
-
 async def test_watchdog_pings_only_while_audio_flows(tmp_path: Path) -> None:
-    listener = Listener(tmp_path / "notify.sock")
+    listener = NotifyListener(tmp_path / "notify.sock")
     d = Daemon(load_settings(), "echo", Notifier(str(tmp_path / "notify.sock")))
     d.heartbeat = Heartbeat(0.3)
     d.ready = True
@@ -52,14 +37,14 @@ async def test_watchdog_pings_only_while_audio_flows(tmp_path: Path) -> None:
         for _ in range(6):  # audio flowing
             d.heartbeat.beat()
             await asyncio.sleep(0.05)
-        assert listener.drain().count("WATCHDOG=1") >= 3
+        assert listener.fresh().count("WATCHDOG=1") >= 3
         await asyncio.sleep(0.45)  # the loop is stuck: no beats
-        listener.drain()
+        listener.fresh()
         await asyncio.sleep(0.3)
-        assert "WATCHDOG=1" not in listener.drain()
+        assert "WATCHDOG=1" not in listener.fresh()
         d.heartbeat.beat()  # it recovers
         await asyncio.sleep(0.15)
-        assert "WATCHDOG=1" in listener.drain()
+        assert "WATCHDOG=1" in listener.fresh()
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -153,10 +138,7 @@ def test_follow_up_window_opens_after_a_spoken_apology_not_after_silence_or_a_ba
 
 @pytest.mark.slow
 def test_run_without_microphone_runs_demo_turn(tmp_path: Path) -> None:
-    env = dict(os.environ)
-    env["PULSE_SERVER"] = f"unix:{tmp_path}/no-such-server"  # no sound server: no input device
-    env["BANTZ_AUDIO__INPUT_DEVICE"] = "bantz-test-no-such-microphone"  # even where a sound card exists
-    env.pop("NOTIFY_SOCKET", None)
+    env = daemon_env(tmp_path, notify=None, mic_wait_s=None)  # no sound server, no NOTIFY_SOCKET: not a service
     res = subprocess.run(
         [sys.executable, "-m", "bantz_voice", "run", "--responder", "echo"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=240,
@@ -179,40 +161,12 @@ def test_run_without_microphone_runs_demo_turn(tmp_path: Path) -> None:
 def test_service_without_microphone_gets_ready_and_keeps_looking(tmp_path: Path) -> None:
     """Under systemd (NOTIFY_SOCKET) with no microphone the service still comes up after
     daemon.mic_wait_s: READY with a status that says so; `status` shows the missing mic."""
-    import signal
-    import time
-
-    from bantz_voice.daemon import client
-
-    listener = Listener(tmp_path / "notify.sock")
-    env = dict(os.environ)
-    for name in ("CONFIG", "DATA", "STATE", "CACHE", "RUNTIME"):
-        d = tmp_path / name.lower()
-        d.mkdir(mode=0o700)
-        env[f"BANTZ_{name}_DIR"] = str(d)
-    env.update(
-        PULSE_SERVER=f"unix:{tmp_path}/no-such-server",
-        BANTZ_AUDIO__INPUT_DEVICE="bantz-test-no-such-microphone",
-        BANTZ_DAEMON__MIC_WAIT_S="1",
-        NOTIFY_SOCKET=str(tmp_path / "notify.sock"),
-    )
-    env.pop("WATCHDOG_USEC", None)
-    proc = subprocess.Popen([sys.executable, "-m", "bantz_voice", "run", "--responder", "echo"], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    d = start_daemon(tmp_path, "echo", mic_wait_s=1)
     try:
-        msgs: list[str] = []
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and not any(m.startswith("READY=1") for m in msgs):
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-            msgs += listener.drain()
-            time.sleep(0.2)
-        ready = next(m for m in msgs if m.startswith("READY=1"))
+        ready = d.wait_ready(180)
         assert "STATUS=mikrofon yok" in ready
-        st = client.call(tmp_path / "runtime" / "control.sock", "status")
+        st = client.call(d.socket, "status")
         assert st["ready"] and not st["microphone"]["ok"]
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(10) == 0
+        assert d.stop(10) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
+        d.close()

@@ -12,11 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import signal
-import subprocess
-import sys
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,92 +19,20 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from fixtures.daemon import start_daemon
 
 from bantz_voice.responder import Responder, TurnRequest
 from bantz_voice.tts.base import TextToSpeech
 
-REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=ZoneInfo("Europe/Istanbul"))
-
-
-class NotifyListener:
-    def __init__(self, path: Path) -> None:
-        import socket
-
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(path))
-        self.sock.setblocking(False)
-        self.messages: list[str] = []
-
-    def drain(self) -> list[str]:
-        while True:
-            try:
-                self.messages.append(self.sock.recv(4096).decode())
-            except BlockingIOError:
-                return self.messages
-
-
-class RunProc:
-    """``bantz-voice run`` under a notify socket, no microphone (READY after daemon.mic_wait_s)."""
-
-    def __init__(self, tmp: Path, extra_env: dict[str, str]) -> None:
-        self.notify = NotifyListener(tmp / "notify.sock")
-        env = dict(os.environ)
-        for name in ("CONFIG", "DATA", "STATE", "CACHE", "RUNTIME"):
-            d = tmp / name.lower()
-            d.mkdir(mode=0o700, exist_ok=True)
-            env[f"BANTZ_{name}_DIR"] = str(d)
-        env.update(
-            PULSE_SERVER=f"unix:{tmp}/no-such-server",
-            BANTZ_AUDIO__INPUT_DEVICE="bantz-test-no-such-microphone",
-            BANTZ_DAEMON__MIC_WAIT_S="0.5",
-            NOTIFY_SOCKET=str(tmp / "notify.sock"),
-            **extra_env,
-        )
-        env.pop("WATCHDOG_USEC", None)
-        self.env = env
-        self.socket = tmp / "runtime" / "control.sock"
-        self.log = tmp / "daemon.log"  # a file, not a pipe nobody reads (a full pipe blocks the daemon)
-        with self.log.open("wb") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "bantz_voice", "run", "--responder", "brain"], cwd=REPO,
-                                         env=env, stdout=out, stderr=subprocess.STDOUT)
-
-    def statuses_until_ready(self, timeout: float = 480) -> list[dict[str, Any]]:
-        from bantz_voice.daemon import client
-
-        seen: list[dict[str, Any]] = []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.notify.drain()
-            assert self.proc.poll() is None, self.log.read_text(errors="replace")[-3000:]
-            try:
-                st = client.call(self.socket, "status", timeout=30)
-            except client.DaemonNotRunning:
-                time.sleep(0.02)
-                continue
-            seen.append(st)
-            if st["ready"]:
-                return seen
-            time.sleep(0.05)
-        raise AssertionError(f"no READY in {timeout} s: {seen[-1:]}")
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                return self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        return self.proc.returncode
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)  # a loaded 2-core machine took 150 s to load and warm SmolLM2's three prefixes
 def test_run_says_starting_while_it_loads_and_is_ready_warm(tmp_path: Path) -> None:
-    run = RunProc(tmp_path, {})
+    run = start_daemon(tmp_path, "brain", mic_wait_s=0.5)
     try:
-        seen = run.statuses_until_ready()
+        seen = run.statuses_until_ready(timeout=480)
         starting = [s for s in seen if not s["ready"]]
         assert starting, "status answered only after READY"  # the socket is up before the models load
         assert all(s["state"] == "starting" for s in starting)
@@ -127,7 +50,7 @@ def test_run_says_starting_while_it_loads_and_is_ready_warm(tmp_path: Path) -> N
         assert any(m.startswith("STATUS=yükleniyor: ") for m in msgs[:first_ready]), msgs
         assert run.stop() == 0
     finally:
-        run.stop()
+        run.close()
 
 
 @pytest.mark.slow
@@ -137,9 +60,9 @@ def test_a_broken_llm_model_degrades_its_role_but_not_the_start(tmp_path: Path, 
     from bantz_voice.health import check_daemon, check_endpoints
 
     broken = str(tmp_path / "missing-chat-model.gguf")
-    run = RunProc(tmp_path, {"BANTZ_MODELS__ENDPOINTS__CHAT__GGUF": broken})
+    run = start_daemon(tmp_path, "brain", mic_wait_s=0.5, BANTZ_MODELS__ENDPOINTS__CHAT__GGUF=broken)
     try:
-        ready = run.statuses_until_ready()[-1]
+        ready = run.statuses_until_ready(timeout=480)[-1]
         assert set(ready["degraded"]) == {"chat"}, ready["degraded"]
         comps = ready["health"]["components"]
         assert not comps["role:chat"]["ok"] and comps["role:router"]["ok"]
@@ -154,7 +77,7 @@ def test_a_broken_llm_model_degrades_its_role_but_not_the_start(tmp_path: Path, 
         assert e.status == "hata" and "sohbet" in e.message, e
         assert run.stop() == 0
     finally:
-        run.stop()
+        run.close()
 
 
 async def test_degraded_chat_apologises_and_the_fast_path_answers(smollm2_gguf: Path, tmp_path: Path) -> None:

@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 from _claimer import claim
+from fixtures.daemon import REPO
 from fixtures.llama_server import brain_settings
-from real_daemon import REPO
 
 from bantz_voice.audio.player import WavSink
 from bantz_voice.audio.source import FileSource

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from real_daemon import REPO
+from fixtures.daemon import REPO
 
 from bantz_voice.audio.wavio import MAX_WAV_BYTES, MAX_WAV_SECONDS, read_wav
 from bantz_voice.cli import main

@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 import pytest
-from real_daemon import REPO
+from fixtures.daemon import REPO
 
 from bantz_voice.bench.pulse import missing_tools
 

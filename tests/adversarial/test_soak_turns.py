@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from real_daemon import REPO
+from fixtures.daemon import REPO
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from real_daemon import REPO, RunningDaemon, echo_daemon  # noqa: F401 - the fixture
+from fixtures.daemon import REPO, RunningDaemon
 
 from bantz_voice.daemon import client
 from bantz_voice.daemon.control import EVICT_IDLE_S, MAX_CLIENTS
