@@ -58,7 +58,6 @@ import argparse
 import bisect
 import json
 import os
-import platform
 import shutil
 import signal
 import subprocess
@@ -69,7 +68,6 @@ import time
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +80,8 @@ sys.path.insert(1, str(ROOT / "scripts"))
 from make_bench_wavs import UTTERANCES, check_tools, render  # noqa: E402
 
 from bantz_voice import sysmem  # noqa: E402
+from bantz_voice.bench import report  # noqa: E402
+from bantz_voice.bench.harness import require_tools  # noqa: E402
 from bantz_voice.bench.pulse import PulseServer, missing_tools, reinit_portaudio  # noqa: E402
 from bantz_voice.bench.stats import p50_p95  # noqa: E402
 from bantz_voice.errors import BantzError  # noqa: E402
@@ -737,16 +737,6 @@ def run_turn(rig: DuplexRig, daemon: DaemonProcess, u: Utterance, audio: np.ndar
 
 
 # --- the run ------------------------------------------------------------------------------------------
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _error(turn: dict[str, Any]) -> str | None:
     """The daemon's error for a turn (its reply was then an apology, e.g. for an LLM timeout)."""
     return (turn.get("trace") or {}).get("error")
@@ -784,9 +774,7 @@ def summarize(turns: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    missing = missing_tools() + [t for t in ("espeak-ng", "sox") if shutil.which(t) is None]
-    if missing:
-        raise SystemExit(f"needed: {', '.join(missing)} (apt-get install pulseaudio pulseaudio-utils espeak-ng sox)")
+    require_tools("espeak-ng", "sox", missing=missing_tools(), hint="apt-get install pulseaudio pulseaudio-utils espeak-ng sox")
     root = Path(tempfile.mkdtemp(prefix="bantz-bench-daemon-"))
     keep = False
     pulse = PulseServer(root / "pulse", room=True)
@@ -891,9 +879,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["meta"] = {
             "command": "python scripts/bench_daemon.py " + " ".join(args.argv),
             "daemon_command": f"{Path(sys.executable).name} -m bantz_voice run (default configuration, private XDG dirs, private PulseAudio)",
-            "machine": f"{cpu_model()}, {os.cpu_count()} CPU, {platform.system()} {platform.release()}",
-            "loadavg_end": [round(x, 2) for x in os.getloadavg()],
-            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            **report.run_meta(report.cpu_model()),
             "method": {"threshold_dbfs": THRESHOLD_DBFS, "min_speech_s": args.min_speech, "quiet_s": args.quiet,
                        "stream": f"one full-duplex PortAudio stream, {RATE} Hz, {BLOCK}-frame blocks: out → mic_sink, "
                                  "in ← room.monitor (left: microphone line, right: speaker)"},
@@ -1042,8 +1028,7 @@ def render_text(r: dict[str, Any]) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+    p = report.described_parser(__doc__, epilog=True)
     p.add_argument("--turns", type=int, default=22, help="utterances to play (default 22; a follow-up counts as one)")
     p.add_argument("--quick", action="store_true", help="smoke test: 3 turns, 3 s of silence, 6 s of speech")
     p.add_argument("--speech", type=float, default=60.0, metavar="S", help="seconds of Turkish speech without the wake word (CPU)")
@@ -1060,8 +1045,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compare-pipeline", action="store_true", help="afterwards run scripts/bench_pipeline.py --llm "
                    "embedded on the same WAVs (the warmed in-process pipeline) and report it beside, by the same kinds")
     p.add_argument("--keep", action="store_true", help="keep the run's directory (daemon log, traces)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--markdown", action="store_true", help="print the Markdown table (for docs/benchmarks.md)")
+    report.add_output_options(p, markdown_help="print the Markdown table (for docs/benchmarks.md)")
     p.add_argument("--render", type=Path, metavar="JSON", help="print the report of an earlier --json run (no new run)")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per turn on stderr")
     return p
@@ -1082,12 +1066,7 @@ def main(argv: list[str] | None = None) -> int:
         result = json.loads(args.render.read_text(encoding="utf-8"))
     else:
         result = run(args)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
-    elif args.markdown:
-        print(render_markdown(result))
-    else:
-        print(render_text(result))
+    report.show(args, result, lambda: render_markdown(result), lambda: render_text(result))
     return 0
 
 

@@ -47,8 +47,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import random
 import shutil
 import subprocess
@@ -56,7 +54,6 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +65,8 @@ sys.path.insert(1, str(ROOT / "scripts"))
 
 from make_bench_wavs import render  # noqa: E402
 
+from bantz_voice.bench import report  # noqa: E402
+from bantz_voice.bench.harness import require_tools  # noqa: E402
 from bantz_voice.bench.pulse import PulseServer, missing_tools, read_pcm_wav, reinit_portaudio  # noqa: E402
 from bantz_voice.bench.stats import p50_p95  # noqa: E402
 
@@ -78,16 +77,6 @@ LONG_REPLY = (
 )
 USER_TEXT = "Dur bir dakika, başka bir şey soracağım."
 SETUPS = ("no_guard", "guard", "aec")
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def first_voiced_sample(x: np.ndarray, mode: int = 2) -> int:
@@ -157,125 +146,114 @@ async def run_setup(name: str, args: argparse.Namespace, root: Path, user_wav: P
     from bantz_voice.config import load_settings
     from bantz_voice.responder import EchoResponder
 
-    pulse = PulseServer(root / name)
-    pulse.start()
-    saved = {k: os.environ.get(k) for k in pulse.env}
-    os.environ.update(pulse.env)
     out: dict[str, Any] = {"setup": name}
-    try:
-        pulse.load_echo_path(gain=args.gain, delay_ms=args.delay_ms)
-        if name == "aec":
-            res = subprocess.run([sys.executable, "-m", "bantz_voice", "audio", "setup-echo-cancel", "--default"],
-                                 capture_output=True, text=True, cwd=ROOT, timeout=60)
-            if res.returncode != 0:
-                raise RuntimeError(f"setup-echo-cancel failed: {res.stderr.strip()}")
-            out["setup_output"] = res.stdout.strip().splitlines()
-        reinit_portaudio()
-        settings = load_settings()
-        settings.audio.echo_guard = name != "no_guard"
-        players: list[Player] = []
+    with PulseServer(root / name).serving() as pulse:
+        try:
+            pulse.load_echo_path(gain=args.gain, delay_ms=args.delay_ms)
+            if name == "aec":
+                res = subprocess.run([sys.executable, "-m", "bantz_voice", "audio", "setup-echo-cancel", "--default"],
+                                     capture_output=True, text=True, cwd=ROOT, timeout=60)
+                if res.returncode != 0:
+                    raise RuntimeError(f"setup-echo-cancel failed: {res.stderr.strip()}")
+                out["setup_output"] = res.stdout.strip().splitlines()
+            reinit_portaudio()
+            settings = load_settings()
+            settings.audio.echo_guard = name != "no_guard"
+            players: list[Player] = []
 
-        def sink() -> Player:
-            players.append(Player(None, keep_open=True))
-            return players[-1]
+            def sink() -> Player:
+                players.append(Player(None, keep_open=True))
+                return players[-1]
 
-        p = await asyncio.to_thread(build_pipeline, settings, EchoResponder(), sink_factory=sink)
-        p.gate = _ignore_all_gate()  # as the daemon's wake-word gate: nothing said here is for the assistant
-        source = TapSource(MicSource.from_settings(settings.audio))
-        listen = asyncio.create_task(p.listen(source))
-        deadline = time.monotonic() + 30
-        while not (p.last_frame_at and time.monotonic() - p.last_frame_at < 0.2):
-            if time.monotonic() > deadline or listen.done():
-                raise RuntimeError("the microphone delivered no audio")
-            await asyncio.sleep(0.05)
-        user = read_pcm_wav(user_wav)
-        onset_in_user = first_voiced_sample(user)
-        rng = random.Random(15)
-
-        async def idle() -> None:
-            while p.state not in ("idle", "listening"):
+            p = await asyncio.to_thread(build_pipeline, settings, EchoResponder(), sink_factory=sink)
+            p.gate = _ignore_all_gate()  # as the daemon's wake-word gate: nothing said here is for the assistant
+            source = TapSource(MicSource.from_settings(settings.audio))
+            listen = asyncio.create_task(p.listen(source))
+            deadline = time.monotonic() + 30
+            while not (p.last_frame_at and time.monotonic() - p.last_frame_at < 0.2):
+                if time.monotonic() > deadline or listen.done():
+                    raise RuntimeError("the microphone delivered no audio")
                 await asyncio.sleep(0.05)
-            await asyncio.sleep(0.5)
+            user = read_pcm_wav(user_wav)
+            onset_in_user = first_voiced_sample(user)
+            rng = random.Random(15)
 
-        # 1. barge-ins
-        trials: list[dict[str, Any]] = []
-        latencies: list[float] = []
-        for _ in range(args.barge):
-            await idle()
-            reply = asyncio.create_task(p.speak(LONG_REPLY))
-            while p.state != "speaking" and not reply.done():
-                await asyncio.sleep(0.02)
-            await asyncio.sleep(rng.uniform(1.0, 2.0))
-            source.tape.clear()
-            source.recording = True
-            await asyncio.to_thread(pulse.play, user_wav)
-            try:
-                outcome = await asyncio.wait_for(asyncio.shield(reply), 3.0)
-            except TimeoutError:
-                p.cancel_speech()
-                outcome = None
-                await asyncio.gather(reply, return_exceptions=True)
-            source.recording = False
-            interrupted = bool(outcome is not None and outcome.interrupted)
-            rec = np.frombuffer(b"".join(pcm for _, pcm in source.tape), dtype=np.int16)
-            lag, peak = find(rec, user)
-            latency = None
-            at = lag + onset_in_user
-            onset_t: float | None = None
-            method = "correlation"
-            if peak > 0.2 and at // 480 < len(source.tape):
-                onset_t = source.tape[at // 480][0] - (480 - at % 480) / RATE  # a frame's t: its last sample
-            else:  # the canceller reshaped the voice: its first voiced frame (an echo residue makes it early)
-                method = "vad"
-                voiced = first_voiced_sample(rec, mode=3)
-                if voiced or (rec.size and vad_first(rec)):
-                    onset_t = source.tape[voiced // 480][0]
-            stop_t = players[-1].last_audio_at
-            if interrupted and onset_t is not None and stop_t is not None:
-                latency = round(stop_t - onset_t, 3)
-            trials.append({"interrupted": interrupted, "latency_s": latency, "onset": method, "onset_peak": round(peak, 2)})
-            if latency is not None:
-                latencies.append(latency)
-        hits = sum(1 for t in trials if t["latency_s"] is not None and 0 <= t["latency_s"] <= args.within)
-        early = sum(1 for t in trials if t["latency_s"] is not None and t["latency_s"] < 0)
-        out["barge_in"] = {
-            "trials": args.barge,
-            "interrupted": sum(t["interrupted"] for t in trials),
-            "stopped_before_the_user_spoke": early,
-            "within": hits,
-            "rate_within": round(hits / max(1, args.barge), 3),
-            "latency_ms": p50_p95([x * 1000 for x in latencies if x >= 0]),
-            "per_trial": trials,
-        }
-        out["guard_after_barge_ins"] = p.barge_in.status()
-        # 2. self-interruptions
-        stopped = 0
-        for _ in range(args.replies):
-            await idle()
-            outcome = await p.speak(LONG_REPLY)
-            stopped += bool(outcome is not None and outcome.interrupted)
-        out["self_interruptions"] = {"replies": args.replies, "self_interrupted": stopped}
-        out["guard_at_end"] = p.barge_in.status()
-        listen.cancel()
-        await asyncio.gather(listen, return_exceptions=True)
-        await p.aclose()
-    finally:
-        if name == "aec":
-            subprocess.run([sys.executable, "-m", "bantz_voice", "audio", "setup-echo-cancel", "--undo"],
-                           capture_output=True, text=True, cwd=ROOT, timeout=60)
-        pulse.stop()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+            async def idle() -> None:
+                while p.state not in ("idle", "listening"):
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(0.5)
+
+            # 1. barge-ins
+            trials: list[dict[str, Any]] = []
+            latencies: list[float] = []
+            for _ in range(args.barge):
+                await idle()
+                reply = asyncio.create_task(p.speak(LONG_REPLY))
+                while p.state != "speaking" and not reply.done():
+                    await asyncio.sleep(0.02)
+                await asyncio.sleep(rng.uniform(1.0, 2.0))
+                source.tape.clear()
+                source.recording = True
+                await asyncio.to_thread(pulse.play, user_wav)
+                try:
+                    outcome = await asyncio.wait_for(asyncio.shield(reply), 3.0)
+                except TimeoutError:
+                    p.cancel_speech()
+                    outcome = None
+                    await asyncio.gather(reply, return_exceptions=True)
+                source.recording = False
+                interrupted = bool(outcome is not None and outcome.interrupted)
+                rec = np.frombuffer(b"".join(pcm for _, pcm in source.tape), dtype=np.int16)
+                lag, peak = find(rec, user)
+                latency = None
+                at = lag + onset_in_user
+                onset_t: float | None = None
+                method = "correlation"
+                if peak > 0.2 and at // 480 < len(source.tape):
+                    onset_t = source.tape[at // 480][0] - (480 - at % 480) / RATE  # a frame's t: its last sample
+                else:  # the canceller reshaped the voice: its first voiced frame (an echo residue makes it early)
+                    method = "vad"
+                    voiced = first_voiced_sample(rec, mode=3)
+                    if voiced or (rec.size and vad_first(rec)):
+                        onset_t = source.tape[voiced // 480][0]
+                stop_t = players[-1].last_audio_at
+                if interrupted and onset_t is not None and stop_t is not None:
+                    latency = round(stop_t - onset_t, 3)
+                trials.append({"interrupted": interrupted, "latency_s": latency, "onset": method, "onset_peak": round(peak, 2)})
+                if latency is not None:
+                    latencies.append(latency)
+            hits = sum(1 for t in trials if t["latency_s"] is not None and 0 <= t["latency_s"] <= args.within)
+            early = sum(1 for t in trials if t["latency_s"] is not None and t["latency_s"] < 0)
+            out["barge_in"] = {
+                "trials": args.barge,
+                "interrupted": sum(t["interrupted"] for t in trials),
+                "stopped_before_the_user_spoke": early,
+                "within": hits,
+                "rate_within": round(hits / max(1, args.barge), 3),
+                "latency_ms": p50_p95([x * 1000 for x in latencies if x >= 0]),
+                "per_trial": trials,
+            }
+            out["guard_after_barge_ins"] = p.barge_in.status()
+            # 2. self-interruptions
+            stopped = 0
+            for _ in range(args.replies):
+                await idle()
+                outcome = await p.speak(LONG_REPLY)
+                stopped += bool(outcome is not None and outcome.interrupted)
+            out["self_interruptions"] = {"replies": args.replies, "self_interrupted": stopped}
+            out["guard_at_end"] = p.barge_in.status()
+            listen.cancel()
+            await asyncio.gather(listen, return_exceptions=True)
+            await p.aclose()
+        finally:
+            if name == "aec":
+                subprocess.run([sys.executable, "-m", "bantz_voice", "audio", "setup-echo-cancel", "--undo"],
+                               capture_output=True, text=True, cwd=ROOT, timeout=60)
     return out
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    missing = missing_tools() + [t for t in ("espeak-ng", "sox") if shutil.which(t) is None]
-    if missing:
-        raise SystemExit(f"needed: {', '.join(missing)}")
+    require_tools("espeak-ng", "sox", missing=missing_tools())
     root = Path(tempfile.mkdtemp(prefix="bantz-bench-echo-"))
     try:
         user_wav = render(USER_TEXT, 160, root / "user.wav", pad=(0.0, 0.2))
@@ -284,8 +262,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         shutil.rmtree(root, ignore_errors=True)
     return {
         "command": "python scripts/bench_echo.py " + " ".join(sys.argv[1:]),
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{cpu_model()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}",
+        "date": report.stamp(),
+        "machine": report.machine(report.cpu_model(), cpus="CPUs"),
         "echo_path": {"gain": args.gain, "loopback_latency_ms": args.delay_ms},
         "setups": results,
     }
@@ -313,7 +291,7 @@ def render_markdown(r: dict[str, Any]) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = report.described_parser(__doc__)
     p.add_argument("--replies", type=int, default=20, help="long replies per set-up with nobody talking")
     p.add_argument("--barge", type=int, default=20, help="long replies per set-up with the user talking over them")
     p.add_argument("--setups", nargs="+", choices=SETUPS, default=list(SETUPS))
@@ -321,8 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gain", type=float, default=0.5, help="echo path gain (linear)")
     p.add_argument("--delay-ms", type=int, default=50, help="echo path loopback latency")
     p.add_argument("--quick", action="store_true", help="2 replies and 2 barge-ins per set-up")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--markdown", action="store_true")
+    report.add_output_options(p, json_help=None, markdown_help=None)
     return p
 
 
@@ -331,13 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.replies, args.barge = 2, 2
     r = run(args)
-    if args.json:
-        print(json.dumps(r, ensure_ascii=False, indent=2))
-    elif args.markdown:
-        print(render_markdown(r))
-    else:
-        print(json.dumps(r, ensure_ascii=False, indent=2))
-        print(render_markdown(r))
+    report.show(args, r, lambda: render_markdown(r), lambda: json.dumps(r, ensure_ascii=False, indent=2) + "\n" + render_markdown(r))
     return 0
 
 

@@ -15,13 +15,10 @@ import argparse
 import asyncio
 import json
 import os
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +27,9 @@ from pydantic import BaseModel, ValidationError
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bantz_voice.bench.stats import percentile  # noqa: E402 - the checkout's package, not an installed copy
+from bantz_voice.bench import report  # noqa: E402 - the checkout's package, not an installed copy
+from bantz_voice.bench.harness import start_simulator  # noqa: E402
+from bantz_voice.bench.stats import percentile  # noqa: E402
 from bantz_voice.llm.grammar import response_format  # noqa: E402
 
 DEFAULT_LABELS = (ROOT / "tests/data/nlu_dev.jsonl", Path("/work/shared/eval/nlu_dev.jsonl"))
@@ -184,28 +183,6 @@ async def bench_role(client: httpx.AsyncClient, base_url: str, model: str, spec:
 
 
 # --- simulator (optional) ----------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_simulator(extra: list[str]) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "scripts/vllm_mock_server.py"), "--port", str(port), *extra],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(base + "/models", timeout=0.5).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("the simulator did not start")
-
-
 def render_table(result: dict[str, Any]) -> str:
     head = f"{'role':13s} {'n':>3s} {'TTFT p50':>9s} {'p95':>7s} {'total p50':>10s} {'p95':>7s} {'p99':>7s} {'tok/s':>7s} {'JSON ok':>8s} {'route acc':>9s}"
     rows = [f"endpoint: {result['base_url']}  ({'SIMULATOR' if result['simulator'] else 'real server'}); prompts: {result['prompts']}",
@@ -231,7 +208,7 @@ def render_markdown(result: dict[str, Any], command: str) -> str:
 
     machine = result.get("machine") or f"{platform.machine()}, {os.cpu_count()} CPU"
     load = result.get("loadavg_end") or [round(x, 2) for x in os.getloadavg()]
-    date = result.get("date") or f"{datetime.now(UTC):%Y-%m-%d %H:%M UTC}"
+    date = result.get("date") or report.stamp()
     lines = [f"Machine: {machine} (load average at the end {load}). Date: {date}. Endpoint: "
              f"{'the SIMULATOR (scripts/vllm_mock_server.py)' if result['simulator'] else result['base_url']}; "
              f"prompts: {result['prompts']}; {result['iterations']} iterations per role.", "", f"Command: `{command}`", "",
@@ -275,11 +252,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                                   {"model": models[role], "messages": specs[role].build("merhaba"), "stream": True, "max_tokens": 1})
             reports[role] = await bench_role(client, args.base_url, models[role], specs[role], labels, args.iterations,
                                              args.schema_style)
-    import platform
 
     return {
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU, {platform.system()} {platform.release()}",
-        "date": f"{datetime.now(UTC):%Y-%m-%d %H:%M UTC}",
+        "machine": report.machine(),
+        "date": report.stamp(),
         "loadavg_end": [round(x, 2) for x in os.getloadavg()],
         "base_url": args.base_url, "simulator": simulated, "prompts": origin, "iterations": args.iterations,
         "models": {r: models[r] for r in roles}, "schema_style": args.schema_style,
@@ -288,7 +264,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = report.described_parser(__doc__)
     p.add_argument("--base-url", default="http://127.0.0.1:8000/v1")
     p.add_argument("--model", help="model for every role (default: the first one the server lists)")
     p.add_argument("--router-model")
@@ -304,8 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-warmup", dest="warmup", action="store_false", help="skip the prefix-cache warm-up request")
     p.add_argument("--simulator", action="store_true",
                    help="start the vLLM SIMULATOR (scripts/vllm_mock_server.py): router/orchestrator on bantz-sim-3b, chat on bantz-sim-8b")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
-    p.add_argument("--markdown", action="store_true", help="print a Markdown table (for docs/benchmarks.md)")
+    report.add_output_options(p, json_help="print one JSON object instead of the table")
     return p
 
 
@@ -328,12 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         if proc is not None:
             proc.terminate()
             proc.wait(timeout=10)
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
-    elif args.markdown:
-        print(render_markdown(result, "python scripts/bench_llm_orchestrator.py " + " ".join(argv if argv is not None else sys.argv[1:])))
-    else:
-        print(render_table(result))
+    command = "python scripts/bench_llm_orchestrator.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    report.show(args, result, lambda: render_markdown(result, command), lambda: render_table(result))
     return 0
 
 

@@ -28,14 +28,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import resource
-import subprocess
 import sys
-import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +44,16 @@ SHARE_STAGES = ("asr_ms", "route_ms", "plan_ms", "llm_first_token_ms", "first_ch
 
 
 # --- statistics --------------------------------------------------------------------------------
+from bantz_voice.bench import report  # noqa: E402
+from bantz_voice.bench.harness import (  # noqa: E402 - the benchmarks' shared start-up
+    SIM_SPEEDS,
+    configure,
+    own_memory,
+    private_dirs,
+    seed_calendar,
+    simulator,
+    simulator_args,
+)
 from bantz_voice.bench.stats import percentile  # noqa: E402 - the one shared definition
 
 
@@ -103,79 +108,18 @@ def summarize(turns: list[dict[str, Any]]) -> dict[str, Any]:
             "cpu_s": round(sum(t["cpu_s"] for t in turns), 2)}
 
 
-# --- environment -------------------------------------------------------------------------------
-def private_dirs() -> tempfile.TemporaryDirectory:
-    """Private XDG dirs: the benchmark's calendar events, memory and traces never touch the user's."""
-    tmp = tempfile.TemporaryDirectory(prefix="bantz-bench-")
-    for name in ("CONFIG", "DATA", "STATE", "RUNTIME"):
-        d = Path(tmp.name) / name.lower()
-        d.mkdir(mode=0o700)
-        os.environ[f"BANTZ_{name}_DIR"] = str(d)
-    return tmp
-
-
-def split_speeds() -> list[str]:
-    """Simulator timing = the planner's estimate for the shipped GPU split (doctor --vram --profile
-    gguf-split on an RTX 4060): the 3B router's and the 8B chat model's first token and tokens/s."""
-    from bantz_voice.doctor.vram import SHIPPED_PROFILE, plan, profiles
-
-    lat = plan(profiles()[SHIPPED_PROFILE]).latency
-    r, c = lat.role("router"), lat.role("chat")
-    return ["--model", f"bantz-sim-3b={r.first_token_ms:.0f}:{r.tok_s:.0f}:8",
-            "--model", f"bantz-sim-8b={c.first_token_ms:.0f}:{c.tok_s:.0f}:15"]
-
-
-def start_simulator(speeds: str = "strategy") -> tuple[subprocess.Popen, str]:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from bench_llm_orchestrator import start_simulator as start
-
-    return start(split_speeds() if speeds == "split" else [])
-
-
-def configure(settings: Any, llm: str, sim_url: str | None, baseline: bool) -> Any:
-    data = settings.model_dump(mode="json")
-    if llm == "simulator":
-        assert sim_url
-        data["models"]["endpoints"] = {
-            "small": {"kind": "openai", "base_url": sim_url, "model": "bantz-sim-3b", "schema_style": "json_schema"},
-            "chat": {"kind": "openai", "base_url": sim_url, "model": "bantz-sim-8b", "schema_style": "json_schema"},
-        }
-        data["models"]["router"]["endpoint"] = data["models"]["orchestrator"]["endpoint"] = "small"
-        data["models"]["chat"]["endpoint"] = "chat"
-    if baseline:  # the voice loop's part of the baseline (the brain's: baseline_responder)
-        data["vad"]["speculative_asr"] = False
-        data["tts"]["early_first_chunk"] = False
-        data["asr"]["window"] = "full"  # stock faster-whisper: the 30 s window
-    return type(settings).model_validate(data)
-
-
+# --- environment: bantz_voice.bench.harness (private dirs, the simulator, settings, calendar) ------
 def baseline_responder(settings: Any) -> Any:
     """The baseline's brain (:class:`~bantz_voice.bench.baseline.BaselineResponder`) with a dialog
     memory of its own: two designs writing one memory would each see the other's turns in their
     prompts (and break each other's prompt caches)."""
-    from bantz_voice import paths
     from bantz_voice.app import build_responder
 
     if settings.brain.responder != "brain":
         return build_responder(settings)
     from bantz_voice.bench.baseline import BaselineResponder
-    from bantz_voice.brain.memory import Memory
 
-    memory = Memory(settings.brain.memory_max_tokens, path=paths.data_dir() / "baseline-memory.sqlite")
-    return BaselineResponder(settings, memory=memory)
-
-
-def seed_calendar(settings: Any) -> None:
-    """Two events so that calendar questions have something to answer."""
-    from bantz_voice.calendar import open_calendar
-
-    cal = open_calendar(settings)
-    try:
-        today = datetime.now(cal.tz).replace(hour=15, minute=0, second=0, microsecond=0)
-        cal.create("proje toplantısı", today)
-        cal.create("spor", today + timedelta(days=1, hours=3))
-    finally:
-        cal.close()
+    return BaselineResponder(settings, memory=own_memory(settings, "baseline"))
 
 
 def load_manifest(wavs: Path) -> list[dict[str, Any]]:
@@ -264,8 +208,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for kind in KINDS:  # keep both kinds in a short run
             picked += [r for r in rows if r.get("kind") == kind][: max(1, args.limit // len(KINDS))]
         rows = picked[: args.limit]
-    sim_proc, sim_url = (start_simulator(args.sim_speeds) if args.llm == "simulator" else (None, None))
-    try:
+    with simulator(args.llm, args.sim_speeds) as sim_url:
         base_settings = load_settings()
         settings = configure(base_settings, args.llm, sim_url, baseline=args.baseline)
         seed_calendar(settings)
@@ -296,10 +239,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                               file=sys.stderr, flush=True)
         for p in pipes.values():
             await p.aclose()
-    finally:
-        if sim_proc is not None:
-            sim_proc.terminate()
-            sim_proc.wait(timeout=10)
     rss_peak_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     out: dict[str, Any] = summarize(turns["optimized"])
     out["rss_peak_mb"] = rss_peak_mb
@@ -320,7 +259,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     out["meta"] = {
         "design": "baseline (original sequential design)" if args.baseline else "optimized",
         "llm": args.llm + (f" (SIMULATOR: scripts/vllm_mock_server.py, bantz-sim-3b/bantz-sim-8b at the {args.sim_speeds} speeds"
-                           + (f" {' '.join(split_speeds()[1::2])})" if args.sim_speeds == "split" else ")")
+                           + (f" {' '.join(simulator_args('split')[1::2])})" if args.sim_speeds == "split" else ")")
                            if args.llm == "simulator" else ""),
         "models": {"asr": settings.asr.model, "tts": getattr(main_pipe.tts, "voice_name", settings.tts.voice),
                    "llm": {k: (v.model or v.gguf) for k, v in settings.models.endpoints.items()}},
@@ -328,9 +267,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "feed": "fast" if args.fast else "real-time",
         "repeat": args.repeat,
         "load_and_warmup_s": round(load_s, 1),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU, {platform.system()} {platform.release()}",
-        "loadavg_end": [round(x, 2) for x in os.getloadavg()],
-        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        **report.run_meta(),
         "turn_details": {name: [{k: t[k] for k in ("file", "kind", "path", "transcript", "error")} |
                                 {"spoken_latency_ms": t["stages"].get("spoken_latency_ms")} for t in ts]
                          for name, ts in turns.items()},
@@ -407,12 +344,11 @@ def render_markdown(result: dict[str, Any], command: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+    p = report.described_parser(__doc__, epilog=True)
     p.add_argument("--llm", choices=["embedded", "simulator"], default="embedded",
                    help="embedded: the configured llama.cpp models; simulator: starts scripts/vllm_mock_server.py "
                    "(a SIMULATOR at the strategy's GPU speeds)")
-    p.add_argument("--sim-speeds", choices=["strategy", "split"], default="strategy",
+    p.add_argument("--sim-speeds", choices=SIM_SPEEDS, default="strategy",
                    help="simulator timing: strategy = the model strategy's targets (3B 85 ms + 120 tok/s, 8B 190 ms + "
                    "50 tok/s); split = the planner's estimate for the shipped GPU split (gguf-split)")
     p.add_argument("--wavs", type=Path, default=DEFAULT_WAVS, help="folder with WAVs and manifest.jsonl")
@@ -423,8 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fast", action="store_true", help="feed the WAVs as fast as possible (latencies then mean little)")
     p.add_argument("--idle", type=float, default=0, metavar="S",
                    help="also measure the listening loop's CPU over S seconds of quiet noise (%% of one core)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--markdown", action="store_true", help="print a Markdown table (for docs/benchmarks.md)")
+    report.add_output_options(p)
     p.add_argument("-v", "--verbose", action="store_true", help="one line per turn on stderr")
     return p
 
@@ -442,12 +377,8 @@ def main(argv: list[str] | None = None) -> int:
         result = asyncio.run(run(args))
     finally:
         tmp.cleanup()
-    if args.json:
-        print(json.dumps(result, ensure_ascii=False, indent=2))
-    elif args.markdown:
-        print(render_markdown(result, "python scripts/bench_pipeline.py " + " ".join(argv if argv is not None else sys.argv[1:])))
-    else:
-        print(render(result))
+    command = "python scripts/bench_pipeline.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    report.show(args, result, lambda: render_markdown(result, command), lambda: render(result))
     return 0
 
 

@@ -25,15 +25,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +38,16 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
 
+from bantz_voice.bench import report  # noqa: E402
+from bantz_voice.bench.harness import (  # noqa: E402 - the benchmarks' shared start-up
+    SIM_SPEEDS,
+    configure,
+    own_memory,
+    private_dirs,
+    seed_calendar,
+    simulator,
+)
 from bantz_voice.bench.stats import p50_p95, percentile  # noqa: E402 - the one shared definition
 
 KINDS = ("fast_path", "chat")
@@ -141,15 +146,13 @@ def design_settings(base: Any, name: str, early_ms: int, extended_ms: int) -> An
 
 def design_responder(settings: Any, name: str) -> Any:
     """Each design's brain with its own dialog memory (shared memory would leak turns between them)."""
-    from bantz_voice import paths
     from bantz_voice.app import build_responder
 
     if settings.brain.responder != "brain":
         return build_responder(settings)
     from bantz_voice.brain.cascade import Brain
-    from bantz_voice.brain.memory import Memory
 
-    return Brain(settings, memory=Memory(settings.brain.memory_max_tokens, path=paths.data_dir() / f"{name}-memory.sqlite"))
+    return Brain(settings, memory=own_memory(settings, name))
 
 
 def _ms(a: float | None, b: float | None) -> float | None:
@@ -233,8 +236,6 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    from bench_pipeline import configure, private_dirs, seed_calendar, start_simulator
-
     from bantz_voice.app import start_pipeline
     from bantz_voice.config import load_settings
 
@@ -243,37 +244,34 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.limit:
         rows = rows[: args.limit]
     tmp = private_dirs()
-    sim_proc, sim_url = start_simulator(args.sim_speeds) if args.llm == "simulator" else (None, None)
     results: dict[str, list[dict[str, Any]]] = {d: [] for d in args.designs}
     try:
-        base = configure(load_settings(), args.llm, sim_url, baseline=False)
-        seed_calendar(base)
-        pipes: dict[str, Any] = {}
-        t_load = time.perf_counter()
-        for name in args.designs:
-            s = design_settings(base, name, base.vad.turn_end_early_ms, base.vad.turn_end_extended_ms)
-            first = next(iter(pipes.values()), None)
-            pipes[name] = await start_pipeline(
-                s, responder=design_responder(s, name),
-                transcriber=first.transcriber if first else None, tts=first.tts if first else None,
-            )
-        load_s = time.perf_counter() - t_load
-        for _ in range(args.repeat):
-            for row in rows:
-                for name, p in pipes.items():  # alternating turn by turn: the same load for each design
-                    r = row | await one_file(p, wav_dir / row["file"])
-                    results[name].append(r)
-                    if args.verbose:
-                        print(f"[{name}] {row['file']} ends={r['endpoints']} {r.get('turn_end')} {r.get('verdict')}:{r.get('verdict_reason', '')} "
-                              f"spoken={r.get('spoken_latency_ms')} ep={r.get('endpoint_delay_ms')} asr_wait={r.get('asr_wait_ms')} "
-                              f"decode={r.get('decode_ms')} verdict@{r.get('verdict_after_pause_ms')} {r.get('transcript', '')!r} "
-                              f"{r.get('path', '')}", file=sys.stderr, flush=True)
-        for p in pipes.values():
-            await p.aclose()
+        with simulator(args.llm, args.sim_speeds) as sim_url:
+            base = configure(load_settings(), args.llm, sim_url, baseline=False)
+            seed_calendar(base)
+            pipes: dict[str, Any] = {}
+            t_load = time.perf_counter()
+            for name in args.designs:
+                s = design_settings(base, name, base.vad.turn_end_early_ms, base.vad.turn_end_extended_ms)
+                first = next(iter(pipes.values()), None)
+                pipes[name] = await start_pipeline(
+                    s, responder=design_responder(s, name),
+                    transcriber=first.transcriber if first else None, tts=first.tts if first else None,
+                )
+            load_s = time.perf_counter() - t_load
+            for _ in range(args.repeat):
+                for row in rows:
+                    for name, p in pipes.items():  # alternating turn by turn: the same load for each design
+                        r = row | await one_file(p, wav_dir / row["file"])
+                        results[name].append(r)
+                        if args.verbose:
+                            print(f"[{name}] {row['file']} ends={r['endpoints']} {r.get('turn_end')} {r.get('verdict')}:{r.get('verdict_reason', '')} "
+                                  f"spoken={r.get('spoken_latency_ms')} ep={r.get('endpoint_delay_ms')} asr_wait={r.get('asr_wait_ms')} "
+                                  f"decode={r.get('decode_ms')} verdict@{r.get('verdict_after_pause_ms')} {r.get('transcript', '')!r} "
+                                  f"{r.get('path', '')}", file=sys.stderr, flush=True)
+            for p in pipes.values():
+                await p.aclose()
     finally:
-        if sim_proc is not None:
-            sim_proc.terminate()
-            sim_proc.wait(timeout=10)
         tmp.cleanup()
         if not args.keep_wavs:
             shutil.rmtree(wav_dir, ignore_errors=True)
@@ -286,9 +284,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "limits_ms": {"hangover": s0.vad.hangover_ms, "early": s0.vad.turn_end_early_ms, "extended": s0.vad.turn_end_extended_ms},
             "utterances": {"paused": sum(r["paused"] for r in rows), "complete": sum(not r["paused"] for r in rows)},
             "pauses_ms": args.pauses, "repeat": args.repeat, "load_and_warmup_s": round(load_s, 1),
-            "machine": f"{platform.machine()}, {os.cpu_count()} CPU, {platform.system()} {platform.release()}",
-            "loadavg_end": [round(x, 2) for x in os.getloadavg()],
-            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            **report.run_meta(),
         },
         "rows": results,
     }
@@ -323,11 +319,10 @@ def render(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+    ap = report.described_parser(__doc__, epilog=True)
     ap.add_argument("--llm", choices=["embedded", "simulator"], default="simulator",
                     help="simulator (default): scripts/vllm_mock_server.py, a SIMULATOR at the strategy's GPU speeds")
-    ap.add_argument("--sim-speeds", choices=["strategy", "split"], default="strategy")
+    ap.add_argument("--sim-speeds", choices=SIM_SPEEDS, default="strategy")
     ap.add_argument("--pauses", type=lambda v: [int(x) for x in v.split(",")], default=[300, 500, 700],
                     help="mid-sentence pauses in ms; every paused utterance is rendered with each (default 300,500,700)")
     ap.add_argument("--designs", type=lambda v: v.split(","), default=["policy", "fixed"],

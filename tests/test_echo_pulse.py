@@ -40,24 +40,9 @@ LONG_REPLY = "Bugün takviminizde çok sayıda etkinlik var. " + " ".join(
 def echo_path(pulse: PulseServer, tmp_path: Path) -> Iterator[PulseServer]:
     """A private server of this test's own (module loads and default changes never reach the
     session's server), with the echo path; this process's PortAudio points at it meanwhile."""
-    from bantz_voice.bench.pulse import reinit_portaudio
-
-    srv = PulseServer(tmp_path / "pulse")
-    saved = {k: os.environ.get(k) for k in srv.env}
-    srv.start()
-    os.environ.update(srv.env)
-    reinit_portaudio()
-    srv.load_echo_path(gain=0.5, delay_ms=50)
-    try:
+    with PulseServer(tmp_path / "pulse").serving() as srv:
+        srv.load_echo_path(gain=0.5, delay_ms=50)
         yield srv
-    finally:
-        srv.stop()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        reinit_portaudio()
 
 
 @pytest.fixture

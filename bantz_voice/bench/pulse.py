@@ -8,6 +8,8 @@ sound server) with:
 - ``speaker`` ("speaker", the default sink) and ``speaker_monitor`` ("speaker.monitor"):
   ``record(seconds)`` / ``start_recording()`` capture what the assistant says;
 - ``env``: PULSE_SERVER/PULSE_RUNTIME_PATH/… for the processes that should use it;
+  ``with server.serving():`` starts it and points this process (and its PortAudio) at it, and
+  undoes both afterwards;
 - ``unload_mic()`` / ``load_mic()``, ``restart()`` (kill and start the server again), ``pactl(...)``;
 - ``load_echo_path(gain, delay_ms)`` / ``unload_echo_path()``: an acoustic echo path, the speaker's
   monitor played back into ``mic_sink`` (module-loopback, attenuated, delayed) beside whatever else
@@ -27,6 +29,8 @@ import subprocess
 import tempfile
 import time
 import wave
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -163,6 +167,25 @@ class PulseServer:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+    @contextmanager
+    def serving(self) -> Iterator[PulseServer]:
+        """Started, with this process's environment (and so its PortAudio and the processes it starts)
+        pointing at it while the block runs; stopped, and the environment as it was, afterwards."""
+        saved = {k: os.environ.get(k) for k in self.env}
+        self.start()
+        try:
+            os.environ.update(self.env)
+            reinit_portaudio()
+            yield self
+        finally:
+            self.stop()
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+            reinit_portaudio()
 
     def restart(self, down_s: float = 0.0) -> None:
         """Kill the sound server (clients lose their streams) and start it again."""

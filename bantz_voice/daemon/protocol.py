@@ -39,9 +39,14 @@ class _Request(_Msg):
     id: str | int | None = None
 
 
-class StatusRequest(_Request):
-    type: Literal["status"]
+class _BareRequest(_Request):
+    """A request that carries no data (an empty or missing ``data``)."""
+
     data: _NoData = Field(default_factory=_NoData)
+
+
+class StatusRequest(_BareRequest):
+    type: Literal["status"]
 
 
 class PttRequest(_Request):
@@ -49,14 +54,12 @@ class PttRequest(_Request):
     data: PttData
 
 
-class MuteRequest(_Request):
+class MuteRequest(_BareRequest):
     type: Literal["mute"]
-    data: _NoData = Field(default_factory=_NoData)
 
 
-class UnmuteRequest(_Request):
+class UnmuteRequest(_BareRequest):
     type: Literal["unmute"]
-    data: _NoData = Field(default_factory=_NoData)
 
 
 class SayRequest(_Request):
@@ -64,19 +67,16 @@ class SayRequest(_Request):
     data: SayData
 
 
-class CancelRequest(_Request):
+class CancelRequest(_BareRequest):
     type: Literal["cancel"]
-    data: _NoData = Field(default_factory=_NoData)
 
 
-class ReloadRequest(_Request):
+class ReloadRequest(_BareRequest):
     type: Literal["reload"]
-    data: _NoData = Field(default_factory=_NoData)
 
 
-class ShutdownRequest(_Request):
+class ShutdownRequest(_BareRequest):
     type: Literal["shutdown"]
-    data: _NoData = Field(default_factory=_NoData)
 
 
 Request = Annotated[
