@@ -139,6 +139,8 @@ def _scrub_ibans(text: str) -> str:
 _FOLD = str.maketrans({"ı": "i", "ğ": "g", "ü": "u", "ş": "s", "ö": "o", "ç": "c", "I": "ı", "İ": "i"})
 _UNITS = {"bir": 1, "iki": 2, "uc": 3, "dort": 4, "bes": 5, "alti": 6, "yedi": 7, "sekiz": 8, "dokuz": 9}
 _TENS = {"on": 10, "yirmi": 20, "otuz": 30, "kirk": 40, "elli": 50, "altmis": 60, "yetmis": 70, "seksen": 80, "doksan": 90}
+# (words, the place they fill, the places they may follow within one number): "yüz otuz iki"
+_PLACES = ((_TENS, "ten", ("", "hundred")), (_UNITS, "unit", ("", "hundred", "ten")))
 _RUN_TOKEN = re.compile(r"[^\W_]+|[,;:/\-]")
 _MAX_RUN = 48  # tokens looked at in one run of number words (bounded work per sentence)
 
@@ -178,24 +180,14 @@ def _number_groups(words: list[str]) -> list[tuple[str, int, int]]:
             close(i)
             start, value, state = i, 100, "hundred"
             continue
-        if w in _TENS:
-            if state in ("", "hundred"):
+        for table, place, after in _PLACES:
+            if w in table:
+                if state not in after:  # "otuz | kırk": this word starts a new number
+                    close(i)
                 if not state:
                     start = i
-                value, state = value + _TENS[w], "ten"
-                continue
-            close(i)
-            start, value, state = i, _TENS[w], "ten"
-            continue
-        if w in _UNITS:
-            if state in ("", "hundred", "ten"):
-                if not state:
-                    start = i
-                value, state = value + _UNITS[w], "unit"
-                continue
-            close(i)
-            start, value, state = i, _UNITS[w], "unit"
-            continue
+                value, state = value + table[w], place
+                break
     close(len(words))
     return groups
 

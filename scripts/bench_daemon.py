@@ -83,6 +83,7 @@ from bantz_voice import sysmem  # noqa: E402
 from bantz_voice.bench import report  # noqa: E402
 from bantz_voice.bench.harness import require_tools  # noqa: E402
 from bantz_voice.bench.pulse import PulseServer, missing_tools, reinit_portaudio  # noqa: E402
+from bantz_voice.bench.signals import estimate_delay  # noqa: E402
 from bantz_voice.bench.stats import p50_p95  # noqa: E402
 from bantz_voice.errors import BantzError  # noqa: E402
 
@@ -278,19 +279,6 @@ def find_reply(x: np.ndarray, min_speech_s: float, rate: int = RATE) -> ReplyMar
     if marks.speech_s is None or first * hop_s < marks.speech_s:
         marks.ack_s = round(first * hop_s, 3)
     return marks
-
-
-def estimate_delay(recorded: np.ndarray, probe: np.ndarray) -> tuple[int, float]:
-    """(lag in samples, normalised correlation peak) of ``probe`` inside ``recorded``."""
-    r = recorded.astype(np.float64)
-    p = probe.astype(np.float64)
-    if r.size < p.size:
-        return 0, 0.0
-    n = 1 << int(np.ceil(np.log2(r.size + p.size)))
-    corr = np.fft.irfft(np.fft.rfft(r, n) * np.conj(np.fft.rfft(p, n)), n)[: r.size - p.size + 1]
-    lag = int(np.argmax(corr))
-    energy = np.sqrt(np.sum(p * p) * np.sum(r[lag : lag + p.size] ** 2)) + 1e-9
-    return lag, float(corr[lag] / energy)
 
 
 # --- the full-duplex stream ---------------------------------------------------------------------

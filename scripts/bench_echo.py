@@ -68,6 +68,7 @@ from make_bench_wavs import render  # noqa: E402
 from bantz_voice.bench import report  # noqa: E402
 from bantz_voice.bench.harness import require_tools  # noqa: E402
 from bantz_voice.bench.pulse import PulseServer, missing_tools, read_pcm_wav, reinit_portaudio  # noqa: E402
+from bantz_voice.bench.signals import estimate_delay  # noqa: E402
 from bantz_voice.bench.stats import p50_p95  # noqa: E402
 
 RATE = 16000
@@ -93,18 +94,6 @@ def vad_first(x: np.ndarray) -> bool:
     import webrtcvad
 
     return x.size >= 480 and webrtcvad.Vad(3).is_speech(x[:480].astype("<i2").tobytes(), RATE)
-
-
-def find(recorded: np.ndarray, probe: np.ndarray) -> tuple[int, float]:
-    """(lag, normalised correlation peak) of ``probe`` inside ``recorded``."""
-    r, p = recorded.astype(np.float64), probe.astype(np.float64)
-    if r.size < p.size:
-        return 0, 0.0
-    n = 1 << int(np.ceil(np.log2(r.size + p.size)))
-    corr = np.fft.irfft(np.fft.rfft(r, n) * np.conj(np.fft.rfft(p, n)), n)[: r.size - p.size + 1]
-    lag = int(np.argmax(corr))
-    energy = np.sqrt(np.sum(p * p) * np.sum(r[lag : lag + p.size] ** 2)) + 1e-9
-    return lag, float(corr[lag] / energy)
 
 
 def _ignore_all_gate() -> Any:
@@ -204,7 +193,7 @@ async def run_setup(name: str, args: argparse.Namespace, root: Path, user_wav: P
                 source.recording = False
                 interrupted = bool(outcome is not None and outcome.interrupted)
                 rec = np.frombuffer(b"".join(pcm for _, pcm in source.tape), dtype=np.int16)
-                lag, peak = find(rec, user)
+                lag, peak = estimate_delay(rec, user)
                 latency = None
                 at = lag + onset_in_user
                 onset_t: float | None = None

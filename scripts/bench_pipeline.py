@@ -44,16 +44,7 @@ SHARE_STAGES = ("asr_ms", "route_ms", "plan_ms", "llm_first_token_ms", "first_ch
 
 
 # --- statistics --------------------------------------------------------------------------------
-from bantz_voice.bench import report  # noqa: E402
-from bantz_voice.bench.harness import (  # noqa: E402 - the benchmarks' shared start-up
-    SIM_SPEEDS,
-    configure,
-    own_memory,
-    private_dirs,
-    seed_calendar,
-    simulator,
-    simulator_args,
-)
+from bantz_voice.bench import harness, report  # noqa: E402 - the benchmarks' shared start-up and output
 from bantz_voice.bench.stats import percentile  # noqa: E402 - the one shared definition
 
 
@@ -119,7 +110,7 @@ def baseline_responder(settings: Any) -> Any:
         return build_responder(settings)
     from bantz_voice.bench.baseline import BaselineResponder
 
-    return BaselineResponder(settings, memory=own_memory(settings, "baseline"))
+    return BaselineResponder(settings, memory=harness.own_memory(settings, "baseline"))
 
 
 def load_manifest(wavs: Path) -> list[dict[str, Any]]:
@@ -208,16 +199,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for kind in KINDS:  # keep both kinds in a short run
             picked += [r for r in rows if r.get("kind") == kind][: max(1, args.limit // len(KINDS))]
         rows = picked[: args.limit]
-    with simulator(args.llm, args.sim_speeds) as sim_url:
+    with harness.simulator(args.llm, args.sim_speeds) as sim_url:
         base_settings = load_settings()
-        settings = configure(base_settings, args.llm, sim_url, baseline=args.baseline)
-        seed_calendar(settings)
+        settings = harness.configure(base_settings, args.llm, sim_url, baseline=args.baseline)
+        harness.seed_calendar(settings)
         t_load = time.perf_counter()
         # the daemon's own start-up (app.start_pipeline): models loaded, every role's prefix warmed
         main_pipe = await start_pipeline(settings, responder=baseline_responder(settings) if args.baseline else None)
         pipes = {"optimized": main_pipe}
         if args.compare_baseline:
-            bsettings = configure(base_settings, args.llm, sim_url, baseline=True)
+            bsettings = harness.configure(base_settings, args.llm, sim_url, baseline=True)
             pipes["baseline"] = await start_pipeline(
                 bsettings, responder=baseline_responder(bsettings), transcriber=main_pipe.transcriber, tts=main_pipe.tts
             )
@@ -259,7 +250,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     out["meta"] = {
         "design": "baseline (original sequential design)" if args.baseline else "optimized",
         "llm": args.llm + (f" (SIMULATOR: scripts/vllm_mock_server.py, bantz-sim-3b/bantz-sim-8b at the {args.sim_speeds} speeds"
-                           + (f" {' '.join(simulator_args('split')[1::2])})" if args.sim_speeds == "split" else ")")
+                           + (f" {' '.join(harness.simulator_args('split')[1::2])})" if args.sim_speeds == "split" else ")")
                            if args.llm == "simulator" else ""),
         "models": {"asr": settings.asr.model, "tts": getattr(main_pipe.tts, "voice_name", settings.tts.voice),
                    "llm": {k: (v.model or v.gguf) for k, v in settings.models.endpoints.items()}},
@@ -348,7 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm", choices=["embedded", "simulator"], default="embedded",
                    help="embedded: the configured llama.cpp models; simulator: starts scripts/vllm_mock_server.py "
                    "(a SIMULATOR at the strategy's GPU speeds)")
-    p.add_argument("--sim-speeds", choices=SIM_SPEEDS, default="strategy",
+    p.add_argument("--sim-speeds", choices=harness.SIM_SPEEDS, default="strategy",
                    help="simulator timing: strategy = the model strategy's targets (3B 85 ms + 120 tok/s, 8B 190 ms + "
                    "50 tok/s); split = the planner's estimate for the shipped GPU split (gguf-split)")
     p.add_argument("--wavs", type=Path, default=DEFAULT_WAVS, help="folder with WAVs and manifest.jsonl")
@@ -372,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     from bantz_voice.privacy import install_log_scrubbing
 
     install_log_scrubbing()  # the brain's warnings (last-resort handler: stderr) carry no PII
-    tmp = private_dirs()
+    tmp = harness.private_dirs()
     try:
         result = asyncio.run(run(args))
     finally:

@@ -39,15 +39,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bantz_voice.bench import report  # noqa: E402
-from bantz_voice.bench.harness import (  # noqa: E402 - the benchmarks' shared start-up
-    SIM_SPEEDS,
-    configure,
-    own_memory,
-    private_dirs,
-    seed_calendar,
-    simulator,
-)
+from bantz_voice.bench import harness, report  # noqa: E402 - the benchmarks' shared start-up and output
 from bantz_voice.bench.stats import p50_p95, percentile  # noqa: E402 - the one shared definition
 
 KINDS = ("fast_path", "chat")
@@ -152,7 +144,7 @@ def design_responder(settings: Any, name: str) -> Any:
         return build_responder(settings)
     from bantz_voice.brain.cascade import Brain
 
-    return Brain(settings, memory=own_memory(settings, name))
+    return Brain(settings, memory=harness.own_memory(settings, name))
 
 
 def _ms(a: float | None, b: float | None) -> float | None:
@@ -243,12 +235,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     rows = make_set(wav_dir, args.pauses)
     if args.limit:
         rows = rows[: args.limit]
-    tmp = private_dirs()
+    tmp = harness.private_dirs()
     results: dict[str, list[dict[str, Any]]] = {d: [] for d in args.designs}
     try:
-        with simulator(args.llm, args.sim_speeds) as sim_url:
-            base = configure(load_settings(), args.llm, sim_url, baseline=False)
-            seed_calendar(base)
+        with harness.simulator(args.llm, args.sim_speeds) as sim_url:
+            base = harness.configure(load_settings(), args.llm, sim_url, baseline=False)
+            harness.seed_calendar(base)
             pipes: dict[str, Any] = {}
             t_load = time.perf_counter()
             for name in args.designs:
@@ -322,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = report.described_parser(__doc__, epilog=True)
     ap.add_argument("--llm", choices=["embedded", "simulator"], default="simulator",
                     help="simulator (default): scripts/vllm_mock_server.py, a SIMULATOR at the strategy's GPU speeds")
-    ap.add_argument("--sim-speeds", choices=SIM_SPEEDS, default="strategy")
+    ap.add_argument("--sim-speeds", choices=harness.SIM_SPEEDS, default="strategy")
     ap.add_argument("--pauses", type=lambda v: [int(x) for x in v.split(",")], default=[300, 500, 700],
                     help="mid-sentence pauses in ms; every paused utterance is rendered with each (default 300,500,700)")
     ap.add_argument("--designs", type=lambda v: v.split(","), default=["policy", "fixed"],
