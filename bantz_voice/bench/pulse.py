@@ -91,6 +91,19 @@ class Recording:
                 self.proc.wait()
         return read_pcm_wav(self.path)
 
+    def so_far(self) -> np.ndarray:
+        """The mono int16 samples recorded until now, while the recorder still runs (its WAV
+        header does not give the length yet: everything after the ``data`` chunk's header)."""
+        try:
+            raw = self.path.read_bytes()
+        except OSError:
+            return np.zeros(0, dtype=np.int16)
+        at = raw.find(b"data", 12)
+        if at < 0:
+            return np.zeros(0, dtype=np.int16)
+        body = raw[at + 8 :]
+        return np.frombuffer(body[: len(body) // 2 * 2], dtype="<i2").copy()
+
 
 def read_pcm_wav(path: Path) -> np.ndarray:
     try:
