@@ -44,6 +44,47 @@ def rss_mb(pid: int | None = None) -> float | None:
     return None
 
 
+def memory_map(pid: int | None = None) -> dict[str, dict[str, int]]:
+    """Resident memory per mapping from ``/proc/PID/smaps``, in kB, summed by what backs it: the file's
+    path (a model mmapped by llama.cpp, a shared library), or ``[heap]``, ``[stack]``, ``[anon]``
+    (anonymous mmaps: large malloc blocks, thread arenas, numpy buffers). Each entry has ``rss`` and
+    ``anon`` (the private anonymous part: a file-backed mapping's copy-on-write pages). Empty where
+    /proc is not readable. Used by the daemon benchmark to show what grew between READY and later."""
+    out: dict[str, dict[str, int]] = {}
+    entry: dict[str, int] | None = None
+    try:
+        with open(f"/proc/{pid or os.getpid()}/smaps", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                head, _, rest = line.partition(" ")
+                if not head.endswith(":"):  # a mapping's header: address perms offset dev inode [path]
+                    parts = line.split(None, 5)
+                    name = parts[5].strip() if len(parts) > 5 else ""
+                    if not name or name.startswith("[anon:"):
+                        name = "[anon]"
+                    entry = out.setdefault(name, {"rss": 0, "anon": 0})
+                elif entry is not None and head in ("Rss:", "Anonymous:"):
+                    entry["rss" if head == "Rss:" else "anon"] += int(rest.split()[0])
+    except (OSError, ValueError, IndexError):
+        return {}
+    return out
+
+
+def memory_growth(
+    before: dict[str, dict[str, int]], after: dict[str, dict[str, int]], top: int = 12
+) -> list[dict[str, int | str]]:
+    """The mappings whose resident size changed most between two :func:`memory_map` snapshots
+    (largest absolute change first; kB), with the change of their anonymous part."""
+    rows: list[dict[str, int | str]] = []
+    for name in before.keys() | after.keys():
+        a, b = before.get(name, {"rss": 0, "anon": 0}), after.get(name, {"rss": 0, "anon": 0})
+        d = b["rss"] - a["rss"]
+        if d or b["anon"] != a["anon"]:
+            rows.append({"mapping": name, "rss_kb_before": a["rss"], "rss_kb_after": b["rss"], "rss_kb_delta": d,
+                         "anon_kb_delta": b["anon"] - a["anon"]})
+    rows.sort(key=lambda r: -abs(int(r["rss_kb_delta"])))
+    return rows[:top]
+
+
 def release_freed_memory() -> bool:
     """Give the heap's free pages back to the system. True when the C library could do it.
     Blocking (milliseconds on a large heap): call it from a worker thread."""

@@ -468,6 +468,22 @@ def proc_rss_mb(pid: int) -> float:
     return round(sysmem.rss_mb(pid) or 0.0, 1)
 
 
+def _split_kb(maps: dict[str, dict[str, int]]) -> dict[str, int]:
+    """Resident kB by kind: anonymous (heap, arenas, buffers) vs file-backed (libraries, mmapped models)."""
+    anon = sum(v["anon"] for v in maps.values())
+    return {"rss_kb": sum(v["rss"] for v in maps.values()), "anon_kb": anon,
+            "file_kb": sum(v["rss"] - v["anon"] for v in maps.values())}
+
+
+def memory_report(ready: dict[str, dict[str, int]], after: dict[str, dict[str, int]],
+                  end: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """Per-mapping breakdown (/proc/PID/smaps) at READY, after the turns and at the end, and what grew."""
+    return {"ready": _split_kb(ready), "after_turns": _split_kb(after) if after else None,
+            "end": _split_kb(end) if end else None,
+            "grew_after_turns": sysmem.memory_growth(ready, after) if after else [],
+            "grew_end": sysmem.memory_growth(ready, end) if end else []}
+
+
 class DaemonProcess:
     """``python -m bantz_voice run``, unmodified, with private XDG directories and sound server."""
 
@@ -785,6 +801,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ready = daemon.wait_ready(args.ready_timeout)
         ready_s = round(time.monotonic() - daemon.started, 1)
         rss_ready = proc_rss_mb(daemon.pid)
+        maps_ready = sysmem.memory_map(daemon.pid)
         cpu_at_ready = proc_cpu_s(daemon.pid)
         daemon.new_traces()  # nothing before the first turn counts
 
@@ -808,6 +825,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             else:
                 time.sleep(args.gap)
         rss_after = proc_rss_mb(daemon.pid) if daemon.alive() else None
+        maps_after = sysmem.memory_map(daemon.pid) if daemon.alive() else {}
         cpu_after_turns = proc_cpu_s(daemon.pid) if daemon.alive() else None
 
         cpu: dict[str, Any] = {}
@@ -823,6 +841,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 cpu["speech_without_wake_word"] = measure_cpu(daemon, args.speech, lambda: rig.play(background))
                 time.sleep(2.0)  # let the last sentence's decode finish out of the next window
         rss_end = proc_rss_mb(daemon.pid) if daemon.alive() else None
+        maps_end = sysmem.memory_map(daemon.pid) if daemon.alive() else {}
         status_end = daemon.status() if daemon.alive() else {}
         exit_code = daemon.stop()
         try:
@@ -845,6 +864,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "turns": turns,
             "ready_s": ready_s,
             "rss_mb": {"ready": rss_ready, "after_turns": rss_after, "end": rss_end},
+            "memory": memory_report(maps_ready, maps_after, maps_end),
             "cpu": cpu,
             "daemon_cpu_s_during_turns": round(cpu_after_turns - cpu_at_ready, 1) if cpu_after_turns is not None else None,
             "harness_round_trip_ms": {"before": rtt_before, "after": rtt_after, "per_turn": p50_p95(per_turn) | {
@@ -1000,6 +1020,17 @@ def render_markdown(r: dict[str, Any]) -> str:
             f"{u['name']} ({u['error']})" for u in r["answered_with_error"]) + "."]
     if r["unanswered"]:
         lines += ["", "Not answered: " + "; ".join(f"{u['name']} “{u['text']}” ({u['reason']})" for u in r["unanswered"]) + "."]
+    mem = r.get("memory")
+    if mem and mem.get("after_turns"):
+        def mb(kb: int) -> str:
+            return f"{kb / 1024:.1f}"
+
+        a, b = mem["ready"], mem["after_turns"]
+        grew = [g for g in mem["grew_after_turns"] if abs(g["rss_kb_delta"]) >= 1024][:6]
+        lines += ["", f"Resident memory (/proc/PID/smaps) at READY → after the turns: anonymous {mb(a['anon_kb'])} → "
+                  f"{mb(b['anon_kb'])} MB, file-backed {mb(a['file_kb'])} → {mb(b['file_kb'])} MB"
+                  + ("; grew most: " + ", ".join(f"{Path(g['mapping']).name or g['mapping']} {g['rss_kb_delta'] / 1024:+.1f} MB"
+                                              for g in grew) if grew else "") + "."]
     for n in r.get("notes", []):
         lines += ["", f"Note: {n}."]
     return "\n".join(lines)
