@@ -46,8 +46,9 @@ server, configuration and data are never touched):
    model. The first turn after READY is reported on its own and left out of its kind's percentiles.
 7. CPU of the daemon process (utime+stime from /proc/PID/stat, % of one core) during ``--silence``
    seconds of digital silence and ``--speech`` seconds of continuous Turkish speech without the wake
-   word (after the follow-up window has closed), and its RSS (/proc/PID/status VmRSS) at READY and
-   after all turns.
+   word (after the follow-up window has closed), and its RSS (/proc/PID/status VmRSS) at READY, right
+   after the last turn, idle after the turns (the follow-up window closed; median of 3 samples) and at
+   the end, with what grew per mapping (/proc/PID/smaps: anonymous vs file-backed, by file).
 
 Percentiles: ``bantz_voice.bench.stats.percentile`` (linear interpolation), shared by every bench.
 """
@@ -475,12 +476,14 @@ def _split_kb(maps: dict[str, dict[str, int]]) -> dict[str, int]:
             "file_kb": sum(v["rss"] - v["anon"] for v in maps.values())}
 
 
-def memory_report(ready: dict[str, dict[str, int]], after: dict[str, dict[str, int]],
+def memory_report(ready: dict[str, dict[str, int]], after: dict[str, dict[str, int]], idle: dict[str, dict[str, int]],
                   end: dict[str, dict[str, int]]) -> dict[str, Any]:
-    """Per-mapping breakdown (/proc/PID/smaps) at READY, after the turns and at the end, and what grew."""
+    """Per-mapping breakdown (/proc/PID/smaps) at READY, after the turns, idle after them and at the end,
+    and what grew since READY."""
     return {"ready": _split_kb(ready), "after_turns": _split_kb(after) if after else None,
-            "end": _split_kb(end) if end else None,
+            "idle_after_turns": _split_kb(idle) if idle else None, "end": _split_kb(end) if end else None,
             "grew_after_turns": sysmem.memory_growth(ready, after) if after else [],
+            "grew_idle_after_turns": sysmem.memory_growth(ready, idle) if idle else [],
             "grew_end": sysmem.memory_growth(ready, end) if end else []}
 
 
@@ -826,15 +829,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 time.sleep(args.gap)
         rss_after = proc_rss_mb(daemon.pid) if daemon.alive() else None
         maps_after = sysmem.memory_map(daemon.pid) if daemon.alive() else {}
+        maps_idle: dict[str, dict[str, int]] = {}
         cpu_after_turns = proc_cpu_s(daemon.pid) if daemon.alive() else None
 
         cpu: dict[str, Any] = {}
-        if daemon.alive() and (args.silence > 0 or background is not None):
+        rss_idle = None
+        if daemon.alive():
             # the follow-up window must be closed, or the background speech would be a follow-up
             deadline = time.monotonic() + 60
             while daemon.status().get("follow_up_open") and time.monotonic() < deadline:
                 time.sleep(0.25)
             time.sleep(1.0)
+            # what the daemon keeps once the turns are over and it is idle again (median of 3 samples;
+            # "after the turns" above is taken right after the last reply, mid-way through its clean-up)
+            samples = []
+            for _ in range(3):
+                samples.append(proc_rss_mb(daemon.pid))
+                time.sleep(0.5)
+            rss_idle = round(float(np.median(samples)), 1)
+            maps_idle = sysmem.memory_map(daemon.pid)
+        if daemon.alive() and (args.silence > 0 or background is not None):
             if args.silence > 0:
                 cpu["silence"] = measure_cpu(daemon, args.silence)
             if background is not None:
@@ -863,8 +877,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result.update({
             "turns": turns,
             "ready_s": ready_s,
-            "rss_mb": {"ready": rss_ready, "after_turns": rss_after, "end": rss_end},
-            "memory": memory_report(maps_ready, maps_after, maps_end),
+            "rss_mb": {"ready": rss_ready, "after_turns": rss_after, "idle_after_turns": rss_idle, "end": rss_end},
+            "memory": memory_report(maps_ready, maps_after, maps_idle, maps_end),
             "cpu": cpu,
             "daemon_cpu_s_during_turns": round(cpu_after_turns - cpu_at_ready, 1) if cpu_after_turns is not None else None,
             "harness_round_trip_ms": {"before": rtt_before, "after": rtt_after, "per_turn": p50_p95(per_turn) | {
@@ -996,7 +1010,9 @@ def render_markdown(r: dict[str, Any]) -> str:
         lines += ["", f"bench_pipeline.py failed: {pipe.get('error', '')[-300:]}"]
     cpu = r.get("cpu", {})
     extra = [f"READY {r['ready_s']} s after start",
-             f"RSS {r['rss_mb']['ready']} MB at READY → {r['rss_mb']['after_turns']} MB after the turns"]
+             f"RSS {r['rss_mb']['ready']} MB at READY → {r['rss_mb']['after_turns']} MB right after the last turn"
+             + (f" → {r['rss_mb']['idle_after_turns']} MB idle after the turns" if r["rss_mb"].get("idle_after_turns") else "")
+             + (f" → {r['rss_mb']['end']} MB at the end" if r["rss_mb"].get("end") else "")]
     def slices(c: dict[str, Any]) -> str:
         v = next((v for k, v in c.items() if k.startswith("cpu_pct_per_")), None)
         return f" (per 5 s: {', '.join(f'{x:g}' for x in v)} %)" if v else ""
