@@ -49,9 +49,11 @@ class SpeechOutput:
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="bantz-tts")
 
     async def warmup(self) -> None:
-        """Render the stalled-synthesizer apology now, while the synthesizer works."""
+        """Render the stalled-synthesizer apology now, while the synthesizer works, in the thread
+        replies are synthesized in (its first synthesis, and what it allocates, happen before READY)."""
         if self.apology is None:
-            self.apology = await asyncio.to_thread(self.tts.synthesize, REPLY_TTS_STALLED)
+            loop = asyncio.get_running_loop()
+            self.apology = await loop.run_in_executor(self._pool, self.tts.synthesize, REPLY_TTS_STALLED)
 
     def _speak(self, text: str) -> np.ndarray:
         spoken = self.tts.normalize(text)  # the normalizer: digits, dates, abbreviations → words
