@@ -214,3 +214,27 @@ def test_enroll_needs_three_recordings(tmp_path: Path) -> None:
     det = build_wake_detector(WakeSettings())
     with pytest.raises(BantzError, match="en az 3"):
         enroll([np.zeros(16000, np.int16)], det)  # type: ignore[arg-type]
+
+
+def test_warmup_runs_the_model_once_before_any_utterance(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The daemon warms the wake-word model before READY (daemon/runner.py): the first inference,
+    which sizes onnxruntime's memory arena, is not left to the first utterance after READY."""
+    det = build_wake_detector(WakeSettings())
+    assert isinstance(det, OnnxWakeDetector)
+    calls: list[int] = []
+    session = det.session
+
+    class Counting:
+        def run(self, *args: object, **kwargs: object) -> object:
+            calls.append(1)
+            return session.run(*args, **kwargs)
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(session, name)
+
+    monkeypatch.setattr(det, "session", Counting())
+    det.warmup()
+    assert calls == [1]  # the noise is loud enough not to take the silent short cut
+    silence = np.zeros(16000 * 2, dtype=np.int16)
+    assert not det.detect(silence).fired
+    WakeDetector().warmup()  # the pass-through engine has nothing to warm

@@ -527,6 +527,10 @@ class Daemon(VoiceObserver):
             self.settings, _make_responder(self.settings, self.responder_kind), progress=progress
         )
         self.loading = None
+        try:  # the wake-word model's first inference, before READY (it allocates its arena then)
+            await asyncio.to_thread(self.wake.warmup)
+        except Exception as exc:  # a broken model is found by the first utterance, as before
+            log.warning("wake-word model warm-up failed: %s", exc)
         for role, why in pipeline.responder.degraded().items():
             log.error("%s role degraded: its model did not load (%s)", role, why)
         return self.attach(pipeline)

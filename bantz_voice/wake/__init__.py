@@ -70,6 +70,10 @@ class WakeDetector:
     def detect(self, audio: np.ndarray) -> WakeResult:
         return WakeResult(True, 1.0, 0)
 
+    def warmup(self) -> None:
+        """Run the model once (start-up, before READY): what its first inference allocates is
+        allocated then, not after the first utterance. Nothing to do for the pass-through engine."""
+
 
 def default_model_path() -> Path:
     return Path(str(resources.files("bantz_voice") / "data" / "wake" / "bantz.onnx"))
@@ -119,6 +123,13 @@ class OnnxWakeDetector(WakeDetector):
     def score(self, audio: np.ndarray) -> float:
         """The k-of-n rule's score of the utterance (the threshold decides on it)."""
         return rule_score(self.scores(audio), self.confirm_k, self.confirm_n)
+
+    def warmup(self) -> None:
+        """One inference on speech-loud noise as long as the scan (onnxruntime sizes its memory arena
+        on the first run: ~9 MB here, kept for the life of the session)."""
+        n = int(features.SAMPLE_RATE * (self.scan_s + features.WINDOW_S))
+        noise = np.random.default_rng(0).standard_normal(n) * 3000.0
+        self.scores(noise.astype(np.int16))
 
     def detect(self, audio: np.ndarray) -> WakeResult:
         s = self.scores(audio)
