@@ -100,6 +100,26 @@ async def test_warm_prefix_snapshot_restores_and_matches_cold(backend) -> None:
     assert RouterOutput.model_validate_json(warm) == RouterOutput.model_validate_json(cold)
 
 
+async def test_kept_conversation_states_stay_bounded_over_many_turns(backend) -> None:
+    """Every chat reply keeps its KV state (a few MB each: part of the daemon's RSS after READY,
+    issue 11), but only the last RECENT_SLOTS of them: after many different conversations the engine
+    holds exactly the states, and the bytes, of the last RECENT_SLOTS replies — not one per turn."""
+    from bantz_voice.llm.kvcache import RECENT_SLOTS
+
+    eng = backend._get_engine()
+    newest: list[tuple[list[int], int]] = []  # (tokens, state bytes) of each reply's kept state
+    for i in range(RECENT_SLOTS + 2):
+        msgs = SYSTEM + [{"role": "user", "content": f"Conversation {i}: " + "tell me about the sea. " * (1 + i)}]
+        await complete(backend, msgs, GenParams(max_tokens=4))
+        await asyncio.wrap_future(eng.executor.submit(lambda: None))  # remember() ran after the reply
+        assert len(eng.cache.recent) <= RECENT_SLOTS
+        newest.append((eng.cache.recent[-1].tokens, eng.cache.recent[-1].state.size))
+    kept = eng.cache.recent
+    assert [s.tokens for s in kept] == [t for t, _ in newest[-RECENT_SLOTS:]]
+    assert sum(s.state.size for s in kept) == sum(n for _, n in newest[-RECENT_SLOTS:])
+    assert sum(n for _, n in newest) > sum(s.state.size for s in kept)  # the older ones were let go
+
+
 async def test_conversation_state_survives_other_prompts_and_matches_cold(backend) -> None:
     """A chat reply's KV state is kept: the next turn of the same conversation, asked after a JSON
     prompt used the engine, starts from it (only its new tail is evaluated) and says the same."""
