@@ -15,7 +15,6 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bantz_voice import sysmem
 from bantz_voice.responder import EchoResponder, Progress, Responder
 
 if TYPE_CHECKING:
@@ -76,7 +75,6 @@ async def start_responder(
     settings: Settings, name: str | None = None, *, progress: Progress | None = None, previous: Responder | None = None
 ) -> Responder:
     """The responder, its models loaded and prompt prefixes warmed (``previous``: see build_responder)."""
-    sysmem.limit_arenas()  # before the models' worker threads start (bantz_voice/sysmem.py)
     responder = build_responder(settings, name, previous=previous)
     await responder.warmup(progress)
     return responder
@@ -93,7 +91,6 @@ async def start_pipeline(
 ) -> VoicePipeline:
     """The start-up every entry point shares: Whisper and Piper loaded (in a worker thread), then
     the responder's models loaded and warmed. Returns a pipeline ready for its first turn."""
-    sysmem.limit_arenas()  # before the models' worker threads start (bantz_voice/sysmem.py)
     pipeline = await asyncio.to_thread(
         build_pipeline, settings, responder, transcriber=transcriber, tts=tts, sink_factory=sink_factory, progress=progress
     )

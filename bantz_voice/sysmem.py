@@ -5,14 +5,6 @@ calendar's parsed objects). glibc keeps freed blocks in its arenas, so without a
 RSS climbs by a third over its first turns and stays there although nothing is in use
 (docs/benchmarks.md, the daemon benchmark). ``malloc_trim(0)`` returns those pages; it runs off the
 latency path, after a turn has finished. On a C library without it (musl) it does nothing.
-
-What the trim cannot return is memory still in use or fragmented, and glibc keeps that per *arena*:
-every thread that allocates gets its own (up to 8 per core), so the daemon's many worker threads
-(Whisper's decode, Piper's synthesis, llama.cpp's engine, the asyncio executor, OpenMP) each pin
-their own partly used 64 MB heap, and the resident size after a few turns is the sum of every
-thread's peak. :func:`limit_arenas` caps them at start-up (``MALLOC_ARENA_MAX``'s effect, set with
-``mallopt`` before the worker threads start): the threads share two arenas and reuse each other's
-freed blocks (docs/benchmarks.md, the daemon benchmark's memory section).
 """
 
 from __future__ import annotations
@@ -38,40 +30,6 @@ def _malloc_trim() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
     fn.argtypes = [ctypes.c_size_t]
     fn.restype = ctypes.c_int
     return fn
-
-
-M_ARENA_MAX = -8  # glibc malloc.h
-ARENAS = 2  # the main arena + one for every worker thread: the daemon has 2 cores' worth of work
-
-
-@functools.cache
-def _mallopt() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
-    name = ctypes.util.find_library("c")
-    if not name:
-        return None
-    try:
-        fn = ctypes.CDLL(name).mallopt
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = [ctypes.c_int, ctypes.c_int]
-    fn.restype = ctypes.c_int
-    return fn
-
-
-def limit_arenas(arenas: int = ARENAS) -> bool:
-    """Cap glibc's malloc arenas at ``arenas`` for the rest of the process (threads that start
-    allocating later share them). Call it before the worker threads start: arenas already made stay.
-    An explicit ``MALLOC_ARENA_MAX`` in the environment wins. True when the cap is in force."""
-    if os.environ.get("MALLOC_ARENA_MAX"):
-        return True
-    fn = _mallopt()
-    if fn is None:
-        return False
-    try:
-        return bool(fn(M_ARENA_MAX, arenas))
-    except Exception:  # pragma: no cover - a C library that exports it but fails
-        log.debug("mallopt failed", exc_info=True)
-        return False
 
 
 def rss_mb(pid: int | None = None) -> float | None:
