@@ -208,7 +208,11 @@ def test_quick_run_through_the_devices(tmp_path: Path) -> None:
     assert r["first_turn"]["name"] == measured[0]["name"]
     assert len(r["unanswered"]) == len(measured) - len(answered)
     assert len(r["not_measured"]) == 3 - len(measured)
-    assert r["rss_mb"]["ready"] > 50 and r["rss_mb"]["after_turns"] > 50
+    assert r["rss_mb"]["ready"] > 50 and r["rss_mb"]["after_turns"] > 50 and r["rss_mb"]["idle_after_turns"] > 50
+    mem = r["memory"]  # per mapping (smaps): the anonymous and file-backed parts add up to the resident size
+    for point in ("ready", "after_turns", "idle_after_turns"):
+        assert mem[point]["anon_kb"] + mem[point]["file_kb"] == mem[point]["rss_kb"] > 50 * 1024
+    assert all({"mapping", "rss_kb_delta", "anon_kb_delta"} <= set(g) for g in mem["grew_after_turns"])
     for window in ("silence", "speech_without_wake_word"):
         assert 0 <= r["cpu"][window]["cpu_pct_of_one_core"] < 100 * (os.cpu_count() or 1)
     assert r["cpu"]["speech_without_wake_word"]["turns"] == 0  # background speech is never answered
@@ -242,4 +246,14 @@ def test_markdown_report_names_the_first_turn_each_kind_cpu_rss_and_the_pipeline
     assert "| chat | 1.00 s (1) | 0.80 / 0.80 s (1) | +0.20 s |" in md and "| fast path | 0.50 s (1) | 0.80 / 0.80 s (1) | -0.30 s |" in md
     assert "RSS 400.0 MB at READY → 420.0 MB" in md and "1.5 % of one core in 20 s of silence after the turns (per 5 s: 3, 1, 1, 1 %)" in md
     assert "37.0 % of one core during 60 s of Turkish speech" in md
+    assert "Resident memory" not in md  # a report without the smaps breakdown (older runs) renders as before
+    ready = {"[anon]": {"rss": 300 * 1024, "anon": 300 * 1024}, "/m/model.gguf": {"rss": 100 * 1024, "anon": 0}}
+    after = {"[anon]": {"rss": 330 * 1024, "anon": 330 * 1024}, "/m/model.gguf": {"rss": 100 * 1024, "anon": 0},
+             "/lib/libx.so": {"rss": 2048, "anon": 0}}
+    r["memory"] = bench.memory_report(ready, after, after, {})
+    assert r["memory"]["grew_after_turns"][0] == {"mapping": "[anon]", "rss_kb_before": 300 * 1024, "rss_kb_after": 330 * 1024,
+                                                   "rss_kb_delta": 30 * 1024, "anon_kb_delta": 30 * 1024}
+    assert r["memory"]["end"] is None and r["memory"]["grew_end"] == []
+    md = bench.render_markdown(r)
+    assert ("anonymous 300.0 → 330.0 MB, file-backed 100.0 → 102.0 MB; grew most: [anon] +30.0 MB, libx.so +2.0 MB." in md), md
     assert "Not answered: follow_up" in md and "llm_timeout" in md and "Note: a note." in md
