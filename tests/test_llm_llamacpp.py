@@ -15,6 +15,10 @@ from bantz_voice.config import EndpointSettings
 from bantz_voice.llm import Backends, GenParams, LLMUnavailable, complete
 from bantz_voice.llm.llamacpp_backend import LlamaCppBackend
 
+# a turn budget for a loaded CI machine (one thread per model, other suites beside it): these tests
+# assert what the model did, not how fast; the product's 20 s default would make them scheduling luck
+LOADED_S = 300.0
+
 SYSTEM = [{"role": "system", "content": "You are a helpful assistant. Answer briefly."}]
 
 
@@ -34,7 +38,7 @@ def backend(smollm2_gguf):
 
 
 async def test_streams_pieces(backend) -> None:
-    pieces = [p async for p in backend.stream(SYSTEM + [{"role": "user", "content": "Name three colors."}], GenParams(max_tokens=24))]
+    pieces = [p async for p in backend.stream(SYSTEM + [{"role": "user", "content": "Name three colors."}], GenParams(timeout_s=LOADED_S, max_tokens=24))]
     assert len(pieces) >= 3 and "".join(pieces).strip()
 
 
@@ -49,7 +53,7 @@ async def test_cancel_stops_generation(backend) -> None:
     got: list[str] = []
 
     async def consume() -> None:
-        async for piece in backend.stream(SYSTEM + [{"role": "user", "content": "Write a very long story about a cat."}], GenParams(max_tokens=400, temperature=0.7)):
+        async for piece in backend.stream(SYSTEM + [{"role": "user", "content": "Write a very long story about a cat."}], GenParams(timeout_s=LOADED_S, max_tokens=400, temperature=0.7)):
             got.append(piece)
 
     task = asyncio.create_task(consume())
@@ -86,17 +90,17 @@ async def test_warm_prefix_snapshot_restores_and_matches_cold(backend) -> None:
     stable = max((s.tokens for s in eng.cache.snapshots if full[: len(s.tokens)] == s.tokens), key=len)
     assert len(stable) > 100
     # another prompt evicts the prefix from the context; the snapshot brings it back
-    await complete(backend, SYSTEM + [{"role": "user", "content": "hi"}], GenParams(max_tokens=2))
+    await complete(backend, SYSTEM + [{"role": "user", "content": "hi"}], GenParams(timeout_s=LOADED_S, max_tokens=2))
     tokens = eng.tokens(msgs)
     with eng.lock:
         eng.prepare(tokens)
         assert eng.llm.n_tokens == len(stable)
-    warm = await complete(backend, msgs, GenParams(max_tokens=40), RouterOutput)
+    warm = await complete(backend, msgs, GenParams(timeout_s=LOADED_S, max_tokens=40), RouterOutput)
     with _cold(backend):
         with eng.lock:
             eng.prepare(tokens)
             assert eng.llm.n_tokens == 0
-        cold = await complete(backend, msgs, GenParams(max_tokens=40), RouterOutput)
+        cold = await complete(backend, msgs, GenParams(timeout_s=LOADED_S, max_tokens=40), RouterOutput)
     assert RouterOutput.model_validate_json(warm) == RouterOutput.model_validate_json(cold)
 
 
@@ -110,7 +114,7 @@ async def test_kept_conversation_states_stay_bounded_over_many_turns(backend) ->
     newest: list[tuple[list[int], int]] = []  # (tokens, state bytes) of each reply's kept state
     for i in range(RECENT_SLOTS + 2):
         msgs = SYSTEM + [{"role": "user", "content": f"Conversation {i}: " + "tell me about the sea. " * (1 + i)}]
-        await complete(backend, msgs, GenParams(max_tokens=4))
+        await complete(backend, msgs, GenParams(timeout_s=LOADED_S, max_tokens=4))
         await asyncio.wrap_future(eng.executor.submit(lambda: None))  # remember() ran after the reply
         assert len(eng.cache.recent) <= RECENT_SLOTS
         newest.append((eng.cache.recent[-1].tokens, eng.cache.recent[-1].state.size))
@@ -124,11 +128,11 @@ async def test_conversation_state_survives_other_prompts_and_matches_cold(backen
     """A chat reply's KV state is kept: the next turn of the same conversation, asked after a JSON
     prompt used the engine, starts from it (only its new tail is evaluated) and says the same."""
     turn1 = SYSTEM + [{"role": "user", "content": "My cat is called Pamuk. " * 8 + "Say hello."}]
-    reply = await complete(backend, turn1, GenParams(max_tokens=12))
+    reply = await complete(backend, turn1, GenParams(timeout_s=LOADED_S, max_tokens=12))
     eng = backend._get_engine()
     await asyncio.wrap_future(eng.executor.submit(lambda: None))  # it is kept after the reply ended
     assert eng.cache.recent and eng.cache.recent[-1].tokens[: len(eng.tokens(turn1))] == eng.tokens(turn1)
-    await complete(backend, SYSTEM + [{"role": "user", "content": "route this"}], GenParams(max_tokens=20), RouterOutput)
+    await complete(backend, SYSTEM + [{"role": "user", "content": "route this"}], GenParams(timeout_s=LOADED_S, max_tokens=20), RouterOutput)
     assert eng.cache.recent[-1].tokens[: len(eng.tokens(turn1))] == eng.tokens(turn1)  # JSON calls do not replace it
     turn2 = turn1 + [{"role": "assistant", "content": reply}, {"role": "user", "content": "What is my cat called?"}]
     tokens = eng.tokens(turn2)
@@ -136,9 +140,9 @@ async def test_conversation_state_survives_other_prompts_and_matches_cold(backen
         eng.prepare(tokens)
         reused = eng.llm.n_tokens
     assert reused > len(eng.tokens(turn1)) - 5  # the whole first turn is already in the KV cache
-    warm = await complete(backend, turn2, GenParams(max_tokens=16))
+    warm = await complete(backend, turn2, GenParams(timeout_s=LOADED_S, max_tokens=16))
     with _cold(backend):
-        cold = await complete(backend, turn2, GenParams(max_tokens=16))
+        cold = await complete(backend, turn2, GenParams(timeout_s=LOADED_S, max_tokens=16))
     assert warm == cold
 
 
@@ -152,14 +156,14 @@ async def test_prefill_evaluates_the_next_prompt_start_and_matches_cold(backend)
     n = await backend.prefill(prefix)
     eng = backend._get_engine()
     assert n > 50 and eng.cache.recent[-1].tokens == eng.stable_prefix(prefix)
-    await complete(backend, SYSTEM + [{"role": "user", "content": "route this"}], GenParams(max_tokens=20), RouterOutput)
+    await complete(backend, SYSTEM + [{"role": "user", "content": "route this"}], GenParams(timeout_s=LOADED_S, max_tokens=20), RouterOutput)
     msgs = prefix + [{"role": "user", "content": "What is my dog called?"}]
-    warm = await complete(backend, msgs, GenParams(max_tokens=16))
+    warm = await complete(backend, msgs, GenParams(timeout_s=LOADED_S, max_tokens=16))
     total, reused = eng.cache.last_reuse
     assert reused == len(eng.stable_prefix(prefix)) and total - reused < 20
     assert await backend.prefill(prefix) == 0  # already there: nothing to evaluate
     with _cold(backend):
-        cold = await complete(backend, msgs, GenParams(max_tokens=16))
+        cold = await complete(backend, msgs, GenParams(timeout_s=LOADED_S, max_tokens=16))
     assert warm == cold
 
 
@@ -175,7 +179,7 @@ async def test_a_request_preempts_a_prefill(backend) -> None:
     task = asyncio.create_task(backend.prefill(prefix))
     await asyncio.sleep(0)  # submitted: its cancel event is the engine's now
     ev = eng.prefill_cancel
-    reply = await complete(backend, SYSTEM + [{"role": "user", "content": "hi"}], GenParams(max_tokens=4))
+    reply = await complete(backend, SYSTEM + [{"role": "user", "content": "hi"}], GenParams(timeout_s=LOADED_S, max_tokens=4))
     assert ev.is_set() and reply is not None  # the request asked the prefill to yield
     done = await task
     assert done % 32 == 0 and done < len(eng.stable_prefix(prefix))  # stopped at a chunk boundary
@@ -184,7 +188,7 @@ async def test_a_request_preempts_a_prefill(backend) -> None:
 async def test_missing_model_is_unavailable() -> None:
     b = LlamaCppBackend(EndpointSettings(kind="llamacpp", gguf="/nonexistent/x.gguf"))
     with pytest.raises(LLMUnavailable):
-        await complete(b, SYSTEM, GenParams(max_tokens=4))
+        await complete(b, SYSTEM, GenParams(timeout_s=LOADED_S, max_tokens=4))
 
 
 async def test_models_load_once(smollm2_gguf) -> None:
