@@ -13,6 +13,8 @@ end-of-sequence included), so they do not depend on how the text is split into p
     # this checkout) get the same requests alternately, request by request
     git archive <commit> bantz_voice | tar -x -C /tmp/before
     nice -n 10 .venv/bin/python scripts/bench_plan_decode.py --before /tmp/before --markdown
+    # tokens of whole plans, whatever the load: lift the timeout for both
+    BANTZ_MODELS__ORCHESTRATOR__TIMEOUT_S=300 .venv/bin/python scripts/bench_plan_decode.py --before /tmp/before
 """
 
 from __future__ import annotations
@@ -55,10 +57,10 @@ async def worker() -> None:
     from bantz_voice.brain import _warm
     from bantz_voice.brain.orchestrator import plan
     from bantz_voice.brain.router import fast_path, rules_decide
-    from bantz_voice.config import Settings
+    from bantz_voice.config import load_settings
     from bantz_voice.llm import Backends
 
-    settings = Settings()
+    settings = load_settings()  # the daemon's: defaults, the user's files, BANTZ_* variables
     llm = Backends(settings.models)
     backend: Any = llm.for_role("orchestrator")
     await _warm(llm)
