@@ -282,9 +282,11 @@ class RoleSettings(_Section):
     endpoint: str
     temperature: float = Field(0.0, ge=0, le=2)
     top_p: float = Field(1.0, gt=0, le=1)
+    # chat: the reply's cap; router/orchestrator answer JSON whose longest form their schema bounds
+    # (llm/grammar.py max_output_tokens): that bound is their decode's cap, not this value
     max_tokens: int = Field(128, gt=0)
     input_budget: int = Field(600, gt=0)
-    timeout_s: float = Field(20.0, gt=0)
+    timeout_s: float = Field(20.0, gt=0)  # the whole call (a JSON role's repair included)
 
 
 class ModelSettings(_Section):
@@ -295,8 +297,15 @@ class ModelSettings(_Section):
             "chat": EndpointSettings(kind="llamacpp", gguf="qwen2.5-3b-instruct-q4_k_m"),
         }
     )
-    router: RoleSettings = Field(default_factory=lambda: RoleSettings(endpoint="small", max_tokens=128, input_budget=600))
-    orchestrator: RoleSettings = Field(default_factory=lambda: RoleSettings(endpoint="small", max_tokens=256, input_budget=1500))
+    # router/orchestrator timeouts: past them the fast path's plan (or a Turkish apology) answers;
+    # a 3B on a desktop CPU plans in ~2 s, the SmolLM2 fallback on a loaded 2-core VM in ~3 s
+    # (docs/benchmarks.md, "The orchestrator's bounded decode")
+    router: RoleSettings = Field(
+        default_factory=lambda: RoleSettings(endpoint="small", max_tokens=128, input_budget=600, timeout_s=5.0)
+    )
+    orchestrator: RoleSettings = Field(
+        default_factory=lambda: RoleSettings(endpoint="small", max_tokens=256, input_budget=1500, timeout_s=6.0)
+    )
     chat: RoleSettings = Field(
         default_factory=lambda: RoleSettings(endpoint="chat", temperature=0.2, top_p=0.9, max_tokens=200, input_budget=1200)
     )

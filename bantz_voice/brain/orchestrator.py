@@ -71,13 +71,15 @@ def resolve_slots(raw: PlanSlots | StepSlots, now: datetime) -> Slots:
     """Temporal expressions -> the wire slots through ``turkish.temporal.resolve_slot``."""
     from bantz_voice.turkish.temporal import resolve_duration, resolve_repeat, resolve_slot
 
-    values: dict[str, str | None] = {"title": (raw.title or "").strip() or None}
+    said: dict[str, str | None] = raw.model_dump()  # a step's slots have fewer keys than the plan's
+    values: dict[str, str | None] = {"title": (said["title"] or "").strip() or None}
     for name in TEMPORAL:
-        expr = getattr(raw, name, None)
+        expr = said.get(name)
         values[name] = resolve_slot(name, expr, now) if expr else None
-    values["duration"] = resolve_duration(raw.duration) if raw.duration else None
-    values["repeat"] = resolve_repeat(raw.repeat) if raw.repeat else None
-    values["name"] = (raw.name or "").strip() or None
+    duration, repeat = said.get("duration"), said.get("repeat")
+    values["duration"] = resolve_duration(duration) if duration else None
+    values["repeat"] = resolve_repeat(repeat) if repeat else None
+    values["name"] = (said.get("name") or "").strip() or None
     return Slots(**values)
 
 

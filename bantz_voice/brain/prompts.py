@@ -41,7 +41,7 @@ ORCHESTRATOR_SYSTEM = (
     "reminder.cancel, reminder.snooze, unknown.\n"
     "Slots: title is the event's title in Turkish without the verb. start, end, range_start, range_end, "
     "target_date and new_start are time expressions copied from the user's words exactly as said "
-    "(for example 'yarın saat üçte', 'bu hafta', 'cuma'); never compute a date yourself. Use null for "
+    "(for example 'yarın saat üçte', 'bu hafta', 'cuma'); never compute a date yourself. Leave out "
     "a slot that was not said. duration is a length of time as said ('beş dakika'): a timer's length, a "
     "snooze, or how long before an event to remind; repeat is a repetition as said ('her gün'); name is a "
     "timer's name ('makarna'); for a reminder, title is what to remind of ('her gün saat sekizde ilacımı "
@@ -57,8 +57,9 @@ ORCHESTRATOR_REASONING = " Add one short line of reasoning."
 _SLOT_KEYS = ("title", "start", "end", "range_start", "range_end", "target_date", "new_start", "duration", "repeat", "name")
 
 
-def _slots(**slots: str | None) -> dict[str, str | None]:
-    return {k: slots.get(k) for k in _SLOT_KEYS}
+def _slots(**slots: str | None) -> dict[str, str]:
+    """The slots that were said (the schema leaves the others out: brain/schemas.py)."""
+    return {k: v for k in _SLOT_KEYS if (v := slots.get(k))}
 
 
 def _plan(intent: str, tools: list[str | tuple[str, dict[str, Any]]], confirm: bool, why: str, **slots: str | None) -> dict[str, Any]:
@@ -138,7 +139,9 @@ CHAT_SHOTS: list[tuple[str, str]] = [
 
 
 def shot_pairs(shots: list[tuple[str, dict[str, Any]]] | list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(u, a if isinstance(a, str) else json.dumps(a, ensure_ascii=False)) for u, a in shots]
+    """The examples' answers as compact JSON: exactly what the grammar admits (no whitespace
+    between JSON tokens, llm/grammar.py), so the model is shown the shape it is held to."""
+    return [(u, a if isinstance(a, str) else json.dumps(a, ensure_ascii=False, separators=(",", ":"))) for u, a in shots]
 
 
 def summary_block(summary: list[str]) -> str:

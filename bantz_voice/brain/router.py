@@ -38,6 +38,7 @@ class Routed:
     llm_calls: list[str] = field(default_factory=list)
     error: str | None = None  # "llm_unavailable" | "llm_timeout" | "invalid_output" | "budget"
     error_text: str | None = None
+    fallback: bool = False  # an LLM stage failed and the fast path's plan for the router's route stands in
 
     def action(self) -> Decision:
         """The typed decision the tools run (the plan's slots: parsed once, here)."""
@@ -121,7 +122,12 @@ async def route(
             decision = NluDecision(route=out.route, intent=intent, confidence=confidence, source="llm")
         elif out.route in PLANNED_ROUTES:
             calls.append("orchestrator")
-            p, _ = await plan(llm, text, now, summary, reasoning=settings.brain.debug_reasoning)
+            try:
+                p, _ = await plan(llm, text, now, summary, reasoning=settings.brain.debug_reasoning)
+            except (LLMError, InvalidOutput, BudgetExceeded) as exc:
+                if trace:
+                    trace.mark("plan_done")
+                return plan_failed(rules, out.route, exc, calls)
             intent = p.intent if ROUTE_OF_INTENT[p.intent] == out.route else _default_intent(out.route, rules)
             if intent != p.intent:  # the route wins over a mismatched intent: that intent's own steps
                 p = default_plan(intent, p.slots, p.reasoning, p.requires_confirmation)
@@ -139,6 +145,18 @@ async def route(
             trace.mark("route_done")
             trace.mark("plan_done")
         return fail(rules, exc, calls)
+
+
+def plan_failed(rules: NluDecision, r: Route, exc: BaseException, calls: list[str]) -> Routed:
+    """The orchestrator failed (too slow, invalid) after the router chose ``r``: the fast path's
+    plan stands in when it is a plan for that route (the two agree on what kind of request it
+    is; changes still ask for confirmation), else the turn apologises (:func:`fail`)."""
+    out = fail(rules, exc, calls)
+    if rules.route == r and ROUTE_OF_INTENT.get(rules.intent) == r:
+        out.fallback = True
+        out.plan.reasoning = f"orchestrator failed ({out.error}): fast path's plan"
+        log.info("orchestrator failed (%s): the fast path's %s plan stands in", out.error, rules.intent.value)
+    return out
 
 
 def _default_intent(r: Route, rules: NluDecision) -> Intent:

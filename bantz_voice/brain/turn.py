@@ -242,8 +242,9 @@ class RouteAndAct(TurnStep):
         return await turn.spec.routed()
 
     def gives_up(self, brain: Brain, routed: Routed) -> bool:
-        """A failed LLM stage: the fast path's guess stands unless it is unsure."""
-        return routed.decision.confidence < brain.settings.brain.fast_path_min_confidence
+        """A failed LLM stage: the fast path's guess stands unless it is unsure (and the router
+        did not agree with it: :attr:`Routed.fallback`)."""
+        return not routed.fallback and routed.decision.confidence < brain.settings.brain.fast_path_min_confidence
 
     def say(self, brain: Brain, turn: BrainTurn, outcome: ToolOutcome) -> Reply:
         return at_once(turn, outcome.reply, outcome.done, decided=True)

@@ -226,12 +226,18 @@ class Engine:
         with self.lock:
             if cancel.is_set():
                 return
-            if len(tokens) + params.max_tokens > self.n_ctx:
-                raise LLMError("İstem modelin bağlam penceresine sığmıyor.")
+            max_tokens = params.max_tokens
+            if len(tokens) + max_tokens > self.n_ctx:
+                if grammar is None or len(tokens) >= self.n_ctx:
+                    raise LLMError("İstem modelin bağlam penceresine sığmıyor.")
+                # a constrained answer's bound is its schema's longest answer (llm/grammar.py), far
+                # longer than the answers a model writes: the room left in the context is the bound
+                max_tokens = self.n_ctx - len(tokens)
+                log.debug("constrained decode bounded by the context: %d of %d tokens", max_tokens, params.max_tokens)
             self.prepare(tokens)
             stream = self.llm.create_completion(
                 prompt=tokens,
-                max_tokens=params.max_tokens,
+                max_tokens=max_tokens,
                 temperature=params.temperature,
                 top_p=params.top_p,
                 grammar=grammar,
