@@ -4,6 +4,7 @@ cancellation, exact token counts, warm prefix snapshots."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from contextlib import contextmanager
 
@@ -229,3 +230,37 @@ async def test_background_prefill_evaluates_with_the_generation_threads_then_res
         del eng.llm.eval
     assert seen and all(s == (eng.n_threads, eng.n_threads) for s in seen)
     assert llama_cpp.llama_n_threads_batch(ctx) == eng.n_threads_batch
+
+
+class _CancelAfter(threading.Event):
+    """A cancel flag that reads as set from its ``n``-th look on (a timeout that fires while the
+    prompt is being evaluated, without depending on how fast this machine evaluates it)."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.looks, self.n = 0, n
+
+    def is_set(self) -> bool:
+        self.looks += 1
+        return self.looks >= self.n or super().is_set()
+
+
+async def test_a_cancelled_request_stops_within_one_chunk_of_its_long_prompt(backend) -> None:
+    """A request cancelled (timed out) while its long uncached prompt is evaluated leaves the
+    engine within one chunk: the next request does not wait for the rest of that prompt."""
+    from bantz_voice.llm.llamacpp_engine import REQUEST_CHUNK
+
+    await backend.load()
+    eng = backend._get_engine()
+    msgs = SYSTEM + [{"role": "user", "content": "Remember this list: " + "river stone cloud " * 300}]
+    tokens = eng.tokens(msgs)
+    assert len(tokens) > 4 * REQUEST_CHUNK
+    emitted: list[str] = []
+    cancel = _CancelAfter(3)  # the look before generating, then two chunks
+    await asyncio.wrap_future(eng.executor.submit(eng.generate, tokens, GenParams(timeout_s=LOADED_S, max_tokens=8),
+                                                  None, emitted.append, cancel))
+    assert emitted == []  # nothing generated
+    assert eng.llm.n_tokens < len(tokens) - REQUEST_CHUNK  # stopped long before the end of the prompt
+    # and a request that is not cancelled evaluates the whole prompt and answers
+    reply = await complete(backend, msgs, GenParams(timeout_s=LOADED_S, max_tokens=4))
+    assert reply is not None and eng.llm.n_tokens >= len(tokens)

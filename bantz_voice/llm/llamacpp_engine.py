@@ -28,6 +28,11 @@ from bantz_voice.llm.kvcache import KVCache, common_prefix
 log = logging.getLogger(__name__)
 
 PREFILL_CHUNK = 32  # tokens per llama_decode of a prefill: how soon a real request takes over
+# A request's own prompt is evaluated in chunks of this many tokens when its uncached part is
+# longer, so a request that is cancelled or timed out stops within one chunk instead of holding
+# the engine (and the next request) until the whole prompt is in. Shorter remainders (the usual
+# case: the warm prefix is cached) go in one piece, as before.
+REQUEST_CHUNK = 128
 GGML_TYPE_Q8_0 = 8  # ggml.h enum ggml_type (llama_cpp.GGML_TYPE_Q8_0)
 
 
@@ -213,6 +218,21 @@ class Engine:
         finally:
             native.set_threads(llm, self.n_threads, self.n_threads_batch)
 
+    def eval_request_prompt(self, tokens: list[int], cancel: threading.Event) -> None:
+        """A request's prompt before its generation: when more than REQUEST_CHUNK of its tokens
+        are not cached, evaluate all but the last in chunks, checking ``cancel`` between them
+        (``create_completion`` then finds them cached and evaluates only the rest). Runs with the
+        batch thread count, like llama.cpp's own prompt evaluation."""
+        llm = self.llm
+        head = tokens[:-1]
+        native.keep_cached(llm, common_prefix(native.cached_tokens(llm), head))
+        if len(head) - llm.n_tokens <= REQUEST_CHUNK:
+            return
+        for i in range(llm.n_tokens, len(head), REQUEST_CHUNK):
+            if cancel.is_set():
+                return
+            llm.eval(head[i : i + REQUEST_CHUNK])
+
     def remember(self) -> None:
         """After a free-text generation: keep the KV state of its prompt and reply (the next
         turn of the conversation repeats that prompt's history; :meth:`KVCache.remember`)."""
@@ -235,6 +255,9 @@ class Engine:
                 max_tokens = self.n_ctx - len(tokens)
                 log.debug("constrained decode bounded by the context: %d of %d tokens", max_tokens, params.max_tokens)
             self.prepare(tokens)
+            self.eval_request_prompt(tokens, cancel)
+            if cancel.is_set():
+                return
             stream = self.llm.create_completion(
                 prompt=tokens,
                 max_tokens=max_tokens,
