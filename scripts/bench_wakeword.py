@@ -135,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="measured on the same utterances in the same run (default: 0.5,1,1, the rule before k-of-n)")
     ap.add_argument("--also", type=rule_of, action="append", default=[], metavar="THR,K,N",
                     help="further rules measured on the same utterances in the same run (repeatable)")
+    ap.add_argument("--compare-model", type=Path, action="append", default=[], metavar="ONNX",
+                    help="another wake-word model measured with the configured rule on the same utterances in "
+                         "the same run (repeatable; e.g. a retrained model against the packaged one)")
     ap.add_argument("--audio-cache", type=Path, default=None,
                     help="an .npz of the rendered sets: written when missing, read (no synthesis) when present")
     ap.add_argument("--render-only", action="store_true", help="write --audio-cache and stop")
@@ -155,8 +158,8 @@ def main(argv: list[str] | None = None) -> int:
     def with_rule(w: WakeSettings, rule: tuple[float, int, int]) -> WakeSettings:
         return WakeSettings(**{**w.model_dump(), "threshold": rule[0], "confirm_k": rule[1], "confirm_n": rule[2]})
 
-    def onnx(w: WakeSettings) -> OnnxWakeDetector:
-        return OnnxWakeDetector(w.model_path, w.threshold, w.scan_s, w.confirm_k, w.confirm_n)
+    def onnx(w: WakeSettings, model_path: Path | None = None) -> OnnxWakeDetector:
+        return OnnxWakeDetector(model_path or w.model_path, w.threshold, w.scan_s, w.confirm_k, w.confirm_n)
 
     settings = load_settings()
     settings.wake.engine = "model"
@@ -170,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
                                               "baseline": onnx(with_rule(settings.wake, a.baseline))}
     for rule in a.also:
         detectors[f"rule {rule[0]:g}, {rule[1]} of {rule[2]}"] = onnx(with_rule(settings.wake, rule))
+    for path in a.compare_model:
+        detectors[f"model {path}"] = onnx(settings.wake, path)
 
     t0 = time.time()
     if a.audio_cache and a.audio_cache.is_file():
@@ -215,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         neg_sets = [k for k in results if k.endswith("_neg") and k != "sound_alike_neg"]
         neg_hours = sum(results[k]["hours"] for k in neg_sets)
         per_rule[rule_name] = {
+            "model": str(det.model_path),
+            "model_kb": round(det.model_path.stat().st_size / 1024, 1),
             "threshold": det.threshold,
             "confirm_k": det.confirm_k,
             "confirm_n": det.confirm_n,
@@ -225,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             "false_wakes_per_hour_all": round(sum(results[k]["fired"] for k in neg_sets) / max(1e-9, neg_hours), 2),
             "negative_hours": round(neg_hours, 3),
             "negative_utterances": sum(results[k]["utterances"] for k in neg_sets),
+            "false_wake_texts": sorted(c.text for c in fired_neg[rule_name]),
         }
 
     # Whisper: cost per audio second, and the second stage on every false wake

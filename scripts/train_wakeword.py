@@ -2,12 +2,13 @@
 """Train the "Bantz" wake-word model and export it to ONNX (bantz_voice/data/wake/bantz.onnx).
 
 Training-time only dependencies (never needed at run time, where onnxruntime runs the model):
-``pip install torch==2.13.0 heed-wakeword onnx`` (CPU torch; heed-wakeword provides the network,
+``pip install -e .[train-wakeword]`` = torch==2.13.0 heed-wakeword onnx (CPU torch; heed-wakeword provides the network,
 a depthwise-separable 1-D CNN over 40 log-mel bands). Data: scripts/wakeword_data.py (espeak-ng
-Turkish voices, rates, pitches, reverberation, noise; Turkish negatives incl. near words).
+Turkish voices, rates, pitches, reverberation, noise; Turkish negatives incl. near words and, with --hard,
+sound-alike hard negatives disjoint from the benchmark's and the tuning split's).
 Features: bantz_voice/wake/features.py (numpy, the same code the runtime uses).
 
-    nice -n 19 python scripts/train_wakeword.py [--seed 7] [--pos 900 --neg 1400 --near 500]
+    nice -n 19 python scripts/train_wakeword.py [--seed 7] [--pos 900 --neg 1400 --near 500 --hard 600]
 
 Deterministic for a seed (torch on CPU, one thread). Writes bantz.onnx and bantz.json (threshold
 calibrated on a validation split, recipe, sizes) next to it.
@@ -78,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pos", type=int, default=900)
     ap.add_argument("--neg", type=int, default=1400)
     ap.add_argument("--near", type=int, default=500)
+    ap.add_argument("--hard", type=int, default=0,
+                    help="hard negatives: sound-alike words (wakeword_data.HARD_NEGATIVES_TRAIN) alone or opening a sentence")
     ap.add_argument("--copies", type=int, default=2, help="augmented renderings per utterance")
     ap.add_argument("--epochs", type=int, default=14)
     ap.add_argument("--workers", type=int, default=2)
@@ -91,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     rng = random.Random(a.seed)
     t0 = time.time()
-    groups = wd.utterance_specs("train", a.pos, a.neg, a.near, a.seed)
+    groups = wd.utterance_specs("train", a.pos, a.neg, a.near, a.seed, n_hard=a.hard)
     n_val = len(groups) // 10  # whole voices held out for the threshold
     val_groups, train_groups = groups[:n_val], groups[n_val:]
     train_clips = build(train_groups, a.seed, a.copies, a.workers)
@@ -163,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         "train_utterances": len(train_clips), "windows": {"positive": int(Y.sum()), "negative": int((1 - Y).sum())},
         "validation": {"recall": recall, "false_accept": fa, "positives": len(pos_scores), "negatives": len(neg_scores)},
         "recipe": f"scripts/train_wakeword.py --seed {a.seed} --pos {a.pos} --neg {a.neg} --near {a.near} "
-                  f"--copies {a.copies} --epochs {a.epochs}",
+                  f"--hard {a.hard} --copies {a.copies} --epochs {a.epochs}",
         "torch": torch.__version__,
     }
     (a.out / "bantz.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")

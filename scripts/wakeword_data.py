@@ -45,6 +45,17 @@ NEAR_TAILS_HELDOUT = ["bugün kapalı", "şimdi lazım", "evde kaldı", "sence d
 # benchmark's "sound-alike" set; never in training)
 SOUND_ALIKES = ["dans", "pans", "bence", "banka", "Hans", "pens", "bantlar", "bankta", "banliyö",
                 "banker", "bandaj", "panter", "kanser", "bağnaz", "mantı", "manda", "bando"]
+# training's own hard negatives (train_wakeword.py --hard): words that sound like the name (b/p/d/t/ş/h
+# + "an" + t/s/z, "-ans" words, English/German names), said alone or opening a training sentence.
+# Disjoint from SOUND_ALIKES (the tuning split and the benchmark's sound-alike set) and from their
+# inflections ("pens"/"pense", "mantı"/"mantık", "banka…", "bant…" are left out); checked by
+# tests/test_wake_data.py.
+HARD_NEGATIVES_TRAIN = ["şans", "seans", "avans", "balans", "nüans", "trans", "finans", "romans", "ambulans",
+                        "Frans", "Lance", "Vance", "Kant", "tank", "tans", "fans", "vans", "lens",
+                        "banal", "banjo", "bandrol", "bangır", "Banu", "bazen", "baston", "basit", "batsın",
+                        "bunca", "benzin", "bensiz", "panik", "panel", "panda", "pankart", "pantalon",
+                        "dantel", "dana", "hantal", "tansiyon", "santral", "şantiye", "kantin", "manav",
+                        "manzara", "mansiyon", "vantuz", "fantezi", "Pars"]
 
 
 @dataclass
@@ -201,9 +212,13 @@ def finish(parts: list[np.ndarray], name_index: int | None, rng: random.Random, 
     return Clip(x.astype(np.float32), label, end, start, text)
 
 
-def utterance_specs(split: str, n_pos: int, n_neg: int, n_near: int, seed: int, group: int = 8) -> list[dict]:
+def utterance_specs(split: str, n_pos: int, n_neg: int, n_near: int, seed: int, group: int = 8,
+                    n_hard: int = 0) -> list[dict]:
     """What to synthesise, drawn from ``seed``: utterances (spoken parts, which part is the name,
-    label) in groups of ``group`` that share one voice (variant, rate, pitch)."""
+    label) in groups of ``group`` that share one voice (variant, rate, pitch). ``n_hard`` (training
+    only) adds hard negatives from ``HARD_NEGATIVES_TRAIN``; with 0 the specs are those of before."""
+    if n_hard and split != "train":
+        raise ValueError("hard negatives are training data only")
     rng = random.Random(seed)
     variants = {"train": TRAIN_VARIANTS, "tune": TUNE_VARIANTS}.get(split, HELDOUT_VARIANTS)
     tails = NEAR_TAILS_TRAIN if split == "train" else NEAR_TAILS_HELDOUT
@@ -224,6 +239,10 @@ def utterance_specs(split: str, n_pos: int, n_neg: int, n_near: int, seed: int, 
     for _ in range(n_near):
         w = rng.choice(near_words)
         parts = [w] if rng.random() < 0.2 else [f"{w} {rng.choice(tails if rng.random() < 0.5 else sents)}"]
+        utts.append({"parts": parts, "name": None, "label": 0})
+    for _ in range(n_hard):  # alone (as a short utterance) or opening a sentence
+        w = rng.choice(HARD_NEGATIVES_TRAIN)
+        parts = [w] if rng.random() < 0.4 else [f"{w} {rng.choice(tails if rng.random() < 0.3 else sents)}"]
         utts.append({"parts": parts, "name": None, "label": 0})
     rng.shuffle(utts)
     return grouped(utts, variants, rng, group)
