@@ -190,7 +190,12 @@ def main(argv: list[str] | None = None) -> int:
     stage_audio = 0.0
     per_rule: dict[str, dict] = {}
     fired_neg: dict[str, list[wd.Clip]] = {}
+    conf_det = detectors["configured"]
     for rule_name, det in detectors.items():
+        if rule_name == "baseline" and (det.threshold, det.confirm_k, det.confirm_n) == (
+                conf_det.threshold, conf_det.confirm_k, conf_det.confirm_n):
+            per_rule[rule_name], fired_neg[rule_name] = per_rule["configured"], fired_neg["configured"]
+            continue  # the same model and rule: the same results
         daemon.wake = det  # the daemon's own first stage (DaemonGate.hears) with this rule
         results: dict[str, dict] = {}
         fired_neg[rule_name] = []
