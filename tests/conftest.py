@@ -5,11 +5,19 @@ Fixture modules live in ``tests/fixtures/*.py`` and are loaded as pytest plugins
 
 from __future__ import annotations
 
+import os
 import pkgutil
 import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests draw the same examples on every run and machine (the guide: same input, same
+# output); HYPOTHESIS_PROFILE=explore draws new ones, for hunting bugs by hand.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
