@@ -211,12 +211,18 @@ class Engine:
         native.keep_cached(llm, common_prefix(native.cached_tokens(llm), tokens))
         native.set_threads(llm, self.n_threads, self.n_threads)
         try:
-            for i in range(llm.n_tokens, len(tokens), PREFILL_CHUNK):
-                if cancel.is_set():
-                    return
-                llm.eval(tokens[i : i + PREFILL_CHUNK])
+            self._eval_chunks(tokens, cancel, PREFILL_CHUNK)
         finally:
             native.set_threads(llm, self.n_threads, self.n_threads_batch)
+
+    def _eval_chunks(self, tokens: list[int], cancel: threading.Event, chunk: int) -> None:
+        """Evaluate ``tokens`` after the cached ones, ``chunk`` tokens per ``llama_decode``,
+        stopping at a chunk boundary when ``cancel`` is set (what is evaluated stays a valid prefix)."""
+        llm = self.llm
+        for i in range(llm.n_tokens, len(tokens), chunk):
+            if cancel.is_set():
+                return
+            llm.eval(tokens[i : i + chunk])
 
     def eval_request_prompt(self, tokens: list[int], cancel: threading.Event) -> None:
         """A request's prompt before its generation: when more than REQUEST_CHUNK of its tokens
@@ -226,12 +232,8 @@ class Engine:
         llm = self.llm
         head = tokens[:-1]
         native.keep_cached(llm, common_prefix(native.cached_tokens(llm), head))
-        if len(head) - llm.n_tokens <= REQUEST_CHUNK:
-            return
-        for i in range(llm.n_tokens, len(head), REQUEST_CHUNK):
-            if cancel.is_set():
-                return
-            llm.eval(head[i : i + REQUEST_CHUNK])
+        if len(head) - llm.n_tokens > REQUEST_CHUNK:
+            self._eval_chunks(head, cancel, REQUEST_CHUNK)
 
     def remember(self) -> None:
         """After a free-text generation: keep the KV state of its prompt and reply (the next
