@@ -9,16 +9,13 @@ import time
 from contextlib import contextmanager
 
 import pytest
+from fixtures.llama_server import TEST_ROLE_TIMEOUT_S as LOADED_S
 from fixtures.llama_server import embedded_models
 
 from bantz_voice.brain.schemas import OrchestratorOutput, RouterOutput
 from bantz_voice.config import EndpointSettings
 from bantz_voice.llm import Backends, GenParams, LLMUnavailable, complete
 from bantz_voice.llm.llamacpp_backend import LlamaCppBackend
-
-# a turn budget for a loaded CI machine (one thread per model, other suites beside it): these tests
-# assert what the model did, not how fast; the product's 20 s default would make them scheduling luck
-LOADED_S = 300.0
 
 SYSTEM = [{"role": "system", "content": "You are a helpful assistant. Answer briefly."}]
 

@@ -7,6 +7,7 @@ import asyncio
 import time
 
 import pytest
+from fixtures.llama_server import TEST_ROLE_TIMEOUT_S as LOADED_S
 from fixtures.llama_server import free_port, openai_models
 
 from bantz_voice.brain.schemas import RouterOutput
@@ -15,9 +16,6 @@ from bantz_voice.errors import ConfigError
 from bantz_voice.llm import Backends, GenParams, LLMError, LLMUnavailable, complete
 from bantz_voice.llm.openai_backend import OpenAIBackend
 from bantz_voice.privacy import PHONE
-
-# a loaded CI machine can be slow: these tests assert behaviour, not speed
-LOADED_S = 300.0
 
 MSGS = [{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": "Write a long story about a dog."}]
 
