@@ -15,6 +15,7 @@ import asyncio
 import json
 import os
 import platform
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -27,7 +28,26 @@ from bantz_voice import sysmem  # noqa: E402
 TEXTS = ("merhaba", "saat kaç", "evet", "teşekkürler", "bugün ne var", "tamam")  # short: many turns, little CPU
 
 
+SAMPLE_EVERY = 10
+EDGE = 5  # samples at each end whose median is compared
+
+
+def rss_growth_pct(samples_mb: list[float]) -> float:
+    """Growth from the first samples to the last, in %, each end the median of EDGE samples. One
+    sample differs from the next by up to +-10 % (arenas of threads, onnxruntime and numpy buffers
+    come and go), so first against last alone says more about luck than about a leak; a leak moves
+    the whole second end. With fewer than 2*EDGE samples the ends are the first and last sample."""
+    if not samples_mb:
+        return 0.0
+    k = EDGE if len(samples_mb) >= 2 * EDGE else 1
+    first, last = statistics.median(samples_mb[:k]), statistics.median(samples_mb[-k:])
+    return round((last - first) / first * 100, 2) if first else 0.0
+
+
 def proc_stats() -> dict[str, int]:
+    # What is live, not what glibc happens to keep in its arenas: the daemon trims after every turn too
+    # (sysmem.release_freed_memory), and without it one sample differs from the next by +-30 MB.
+    sysmem.release_freed_memory()
     rss = round((sysmem.rss_mb() or 0.0) * 1024)
     return {"rss_kb": rss, "fds": len(os.listdir("/proc/self/fd")), "threads": len(os.listdir("/proc/self/task"))}
 
@@ -46,12 +66,12 @@ async def soak(turns: int, warmup: int) -> dict:
             await pipeline.text_turn(TEXTS[i % len(TEXTS)])
         before = proc_stats()
         t0 = time.monotonic()
-        rss_mb: list[float] = []  # every 25 turns: a leak grows linearly, warm-up settles
+        rss_mb: list[float] = []  # every SAMPLE_EVERY turns: a leak grows linearly, warm-up settles
         for i in range(turns):
             outcome = await pipeline.text_turn(TEXTS[i % len(TEXTS)])
             if outcome is None or outcome.error or outcome.reply_audio is None or outcome.reply_audio.size == 0:
                 failed += 1
-            if (i + 1) % 25 == 0:
+            if (i + 1) % SAMPLE_EVERY == 0:
                 rss_mb.append(round(proc_stats()["rss_kb"] / 1024, 1))
         seconds = time.monotonic() - t0
         after = proc_stats()
@@ -64,8 +84,9 @@ async def soak(turns: int, warmup: int) -> dict:
         "seconds": round(seconds, 1),
         "before": before,
         "after": after,
-        "rss_growth_pct": round((after["rss_kb"] - before["rss_kb"]) / before["rss_kb"] * 100, 2),
-        "rss_mb_every_25": rss_mb,
+        "rss_growth_pct": rss_growth_pct(rss_mb),
+        "rss_growth_first_to_last_pct": round((after["rss_kb"] - before["rss_kb"]) / before["rss_kb"] * 100, 2),
+        f"rss_mb_every_{SAMPLE_EVERY}": rss_mb,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
     }
 
