@@ -151,6 +151,14 @@ def test_service_install_status_uninstall(tmp_path: Path, monkeypatch: pytest.Mo
     exec_line = next(ln for ln in text.splitlines() if ln.startswith("ExecStart="))
     assert "/usr/bin/env" not in exec_line and exec_line.rstrip().endswith("run")
     assert Path(exec_line.split("=", 1)[1].split()[0]).is_file()
+    # reload is this installation's `reload` over the control socket (it returns once applied),
+    # within the start timeout that bounds ExecReload
+    reload_line = next(ln for ln in text.splitlines() if ln.startswith("ExecReload="))
+    words = reload_line.split("=", 1)[1].split()
+    assert words[0] == exec_line.split("=", 1)[1].split()[0] and "kill" not in reload_line
+    assert words[-3:-1] == ["reload", "--timeout"]
+    start_timeout = int(next(ln for ln in text.splitlines() if ln.startswith("TimeoutStartSec=")).split("=")[1])
+    assert 0 < float(words[-1]) < start_timeout
     link = unit.parent / "default.target.wants" / "bantz-voice.service"
     assert link.is_symlink() and link.resolve() == unit.resolve()
     res = _verify(unit, tmp_path)

@@ -37,11 +37,12 @@ def test_memory_map_shows_what_grew_and_whether_it_is_anonymous():
     before = sysmem.memory_map()
     assert before, "smaps is readable on Linux"
     assert any(name.endswith((".so", ".so.6")) or ".so." in name for name in before)  # file-backed: libraries
-    block = bytearray(48 * 1024 * 1024)  # above the mmap threshold: its own anonymous mapping
+    block = bytearray(48 * 1024 * 1024)  # anonymous memory: its own mapping, or the heap's free top
     block[::4096] = b"\x01" * len(block[::4096])  # touch every page
     after = sysmem.memory_map()
     grew = sysmem.memory_growth(before, after)
-    assert grew[0]["mapping"] == "[anon]"
+    # which one depends on what earlier code in this process freed (a large free top is reused)
+    assert grew[0]["mapping"] in ("[anon]", "[heap]"), grew
     assert int(grew[0]["rss_kb_delta"]) >= 40 * 1024
     assert int(grew[0]["anon_kb_delta"]) >= 40 * 1024
     assert len(block) == 48 * 1024 * 1024

@@ -271,7 +271,7 @@ def test_sandbox_applies_to_the_running_daemon(session: Session, tmp_path: Path)
 def test_reload_applies_new_settings_without_restart(session: Session) -> None:
     pid = session.main_pid()
     session.config.write_text(SETTINGS.format(follow_up=4.5))
-    res = session.mgr.systemctl("reload", UNIT, timeout=90)  # ExecReload=kill -HUP; RELOADING=1 … READY=1
+    res = session.mgr.systemctl("reload", UNIT, timeout=90)  # ExecReload=bantz-voice reload: returns once applied
     assert res.returncode == 0, res.stderr + session.diag()
     st = session.mgr.wait_for(UNIT, lambda s: (s["ActiveState"], s["SubState"]) == ("active", "running"), 60,
                               "active/running after the reload")

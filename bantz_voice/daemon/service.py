@@ -34,12 +34,13 @@ def user_unit_dir(environ: dict[str, str] | None = None) -> Path:
     return Path(base) / "systemd" / "user"
 
 
-def exec_command() -> list[str]:
-    """How systemd should start this installation's daemon."""
+def exec_command(*args: str) -> list[str]:
+    """How systemd should run this installation's ``bantz-voice ARGS`` (default: ``run``)."""
+    args = args or ("run",)
     script = Path(sys.executable).parent / "bantz-voice"
     if script.is_file() and os.access(script, os.X_OK):
-        return [str(script), "run"]
-    return [str(Path(sys.executable).absolute()), "-m", "bantz_voice", "run"]
+        return [str(script), *args]
+    return [str(Path(sys.executable).absolute()), "-m", "bantz_voice", *args]
 
 
 def render_main_unit(template: Path | None = None) -> str:
@@ -48,14 +49,23 @@ def render_main_unit(template: Path | None = None) -> str:
         text = src.read_text(encoding="utf-8")
     except OSError as exc:
         raise ServiceError(f"birim şablonu okunamadı: {src} ({exc.strerror})") from exc
-    exec_line = "ExecStart=" + shlex.join(exec_command())
-    rw_line = "ReadWritePaths=" + " ".join(_unit_path(p) for p in writable_dirs())
-    lines = [
-        exec_line if ln.startswith("ExecStart=") else rw_line if ln.startswith("ReadWritePaths=") else ln
-        for ln in text.splitlines()
-    ]
+    replace = {
+        "ExecStart=": "ExecStart=" + shlex.join(exec_command()),
+        # the template's own arguments (reload --timeout N), run by this installation
+        "ExecReload=": "ExecReload=" + shlex.join(exec_command(*_template_args(text, "ExecReload="))),
+        "ReadWritePaths=": "ReadWritePaths=" + " ".join(_unit_path(p) for p in writable_dirs()),
+    }
+    lines = [next((new for key, new in replace.items() if ln.startswith(key)), ln) for ln in text.splitlines()]
     # no WorkingDirectory: the defaults, manifest and unit templates are package data
     return "\n".join(lines) + "\n"
+
+
+def _template_args(text: str, key: str) -> list[str]:
+    """The arguments after ``bantz-voice`` on the template's ``key`` line (``ExecReload=/usr/bin/env
+    bantz-voice reload --timeout 280`` -> ``["reload", "--timeout", "280"]``)."""
+    line = next((ln for ln in text.splitlines() if ln.startswith(key)), "")
+    words = shlex.split(line[len(key):])
+    return words[words.index("bantz-voice") + 1:] if "bantz-voice" in words else []
 
 
 def render_vllm_unit(template: Path, key_file: Path) -> str:
