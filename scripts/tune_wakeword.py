@@ -10,12 +10,12 @@ and false wakes per hour of the speech without the name, exactly as the runtime 
 An optional level precondition (a window counts only when its RMS level is within ``D`` dB of the
 utterance's loudest window) is evaluated beside it.
 
-Choice: among rules whose recall on the split is at least the baseline's (1 of 1 at 0.5, the
-shipped rule before), the fewest false wakes; ties go to the higher recall, then the rule whose
+Choice: among rules whose recall on the split is at least ``--min-recall`` (default: the baseline's,
+1 of 1 at 0.5), the fewest false wakes; ties go to the higher recall, then the rule whose
 range of equally good thresholds is widest (its threshold in the middle of that range: margin on
 both sides), then the simpler rule (no level precondition, smaller n).
 
-    python scripts/tune_wakeword.py /tmp/tune.npz [/tmp/tune_piper.npz] [--json out.json]
+    python scripts/tune_wakeword.py /tmp/tune.npz [/tmp/tune_piper.npz] [--min-recall 0.98] [--json out.json]
 """
 
 from __future__ import annotations
@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("scores", type=Path, nargs="+", help="one or more .npz files of the split (joined)")
     ap.add_argument("--levels", default="none,20,12,8", help="level preconditions (dB below the loudest window) to try")
+    ap.add_argument("--min-recall", type=float, default=None,
+                    help="eligible rules keep at least this recall on the split (default: the baseline's, "
+                         "1 of 1 at 0.5 with the model that scored the split)")
     ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args(argv)
 
@@ -70,20 +73,25 @@ def main(argv: list[str] | None = None) -> int:
     data = {k: np.concatenate([f[k] for f in files]) for k in ("scores", "windows", "levels", "labels", "sets", "seconds")}
     pos = data["labels"] == 1
     neg_hours = float(data["seconds"][~pos].sum()) / 3600
-    print(f"split {files[0]['split']}: {int(pos.sum())} wake utterances, {int((~pos).sum())} without "
+    models = {str(f["model"]) if "model" in f.files else "packaged" for f in files}
+    if len(models) != 1:
+        raise SystemExit(f"the files were scored by different models: {sorted(models)}")
+    print(f"model {models.pop()}; split {files[0]['split']}: {int(pos.sum())} wake utterances, {int((~pos).sum())} without "
           f"the name ({neg_hours:.2f} h); sets {sorted(set(data['sets'].tolist()))}")
     base = table(data, utterance_scores(data, 1, 1))
     i05 = int(np.argmin(np.abs(THRESHOLDS - 0.5)))
     base_recall = float(base["recall"][i05])
     print(f"baseline 1 of 1 at 0.50: recall {base_recall:.4f}, {int(base['false_wakes'][i05])} false wakes "
           f"({base['per_hour'][i05]:.2f}/h)")
+    floor = base_recall if a.min_recall is None else a.min_recall
+    print(f"eligible: recall >= {floor:.4f}")
 
     candidates: list[dict[str, Any]] = []
     for lv in a.levels.split(","):
         level = None if lv == "none" else float(lv)
         for k, n in RULES:
             t = table(data, utterance_scores(data, k, n, level))
-            ok = np.nonzero(t["recall"] >= base_recall)[0]
+            ok = np.nonzero(t["recall"] >= floor - 1e-9)[0]
             if ok.size == 0:
                 continue
             fw_min = int(t["false_wakes"][ok].min())
@@ -102,9 +110,17 @@ def main(argv: list[str] | None = None) -> int:
     candidates.sort(key=lambda r: (r["false_wakes"], -r["recall"], r["tied_thresholds"][0] - r["tied_thresholds"][1],
                                    r["level_db"] is not None, r["n"], r["k"]))
     best = candidates[0]
+    chosen = utterance_scores(data, best["k"], best["n"], best["level_db"]) >= best["threshold"]
+    baseline = utterance_scores(data, 1, 1) >= 0.5
+    best["per_set"] = {}
+    for name in sorted(set(data["sets"].tolist())):
+        m = data["sets"] == name
+        best["per_set"][name] = {"utterances": int(m.sum()), "fired": int(chosen[m].sum()),
+                                 "fired_baseline": int(baseline[m].sum())}
     print("chosen:", json.dumps(best))
     if a.json:
         a.json.write_text(json.dumps({"baseline": {"recall": base_recall, "false_wakes": int(base["false_wakes"][i05])},
+                                      "min_recall": floor,
                                       "chosen": best, "candidates": candidates}, indent=2) + "\n", encoding="utf-8")
     return 0
 

@@ -2,7 +2,7 @@
 """Per-window scores of the wake-word model on a rendered set, cached for tuning the decision rule.
 
 Renders a split of scripts/wakeword_data.py (clean and noisy copies), runs the runtime detector's
-``OnnxWakeDetector.scores`` (bantz_voice/wake, the packaged model) over each utterance, padded with
+``OnnxWakeDetector.scores`` (bantz_voice/wake; the packaged model, or ``--model``) over each utterance, padded with
 silence to at least ``--min-windows`` windows (padding never changes an earlier window's score), and
 writes an ``.npz`` with the score matrix (one row per utterance, -1 where there is no window), the
 number of windows of the unpadded utterance, each window's RMS level (dBFS), labels and set names.
@@ -48,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--piper", type=int, default=0,
                     help="also this many Piper utterances with and as many without the name (the project's voice)")
     ap.add_argument("--espeak", action=argparse.BooleanOptionalAction, default=True, help="the espeak-ng sets")
+    ap.add_argument("--model", type=Path, default=None,
+                    help="the wake-word model to score with (default: the packaged bantz_voice/data/wake/bantz.onnx)")
     ap.add_argument("--min-windows", type=int, default=5)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, required=True)
@@ -67,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench_wakeword import piper_clips
 
         rendered += [("piper_" + ("pos" if c.label else "neg"), c) for c in piper_clips(a.piper, a.piper, seed)]
-    det = OnnxWakeDetector()
+    det = OnnxWakeDetector(a.model)
     rows, orig, levels, labels, sets, secs = [], [], [], [], [], []
     for set_name, c in rendered:
         x = np.clip(c.audio, -1, 1)
@@ -88,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         sets.append(set_name)
         secs.append(x.size / F.SAMPLE_RATE)
     np.savez(a.out, scores=np.array(rows), windows=np.array(orig), levels=np.array(levels), labels=np.array(labels),
-             sets=np.array(sets), seconds=np.array(secs), split=a.split, seed=seed)
+             sets=np.array(sets), seconds=np.array(secs), split=a.split, seed=seed,
+             model=str(det.model_path))
     print(f"{len(rows)} utterances ({sum(secs) / 3600:.2f} h) in {time.time() - t0:.0f} s -> {a.out}")
     return 0
 

@@ -138,3 +138,43 @@ def test_tuner_keeps_recall_and_drops_isolated_spikes(tmp_path, capsys) -> None:
     assert all((rule_score(r, chosen["k"], chosen["n"]) >= chosen["threshold"]) == bool(y)
                for r, y in zip(rows, labels, strict=True))
     assert "chosen" in capsys.readouterr().out
+
+
+def test_tuner_recall_floor_and_one_model_per_split(tmp_path) -> None:
+    # --min-recall replaces the baseline's recall as the floor: with one name heard in a single
+    # window only (as the foreign Piper voice's often is), the baseline (1 of 1) keeps it and every
+    # spike; a floor of 95 % lets the tuner give that name up for a rule that drops the spikes
+    import json
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+    import tune_wakeword
+
+    rows = [stream(i % 12, i % 12 + 1, i % 12 + 2) for i in range(39)] + [stream(4)]
+    rows += [stream(i % 17) for i in range(40)]
+    labels = [1] * 40 + [0] * 40
+    n = len(rows)
+
+    def save(name: str, model: str) -> Path:
+        f = tmp_path / name
+        np.savez(f, scores=np.array(rows), windows=np.full(n, 17), levels=np.zeros((n, 17)), labels=np.array(labels),
+                 sets=np.array(["clean_pos" if y else "clean_neg" for y in labels]), seconds=np.full(n, 3.0),
+                 split="tune", seed=0, model=model)
+        return f
+
+    a = save("a.npz", "/models/a.onnx")
+    out = tmp_path / "choice.json"
+    assert tune_wakeword.main([str(a), "--levels", "none", "--json", str(out)]) == 0
+    strict = json.loads(out.read_text())["chosen"]
+    assert strict["recall"] == 1.0 and strict["false_wakes"] == 40  # nothing beats 1 of 1 at full recall
+    assert tune_wakeword.main([str(a), "--levels", "none", "--min-recall", "0.95", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["min_recall"] == 0.95
+    chosen = result["chosen"]
+    assert chosen["recall"] == 39 / 40 and chosen["false_wakes"] == 0 and chosen["k"] >= 2
+    assert chosen["per_set"]["clean_pos"] == {"utterances": 40, "fired": 39, "fired_baseline": 40}
+    # scores from two different models are never joined into one split
+    b = save("b.npz", "/models/b.onnx")
+    with pytest.raises(SystemExit, match="different models"):
+        tune_wakeword.main([str(a), str(b)])
