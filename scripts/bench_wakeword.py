@@ -120,6 +120,12 @@ def rule_of(text: str) -> tuple[float, int, int]:
     return float(thr), int(k), int(n)
 
 
+def model_of(text: str) -> tuple[Path, tuple[float, int, int] | None]:
+    """``ONNX`` (the configured rule) or ``ONNX@THR,K,N`` (that model's own rule)."""
+    path, sep, rule = text.rpartition("@") if "@" in text else (text, "", "")
+    return Path(path), rule_of(rule) if sep else None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pos", type=int, default=300)
@@ -135,9 +141,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="measured on the same utterances in the same run (default: 0.5,1,1, the rule before k-of-n)")
     ap.add_argument("--also", type=rule_of, action="append", default=[], metavar="THR,K,N",
                     help="further rules measured on the same utterances in the same run (repeatable)")
-    ap.add_argument("--compare-model", type=Path, action="append", default=[], metavar="ONNX",
-                    help="another wake-word model measured with the configured rule on the same utterances in "
-                         "the same run (repeatable; e.g. a retrained model against the packaged one)")
+    ap.add_argument("--compare-model", type=model_of, action="append", default=[], metavar="ONNX[@THR,K,N]",
+                    help="another wake-word model measured on the same utterances in the same run, with the "
+                         "configured rule or its own (repeatable; e.g. a retrained model against the packaged one)")
     ap.add_argument("--audio-cache", type=Path, default=None,
                     help="an .npz of the rendered sets: written when missing, read (no synthesis) when present")
     ap.add_argument("--render-only", action="store_true", help="write --audio-cache and stop")
@@ -173,8 +179,9 @@ def main(argv: list[str] | None = None) -> int:
                                               "baseline": onnx(with_rule(settings.wake, a.baseline))}
     for rule in a.also:
         detectors[f"rule {rule[0]:g}, {rule[1]} of {rule[2]}"] = onnx(with_rule(settings.wake, rule))
-    for path in a.compare_model:
-        detectors[f"model {path}"] = onnx(settings.wake, path)
+    for path, rule in a.compare_model:
+        name = f"model {path}" + (f" at {rule[0]:g}, {rule[1]} of {rule[2]}" if rule else "")
+        detectors[name] = onnx(with_rule(settings.wake, rule) if rule else settings.wake, path)
 
     t0 = time.time()
     if a.audio_cache and a.audio_cache.is_file():
