@@ -12,6 +12,7 @@ restarts (nothing is written to the user's configuration).
 from __future__ import annotations
 
 import glob
+import json
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -79,6 +80,60 @@ def loaded_module(env: dict[str, str] | None = None, module: str = MODULE) -> st
     return None
 
 
+def _devices(kind: str, env: dict[str, str] | None) -> list[dict[str, object]] | None:
+    """``pactl --format=json list sinks|sources`` (PulseAudio 16+), or None when it cannot tell."""
+    res = _pactl(["--format=json", "list", kind], env)
+    if res.returncode != 0:
+        return None
+    try:
+        rows = json.loads(res.stdout)
+    except ValueError:
+        return None
+    return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else None
+
+
+def shared_device(source: str, sink: str, env: dict[str, str] | None = None) -> str | None:
+    """The device both ``source`` and ``sink`` are built on, when they share one, else None.
+
+    On PulseAudio a filter source or sink (remap, ladspa, another echo canceller:
+    ``device.master_device``) runs in its master's IO thread, and a monitor source in its sink's.
+    ``module-echo-cancel`` asks its sink side for a latency snapshot with a synchronous message
+    from its source side's thread ("Doing resync", as the streams start): when both sides are on
+    one device's thread that thread waits for itself and the whole sound server stops answering
+    (seen with PulseAudio 16.1). Separate devices (a USB microphone and the speakers, or one card's
+    ALSA capture and playback, which run in two threads) are not affected. None when it cannot tell.
+    """
+    sinks, sources = _devices("sinks", env), _devices("sources", env)
+    if sinks is None or sources is None:
+        return None
+
+    def master(row: dict[str, object]) -> str | None:
+        props = row.get("properties")
+        value = props.get("device.master_device") if isinstance(props, dict) else None
+        return value if isinstance(value, str) and value else None
+
+    sink_rows = {str(r.get("name")): r for r in sinks}
+    source_rows = {str(r.get("name")): r for r in sources}
+    monitor_of = {str(r.get("monitor_source")): name for name, r in sink_rows.items() if r.get("monitor_source")}
+
+    def root(name: str, is_sink: bool) -> str:
+        seen: set[tuple[str, bool]] = set()
+        while (name, is_sink) not in seen:
+            seen.add((name, is_sink))
+            if not is_sink and name in monitor_of:
+                name, is_sink = monitor_of[name], True
+                continue
+            row = (sink_rows if is_sink else source_rows).get(name)
+            up = master(row) if row is not None else None
+            if up is None:
+                break
+            name = up  # a filter source's master is a source, a filter sink's a sink
+        return name
+
+    a, b = root(source, False), root(sink, True)
+    return a if a == b else None
+
+
 def _module_file_missing(info: dict[str, str], module: str) -> bool:
     """True when a plain PulseAudio server has no such module file (PipeWire: cannot tell)."""
     if "PipeWire" in info.get("Server Name", ""):
@@ -110,6 +165,13 @@ def setup(
         snk = sink_master or info.get("Default Sink", "")
         if src.endswith(".monitor"):
             raise EchoCancelError(f"varsayılan kaynak bir monitör ({src}), mikrofon değil: --source-master ile mikrofonu verin.")
+        same = None if "PipeWire" in info.get("Server Name", "") or not (src and snk) else shared_device(src, snk, env)
+        if same is not None:
+            raise EchoCancelError(
+                f"mikrofon ({src}) ve hoparlör ({snk}) aynı ses aygıtının ({same}) üzerinde: PulseAudio'nun "
+                f"{module} modülü bu durumda ses sunucusunu kilitler (mikrofon açılamaz). Ayrı bir mikrofon ya da "
+                "hoparlör seçin (--source-master / --sink-master). Hiçbir şey değiştirilmedi."
+            )
         args = [
             "load-module", module, "aec_method=webrtc", f"source_name={SOURCE_NAME}", f"sink_name={SINK_NAME}",
             "source_properties=device.description=Bantz_yanki_giderilmis_mikrofon",

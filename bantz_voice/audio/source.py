@@ -9,12 +9,13 @@ disappears or stops delivering audio it logs once, retries with back-off and res
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import soxr
@@ -121,6 +122,7 @@ class MicSource:
         reconnect_initial_s: float = 0.5,
         reconnect_max_s: float = 10.0,
         stall_s: float = 1.5,
+        open_timeout_s: float = 10.0,
         on_status: Callable[[bool, str], None] | None = None,
     ) -> None:
         self.device = device
@@ -130,6 +132,8 @@ class MicSource:
         self.reconnect_initial_s = reconnect_initial_s
         self.reconnect_max_s = reconnect_max_s
         self.stall_s = stall_s
+        self.open_timeout_s = open_timeout_s
+        self._stuck_open: concurrent.futures.Future[tuple[Any, dict[str, bool]]] | None = None
         self.on_status = on_status
         self.connected = False
         self.native_rate: int | None = None
@@ -212,6 +216,48 @@ class MicSource:
             return stream, state
         raise AudioInputError(f"mikrofon açılamadı: {last}")
 
+    async def _open_within(self, queue: ThreadBridge[Frame | None]) -> tuple[Any, dict[str, bool]]:
+        """``_open`` on a thread of its own, given up after ``open_timeout_s``.
+
+        A wedged sound server can block PortAudio's open for ever (PulseAudio's echo canceller on
+        a microphone and speaker of one device deadlocks the server: see
+        ``aec_setup.shared_device``): the microphone is then reported unavailable, with the reason,
+        and retried, instead of the daemon waiting silently. At most one open is outstanding: while
+        the abandoned one still blocks, no other thread is started, and if it ever returns, its
+        stream is closed."""
+        stuck = self._stuck_open
+        if stuck is not None and not stuck.done():
+            raise AudioInputError("ses sunucusu yanıt vermiyor: mikrofon açılışı hâlâ bekliyor")
+        self._stuck_open = None
+        fut: concurrent.futures.Future[tuple[Any, dict[str, bool]]] = concurrent.futures.Future()
+
+        def work() -> None:
+            if not fut.set_running_or_notify_cancel():
+                return
+            try:
+                fut.set_result(self._open(queue))
+            except BaseException as exc:  # handed to the awaiting loop
+                fut.set_exception(exc)
+
+        threading.Thread(target=work, name="bantz-mic-open", daemon=True).start()
+        try:
+            async with asyncio.timeout(self.open_timeout_s):
+                return await asyncio.wrap_future(fut)
+        except TimeoutError:
+            self._stuck_open = fut
+
+            def late(f: concurrent.futures.Future[tuple[Any, dict[str, bool]]]) -> None:
+                if not f.cancelled() and f.exception() is None:
+                    stream, state = f.result()
+                    state["closed"] = True
+                    _close_stream(stream)
+                    log.warning("a microphone open that had timed out returned late; its stream was closed")
+
+            fut.add_done_callback(late)
+            raise AudioInputError(
+                f"ses sunucusu {self.open_timeout_s:g} saniyede yanıt vermedi: mikrofon açılamadı"
+            ) from None
+
     async def frames(self) -> AsyncIterator[Frame]:
         loop = asyncio.get_running_loop()
         backoff = self.reconnect_initial_s
@@ -220,7 +266,7 @@ class MicSource:
         while True:
             queue: ThreadBridge[Frame | None] = ThreadBridge(loop)
             try:
-                stream, state = await asyncio.to_thread(self._open, queue)
+                stream, state = await self._open_within(queue)
             except Exception as exc:
                 msg = str(exc) if isinstance(exc, AudioInputError) else f"mikrofon açılamadı: {exc}"
                 if not lost_logged:
