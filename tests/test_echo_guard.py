@@ -315,3 +315,50 @@ def test_status_shows_barge_in_off_in_turkish(reply: np.ndarray, monkeypatch: py
     assert daemon_cli._status(argparse.Namespace(json=False)) == 0
     out = capsys.readouterr().out
     assert "Araya girme: kapalı — hoparlörün sesi mikrofona geri geliyor" in out
+
+
+def _clean_first(det: BargeInDetector, reply: np.ndarray) -> None:
+    """A first reply on an echo-cancelled microphone: faint decorrelated residue, measured clean."""
+    Sim(det, reply).run(_noise(reply.size, 0.0008, seed=4))
+    assert det.state == "clean"
+
+
+def test_echo_canceller_leak_keeps_barge_in_and_the_user_gets_through(reply: np.ndarray, user: np.ndarray) -> None:
+    """A measured-clean (echo-cancelled) microphone leaks the reply for 4 s (a canceller
+    re-converging: here a -20 dB copy at 120 ms, about -40 dBFS as measured on the rig, simulated), longer than the 2 s that confirm the
+    echo of an unmeasured microphone; the user talks over the leak 2.5 s in. The leak alone never
+    counts as the user, barge-in stays on, and the user's voice counts from its first syllable."""
+    det = _detector()
+    _clean_first(det, reply)
+    long_reply = np.concatenate([reply, reply])
+    leak = _delayed(long_reply, 120, 0.1, long_reply.size)
+    leak[int(4.0 * RATE) :] = 0.0
+    mic = leak + _noise(long_reply.size, 0.0003, seed=5)
+    at = int(2.5 * RATE)
+    mic[at : at + user.size] += user[: mic.size - at]
+    answers = Sim(det, long_reply).run(mic, t0=200.0)
+    assert det.windows["echo"] >= 5  # the leak was seen as echo windows
+    assert None not in answers  # barge-in was never switched off
+    assert det.state == "clean" and det.allowed
+    # the leak alone is not the user (before the reply's first window, 0.25 s, a measured-clean
+    # microphone is trusted, as before: fewer frames than an interruption needs)
+    first_window = int(0.25 * RATE) // FRAME + 1
+    assert True not in answers[first_window : at // FRAME]
+    first_half_second = answers[at // FRAME : (at + RATE // 2) // FRAME]
+    assert sum(a is True for a in first_half_second) * 30 >= AudioSettings().barge_in_min_ms
+
+
+def test_a_lasting_echo_after_a_clean_measure_still_switches_barge_in_off(reply: np.ndarray) -> None:
+    """The headset is unplugged (no canceller): the echo lasts; none of it counts as the user,
+    and after CONFIRM_FROM_CLEAN_S at one delay barge-in goes off."""
+    det = _detector()
+    _clean_first(det, reply)
+    long_reply = np.concatenate([reply, reply, reply])
+    mic = _delayed(long_reply, 70, 0.5, long_reply.size) + _noise(long_reply.size, 0.0003, seed=6)
+    answers = Sim(det, long_reply).run(mic, t0=300.0)
+    # before the reply's first window (0.25 s) a measured-clean microphone is trusted, as before;
+    # from the first window on, not one frame of the echo counts
+    first_window = int(0.25 * RATE) // FRAME + 1
+    assert True not in answers[first_window:], [i for i, a in enumerate(answers) if a is True]
+    assert sum(a is True for a in answers[:first_window]) * 30 < AudioSettings().barge_in_min_ms
+    assert det.state == "echo" and not det.allowed
