@@ -11,9 +11,12 @@ and speaker) plus ``load_echo_path``: the speaker's monitor looped back into the
 microphone with paplay. The loop is the product's: ``app.build_pipeline`` (Whisper, Piper, the echo
 responder: no LLM needed, the replies are ``speak`` turns through the loop's own turn path) listening
 on ``MicSource`` (the default source) and speaking through ``Player`` (the default sink, one stream
-kept open), as the daemon runs it. (The daemon itself did not open the echo-cancelled source of the
-benchmark's stereo "room" layout on this VM — PortAudio's ALSA open failed — so this benchmark
-drives the loop in-process on the plain layout, where the tests run too.)
+kept open), as the daemon runs it. This benchmark uses the tests' plain layout, not the stereo
+"room" layout of ``bench_daemon.py``: there the microphone and the speaker are two remaps of ONE
+null sink, so they run in one PulseAudio IO thread, and module-echo-cancel deadlocks the sound
+server on that (its source side sends a synchronous latency message to its sink side's thread: the
+same thread). ``setup-echo-cancel`` refuses such a pair now; the daemon process listening through
+the echo-cancelled source is tested in tests/test_echo_pulse.py.
 
 Set-ups:
 

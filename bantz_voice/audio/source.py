@@ -239,24 +239,26 @@ class MicSource:
             except BaseException as exc:  # handed to the awaiting loop
                 fut.set_exception(exc)
 
+        def late(f: concurrent.futures.Future[tuple[Any, dict[str, bool]]]) -> None:
+            if not f.cancelled() and f.exception() is None:
+                stream, state = f.result()
+                state["closed"] = True
+                _close_stream(stream)
+                log.warning("a microphone open that was given up returned late; its stream was closed")
+
         threading.Thread(target=work, name="bantz-mic-open", daemon=True).start()
         try:
             async with asyncio.timeout(self.open_timeout_s):
                 return await asyncio.wrap_future(fut)
         except TimeoutError:
             self._stuck_open = fut
-
-            def late(f: concurrent.futures.Future[tuple[Any, dict[str, bool]]]) -> None:
-                if not f.cancelled() and f.exception() is None:
-                    stream, state = f.result()
-                    state["closed"] = True
-                    _close_stream(stream)
-                    log.warning("a microphone open that had timed out returned late; its stream was closed")
-
             fut.add_done_callback(late)
             raise AudioInputError(
                 f"ses sunucusu {self.open_timeout_s:g} saniyede yanıt vermedi: mikrofon açılamadı"
             ) from None
+        except asyncio.CancelledError:  # the loop stopped meanwhile: a stream opened later is closed
+            fut.add_done_callback(late)
+            raise
 
     async def frames(self) -> AsyncIterator[Frame]:
         loop = asyncio.get_running_loop()
