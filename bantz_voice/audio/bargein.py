@@ -22,15 +22,6 @@ the reply:
   back ON (logged);
 - anything else (the user talking over a quiet residue) decides nothing.
 
-A microphone once measured clean (an echo-cancelled source, a headset) that then shows echo
-windows is most likely an echo canceller leaking while it re-converges (after an output underrun
-on a loaded machine): there the guard does not block every frame of the leak, it compares each
-frame with the echo it predicts for that instant (the reference around the measured delay, times
-the echo path's gain measured in the window) and lets through only frames at least
-``VOICE_OVER_ECHO`` louder: the user's voice, not the residue. And it switches barge-in off only
-when the echo lasts ``CONFIRM_FROM_CLEAN_S`` at one delay (the echo canceller is gone), not after
-the ``CONFIRM_S`` that confirms the echo of an unmeasured microphone.
-
 Until the first window of a reply is analysed (``MIN_WINDOW_S``) and while the last analysed
 window was an echo window, frames do not count, so the first reply after start-up cannot interrupt
 itself before the guard has looked. Without a reference (a sink that does not record what it
@@ -61,9 +52,6 @@ HOP_S = 0.15  # analysis interval
 REF_ACTIVE_RMS = 0.003  # reference quieter than this in a window: nothing to hear, no decision
 GAP_S = 0.25  # frames further apart than this: a new speaking period (the window starts again)
 CONFIRM_S = 2.0  # echo windows in a row at the same delay for this long confirm the echo
-CONFIRM_FROM_CLEAN_S = 6.0  # the same, for a microphone measured clean before (an echo canceller's leak)
-VOICE_OVER_ECHO = 2.0  # a frame over a leak counts when this much louder (6 dB) than the predicted echo
-ECHO_SPAN_S = 0.12  # the predicted echo is the loudest reference this far around the measured delay
 CONFIRM_DELAY_MS = 30.0  # "the same delay" (the callbacks' timing jitter moves it a little)
 
 EchoState = Literal["unknown", "echo", "clean"]
@@ -147,29 +135,7 @@ class BargeInDetector:
             return True  # nothing audible played lately: nothing to echo
         if not self._analysed_in_period and self.state != "clean":
             return False  # the guard has not looked at this reply yet
-        if self._last_kind != "echo":
-            return True
-        if self.state == "clean":  # a measured-clean microphone leaking: the voice must stand out
-            return self._louder_than_echo(rms, frame.t, samples.size, reference)
-        return False
-
-    def _louder_than_echo(self, rms: float, t: float, n: int, reference: PlaybackReference) -> bool:
-        """Is a frame of RMS ``rms`` captured at ``t`` ``VOICE_OVER_ECHO`` louder than the echo the
-        last (echo) window predicts for it? The prediction takes the loudest 30 ms of the reference
-        within ``ECHO_SPAN_S`` of the measured delay (the delay jitters, a room's tail lingers)."""
-        est = self.last
-        if est is None or est.ref_rms <= 0:
-            return False
-        # the echo path's gain from the correlated part: the user's voice entering the window
-        # raises the microphone's level, not this (the correlation falls as much)
-        gain = est.echo_rms / est.ref_rms
-        span = int(ECHO_SPAN_S * RATE)
-        ref = reference.segment(n + 2 * span, t - est.delay_ms / 1000.0 + ECHO_SPAN_S)
-        if ref is None:
-            return False
-        blocks = ref[: ref.size // n * n].reshape(-1, n)
-        loudest = float(np.sqrt(np.mean(blocks * blocks, axis=1)).max()) if blocks.size else 0.0
-        return rms >= VOICE_OVER_ECHO * gain * loudest
+        return self._last_kind != "echo"
 
     def _max_delay_s(self) -> float:
         return self.settings.echo_max_delay_ms / 1000.0
@@ -221,7 +187,7 @@ class BargeInDetector:
         if run is None or abs(delay_ms - run[1]) > CONFIRM_DELAY_MS:
             self._run = (t, delay_ms)
             return False
-        return t - run[0] >= (CONFIRM_FROM_CLEAN_S if self.state == "clean" else CONFIRM_S)
+        return t - run[0] >= CONFIRM_S
 
     def _account(self, window: _Window, hop_s: float, t: float) -> None:
         self.last = window.estimate
