@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bantz_voice import sysmem
 from bantz_voice.responder import EchoResponder, Progress, Responder
 
 if TYPE_CHECKING:
@@ -90,7 +91,10 @@ async def start_pipeline(
     progress: Progress | None = None,
 ) -> VoicePipeline:
     """The start-up every entry point shares: Whisper and Piper loaded (in a worker thread), then
-    the responder's models loaded and warmed. Returns a pipeline ready for its first turn."""
+    the responder's models loaded and warmed. Returns a pipeline ready for its first turn.
+    First of all, glibc's malloc thresholds are fixed (``sysmem.fix_malloc_thresholds``: a turn's
+    large buffers stay their own mappings, so the RSS does not creep up over the turns)."""
+    sysmem.fix_malloc_thresholds()
     pipeline = await asyncio.to_thread(
         build_pipeline, settings, responder, transcriber=transcriber, tts=tts, sink_factory=sink_factory, progress=progress
     )

@@ -5,6 +5,13 @@ calendar's parsed objects). glibc keeps freed blocks in its arenas, so without a
 RSS climbs by a third over its first turns and stays there although nothing is in use
 (docs/benchmarks.md, the daemon benchmark). ``malloc_trim(0)`` returns those pages; it runs off the
 latency path, after a turn has finished. On a C library without it (musl) it does nothing.
+
+:func:`fix_malloc_thresholds` runs once at start-up (``app.start_pipeline``): glibc raises its mmap
+threshold each time a large mmapped block is freed (up to 32 MB on 64-bit), so after the first turns
+the large, short-lived buffers of a turn (audio, features, logits) come from the arenas instead of
+their own mappings and leave the arenas fragmented and resident. Fixed thresholds switch that
+adaptation off: a block of :data:`MMAP_THRESHOLD` bytes or more is always its own mapping, returned to
+the system when freed.
 """
 
 from __future__ import annotations
@@ -17,15 +24,32 @@ import os
 
 log = logging.getLogger(__name__)
 
+# glibc's <malloc.h> parameter numbers for mallopt().
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 256 * 1024  # glibc's initial value is 128 KB; fixed, it no longer grows
+TRIM_THRESHOLD = 2 * MMAP_THRESHOLD  # the ratio glibc's own adaptation keeps
+
 
 @functools.cache
-def _malloc_trim() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+def _libc() -> ctypes.CDLL | None:
     name = ctypes.util.find_library("c")
     if not name:
         return None
     try:
-        fn = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):
+        return ctypes.CDLL(name)
+    except OSError:
+        return None
+
+
+@functools.cache
+def _malloc_trim() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    libc = _libc()
+    try:
+        fn = libc.malloc_trim if libc is not None else None
+    except AttributeError:
+        return None
+    if fn is None:
         return None
     fn.argtypes = [ctypes.c_size_t]
     fn.restype = ctypes.c_int
@@ -97,3 +121,21 @@ def release_freed_memory() -> bool:
         log.debug("malloc_trim failed", exc_info=True)
         return False
     return True
+
+
+@functools.cache
+def fix_malloc_thresholds() -> bool:
+    """Fix glibc's mmap and trim thresholds (see the module's docstring). Once per process (cached);
+    True when the C library took both, False where it has no ``mallopt`` (musl) or refused."""
+    libc = _libc()
+    try:
+        mallopt = libc.mallopt if libc is not None else None
+    except AttributeError:
+        return False
+    if mallopt is None:
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    ok = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+    log.debug("malloc thresholds fixed (mmap %d B, trim %d B): %s", MMAP_THRESHOLD, TRIM_THRESHOLD, ok)
+    return ok

@@ -46,3 +46,71 @@ def test_memory_map_shows_what_grew_and_whether_it_is_anonymous():
     assert int(grew[0]["rss_kb_delta"]) >= 40 * 1024
     assert int(grew[0]["anon_kb_delta"]) >= 40 * 1024
     assert len(block) == 48 * 1024 * 1024
+
+
+# A child process: glibc's malloc state is per process and the thresholds are set once.
+_THRESHOLD_PROBE = """
+import sys
+from bantz_voice import sysmem
+if sys.argv[1] == "fixed":
+    assert sysmem.fix_malloc_thresholds() is True
+big = bytearray(16 * 1024 * 1024)  # mmapped; freeing it raises glibc's adaptive threshold to 16 MB
+del big
+block = bytearray(4 * 1024 * 1024)  # a turn's buffer: its own mapping only while the threshold is fixed
+block[::4096] = b"\\x01" * len(block[::4096])
+before = sysmem.rss_mb()
+del block  # an own mapping goes back to the system at once; a heap block stays resident
+print(before - sysmem.rss_mb())
+"""
+
+
+def _freed_at_once_mb(mode: str) -> float:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _THRESHOLD_PROBE, mode], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return float(out.stdout)
+
+
+def test_fixed_malloc_thresholds_keep_large_buffers_out_of_the_heap():
+    if sysmem._libc() is None or not hasattr(sysmem._libc(), "mallopt"):
+        pytest.skip("no glibc mallopt here")
+    assert _freed_at_once_mb("adaptive") < 1  # glibc's adaptation: the 4 MB stayed in the heap
+    assert _freed_at_once_mb("fixed") > 3  # fixed: its own mapping, unmapped when freed
+
+
+def test_fixing_malloc_thresholds_is_a_no_op_without_glibc(monkeypatch: pytest.MonkeyPatch):
+    sysmem.fix_malloc_thresholds.cache_clear()
+    monkeypatch.setattr(sysmem, "_libc", lambda: None)
+    try:
+        assert sysmem.fix_malloc_thresholds() is False
+    finally:
+        sysmem.fix_malloc_thresholds.cache_clear()
+
+
+async def test_the_shared_start_up_fixes_the_thresholds_once_before_loading(monkeypatch: pytest.MonkeyPatch):
+    import numpy as np
+
+    from bantz_voice import app
+    from bantz_voice.config import Settings
+    from bantz_voice.responder import EchoResponder
+    from bantz_voice.tts.base import TextToSpeech
+
+    class Silent(TextToSpeech):  # stands in for Whisper and Piper: this test is about the order only
+        def __init__(self, settings: object) -> None:
+            self.settings = settings
+
+        def render(self, spoken: str) -> np.ndarray:
+            return np.zeros(0, dtype=np.int16)
+
+    calls: list[str] = []
+    monkeypatch.setattr(sysmem, "fix_malloc_thresholds", lambda: calls.append("mallopt") or True)
+    real_build = app.build_pipeline
+    monkeypatch.setattr(app, "build_pipeline", lambda *a, **k: calls.append("build") or real_build(*a, **k))
+    settings = Settings()
+    pipeline = await app.start_pipeline(settings, EchoResponder(), transcriber=Silent(settings.asr), tts=Silent(settings.tts))
+    try:
+        assert calls == ["mallopt", "build"]
+    finally:
+        await pipeline.aclose()
