@@ -5,10 +5,13 @@ A diagnostic probe, not a product benchmark: it wraps the start-up's functions b
 name missing there is skipped), runs ``start_pipeline`` once with the default settings (what
 ``scripts/bench_pipeline.py --llm embedded`` times as "load and warm-up") and prints one JSON object:
 every wrapped call with its start, end and thread, the token count of each warmed prompt prefix, and
-the total. ``--wake`` also times the daemon's wake-word model (built and run once, as the daemon does
-after ``start_pipeline``). Run it with private XDG directories; ``scripts/ab_startup.py`` drives it.
+the total, in wall and process CPU seconds (CPU per call is the whole process's: where stages
+overlap, only the total is meaningful). ``--wake`` also times the daemon's wake-word model (built and
+run once, as the daemon does after ``start_pipeline``). Run each side with private XDG directories,
+alternating the checkouts (docs/benchmarks.md, issue 13 section, has the driver loop), then:
 
-    PYTHONPATH=<checkout> python scripts/probe_startup.py [--wake]
+    PYTHONPATH=<checkout> BANTZ_MODELS_DIR=<models> nice -n 10 python scripts/probe_startup.py [--wake] > run.json
+    python scripts/probe_startup.py --summarize run1.json run2.json ...   # one line of stages per run
 """
 
 from __future__ import annotations
@@ -116,10 +119,48 @@ def install() -> list[str]:
     return done
 
 
+def summarize(d: dict[str, Any]) -> dict[str, Any]:
+    """Wall and CPU seconds per stage of one run: Whisper, Piper, the LLM's load and each prefix."""
+    calls = d["calls"]
+
+    def total(names: tuple[str, ...], min_s: float = 0.0) -> list[float] | None:
+        xs = [c for c in calls if c["stage"] in names and c["end"] - c["start"] >= min_s]
+        if not xs:
+            return None
+        return [round(sum(c["end"] - c["start"] for c in xs), 1), round(sum(c["cpu_s"] for c in xs), 1)]
+
+    out: dict[str, Any] = {"total": [round(d["start_pipeline_s"], 1), round(d.get("start_pipeline_cpu_s", 0.0), 1)]}
+    for label, names in (("whisper", ("Transcriber.__init__",)), ("piper", ("PiperTTS.__init__",)),
+                         ("brain_init", ("build_responder",)), ("apology", ("SpeechOutput.warmup",)),
+                         ("llm_load", ("Engine.load", "_Engine.load"))):
+        got = total(names, 0.05 if label == "llm_load" else 0.0)
+        if got is not None:
+            out[label] = got
+    adds = [c for c in calls if c["stage"] == "KVCache.add_prefix"]
+    if adds:
+        out["prefixes"] = [[round(c["end"] - c["start"], 1), round(c["cpu_s"], 1)] for c in adds]
+    else:  # older commits: a backend's warm() less its load and tokenization
+        out["prefixes"] = []
+        for w in (c for c in calls if c["stage"] == "_Engine.warm"):
+            inner = [c for c in calls if c["stage"] in ("_Engine.load", "_Engine.stable_prefix")
+                     and w["start"] <= c["start"] and c["end"] <= w["end"]]
+            out["prefixes"].append([round(w["end"] - w["start"] - sum(c["end"] - c["start"] for c in inner), 1),
+                                    round(w["cpu_s"] - sum(c["cpu_s"] for c in inner), 1)])
+    out["prefix_tokens"] = d["prefix_tokens"]
+    out["wake_s"] = d.get("wake_s")
+    return out
+
+
 async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--wake", action="store_true", help="also build and warm the daemon's wake-word model")
+    ap.add_argument("--summarize", nargs="+", metavar="JSON", help="print the stages of earlier runs and exit")
     args = ap.parse_args()
+    if args.summarize:
+        for path in args.summarize:
+            with open(path, encoding="utf-8") as f:
+                print(path, json.dumps(summarize(json.load(f))))
+        return
     t = time.perf_counter()
     from bantz_voice.app import start_pipeline
     from bantz_voice.config import load_settings
