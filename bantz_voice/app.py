@@ -3,8 +3,8 @@
 :func:`start_pipeline` is the one start-up of ``run``, ``once`` and the benchmarks (and
 :func:`start_responder` of ``ask``, which has no audio): every configured model is loaded and every
 LLM role's stable prompt prefix warmed (``Responder.warmup``) before the first turn, reporting
-what is loading through ``progress``; the stalled-TTS apology is rendered then too
-(``VoicePipeline.warmup``). A model that fails to load does not stop the start-up: the responder
+what is loading through ``progress``; Whisper, Piper and the language models load concurrently, and
+the stalled-TTS apology is rendered in the reply thread then too (``VoicePipeline.warm_output``). A model that fails to load does not stop the start-up: the responder
 names the role in ``degraded()`` and the turn that needs it apologises in Turkish.
 """
 
@@ -42,6 +42,26 @@ def build_responder(settings: Settings, name: str | None = None, *, previous: Re
     return EchoResponder()
 
 
+def load_transcriber(settings: Settings, progress: Progress | None = None) -> SpeechToText:
+    """Whisper, loaded and warmed (blocking: call it from a worker thread)."""
+    from bantz_voice.asr import Transcriber
+
+    if progress is not None:
+        progress(f"konuşma tanıma modeli ({settings.asr.model})")
+    return Transcriber(settings.asr)
+
+
+def load_tts(settings: Settings, progress: Progress | None = None, *, warm_up: bool = True) -> TextToSpeech:
+    """The Piper voice (blocking: call it from a worker thread). ``warm_up=False``: no synthesis
+    here, because the caller's first synthesis follows (``start_pipeline``: the apology, rendered
+    in the reply thread)."""
+    from bantz_voice.tts.piper_tts import PiperTTS
+
+    if progress is not None:
+        progress(f"ses modeli ({settings.tts.voice})")
+    return PiperTTS(settings.tts, warm_up=warm_up)
+
+
 def build_pipeline(
     settings: Settings,
     responder: Responder | None = None,
@@ -51,22 +71,15 @@ def build_pipeline(
     sink_factory: Callable[[], AudioSink] | None = None,
     progress: Progress | None = None,
 ) -> VoicePipeline:
-    """Load Whisper and Piper once (warmed up) and return a :class:`VoicePipeline` whose responder
-    is not warmed yet (:func:`start_pipeline` does both; this part runs in a worker thread)."""
-    from bantz_voice.asr import Transcriber
+    """Load Whisper and Piper (warmed up), one after the other, and return a :class:`VoicePipeline`
+    whose responder is not warmed yet. Blocking, for synchronous callers (``scripts/soak_turns.py``);
+    every entry point and benchmark starts with :func:`start_pipeline`."""
     from bantz_voice.pipeline import VoicePipeline
-    from bantz_voice.tts.piper_tts import PiperTTS
-
-    def say(what: str) -> None:
-        if progress is not None:
-            progress(what)
 
     if transcriber is None:
-        say(f"konuşma tanıma modeli ({settings.asr.model})")
-        transcriber = Transcriber(settings.asr)
+        transcriber = load_transcriber(settings, progress)
     if tts is None:
-        say(f"ses modeli ({settings.tts.voice})")
-        tts = PiperTTS(settings.tts)
+        tts = load_tts(settings, progress)
     if responder is None:
         responder = build_responder(settings)
     return VoicePipeline(settings, transcriber=transcriber, tts=tts, responder=responder, sink_factory=sink_factory)
@@ -90,13 +103,35 @@ async def start_pipeline(
     sink_factory: Callable[[], AudioSink] | None = None,
     progress: Progress | None = None,
 ) -> VoicePipeline:
-    """The start-up every entry point shares: Whisper and Piper loaded (in a worker thread), then
-    the responder's models loaded and warmed. Returns a pipeline ready for its first turn.
-    First of all, glibc's malloc thresholds are fixed (``sysmem.fix_malloc_thresholds``: a turn's
-    large buffers stay their own mappings, so the RSS does not creep up over the turns)."""
+    """The start-up every entry point shares. Whisper, Piper and the responder's models load at the
+    same time, each in its own thread (faster-whisper, onnxruntime and llama.cpp release the GIL;
+    the responder evaluates its prompt prefixes with half the CPUs, see ``Engine.warm``). Once
+    Whisper and Piper are loaded, the reply thread renders the stalled-TTS apology (Piper's one
+    warm-up synthesis) while the language model may still be warming. Returns a pipeline ready for
+    its first turn: every model loaded and every role's prefix warmed. First of all, glibc's malloc
+    thresholds are fixed (``sysmem.fix_malloc_thresholds``: a turn's large buffers stay their own
+    mappings, so the RSS does not creep up over the turns)."""
+    from bantz_voice.pipeline import VoicePipeline
+
     sysmem.fix_malloc_thresholds()
-    pipeline = await asyncio.to_thread(
-        build_pipeline, settings, responder, transcriber=transcriber, tts=tts, sink_factory=sink_factory, progress=progress
-    )
-    await pipeline.warmup(progress)
+
+    async def asr() -> SpeechToText:
+        return transcriber if transcriber is not None else await asyncio.to_thread(load_transcriber, settings, progress)
+
+    async def voice() -> TextToSpeech:
+        return tts if tts is not None else await asyncio.to_thread(load_tts, settings, progress, warm_up=False)
+
+    if responder is None:
+        responder = await asyncio.to_thread(build_responder, settings)
+    warming = asyncio.create_task(responder.warmup(progress))
+    try:
+        loaded_asr, loaded_tts = await asyncio.gather(asr(), voice())
+        pipeline = VoicePipeline(settings, transcriber=loaded_asr, tts=loaded_tts, responder=responder,
+                                 sink_factory=sink_factory)
+        await pipeline.warm_output()
+        await warming
+    except BaseException:
+        warming.cancel()
+        raise
+    await asyncio.to_thread(sysmem.release_freed_memory)  # what loading freed, before READY
     return pipeline

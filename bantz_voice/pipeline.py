@@ -159,13 +159,19 @@ class VoicePipeline:
         return self.listener.ptt_active
 
     async def warmup(self, progress: Progress | None = None) -> None:
-        """Warm the responder (models, prompt prefixes) and render the stalled-TTS apology."""
+        """Warm the responder (models, prompt prefixes) and the speech output, one after the other
+        (``app.start_pipeline`` overlaps the two with the models' loading)."""
         await self.responder.warmup(progress)
+        await self.warm_output()
+        await asyncio.to_thread(sysmem.release_freed_memory)  # what loading freed, before READY
+
+    async def warm_output(self) -> None:
+        """Render the stalled-TTS apology in the reply thread: the synthesizer's first synthesis
+        there, and what it allocates, happen before READY."""
         try:
             await self.output.warmup()
         except Exception as exc:  # the apology is a fallback: never a reason not to start
             log.error("could not pre-render the stalled-TTS apology: %s", exc)
-        await asyncio.to_thread(sysmem.release_freed_memory)  # what loading freed, before READY
 
     def health(self) -> dict[str, dict[str, Any]]:
         """Model health for ``status`` (the daemon merges it into its own)."""

@@ -162,12 +162,19 @@ class Engine:
         return tokens
 
     def warm(self, prefixes: list[list[Message]]) -> None:
-        """Snapshot the KV state after each stable prefix (the tokens two different user turns share)."""
+        """Snapshot the KV state after each stable prefix (the tokens two different user turns share).
+        Start-up work that overlaps Whisper's and Piper's loading (``app.start_pipeline``), so it
+        runs with ``n_threads`` (half the CPUs), like the idle prefill (:meth:`eval_prompt`): with
+        every CPU, llama.cpp's spin barriers would compete with those loads."""
         self.load()
-        for prefix in prefixes:
-            stable = self.stable_prefix(prefix)
-            if stable and not self.cache.has_prefix(stable):
-                self.cache.add_prefix(self.llm, stable)
+        native.set_threads(self.llm, self.n_threads, self.n_threads)
+        try:
+            for prefix in prefixes:
+                stable = self.stable_prefix(prefix)
+                if stable and not self.cache.has_prefix(stable):
+                    self.cache.add_prefix(self.llm, stable)
+        finally:
+            native.set_threads(self.llm, self.n_threads, self.n_threads_batch)
 
     def prepare(self, tokens: list[int]) -> None:
         """Before a generation: restore the best snapshot of the KV cache (or start cold)."""

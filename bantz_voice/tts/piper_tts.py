@@ -94,7 +94,9 @@ def turkish_phonemes(voice) -> bool:
 
 
 class PiperTTS(TextToSpeech):
-    def __init__(self, tts_settings) -> None:
+    def __init__(self, tts_settings, *, warm_up: bool = True) -> None:
+        """``warm_up``: synthesize a word now (onnxruntime's first run is slow); ``False`` when the
+        caller's own first synthesis follows at once (``app.start_pipeline``)."""
         self.settings = tts_settings
         self.note: str | None = None
         self.voice_name, self.model_path, self.note = self._resolve(tts_settings)
@@ -118,7 +120,8 @@ class PiperTTS(TextToSpeech):
             self.language = "tr"
         self._normalize = _load_normalizer()
         self._lock = threading.Lock()
-        self.synthesize("Hazır.")  # warm-up (onnxruntime first run is slow)
+        if warm_up:
+            self.synthesize("Hazır.")
 
     @staticmethod
     def _resolve(tts) -> tuple[str, Path, str | None]:
