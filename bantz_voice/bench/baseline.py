@@ -75,8 +75,8 @@ class SequentialRouteAndAct(RouteAndAct):
         summary = brain.memory.lines()[-5:]
         return await route_sequential(turn.text, turn.now, brain.settings, brain.llm, turn.trace, summary)
 
-    def gives_up(self, brain: Brain, routed: Routed) -> bool:
-        return True
+    async def on_llm_error(self, brain: Brain, turn: BrainTurn, routed: Routed) -> Reply | None:
+        return self.apology(brain, turn, routed)
 
     def say(self, brain: Brain, turn: BrainTurn, outcome: ToolOutcome) -> Reply:
         return self._phrased(brain, turn, outcome)

@@ -9,6 +9,7 @@ when it clashes) come back as a pending action (brain/actions.py) that runs only
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from types import ModuleType
 from typing import Any, ClassVar, Literal, overload
@@ -42,6 +43,7 @@ class CalendarTool(Tool):
     turn's time comes with each call (``now``); the tool keeps none."""
 
     intents: ClassVar[frozenset[Intent]] = CALENDAR_INTENTS
+    read_only: ClassVar[frozenset[Intent]] = frozenset({Intent.calendar_query})
 
     def __init__(self, settings: Settings, service: CalendarService | None = None) -> None:
         self.settings = settings
@@ -73,6 +75,15 @@ class CalendarTool(Tool):
 
         plan = decision.plan or default_plan(decision.intent, decision.slots)
         return run_plan(self, plan, ctx.now)
+
+    def ask_first(self, decision: Decision, ctx: ToolContext) -> ToolOutcome:
+        """The plan with every change asked for (``requires_confirmation``: a create asks like a
+        delete or a move always does): it reads the calendar, finds the event, and the change
+        waits as a pending action for a spoken "evet"."""
+        from bantz_voice.brain.plan import run_plan
+
+        plan = decision.plan or default_plan(decision.intent, decision.slots)
+        return run_plan(self, replace(plan, requires_confirmation=True), ctx.now)
 
     def execute(self, action: Change | PlanChanges, now: datetime) -> ToolOutcome:
         """Run a confirmed pending action (a plan: its changes in order, undone as one)."""

@@ -39,6 +39,7 @@ class Routed:
     error: str | None = None  # "llm_unavailable" | "llm_timeout" | "invalid_output" | "budget"
     error_text: str | None = None
     fallback: bool = False  # an LLM stage failed and the fast path's plan for the router's route stands in
+    router_route: Route | None = None  # the LLM router's route when the orchestrator after it failed
 
     def action(self) -> Decision:
         """The typed decision the tools run (the plan's slots: parsed once, here)."""
@@ -150,8 +151,11 @@ async def route(
 def plan_failed(rules: NluDecision, r: Route, exc: BaseException, calls: list[str]) -> Routed:
     """The orchestrator failed (too slow, invalid) after the router chose ``r``: the fast path's
     plan stands in when it is a plan for that route (the two agree on what kind of request it
-    is; changes still ask for confirmation), else the turn apologises (:func:`fail`)."""
+    is; changes still ask for confirmation), else the fast path's guess is only unsure and
+    contradicted by the router (``router_route``): the turn apologises (brain/turn.py
+    :meth:`~bantz_voice.brain.turn.RouteAndAct.on_llm_error`)."""
     out = fail(rules, exc, calls)
+    out.router_route = r
     if rules.route == r and ROUTE_OF_INTENT.get(rules.intent) == r:
         out.fallback = True
         out.plan.reasoning = f"orchestrator failed ({out.error}): fast path's plan"

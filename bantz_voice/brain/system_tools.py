@@ -36,6 +36,7 @@ def date_reply(now: datetime) -> str:
 
 class SystemTime(Tool):
     intents: ClassVar[frozenset[Intent]] = frozenset({Intent.system_time})
+    read_only: ClassVar[frozenset[Intent]] = intents
     blocking: ClassVar[bool] = False
 
     def run(self, decision: Decision, ctx: ToolContext) -> ToolOutcome:
@@ -45,6 +46,7 @@ class SystemTime(Tool):
 
 class SystemDate(Tool):
     intents: ClassVar[frozenset[Intent]] = frozenset({Intent.system_date})
+    read_only: ClassVar[frozenset[Intent]] = intents
     blocking: ClassVar[bool] = False
 
     def run(self, decision: Decision, ctx: ToolContext) -> ToolOutcome:
@@ -53,7 +55,9 @@ class SystemDate(Tool):
 
 
 class Unsupported(Tool):
-    """An out-of-scope request: says what the brain can do (no model, no call)."""
+    """An out-of-scope request: says what the brain can do (no model, no call). Not ``read_only``
+    although it changes nothing: "I cannot do that" is true only when the guess is, so an unsure
+    guess of it gets the LLM apology instead."""
 
     intents: ClassVar[frozenset[Intent]] = frozenset({Intent.unknown})
     blocking: ClassVar[bool] = False

@@ -53,13 +53,26 @@ class ToolContext:
 
 class Tool:
     """Base class of the brain's tools. ``run`` may block (files, CalDAV): the brain runs it in a
-    worker thread unless ``blocking`` is False."""
+    worker thread unless ``blocking`` is False.
+
+    ``read_only``: the intents (of ``intents``) whose ``run`` changes nothing and says only facts
+    (the time, what is in the calendar): when the LLM router or orchestrator failed, the brain may
+    answer them on the fast path's unsure guess. Every other intent is taken to change data: on an
+    unsure guess it gets :meth:`ask_first`'s question or an apology, never ``run``."""
 
     intents: ClassVar[frozenset[Intent]] = frozenset()
+    read_only: ClassVar[frozenset[Intent]] = frozenset()
     blocking: ClassVar[bool] = True
 
     def run(self, decision: Decision, ctx: ToolContext) -> ToolOutcome:
         raise NotImplementedError
+
+    def ask_first(self, decision: Decision, ctx: ToolContext) -> ToolOutcome | None:
+        """The change ``decision`` asks for as a question that waits for a spoken "evet" (the
+        outcome's ``pending``) or for a missing detail, changing nothing: how a change is offered
+        when it is only the fast path's unsure guess. None: this tool cannot ask (the turn then
+        apologises). Default: None."""
+        return None
 
     def warmup(self) -> None:
         """Open what the first call would open (start-up, in a worker thread). Default: nothing."""
@@ -73,6 +86,8 @@ class ToolTable:
         self.tools = list(tools)
         self._by_intent: dict[Intent, Tool] = {}
         for tool in self.tools:
+            if not tool.read_only <= tool.intents:
+                raise ValueError(f"{type(tool).__name__}.read_only lists intents it does not serve")
             for intent in tool.intents:
                 if intent in self._by_intent:
                     raise ValueError(f"{intent.value} is served by {type(self._by_intent[intent]).__name__} already")

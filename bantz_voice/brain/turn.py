@@ -9,7 +9,8 @@ or passes it on; the first that answers ends the turn. The brain's list, in orde
 4. :class:`Recall` — "az önce ne yaptık?";
 5. :class:`RouteAndAct` — route (fast path, else LLM router and orchestrator; maybe already
    started during the hangover: ``Brain.prepare``), then the intent's tool from the tool table;
-   an intent without a tool passes on;
+   an intent without a tool passes on. When an LLM stage failed, an unsure guess goes ahead only
+   if it changes nothing (``RouteAndAct.on_llm_error``);
 6. :class:`Chat` — the chat model's streamed reply.
 
 The benchmark's baseline (bantz_voice/bench/baseline.py) is the same list with its own
@@ -34,6 +35,7 @@ from bantz_voice.brain.confirm import classify, confirmation_doubt
 from bantz_voice.brain.router import Routed
 from bantz_voice.brain.speculate import Speculation
 from bantz_voice.brain.tool import Decision, Tool, ToolContext, ToolOutcome
+from bantz_voice.errors import BantzError
 from bantz_voice.llm import LLMError, LLMTimeout
 from bantz_voice.responder import TurnRequest, TurnResult
 from bantz_voice.schemas import Intent, Route
@@ -219,11 +221,10 @@ class RouteAndAct(TurnStep):
         res.route, res.intent, res.slots = d.route.value, d.intent.value, d.slots.compact()
         res.source = routed.source
         if routed.error:
-            res.error = routed.error
-            if self.gives_up(brain, routed):
-                role = routed.llm_calls[-1] if routed.llm_calls else "router"
-                reply = degraded_reply(role) if role in brain.degraded() else error_reply(routed.error)
-                return at_once(turn, reply, "dil modeline ulaşamadığım için bir şey yapamadım.", decided=True)
+            res.error = routed.error  # kept whatever answers: the benchmarks count it
+            reply = await self.on_llm_error(brain, turn, routed)
+            if reply is not None:
+                return reply
         tool = brain.tools.get(d.intent)
         if tool is None:
             return None
@@ -241,10 +242,66 @@ class RouteAndAct(TurnStep):
         turn.spec.claim(turn.trace)
         return await turn.spec.routed()
 
-    def gives_up(self, brain: Brain, routed: Routed) -> bool:
-        """A failed LLM stage: the fast path's guess stands unless it is unsure (and the router
-        did not agree with it: :attr:`Routed.fallback`)."""
-        return not routed.fallback and routed.decision.confidence < brain.settings.brain.fast_path_min_confidence
+    async def on_llm_error(self, brain: Brain, turn: BrainTurn, routed: Routed) -> Reply | None:
+        """The LLM router or orchestrator failed (timed out, down, invalid output): None to carry
+        on with the fast path's decision as if it had been confident, else the reply. How the turn
+        was answered goes into ``trace.meta["on_llm_error"]``.
+
+        - the fast path was confident, or the router agreed on its route (:attr:`Routed.fallback`):
+          its decision stands ("rules"; a change follows its tool's own confirmation rules);
+        - the router answered another route than the fast path's unsure guess: an apology;
+        - a guess that changes nothing — a read-only intent of its tool (:attr:`Tool.read_only`:
+          the time, the calendar's events) or chat: it goes ahead ("guess", "chat"); chat
+          apologises at once when the chat role is down itself (:meth:`chat_down`);
+        - a guess that would change data is never carried out: its tool asks first
+          (:meth:`Tool.ask_first`: the calendar's "… ekleyeyim mi efendim?", a pending action a
+          spoken "evet" confirms: "ask"), else (timers, reminders, an out-of-scope guess) an
+          apology that says nothing was done."""
+        meta, d = turn.trace.meta, routed.decision
+        if routed.fallback or d.confidence >= brain.settings.brain.fast_path_min_confidence:
+            meta["on_llm_error"] = "rules"
+            return None
+        if routed.router_route is not None and routed.router_route != d.route:
+            return self.apology(brain, turn, routed)
+        tool = brain.tools.get(d.intent)
+        if tool is None:
+            if self.chat_down(brain, routed):
+                return self.apology(brain, turn, routed, role="chat")
+            meta["on_llm_error"] = "chat"
+            return None
+        if d.intent in tool.read_only:
+            meta["on_llm_error"] = "guess"
+            return None
+        if turn.spec is not None:
+            turn.spec.drop_chat()
+        asked = await ask_first(tool, routed.action(), turn.ctx)
+        if asked is None:
+            return self.apology(brain, turn, routed)
+        meta["on_llm_error"] = "ask"
+        brain.record(turn, asked)
+        return self.say(brain, turn, asked)
+
+    def apology(self, brain: Brain, turn: BrainTurn, routed: Routed, role: str | None = None) -> Reply:
+        """The Turkish apology for the failed stage (``role``: the one to name, default the one that
+        failed): its model did not load at start-up, is too slow, down, or answered nonsense."""
+        role = role or (routed.llm_calls[-1] if routed.llm_calls else "router")
+        reply = degraded_reply(role) if role in brain.degraded() else error_reply(routed.error)
+        turn.trace.meta["on_llm_error"] = "apology"
+        return at_once(turn, reply, "dil modeline ulaşamadığım için bir şey yapamadım.", decided=True)
+
+    @staticmethod
+    def chat_down(brain: Brain, routed: Routed) -> bool:
+        """The chat role cannot answer either: its model did not load at start-up, or it is the very
+        backend the router stage just found down."""
+        if "chat" in brain.degraded():
+            return True
+        if routed.error != "llm_unavailable":
+            return False
+        failed = routed.llm_calls[-1] if routed.llm_calls else "router"
+        try:
+            return brain.llm.for_role("chat") is brain.llm.for_role(failed)
+        except BantzError:  # no backend for the chat role at all
+            return True
 
     def say(self, brain: Brain, turn: BrainTurn, outcome: ToolOutcome) -> Reply:
         return at_once(turn, outcome.reply, outcome.done, decided=True)
@@ -255,6 +312,13 @@ async def run_tool(tool: Tool, decision: Decision, ctx: ToolContext) -> ToolOutc
     if tool.blocking:
         return await asyncio.to_thread(tool.run, decision, ctx)
     return tool.run(decision, ctx)
+
+
+async def ask_first(tool: Tool, decision: Decision, ctx: ToolContext) -> ToolOutcome | None:
+    """:meth:`Tool.ask_first`, in a worker thread for a blocking tool (it reads the calendar)."""
+    if tool.blocking:
+        return await asyncio.to_thread(tool.ask_first, decision, ctx)
+    return tool.ask_first(decision, ctx)
 
 
 class Chat(TurnStep):
@@ -315,5 +379,5 @@ async def chat_reply(brain: Brain, turn: BrainTurn, data: str | None, *, stream:
 
 __all__ = [
     "BrainTurn", "Chat", "Confirmation", "EmptyRequest", "Recall", "Reply", "RouteAndAct", "TurnStep", "Undo",
-    "at_once", "chat_reply", "degraded_reply", "error_reply", "routes_itself", "run_tool",
+    "ask_first", "at_once", "chat_reply", "degraded_reply", "error_reply", "routes_itself", "run_tool",
 ]

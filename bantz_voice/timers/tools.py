@@ -58,6 +58,7 @@ class AlarmTools(Tool):
     in another process."""
 
     intents: ClassVar[frozenset[Intent]] = ALARM_INTENTS
+    read_only: ClassVar[frozenset[Intent]] = frozenset({Intent.timer_query, Intent.reminder_list})
 
     def __init__(
         self,
