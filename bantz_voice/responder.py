@@ -44,7 +44,10 @@ class TurnResult:
     requires_confirmation: bool = False
     source: str | None = None  # "rules" | "llm" | "echo" | "confirmation" ...
     reply: str = ""
-    error: str | None = None
+    error: str | None = None  # the turn failed: the user heard an apology (or nothing)
+    # an LLM stage's error that the turn answered around (the fast path's decision, a read-only
+    # guess, chat, or a question before a change): recorded for the benchmarks, not a failed turn
+    recovered_error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +59,7 @@ class TurnResult:
             "source": self.source,
             "reply": self.reply,
             "error": self.error,
+            "recovered_error": self.recovered_error,
         }
 
 

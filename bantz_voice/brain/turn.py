@@ -221,10 +221,11 @@ class RouteAndAct(TurnStep):
         res.route, res.intent, res.slots = d.route.value, d.intent.value, d.slots.compact()
         res.source = routed.source
         if routed.error:
-            res.error = routed.error  # kept whatever answers: the benchmarks count it
+            res.error = routed.error  # an apology keeps it; an answer moves it to recovered_error
             reply = await self.on_llm_error(brain, turn, routed)
             if reply is not None:
                 return reply
+            self.answered_around(turn)
         tool = brain.tools.get(d.intent)
         if tool is None:
             return None
@@ -278,8 +279,17 @@ class RouteAndAct(TurnStep):
         if asked is None:
             return self.apology(brain, turn, routed)
         meta["on_llm_error"] = "ask"
+        self.answered_around(turn)
         brain.record(turn, asked)
         return self.say(brain, turn, asked)
+
+    @staticmethod
+    def answered_around(turn: BrainTurn) -> None:
+        """The turn answers despite the failed LLM stage: its error is kept as ``recovered_error``
+        (the benchmarks count it), and the turn is not a failed one (no error earcon, no
+        "could not be completed" notification, not in ``turns_failed``)."""
+        res = turn.result
+        res.recovered_error, res.error = res.error, None
 
     def apology(self, brain: Brain, turn: BrainTurn, routed: Routed, role: str | None = None) -> Reply:
         """The Turkish apology for the failed stage (``role``: the one to name, default the one that
