@@ -50,12 +50,15 @@ def test_bad_now_is_a_turkish_error(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_confirmation_across_processes() -> None:
+    # the question stays open for as long as a loaded machine takes to start the next process
+    # (the product's 30 s window is tested where time is the subject)
+    slow = {"BANTZ_BRAIN__CONFIRMATION_TIMEOUT_S": "600"}
     r = run_ask("yarın saat üçte doktor randevusu ekle", "--rules-only", "--json")
     assert r.returncode == 0, r.stderr
-    r = run_ask("yarınki doktor randevusunu sil", "--rules-only", "--json")
+    r = run_ask("yarınki doktor randevusunu sil", "--rules-only", "--json", env=slow)
     out = json.loads(r.stdout)
     assert out["requires_confirmation"] and "silinsin mi" in out["reply"]
-    r = run_ask("evet", "--rules-only", "--json")
+    r = run_ask("evet", "--rules-only", "--json", env=slow)
     out = json.loads(r.stdout)
     assert out["source"] == "confirmation" and out["reply"].startswith("Sildim")
     r = run_ask("yarın neler var", "--rules-only", "--json")
