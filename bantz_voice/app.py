@@ -62,29 +62,6 @@ def load_tts(settings: Settings, progress: Progress | None = None, *, warm_up: b
     return PiperTTS(settings.tts, warm_up=warm_up)
 
 
-def build_pipeline(
-    settings: Settings,
-    responder: Responder | None = None,
-    *,
-    transcriber: SpeechToText | None = None,
-    tts: TextToSpeech | None = None,
-    sink_factory: Callable[[], AudioSink] | None = None,
-    progress: Progress | None = None,
-) -> VoicePipeline:
-    """Load Whisper and Piper (warmed up), one after the other, and return a :class:`VoicePipeline`
-    whose responder is not warmed yet. Blocking, for synchronous callers (``scripts/soak_turns.py``);
-    every entry point and benchmark starts with :func:`start_pipeline`."""
-    from bantz_voice.pipeline import VoicePipeline
-
-    if transcriber is None:
-        transcriber = load_transcriber(settings, progress)
-    if tts is None:
-        tts = load_tts(settings, progress)
-    if responder is None:
-        responder = build_responder(settings)
-    return VoicePipeline(settings, transcriber=transcriber, tts=tts, responder=responder, sink_factory=sink_factory)
-
-
 async def start_responder(
     settings: Settings, name: str | None = None, *, progress: Progress | None = None, previous: Responder | None = None
 ) -> Responder:

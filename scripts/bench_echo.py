@@ -8,7 +8,7 @@ Rig (a private PulseAudio server started for each set-up: the user's sound serve
 and data are never touched): ``bantz_voice.bench.pulse.PulseServer`` (the tests' virtual microphone
 and speaker) plus ``load_echo_path``: the speaker's monitor looped back into the microphone
 (module-loopback, gain 0.5 = -6 dB, latency 50 ms), beside the user's voice played into the
-microphone with paplay. The loop is the product's: ``app.build_pipeline`` (Whisper, Piper, the echo
+microphone with paplay. The loop is the product's: ``app.start_pipeline`` (Whisper, Piper, the echo
 responder: no LLM needed, the replies are ``speak`` turns through the loop's own turn path) listening
 on ``MicSource`` (the default source) and speaking through ``Player`` (the default sink, one stream
 kept open), as the daemon runs it. This benchmark uses the tests' plain layout, not the stereo
@@ -132,7 +132,7 @@ class TapSource:
 
 
 async def run_setup(name: str, args: argparse.Namespace, root: Path, user_wav: Path) -> dict[str, Any]:
-    from bantz_voice.app import build_pipeline
+    from bantz_voice.app import start_pipeline
     from bantz_voice.audio.player import Player
     from bantz_voice.audio.source import MicSource
     from bantz_voice.config import load_settings
@@ -157,7 +157,7 @@ async def run_setup(name: str, args: argparse.Namespace, root: Path, user_wav: P
                 players.append(Player(None, keep_open=True))
                 return players[-1]
 
-            p = await asyncio.to_thread(build_pipeline, settings, EchoResponder(), sink_factory=sink)
+            p = await start_pipeline(settings, EchoResponder(), sink_factory=sink)
             p.gate = _ignore_all_gate()  # as the daemon's wake-word gate: nothing said here is for the assistant
             source = TapSource(MicSource.from_settings(settings.audio))
             listen = asyncio.create_task(p.listen(source))

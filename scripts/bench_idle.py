@@ -37,13 +37,13 @@ def _have_input() -> bool:
 async def measure(seconds: float, settle: float) -> dict:
     import psutil
 
-    from bantz_voice.app import build_pipeline
+    from bantz_voice.app import start_pipeline
     from bantz_voice.audio.source import MicSource
     from bantz_voice.config import load_settings
     from bantz_voice.responder import EchoResponder
 
     settings = load_settings()
-    pipeline = build_pipeline(settings, EchoResponder())
+    pipeline = await start_pipeline(settings, EchoResponder())
     source = MicSource.from_settings(settings.audio)
 
     def on_event(_):

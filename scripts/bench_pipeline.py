@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Benchmark whole voice turns: Turkish utterance WAVs through the daemon's own pipeline
-(``bantz_voice.app.build_pipeline(...).run_turn_from_wav``: FileSource at real-time pace → VAD →
+(``bantz_voice.app.start_pipeline(...).run_turn_from_wav``: FileSource at real-time pace → VAD →
 speculative ASR → brain → chunker → Piper), reporting p50/p95 per stage and per kind of turn.
 
     python scripts/bench_pipeline.py --llm embedded --compare-baseline

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Soak: many text turns through the real voice loop (app.build_pipeline: Whisper and Piper
+"""Soak: many text turns through the real voice loop (app.start_pipeline: Whisper and Piper
 loaded, echo responder, chunker, Piper, a WAV sink, traces on), measuring this process's RSS,
 open file descriptors and threads after a warm-up and at the end. Prints one JSON object.
 
@@ -53,13 +53,13 @@ def proc_stats() -> dict[str, int]:
 
 
 async def soak(turns: int, warmup: int) -> dict:
-    from bantz_voice.app import build_pipeline
+    from bantz_voice.app import start_pipeline
     from bantz_voice.audio.player import WavSink
     from bantz_voice.config import load_settings
     from bantz_voice.responder import EchoResponder
 
     settings = load_settings()
-    pipeline = build_pipeline(settings, EchoResponder(), sink_factory=lambda: WavSink(None))
+    pipeline = await start_pipeline(settings, EchoResponder(), sink_factory=lambda: WavSink(None))
     failed = 0
     try:
         for i in range(warmup):

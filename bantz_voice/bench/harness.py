@@ -8,7 +8,7 @@
 - :func:`configure`: the settings a run uses (the simulator's endpoints, or the baseline's voice
   loop); :func:`own_memory`: a dialog memory of a design's own; :func:`seed_calendar`.
 
-Every benchmark then starts the product's own pipeline (``app.build_pipeline`` / ``start_pipeline``)
+Every benchmark then starts the product's own pipeline (``app.start_pipeline``)
 with these settings: no copy of the start-up.
 """
 

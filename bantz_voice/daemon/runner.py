@@ -80,7 +80,7 @@ def _make_responder(settings: Settings, kind: str | None) -> Responder | None:
         from bantz_voice.responder import EchoResponder
 
         return EchoResponder()
-    return None  # build_pipeline picks the brain from the settings
+    return None  # start_pipeline picks the brain from the settings
 
 
 def _make_wake_detector(settings: Settings) -> WakeDetector:
