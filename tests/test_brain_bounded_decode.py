@@ -193,7 +193,9 @@ async def _turn(brain: Brain, text: str) -> tuple[TurnRequest, str]:
 async def test_a_plan_that_times_out_gets_the_fast_paths_plan(slow_planner: Brain) -> None:
     req, reply = await _turn(slow_planner, "yarın saat onda toplantı ekle")  # the fast path's plan: a create
     res = req.result
-    assert res.error == "llm_timeout" and res.source == "rules" and res.intent == "calendar.create"
+    # answered on the fast path's plan: the timeout is kept for the benchmarks, the turn did not fail
+    assert res.error is None and res.recovered_error == "llm_timeout"
+    assert res.source == "rules" and res.intent == "calendar.create"
     assert reply and reply != REPLY_LLM_SLOW
     assert [c["tool"] for c in res.tool_calls][:1] == ["calendar.create"]
 
