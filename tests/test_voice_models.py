@@ -141,7 +141,11 @@ def test_piper_speaks_with_consistent_loudness(piper, voice_settings):
     b = piper.synthesize("yarın sabah dokuzda doktor randevusu ekledim.")
     assert a.size > piper.sample_rate * 0.2 and b.size > a.size
     target = voice_settings.tts.target_rms_dbfs
-    assert abs(dbfs(a) - target) < 1.0 and abs(dbfs(b) - target) < 1.0
+    for x in (a, b):
+        # at the target level, unless the peak limiter (0.95 of full scale) held it lower: Piper's
+        # noise makes each rendering differ, and a short word's crest factor can exceed 19.5 dB
+        peak = float(np.abs(x.astype(np.float64)).max()) / 32767
+        assert abs(dbfs(x) - target) < 1.0 or (dbfs(x) < target and peak > 0.9), (dbfs(x), peak)
     assert piper.synthesize("   ").size == 0
     # the voice is named honestly: the fallback is the English voice
     assert piper.voice_name in ("tr_TR-fahrettin-medium", "en_US-joe-medium")
