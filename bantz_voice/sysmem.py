@@ -46,18 +46,23 @@ def _libc() -> ctypes.CDLL | None:
         return None
 
 
-@functools.cache
-def _malloc_trim() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+def _libc_function(name: str, *argtypes: type) -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    """The C library's function ``name`` returning int, or None where there is none (musl)."""
     libc = _libc()
     try:
-        fn = libc.malloc_trim if libc is not None else None
+        fn = getattr(libc, name) if libc is not None else None
     except AttributeError:
         return None
     if fn is None:
         return None
-    fn.argtypes = [ctypes.c_size_t]
+    fn.argtypes = list(argtypes)
     fn.restype = ctypes.c_int
     return fn
+
+
+@functools.cache
+def _malloc_trim() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
+    return _libc_function("malloc_trim", ctypes.c_size_t)
 
 
 def rss_mb(pid: int | None = None) -> float | None:
@@ -131,15 +136,9 @@ def release_freed_memory() -> bool:
 def fix_malloc_thresholds() -> bool:
     """Fix glibc's mmap and trim thresholds (see the module's docstring). Once per process (cached);
     True when the C library took both, False where it has no ``mallopt`` (musl) or refused."""
-    libc = _libc()
-    try:
-        mallopt = libc.mallopt if libc is not None else None
-    except AttributeError:
-        return False
+    mallopt = _libc_function("mallopt", ctypes.c_int, ctypes.c_int)
     if mallopt is None:
         return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
     ok = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
     log.debug("malloc thresholds fixed (mmap %d B, trim %d B): %s", MMAP_THRESHOLD, TRIM_THRESHOLD, ok)
     return ok

@@ -41,6 +41,11 @@ class Routed:
     fallback: bool = False  # an LLM stage failed and the fast path's plan for the router's route stands in
     router_route: Route | None = None  # the LLM router's route when the orchestrator after it failed
 
+    @property
+    def failed_role(self) -> str:
+        """The role whose LLM stage failed: the last one called (the router when none was)."""
+        return self.llm_calls[-1] if self.llm_calls else "router"
+
     def action(self) -> Decision:
         """The typed decision the tools run (the plan's slots: parsed once, here)."""
         return Decision(self.decision.intent, self.plan.slots, self.plan)

@@ -23,10 +23,10 @@ import asyncio
 import logging
 import re
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from bantz_voice.brain.actions import ChooseEvent
 from bantz_voice.brain.budget import BudgetExceeded
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from bantz_voice.brain.cascade import Brain
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 REPLY_EMPTY = "Sizi duyamadım efendim, tekrar eder misiniz?"
 REPLY_NO_PENDING = "Şu an onay bekleyen bir işlem yok efendim."
@@ -294,7 +295,7 @@ class RouteAndAct(TurnStep):
     def apology(self, brain: Brain, turn: BrainTurn, routed: Routed, role: str | None = None) -> Reply:
         """The Turkish apology for the failed stage (``role``: the one to name, default the one that
         failed): its model did not load at start-up, is too slow, down, or answered nonsense."""
-        role = role or (routed.llm_calls[-1] if routed.llm_calls else "router")
+        role = role or routed.failed_role
         reply = degraded_reply(role) if role in brain.degraded() else error_reply(routed.error)
         turn.trace.meta["on_llm_error"] = "apology"
         return at_once(turn, reply, "dil modeline ulaşamadığım için bir şey yapamadım.", decided=True)
@@ -307,9 +308,8 @@ class RouteAndAct(TurnStep):
             return True
         if routed.error != "llm_unavailable":
             return False
-        failed = routed.llm_calls[-1] if routed.llm_calls else "router"
         try:
-            return brain.llm.for_role("chat") is brain.llm.for_role(failed)
+            return brain.llm.for_role("chat") is brain.llm.for_role(routed.failed_role)
         except BantzError:  # no backend for the chat role at all
             return True
 
@@ -317,18 +317,21 @@ class RouteAndAct(TurnStep):
         return at_once(turn, outcome.reply, outcome.done, decided=True)
 
 
-async def run_tool(tool: Tool, decision: Decision, ctx: ToolContext) -> ToolOutcome:
-    """A blocking tool runs in a worker thread (a slow CalDAV server must not stall the loop)."""
+async def _in_tool_thread(tool: Tool, call: Callable[[Decision, ToolContext], T], decision: Decision, ctx: ToolContext) -> T:
+    """A blocking tool's ``call`` runs in a worker thread (a slow CalDAV server must not stall the loop)."""
     if tool.blocking:
-        return await asyncio.to_thread(tool.run, decision, ctx)
-    return tool.run(decision, ctx)
+        return await asyncio.to_thread(call, decision, ctx)
+    return call(decision, ctx)
+
+
+async def run_tool(tool: Tool, decision: Decision, ctx: ToolContext) -> ToolOutcome:
+    """:meth:`Tool.run`, in a worker thread for a blocking tool."""
+    return await _in_tool_thread(tool, tool.run, decision, ctx)
 
 
 async def ask_first(tool: Tool, decision: Decision, ctx: ToolContext) -> ToolOutcome | None:
     """:meth:`Tool.ask_first`, in a worker thread for a blocking tool (it reads the calendar)."""
-    if tool.blocking:
-        return await asyncio.to_thread(tool.ask_first, decision, ctx)
-    return tool.ask_first(decision, ctx)
+    return await _in_tool_thread(tool, tool.ask_first, decision, ctx)
 
 
 class Chat(TurnStep):

@@ -11,11 +11,12 @@ the async side is :mod:`bantz_voice.llm.llamacpp_backend`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -167,14 +168,11 @@ class Engine:
         runs with ``n_threads`` (half the CPUs), like the idle prefill (:meth:`eval_prompt`): with
         every CPU, llama.cpp's spin barriers would compete with those loads."""
         self.load()
-        native.set_threads(self.llm, self.n_threads, self.n_threads)
-        try:
+        with self._batches_on_n_threads():
             for prefix in prefixes:
                 stable = self.stable_prefix(prefix)
                 if stable and not self.cache.has_prefix(stable):
                     self.cache.add_prefix(self.llm, stable)
-        finally:
-            native.set_threads(self.llm, self.n_threads, self.n_threads_batch)
 
     def prepare(self, tokens: list[int]) -> None:
         """Before a generation: restore the best snapshot of the KV cache (or start cold)."""
@@ -216,11 +214,18 @@ class Engine:
         for 10-20 s of silence; one thread did the same evaluation in a third of the time here."""
         llm = self.llm
         native.keep_cached(llm, common_prefix(native.cached_tokens(llm), tokens))
-        native.set_threads(llm, self.n_threads, self.n_threads)
-        try:
+        with self._batches_on_n_threads():
             self._eval_chunks(tokens, cancel, PREFILL_CHUNK)
+
+    @contextlib.contextmanager
+    def _batches_on_n_threads(self) -> Iterator[None]:
+        """Prompt batches evaluated with ``n_threads`` (half the CPUs) instead of ``n_threads_batch``
+        while the block runs: work beside other loads (start-up, the idle prefill)."""
+        native.set_threads(self.llm, self.n_threads, self.n_threads)
+        try:
+            yield
         finally:
-            native.set_threads(llm, self.n_threads, self.n_threads_batch)
+            native.set_threads(self.llm, self.n_threads, self.n_threads_batch)
 
     def _eval_chunks(self, tokens: list[int], cancel: threading.Event, chunk: int) -> None:
         """Evaluate ``tokens`` after the cached ones, ``chunk`` tokens per ``llama_decode``,
