@@ -217,6 +217,21 @@ class DesktopSettings(_Section):
 
 
 # --- wake-word stage in front of Whisper (issue 15) ------------------------------------------
+class WakeModelSettings(_Section):
+    # a further keyword model for the agreement rule: a packaged model's name
+    # (bantz_voice/data/wake/<name>.onnx) or a path to an .onnx file, with its own rule
+    model: str
+    threshold: float = Field(0.5, gt=0, lt=1)
+    confirm_k: int = Field(1, ge=1, le=17)
+    confirm_n: int = Field(1, ge=1, le=17)
+
+    @model_validator(mode="after")
+    def _k_within_n(self) -> WakeModelSettings:
+        if self.confirm_k > self.confirm_n:
+            raise ValueError(f"confirm_k ({self.confirm_k}) must not exceed confirm_n ({self.confirm_n})")
+        return self
+
+
 class WakeSettings(_Section):
     # model: a small ONNX keyword model decides on "Bantz" from audio before any Whisper decode
     # (bantz_voice/wake); transcript: every utterance is transcribed and the transcript decides.
@@ -232,6 +247,12 @@ class WakeSettings(_Section):
     confirm_n: int = Field(1, ge=1, le=17)
     scan_s: float = Field(1.6, ge=0, le=5)  # where the name may start within the utterance
     model_path: Path | None = None  # default: the packaged bantz_voice/data/wake/bantz.onnx
+    # agreement rule: with further models here, the stage fires only when the model above and
+    # every one of these fire (each at its own threshold and k-of-n rule) within agree_within
+    # windows of each other (0: the same 1 s window; 9: overlapping windows; 16: anywhere in the
+    # scan). Empty: the model above alone decides.
+    agree: list[WakeModelSettings] = Field(default_factory=list)
+    agree_within: int = Field(2, ge=0, le=17)
 
     @model_validator(mode="after")
     def _k_within_n(self) -> WakeSettings:
