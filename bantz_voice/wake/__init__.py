@@ -21,6 +21,7 @@ Either way the transcript match (daemon/wakeword.py) stays the second stage.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -122,6 +123,13 @@ class WakeDetector:
         """The keyword models this detector decides with (none for the pass-through engine)."""
         return ()
 
+    def with_thresholds(self, thresholds: Sequence[float]) -> WakeDetector:
+        """The same detector with its models' thresholds replaced (one per model, in
+        :attr:`models` order; the loaded models are shared, not reloaded)."""
+        if len(thresholds) != len(self.models):
+            raise ValueError(f"{len(self.models)} thresholds needed, got {len(thresholds)}")
+        return self
+
 
 def default_model_path() -> Path:
     return packaged_model_path("bantz")
@@ -207,6 +215,12 @@ class OnnxWakeDetector(WakeDetector):
     def models(self) -> tuple[OnnxWakeDetector, ...]:
         return (self,)
 
+    def with_thresholds(self, thresholds: Sequence[float]) -> OnnxWakeDetector:
+        super().with_thresholds(thresholds)
+        other = copy.copy(self)  # shares the session and its lock
+        other.threshold = float(thresholds[0])
+        return other
+
 
 class AgreementWakeDetector(WakeDetector):
     """Several keyword models over the same windows; fires only when all of them fire, each at its
@@ -225,6 +239,11 @@ class AgreementWakeDetector(WakeDetector):
     @property
     def models(self) -> tuple[OnnxWakeDetector, ...]:
         return self.members
+
+    def with_thresholds(self, thresholds: Sequence[float]) -> AgreementWakeDetector:
+        super().with_thresholds(thresholds)
+        return AgreementWakeDetector([m.with_thresholds([t]) for m, t in zip(self.members, thresholds, strict=True)],
+                                     self.within)
 
     def detect(self, audio: np.ndarray) -> WakeResult:
         streams = [m.scores(audio) for m in self.members]
