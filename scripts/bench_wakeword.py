@@ -144,9 +144,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare-model", type=model_of, action="append", default=[], metavar="ONNX[@THR,K,N]",
                     help="another wake-word model measured on the same utterances in the same run, with the "
                          "configured rule or its own (repeatable; e.g. a retrained model against the packaged one)")
+    ap.add_argument("--agree", type=model_of, action="append", default=None, metavar="ONNX@THR,K,N",
+                    help="measure the agreement rule with this further model (wake.agree; repeatable) instead of "
+                         "the configured one; with --agree-within (wake.agree_within)")
+    ap.add_argument("--agree-within", type=int, default=None, metavar="WINDOWS")
     ap.add_argument("--audio-cache", type=Path, default=None,
                     help="an .npz of the rendered sets: written when missing, read (no synthesis) when present")
     ap.add_argument("--render-only", action="store_true", help="write --audio-cache and stop")
+    ap.add_argument("--ab-utterances", type=int, default=300,
+                    help="plain utterances for the stage's CPU, configured vs baseline interleaved")
     ap.add_argument("--json", type=Path, default=None)
     a = ap.parse_args(argv)
     if a.render_only:
@@ -156,10 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     from bantz_voice.audio.vad import Utterance
-    from bantz_voice.config import WakeSettings, load_settings
+    from bantz_voice.config import WakeModelSettings, WakeSettings, load_settings
     from bantz_voice.daemon.notify import Notifier
     from bantz_voice.daemon.runner import Daemon
-    from bantz_voice.wake import OnnxWakeDetector
+    from bantz_voice.wake import AgreementWakeDetector, OnnxWakeDetector, WakeDetector, build_wake_detector
 
     def with_rule(w: WakeSettings, rule: tuple[float, int, int]) -> WakeSettings:
         return WakeSettings(**{**w.model_dump(), "threshold": rule[0], "confirm_k": rule[1], "confirm_n": rule[2]})
@@ -173,15 +179,23 @@ def main(argv: list[str] | None = None) -> int:
         settings.wake = with_rule(settings.wake, a.rule)
     if a.threshold is not None:
         settings.wake.threshold = a.threshold
+    if a.agree is not None:
+        settings.wake.agree = [WakeModelSettings(model=str(p), threshold=r[0], confirm_k=r[1], confirm_n=r[2])
+                               for p, r in a.agree if r is not None]
+        if len(settings.wake.agree) != len(a.agree):
+            raise SystemExit("--agree needs ONNX@THR,K,N")
+    if a.agree_within is not None:
+        settings.wake.agree_within = a.agree_within
     daemon = Daemon(settings, "echo", Notifier(""))
     daemon.earcons.enabled = False
-    detectors: dict[str, OnnxWakeDetector] = {"configured": onnx(settings.wake),
-                                              "baseline": onnx(with_rule(settings.wake, a.baseline))}
+    single = settings.wake.model_copy(update={"agree": []})
+    detectors: dict[str, WakeDetector] = {"configured": build_wake_detector(settings.wake),
+                                          "baseline": onnx(with_rule(single, a.baseline))}
     for rule in a.also:
-        detectors[f"rule {rule[0]:g}, {rule[1]} of {rule[2]}"] = onnx(with_rule(settings.wake, rule))
+        detectors[f"rule {rule[0]:g}, {rule[1]} of {rule[2]}"] = onnx(with_rule(single, rule))
     for path, rule in a.compare_model:
         name = f"model {path}" + (f" at {rule[0]:g}, {rule[1]} of {rule[2]}" if rule else "")
-        detectors[name] = onnx(with_rule(settings.wake, rule) if rule else settings.wake, path)
+        detectors[name] = onnx(with_rule(single, rule) if rule else single, path)
 
     t0 = time.time()
     if a.audio_cache and a.audio_cache.is_file():
@@ -193,19 +207,22 @@ def main(argv: list[str] | None = None) -> int:
         if a.audio_cache:
             save_sets(a.audio_cache, sets)
 
-    stage_cpu = 0.0
+    stage_cpu: dict[str, float] = {}
     stage_audio = 0.0
     per_rule: dict[str, dict] = {}
     fired_neg: dict[str, list[wd.Clip]] = {}
     conf_det = detectors["configured"]
+    def rules(det: WakeDetector) -> list[tuple[str, float, int, int]]:
+        return [(str(m.model_path), m.threshold, m.confirm_k, m.confirm_n) for m in det.models]
+
     for rule_name, det in detectors.items():
-        if rule_name == "baseline" and (det.threshold, det.confirm_k, det.confirm_n) == (
-                conf_det.threshold, conf_det.confirm_k, conf_det.confirm_n):
+        if rule_name == "baseline" and rules(det) == rules(conf_det):
             per_rule[rule_name], fired_neg[rule_name] = per_rule["configured"], fired_neg["configured"]
             continue  # the same model and rule: the same results
         daemon.wake = det  # the daemon's own first stage (DaemonGate.hears) with this rule
         results: dict[str, dict] = {}
         fired_neg[rule_name] = []
+        stage_cpu[rule_name] = 0.0
         for name, clips in sets.items():
             fired = 0
             speech_s = 0.0
@@ -213,8 +230,8 @@ def main(argv: list[str] | None = None) -> int:
                 audio = (np.clip(c.audio, -1, 1) * 32767).astype(np.int16)
                 c0 = time.process_time()
                 ok = daemon.voice_gate.hears(Utterance(audio, 0.0, 0.0, audio.size / wd.RATE), final=True)
+                stage_cpu[rule_name] += time.process_time() - c0
                 if rule_name == "configured":
-                    stage_cpu += time.process_time() - c0
                     stage_audio += audio.size / wd.RATE
                 fired += ok
                 speech_s += audio.size / wd.RATE
@@ -231,12 +248,17 @@ def main(argv: list[str] | None = None) -> int:
         # "all": the sets of the first benchmark (comparable with its figures); the sound-alike set apart
         neg_sets = [k for k in results if k.endswith("_neg") and k != "sound_alike_neg"]
         neg_hours = sum(results[k]["hours"] for k in neg_sets)
+        first = det.models[0]
         per_rule[rule_name] = {
-            "model": str(det.model_path),
-            "model_kb": round(det.model_path.stat().st_size / 1024, 1),
-            "threshold": det.threshold,
-            "confirm_k": det.confirm_k,
-            "confirm_n": det.confirm_n,
+            "model": str(first.model_path),
+            "model_kb": round(sum(m.model_path.stat().st_size for m in det.models) / 1024, 1),
+            "threshold": first.threshold,
+            "confirm_k": first.confirm_k,
+            "confirm_n": first.confirm_n,
+            "models": [{"model": str(m.model_path), "threshold": m.threshold, "confirm_k": m.confirm_k,
+                        "confirm_n": m.confirm_n} for m in det.models],
+            "agree_within": det.within if isinstance(det, AgreementWakeDetector) else None,
+            "stage_cpu_s_per_audio_s": round(stage_cpu[rule_name] / max(1e-9, stage_audio), 5),
             "sets": results,
             "recall_all": round(sum(results[k]["fired"] for k in pos_sets)
                                 / max(1, sum(results[k]["utterances"] for k in pos_sets)), 4),
@@ -246,6 +268,18 @@ def main(argv: list[str] | None = None) -> int:
             "negative_utterances": sum(results[k]["utterances"] for k in neg_sets),
             "false_wake_texts": sorted(c.text for c in fired_neg[rule_name]),
         }
+
+    # the stage's CPU, configured vs baseline interleaved utterance by utterance (A/B in one loop:
+    # the machine's load hits both alike), over the first --ab-utterances plain utterances
+    ab_cpu = {"configured": 0.0, "baseline": 0.0}
+    ab_audio = 0.0
+    for c in sets["espeak_clean_neg"][: a.ab_utterances]:
+        audio = (np.clip(c.audio, -1, 1) * 32767).astype(np.int16)
+        for rule_name in ("configured", "baseline"):
+            c0 = time.process_time()
+            detectors[rule_name].detect(audio)
+            ab_cpu[rule_name] += time.process_time() - c0
+        ab_audio += audio.size / wd.RATE
 
     # Whisper: cost per audio second, and the second stage on every false wake
     from bantz_voice.asr import Transcriber
@@ -273,12 +307,14 @@ def main(argv: list[str] | None = None) -> int:
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()} {os.cpu_count()} CPU(s), {platform.processor() or platform.platform()}",
         "load_average_end": [round(x, 2) for x in os.getloadavg()],
-        "model_kb": round(detectors["configured"].model_path.stat().st_size / 1024, 1),
         **conf,
         "baseline": per_rule["baseline"],
         "also": {k: v for k, v in per_rule.items() if k not in ("configured", "baseline")},
-        "stage_cpu_s_per_audio_s": round(stage_cpu / max(1e-9, stage_audio), 5),
+        "stage_cpu_s_per_audio_s": conf["stage_cpu_s_per_audio_s"],
         "whisper_cpu_s_per_audio_s": round(whisper_cpu / max(1e-9, whisper_audio), 4),
+        "stage_cpu_ab_interleaved": {"utterances": min(a.ab_utterances, len(sets["espeak_clean_neg"])),
+                                     **{k: round(v / max(1e-9, ab_audio), 5) for k, v in ab_cpu.items()},
+                                     "ratio": round(ab_cpu["configured"] / max(1e-9, ab_cpu["baseline"]), 3)},
         "whisper_model": settings.asr.model,
     }
     # one hour of continuous background speech, cut into utterances like the negatives above: CPU

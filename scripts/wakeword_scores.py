@@ -48,8 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--piper", type=int, default=0,
                     help="also this many Piper utterances with and as many without the name (the project's voice)")
     ap.add_argument("--espeak", action=argparse.BooleanOptionalAction, default=True, help="the espeak-ng sets")
-    ap.add_argument("--model", type=Path, default=None,
-                    help="the wake-word model to score with (default: the packaged bantz_voice/data/wake/bantz.onnx)")
+    ap.add_argument("--model", type=Path, action="append", default=None,
+                    help="the wake-word model to score with (default: the packaged bantz_voice/data/wake/bantz.onnx); "
+                         "repeatable: every model scores the same rendered audio (scripts/tune_agreement.py)")
     ap.add_argument("--min-windows", type=int, default=5)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, required=True)
@@ -69,8 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench_wakeword import piper_clips
 
         rendered += [("piper_" + ("pos" if c.label else "neg"), c) for c in piper_clips(a.piper, a.piper, seed)]
-    det = OnnxWakeDetector(a.model)
+    dets = [OnnxWakeDetector(m) for m in (a.model or [None])]
+    det = dets[0]
     rows, orig, levels, labels, sets, secs = [], [], [], [], [], []
+    more: list[list[np.ndarray]] = [[] for _ in dets[1:]]
     for set_name, c in rendered:
         x = np.clip(c.audio, -1, 1)
         need = int(F.SAMPLE_RATE * (F.WINDOW_S + (a.min_windows - 1) * F.STEP_FRAMES * F.HOP / F.SAMPLE_RATE)) + 1
@@ -84,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
             w = xp[int(i * 0.1 * F.SAMPLE_RATE): int((i * 0.1 + 1.0) * F.SAMPLE_RATE)]
             lev[i] = 10 * np.log10(float((w.astype(np.float64) ** 2).mean()) + 1e-12)
         rows.append(row)
+        for extra, d in zip(more, dets[1:], strict=True):
+            s2 = d.scores(xp)
+            row2 = -np.ones(MAX_WINDOWS)
+            row2[: s2.size] = s2
+            extra.append(row2)
         orig.append(n_orig)
         levels.append(lev)
         labels.append(c.label)
@@ -91,7 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         secs.append(x.size / F.SAMPLE_RATE)
     np.savez(a.out, scores=np.array(rows), windows=np.array(orig), levels=np.array(levels), labels=np.array(labels),
              sets=np.array(sets), seconds=np.array(secs), split=a.split, seed=seed,
-             model=str(det.model_path))
+             model=str(det.model_path),
+             # every model's scores on the same audio (the first is ``scores``), in the order of --model
+             models=np.array([str(d.model_path) for d in dets]),
+             scores_by_model=np.stack([np.array(rows)] + [np.array(e) for e in more]))
     print(f"{len(rows)} utterances ({sum(secs) / 3600:.2f} h) in {time.time() - t0:.0f} s -> {a.out}")
     return 0
 

@@ -93,8 +93,8 @@ def test_short_utterance_padded_to_n_windows_without_changing_earlier_ones() -> 
     t = np.arange(int(0.6 * F.SAMPLE_RATE)) / F.SAMPLE_RATE
     voiced = (0.3 * np.sin(2 * np.pi * 180 * t) * (1 + 0.5 * np.sin(2 * np.pi * 4 * t))
               + 0.02 * rng.standard_normal(t.size)).astype(np.float32)
-    one = build_wake_detector(WakeSettings(confirm_k=1, confirm_n=1))
-    three = build_wake_detector(WakeSettings(confirm_k=2, confirm_n=3))
+    one = build_wake_detector(WakeSettings(confirm_k=1, confirm_n=1, agree=[]))
+    three = build_wake_detector(WakeSettings(confirm_k=2, confirm_n=3, agree=[]))
     assert isinstance(one, OnnxWakeDetector) and isinstance(three, OnnxWakeDetector)
     assert three.confirm_k == 2 and three.confirm_n == 3
     s1, s3 = one.scores(voiced), three.scores(voiced)

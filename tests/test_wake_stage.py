@@ -50,14 +50,16 @@ def heldout() -> dict[str, list[np.ndarray]]:
 def test_packaged_model_is_small_and_loads() -> None:
     path = default_model_path()
     assert path.is_file() and path.stat().st_size < 250 * 1024
-    det = build_wake_detector(WakeSettings())
-    assert isinstance(det, OnnxWakeDetector) and det.engine == "model"
+    det = build_wake_detector(WakeSettings())  # the default: the agreement of the packaged models
+    assert det.engine == "model" and len(det.models) == 1 + len(WakeSettings().agree)
+    assert all(m.model_path.is_file() and m.model_path.stat().st_size < 250 * 1024 for m in det.models)
+    assert isinstance(build_wake_detector(WakeSettings(agree=[])), OnnxWakeDetector)
     assert type(build_wake_detector(WakeSettings(engine="transcript"))) is WakeDetector
     silence = np.zeros(16000 * 2, dtype=np.int16)
     r = det.detect(silence)
     assert not r.fired and r.windows >= 1
     # shorter than a window: padded to the k-of-n rule's n windows (one window for 1 of 1)
-    assert det.detect(np.zeros(100, dtype=np.int16)).windows == det.confirm_n
+    assert det.detect(np.zeros(100, dtype=np.int16)).windows == det.models[0].confirm_n
 
 
 def test_missing_model_is_a_clear_error(tmp_path: Path) -> None:
@@ -86,11 +88,10 @@ def test_bare_name_fires_under_a_k_of_n_rule() -> None:
               for v in ("m5", "f4", "klatt3") for wpm in (120, 170)]
     clips = [_int16(c.audio) for c in wd.synthesise(groups, TEST_SEED, augment=False)]
     assert len(clips) == 6 and any(x.size < 16000 * 1.2 for x in clips)  # fewer than 3 windows of their own
-    for wake in (load_settings().wake, WakeSettings(threshold=0.49, confirm_k=2, confirm_n=3)):
+    for wake in (load_settings().wake, WakeSettings(threshold=0.49, confirm_k=2, confirm_n=3, agree=[])):
         det = build_wake_detector(wake)
-        assert isinstance(det, OnnxWakeDetector)
         results = [det.detect(x) for x in clips]
-        assert all(r.fired and r.windows >= det.confirm_n for r in results), (wake, results)
+        assert all(r.fired and r.windows >= det.models[0].confirm_n for r in results), (wake, results)
 
 
 class CountingTranscriber:
@@ -143,7 +144,7 @@ async def test_rejected_utterance_costs_no_decode(heldout) -> None:
     calls, d, outcomes = await _hands_free(neg, "yarın hava nasıl")
     assert calls == 0  # neither a speculative nor a final decode
     assert d.wake_rejected == 1 and d.ignored == 1 and d.turns == 0 and not outcomes
-    assert d.status()["wake"] == {"engine": "model", "rejected_before_asr": 1}
+    assert d.status()["wake"] == {"engine": "model", "models": ["bantz.onnx", "bantz_v1.onnx"], "rejected_before_asr": 1}
     # the same audio inside the follow-up window bypasses the stage and is transcribed
     calls, _, _ = await _hands_free(neg, "yarın hava nasıl", follow_up=True)
     assert calls >= 1
@@ -219,22 +220,26 @@ def test_enroll_needs_three_recordings(tmp_path: Path) -> None:
 def test_warmup_runs_the_model_once_before_any_utterance(monkeypatch: pytest.MonkeyPatch) -> None:
     """The daemon warms the wake-word model before READY (daemon/runner.py): the first inference,
     which sizes onnxruntime's memory arena, is not left to the first utterance after READY."""
-    det = build_wake_detector(WakeSettings())
-    assert isinstance(det, OnnxWakeDetector)
+    det = build_wake_detector(WakeSettings())  # every model of the default agreement
+    assert det.models
     calls: list[int] = []
-    session = det.session
 
     class Counting:
+        def __init__(self, session: object, i: int) -> None:
+            self.session, self.i = session, i
+
         def run(self, *args: object, **kwargs: object) -> object:
-            calls.append(1)
-            return session.run(*args, **kwargs)
+            calls.append(self.i)
+            return self.session.run(*args, **kwargs)  # type: ignore[attr-defined]
 
         def __getattr__(self, name: str) -> object:
-            return getattr(session, name)
+            return getattr(self.session, name)
 
-    monkeypatch.setattr(det, "session", Counting())
+    for i, m in enumerate(det.models):
+        monkeypatch.setattr(m, "session", Counting(m.session, i))
     det.warmup()
-    assert calls == [1]  # the noise is loud enough not to take the silent short cut
+    # each model once; the noise is loud enough not to take the silent short cut
+    assert calls == list(range(len(det.models)))
     silence = np.zeros(16000 * 2, dtype=np.int16)
     assert not det.detect(silence).fired
     WakeDetector().warmup()  # the pass-through engine has nothing to warm

@@ -300,7 +300,8 @@ class Daemon(VoiceObserver):
             "turns": self.turns,
             "turns_failed": self.turns_failed,
             "ignored_utterances": self.ignored,
-            "wake": {"engine": self.wake.engine, "rejected_before_asr": self.wake_rejected},
+            "wake": {"engine": self.wake.engine, "models": [m.model_path.name for m in self.wake.models],
+                     "rejected_before_asr": self.wake_rejected},
             "utterances": self.utterances,
             "last_error": self.last_error,
             "microphone": {

@@ -9,6 +9,10 @@ follow-up window); ``build_wake_detector`` picks the engine from ``WakeSettings`
   ``confirm_n`` consecutive windows score at or above the threshold (:func:`rule_score`). A said
   "Bantz" lies whole inside several overlapping windows, so it scores high in a run of them; an
   isolated spike of one window on other speech does not fire.
+  With ``wake.agree`` (further models, each with its own threshold and k-of-n rule),
+  ``AgreementWakeDetector`` holds all of them and fires only when every model fires within
+  ``wake.agree_within`` windows of the others (:func:`agree`): models trained on different data
+  make different false wakes, which then cancel, while a said "Bantz" fires them all.
 - ``transcript``: ``WakeDetector`` itself, which passes everything (today's behaviour: Whisper
   transcribes every utterance and the transcript match decides).
 
@@ -17,7 +21,9 @@ Either way the transcript match (daemon/wakeword.py) stays the second stage.
 
 from __future__ import annotations
 
+import copy
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -37,10 +43,12 @@ SILENCE_PEAK = 1e-3  # -60 dBFS: below this the utterance holds no speech worth 
 @dataclass(frozen=True)
 class WakeResult:
     fired: bool
-    # the rule's score (:func:`rule_score`; with k = n = 1 the best window's probability; 1.0 for
-    # the pass-through engine): the utterance fires when it is at or above the threshold
+    # the (first) model's rule score (:func:`rule_score`; with k = n = 1 the best window's
+    # probability; 1.0 for the pass-through engine): a single model fires when it is at or above
+    # its threshold; with several models the agreement rule decides (``scores``: one per model)
     score: float
     windows: int  # windows scored (0 for the pass-through engine)
+    scores: tuple[float, ...] = ()
 
 
 def rule_score(scores: np.ndarray, k: int = 1, n: int = 1) -> float:
@@ -59,6 +67,42 @@ def rule_score(scores: np.ndarray, k: int = 1, n: int = 1) -> float:
     return float(np.sort(runs, axis=1)[:, n - k].max())
 
 
+def fired_windows(scores: np.ndarray, threshold: float, k: int = 1, n: int = 1) -> np.ndarray:
+    """Where the k-of-n rule fires: element ``i`` is True when the ``n`` windows from window ``i``
+    on hold ``k`` scores ``>= threshold`` (a stream shorter than ``n`` is one run, at 0). Some
+    element is True exactly when ``rule_score(scores, k, n) >= threshold``."""
+    if k < 1 or n < k:
+        raise ValueError(f"k-of-n needs 1 <= k <= n (k={k}, n={n})")
+    s = np.asarray(scores, dtype=np.float64).reshape(-1)
+    if s.size == 0:
+        return np.zeros(0, dtype=bool)
+    n = min(n, s.size)
+    k = min(k, n)
+    runs = np.lib.stride_tricks.sliding_window_view(s, n)
+    return np.asarray((runs >= threshold).sum(axis=1) >= k)
+
+
+def agree(fired: Sequence[np.ndarray], within: int) -> bool:
+    """The agreement rule over several models' :func:`fired_windows`: True when some span of
+    ``within + 1`` consecutive windows holds a firing window of every model (``within`` 0: the
+    same window; 9: windows that overlap, 1 s long and 100 ms apart; 16 or more: anywhere in the
+    scan). Every model must fire somewhere; models with streams of other lengths are compared
+    window by window from the start (the same audio, the same window grid)."""
+    if within < 0:
+        raise ValueError(f"within must be >= 0 (got {within})")
+    if not fired or any(not np.any(f) for f in fired):
+        return False
+    length = max(f.size for f in fired)
+    ok = np.ones(length, dtype=bool)
+    for f in fired:
+        g = np.zeros(length + within, dtype=bool)
+        g[: f.size] = f
+        # span starting at a: some firing window in a … a + within
+        spans = np.asarray(np.lib.stride_tricks.sliding_window_view(g, within + 1).any(axis=1))
+        ok &= spans[:length]
+    return bool(ok.any())
+
+
 class WakeDetector:
     """Pass-through engine: every utterance goes on to Whisper (the transcript decides)."""
 
@@ -74,9 +118,36 @@ class WakeDetector:
         """Run the model once (start-up, before READY): what its first inference allocates is
         allocated then, not after the first utterance. Nothing to do for the pass-through engine."""
 
+    @property
+    def models(self) -> tuple[OnnxWakeDetector, ...]:
+        """The keyword models this detector decides with (none for the pass-through engine)."""
+        return ()
+
+    def with_thresholds(self, thresholds: Sequence[float]) -> WakeDetector:
+        """The same detector with its models' thresholds replaced (one per model, in
+        :attr:`models` order; the loaded models are shared, not reloaded)."""
+        if len(thresholds) != len(self.models):
+            raise ValueError(f"{len(self.models)} thresholds needed, got {len(thresholds)}")
+        return self
+
 
 def default_model_path() -> Path:
-    return Path(str(resources.files("bantz_voice") / "data" / "wake" / "bantz.onnx"))
+    return packaged_model_path("bantz")
+
+
+def packaged_model_path(name: str) -> Path:
+    """``bantz_voice/data/wake/<name>.onnx``."""
+    return Path(str(resources.files("bantz_voice") / "data" / "wake" / f"{name}.onnx"))
+
+
+def resolve_model(model: str | Path | None) -> Path | None:
+    """A packaged model's name (``bantz``, ``bantz_v1``) or a path to an ``.onnx`` file; None: the
+    packaged default."""
+    if model is None or isinstance(model, Path):
+        return model
+    if "/" in model or model.endswith(".onnx"):
+        return Path(model).expanduser()
+    return packaged_model_path(model)
 
 
 class OnnxWakeDetector(WakeDetector):
@@ -134,11 +205,68 @@ class OnnxWakeDetector(WakeDetector):
     def detect(self, audio: np.ndarray) -> WakeResult:
         s = self.scores(audio)
         best = rule_score(s, self.confirm_k, self.confirm_n)
-        return WakeResult(best >= self.threshold, best, int(s.size))
+        return WakeResult(best >= self.threshold, best, int(s.size), (best,))
+
+    def fired(self, scores: np.ndarray) -> np.ndarray:
+        """Where this model's rule fires on its window scores (:func:`fired_windows`)."""
+        return fired_windows(scores, self.threshold, self.confirm_k, self.confirm_n)
+
+    @property
+    def models(self) -> tuple[OnnxWakeDetector, ...]:
+        return (self,)
+
+    def with_thresholds(self, thresholds: Sequence[float]) -> OnnxWakeDetector:
+        super().with_thresholds(thresholds)
+        other = copy.copy(self)  # shares the session and its lock
+        other.threshold = float(thresholds[0])
+        return other
+
+
+class AgreementWakeDetector(WakeDetector):
+    """Several keyword models over the same windows; fires only when all of them fire, each at its
+    own threshold and k-of-n rule, within ``within`` windows of each other (:func:`agree`)."""
+
+    engine = "model"
+
+    def __init__(self, members: Sequence[OnnxWakeDetector], within: int) -> None:
+        if len(members) < 2:
+            raise ValueError("an agreement needs at least two models")
+        if within < 0:
+            raise ValueError(f"within must be >= 0 (got {within})")
+        self.members = tuple(members)
+        self.within = int(within)
+
+    @property
+    def models(self) -> tuple[OnnxWakeDetector, ...]:
+        return self.members
+
+    def with_thresholds(self, thresholds: Sequence[float]) -> AgreementWakeDetector:
+        super().with_thresholds(thresholds)
+        return AgreementWakeDetector([m.with_thresholds([t]) for m, t in zip(self.members, thresholds, strict=True)],
+                                     self.within)
+
+    def detect(self, audio: np.ndarray) -> WakeResult:
+        streams = [m.scores(audio) for m in self.members]
+        fired = agree([m.fired(s) for m, s in zip(self.members, streams, strict=True)], self.within)
+        per_model = tuple(rule_score(s, m.confirm_k, m.confirm_n) for m, s in zip(self.members, streams, strict=True))
+        return WakeResult(fired, per_model[0], int(streams[0].size), per_model)
+
+    def score(self, audio: np.ndarray) -> float:
+        """The first model's rule score (the agreement itself is a yes/no: :meth:`detect`)."""
+        return self.members[0].score(audio)
+
+    def warmup(self) -> None:
+        for m in self.members:
+            m.warmup()
 
 
 def build_wake_detector(settings: WakeSettings) -> WakeDetector:
-    if settings.engine == "model":
-        return OnnxWakeDetector(settings.model_path or None, settings.threshold, settings.scan_s,
-                                settings.confirm_k, settings.confirm_n)
-    return WakeDetector()
+    if settings.engine != "model":
+        return WakeDetector()
+    first = OnnxWakeDetector(settings.model_path or None, settings.threshold, settings.scan_s,
+                             settings.confirm_k, settings.confirm_n)
+    if not settings.agree:
+        return first
+    others = [OnnxWakeDetector(resolve_model(m.model), m.threshold, settings.scan_s, m.confirm_k, m.confirm_n)
+              for m in settings.agree]
+    return AgreementWakeDetector([first, *others], settings.agree_within)

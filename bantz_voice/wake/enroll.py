@@ -5,6 +5,11 @@ threshold: each recording of "Bantz" (or "Bantz, …") is scored, and the thresh
 ``MARGIN`` times the weakest recording's score when that is below the current one, never below
 ``MIN_THRESHOLD`` (lower thresholds wake on more of the room's speech; the transcript stage still
 filters those, at the price of a Whisper decode each).
+
+With the agreement rule (``wake.agree``: several models must all fire) every model's threshold
+is adapted the same way, each from its own scores of the same recordings: the agreement fires on
+the user's "Bantz" only when every model does. A recording is ``weak`` when the whole detector,
+at the new thresholds, still does not fire on it.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import numpy as np
 import yaml
 
 from bantz_voice.errors import BantzError
-from bantz_voice.wake import OnnxWakeDetector
+from bantz_voice.wake import WakeDetector
 from bantz_voice.wake.features import SAMPLE_RATE
 
 MIN_RECORDINGS = 3
@@ -26,11 +31,29 @@ MIN_THRESHOLD = 0.2
 
 
 @dataclass
-class Enrollment:
-    scores: list[float]
+class ModelEnrollment:
+    model: Path
+    scores: list[float]  # one per recording (the model's k-of-n rule score)
     old_threshold: float
     threshold: float
-    weak: list[int]  # recordings the model hardly hears even at MIN_THRESHOLD
+
+
+@dataclass
+class Enrollment:
+    models: list[ModelEnrollment]  # the detector's models in order: wake.model_path first, then wake.agree
+    weak: list[int]  # recordings the detector still does not fire on at the new thresholds
+
+    @property
+    def scores(self) -> list[float]:
+        return self.models[0].scores
+
+    @property
+    def old_threshold(self) -> float:
+        return self.models[0].old_threshold
+
+    @property
+    def threshold(self) -> float:
+        return self.models[0].threshold
 
 
 def speech_from_onset(audio: np.ndarray, lead_s: float = 0.25) -> np.ndarray:
@@ -47,19 +70,25 @@ def speech_from_onset(audio: np.ndarray, lead_s: float = 0.25) -> np.ndarray:
     return audio[start:]
 
 
-def enroll(recordings: list[np.ndarray], detector: OnnxWakeDetector) -> Enrollment:
+def enroll(recordings: list[np.ndarray], detector: WakeDetector) -> Enrollment:
     if len(recordings) < MIN_RECORDINGS:
         raise BantzError(f"en az {MIN_RECORDINGS} kayıt gerekli (\"Bantz\" deyin, her biri ayrı dosya)")
-    scores = [detector.score(speech_from_onset(r)) for r in recordings]
-    old = detector.threshold
-    proposed = min(old, MARGIN * min(scores))
-    threshold = round(max(MIN_THRESHOLD, proposed), 3)
-    weak = [i for i, s in enumerate(scores) if s < threshold]
-    return Enrollment(scores, old, threshold, weak)
+    if not detector.models:
+        raise BantzError("uyandırma modeli yok (wake.engine: transcript); ayarlanacak eşik yok")
+    heard = [speech_from_onset(r) for r in recordings]
+    models: list[ModelEnrollment] = []
+    for m in detector.models:
+        scores = [m.score(x) for x in heard]
+        proposed = min(m.threshold, MARGIN * min(scores))
+        models.append(ModelEnrollment(m.model_path, scores, m.threshold, round(max(MIN_THRESHOLD, proposed), 3)))
+    fitted = detector.with_thresholds([e.threshold for e in models])
+    weak = [i for i, x in enumerate(heard) if not fitted.detect(x).fired]
+    return Enrollment(models, weak)
 
 
-def write_threshold(config_file: Path, threshold: float) -> None:
-    """Set ``wake.threshold`` in the user's bantz.yaml, keeping every other setting in it."""
+def write_threshold(config_file: Path, threshold: float, agree: list[dict[str, Any]] | None = None) -> None:
+    """Set ``wake.threshold`` in the user's bantz.yaml, keeping every other setting in it; with
+    ``agree`` (the agreement's further models, thresholds adapted) ``wake.agree`` too."""
     data: dict[str, Any] = {}
     if config_file.is_file():
         loaded = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
@@ -69,6 +98,8 @@ def write_threshold(config_file: Path, threshold: float) -> None:
     old = data.get("wake")
     wake: dict[str, Any] = old if isinstance(old, dict) else {}
     wake["threshold"] = float(threshold)
+    if agree is not None:
+        wake["agree"] = agree
     data["wake"] = wake
     config_file.parent.mkdir(parents=True, exist_ok=True)
     config_file.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
