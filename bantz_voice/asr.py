@@ -34,6 +34,13 @@ log = logging.getLogger(__name__)
 # numerical reproducibility, read when MKL starts (before faster-whisper is imported), makes a
 # decode a function of its input. A user's own MKL_CBWR wins.
 os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
+# MKL's own memory manager ("fast MM") keeps the buffers of its GEMMs in a per-thread cache that is
+# never returned, so a Whisper decode's working buffers stay resident between turns (a Whisper-only
+# probe: +10.6 MB after 5 rounds with it, +8.1 MB without; docs/benchmarks.md, "RSS after READY").
+# Off, MKL allocates through malloc, whose freed pages the per-turn trim hands back. Read when MKL
+# makes its first allocation, so it is set here, before faster-whisper is imported. A user's own
+# MKL_DISABLE_FAST_MM wins.
+os.environ.setdefault("MKL_DISABLE_FAST_MM", "1")
 
 RATE = 16000
 FULL_WINDOW_FRAMES = 3000  # Whisper's 30 s mel window
