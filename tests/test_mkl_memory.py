@@ -1,50 +1,57 @@
-"""MKL's fast memory manager is off in the product (bantz_voice.asr sets MKL_DISABLE_FAST_MM before
-faster-whisper loads CTranslate2 and its bundled MKL): its per-thread buffer cache would keep a
-decode's working buffers resident between turns (docs/benchmarks.md, "RSS after READY")."""
+"""Whisper's MKL buffer cache is emptied before the heap trim after a turn (bantz_voice.asr's
+``Transcriber.release_cached_buffers``, registered with ``sysmem.on_release``): MKL's fast memory
+manager would otherwise keep a decode's working buffers resident between turns (docs/benchmarks.md,
+"RSS after READY")."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
+import ctypes
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import numpy as np
+import pytest
+import soundfile as sf
 
-# Records the C environment's MKL_DISABLE_FAST_MM at the moment CTranslate2 is first imported (MKL
-# reads it through getenv), then loads Whisper through the product's own loader.
-PROBE = r"""
-import ctypes, json, sys
-getenv = ctypes.CDLL(None).getenv
-getenv.restype = ctypes.c_char_p
-seen = {}
-def hook(event, args):
-    if event == "import" and args[0] == "ctranslate2" and "at_import" not in seen:
-        value = getenv(b"MKL_DISABLE_FAST_MM")
-        seen["at_import"] = value.decode() if value is not None else None
-sys.addaudithook(hook)
-from bantz_voice import app
-from bantz_voice.config import Settings
-app.load_transcriber(Settings())
-print(json.dumps(seen))
-"""
+from bantz_voice import sysmem
+from bantz_voice.asr import Transcriber, mkl_free_buffers
+
+DATA = Path(__file__).resolve().parent / "data"
 
 
-def _run(code: str, **env: str) -> str:
-    clean = {k: v for k, v in os.environ.items() if k != "MKL_DISABLE_FAST_MM"}
-    clean["PYTHONPATH"] = os.pathsep.join([str(ROOT), clean.get("PYTHONPATH", "")])
-    done = subprocess.run([sys.executable, "-c", code], env={**clean, **env}, cwd=ROOT, capture_output=True,
-                          text=True, timeout=300, check=True)
-    return done.stdout.strip().splitlines()[-1]
+def _mkl_cached_buffers() -> int:
+    """How many buffers MKL's memory manager holds now (``mkl_mem_stat``), from the same library."""
+    free = mkl_free_buffers()
+    assert free is not None
+    lib = next(ln.split(None, 5)[5].strip() for ln in Path("/proc/self/maps").read_text().splitlines()
+               if len(ln.split(None, 5)) == 6 and Path(ln.split(None, 5)[5].strip()).name.startswith("libctranslate2"))
+    stat = ctypes.CDLL(lib).mkl_serv_mem_stat
+    stat.argtypes, stat.restype = [ctypes.POINTER(ctypes.c_int)], ctypes.c_int64
+    n = ctypes.c_int(0)
+    stat(ctypes.byref(n))
+    return n.value
 
 
-def test_the_product_turns_mkl_fast_mm_off_before_ctranslate2_loads() -> None:
-    seen = json.loads(_run(PROBE))
-    assert seen == {"at_import": "1"}
+def _utterance() -> np.ndarray:
+    x, _ = sf.read(str(DATA / "tr_randevu.wav"), dtype="int16")
+    return x if x.ndim == 1 else x[:, 0]
 
 
-def test_a_users_own_mkl_fast_mm_setting_wins() -> None:
-    code = "import os, bantz_voice.asr; print(os.environ['MKL_DISABLE_FAST_MM'])"
-    assert _run(code, MKL_DISABLE_FAST_MM="0") == "0"
-    assert _run("import os, bantz_voice.asr; print(os.environ['MKL_DISABLE_FAST_MM'])") == "1"
+def test_the_trim_after_a_turn_empties_mkls_buffer_cache(whisper: Transcriber) -> None:
+    if mkl_free_buffers() is None:
+        pytest.skip("this CTranslate2 build has no MKL")
+    sysmem.release_freed_memory()
+    before = _mkl_cached_buffers()
+    whisper.transcribe(_utterance())
+    cached = _mkl_cached_buffers()
+    if cached <= before:
+        pytest.skip("MKL cached no buffer in this decode (its GEMMs not used on this CPU)")
+    assert sysmem.release_freed_memory()
+    assert _mkl_cached_buffers() < cached
+
+
+def test_the_cache_is_not_touched_while_a_decode_runs(whisper: Transcriber) -> None:
+    if mkl_free_buffers() is None:
+        pytest.skip("this CTranslate2 build has no MKL")
+    with whisper._lock:  # a decode in progress holds it
+        assert whisper.release_cached_buffers() is False  # returns at once, without waiting
+    assert whisper.release_cached_buffers() is True
