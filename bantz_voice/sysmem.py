@@ -21,6 +21,8 @@ import ctypes.util
 import functools
 import logging
 import os
+import weakref
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -118,9 +120,28 @@ def memory_growth(
     return rows[:top]
 
 
+_releasers: list[weakref.WeakMethod[Callable[[], object]]] = []
+
+
+def on_release(method: Callable[[], object]) -> None:
+    """Have :func:`release_freed_memory` call ``method`` (a bound method, held weakly: it goes with
+    its object) before the trim: an engine's own cache of freed buffers (MKL's, for Whisper) goes
+    back to the heap first, so the trim can return its pages."""
+    _releasers[:] = [r for r in _releasers if r() is not None] + [weakref.WeakMethod(method)]
+
+
 def release_freed_memory() -> bool:
-    """Give the heap's free pages back to the system. True when the C library could do it.
+    """Give the heap's free pages back to the system, after the engines registered with
+    :func:`on_release` have emptied their caches. True when the C library could trim.
     Blocking (milliseconds on a large heap): call it from a worker thread."""
+    for ref in list(_releasers):
+        release = ref()
+        if release is None:
+            continue
+        try:
+            release()
+        except Exception:  # an engine's cache that cannot be emptied: trim what can be
+            log.warning("releasing %r failed", release, exc_info=True)
     fn = _malloc_trim()
     if fn is None:
         return False

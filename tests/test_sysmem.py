@@ -113,3 +113,29 @@ async def test_the_shared_start_up_fixes_the_thresholds_once_before_loading(monk
         assert calls == ["mallopt", "load"]
     finally:
         await pipeline.aclose()
+
+
+class _Cache:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def release(self) -> None:
+        self.calls.append("release")
+
+
+def test_registered_caches_are_emptied_before_the_trim_and_held_weakly(monkeypatch: pytest.MonkeyPatch):
+    calls: list[str] = []
+    monkeypatch.setattr(sysmem, "_releasers", [])
+    monkeypatch.setattr(sysmem, "_malloc_trim", lambda: lambda pad: calls.append("trim") or 1)
+    cache = _Cache()
+    cache.calls = calls
+    sysmem.on_release(cache.release)
+    assert sysmem.release_freed_memory()
+    assert calls == ["release", "trim"]
+    del cache
+    gc.collect()
+    calls.clear()
+    assert sysmem.release_freed_memory()
+    assert calls == ["trim"]  # gone with its object, not kept alive by the registry
+    sysmem.on_release(_Cache().release)  # registering prunes the dead entries
+    assert len(sysmem._releasers) <= 1
