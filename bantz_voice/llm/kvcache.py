@@ -4,9 +4,10 @@ Two kinds of snapshot are kept per engine (:class:`KVCache`):
 
 - **warm prefixes** (``snapshots``): the KV state right after each role's stable prompt prefix
   (system prompt and few-shot examples), taken once at start-up (``add_prefix``);
-- **recent conversations** (``recent``): the state after the last ``RECENT_SLOTS`` free-text
-  (chat) prompts and their replies (``remember``), so the next turn of a conversation starts from
-  there even when router and orchestrator prompts used the engine in between.
+- **the recent conversation** (``recent``): the state after the last free-text (chat) prompt and
+  its reply, or after the idle prefill of the next prompt's start (``remember``), so the next turn
+  of the conversation starts from there even when router and orchestrator prompts used the engine
+  in between.
 
 Before a generation, :meth:`KVCache.prepare` restores the snapshot with the longest common prefix
 when it beats what the context already holds, so time to first token covers only the new tokens.
@@ -22,7 +23,13 @@ from bantz_voice.llm import llamacpp_native as native
 
 log = logging.getLogger(__name__)
 
-RECENT_SLOTS = 2
+# One kept conversation state per engine. A brain's next chat prompt continues its last reply or
+# the idle prefill after it, never an older state (its history has moved on: a cut-back history
+# or a re-tokenised reply shares only the start with it), and a process has one brain at a time
+# (a reload's new brain takes over the engines). A second slot held such a stale state: up to
+# n_ctx x the KV bytes per token (23 KB for SmolLM2-135M at f16, 128 KB for an 8B), ~10 MB of the
+# daemon's RSS growth after READY in the bench (issue 11).
+RECENT_SLOTS = 1
 
 
 def common_prefix(a: list[int], b: list[int]) -> int:
@@ -91,8 +98,8 @@ class KVCache:
 
     def remember(self, llm: Any) -> None:
         """After a free-text generation (or a prefill): keep the state of what the context holds.
-        RECENT_SLOTS conversations are kept (a few MB each), so two brains sharing one model do
-        not evict each other; a kept state this one continues is superseded by it."""
+        The last RECENT_SLOTS states are kept (a few MB each); a kept state this one continues is
+        superseded by it."""
         if not self.enabled or llm.n_tokens == 0:
             return
         snap = Snapshot.take(llm, native.cached_tokens(llm))
