@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from bantz_voice import sysmem
 from bantz_voice.asr import Transcriber, mkl_free_buffers
+from bantz_voice.audio.wavio import read_wav
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -32,8 +32,7 @@ def _mkl_cached_buffers() -> int:
 
 
 def _utterance() -> np.ndarray:
-    x, _ = sf.read(str(DATA / "tr_randevu.wav"), dtype="int16")
-    return x if x.ndim == 1 else x[:, 0]
+    return read_wav(DATA / "tr_randevu.wav")
 
 
 def test_the_trim_after_a_turn_empties_mkls_buffer_cache(whisper: Transcriber) -> None:
