@@ -217,6 +217,12 @@ class DesktopSettings(_Section):
 
 
 # --- wake-word stage in front of Whisper (issue 15) ------------------------------------------
+def _k_within_n(k: int, n: int) -> None:
+    """The k-of-n wake rule's check, shared by the main model and each agreement model."""
+    if k > n:
+        raise ValueError(f"confirm_k ({k}) must not exceed confirm_n ({n})")
+
+
 class WakeModelSettings(_Section):
     # a further keyword model for the agreement rule: a packaged model's name
     # (bantz_voice/data/wake/<name>.onnx) or a path to an .onnx file, with its own rule
@@ -226,9 +232,8 @@ class WakeModelSettings(_Section):
     confirm_n: int = Field(1, ge=1, le=17)
 
     @model_validator(mode="after")
-    def _k_within_n(self) -> WakeModelSettings:
-        if self.confirm_k > self.confirm_n:
-            raise ValueError(f"confirm_k ({self.confirm_k}) must not exceed confirm_n ({self.confirm_n})")
+    def _check_rule(self) -> WakeModelSettings:
+        _k_within_n(self.confirm_k, self.confirm_n)
         return self
 
 
@@ -258,9 +263,8 @@ class WakeSettings(_Section):
     agree_within: int = Field(0, ge=0, le=17)
 
     @model_validator(mode="after")
-    def _k_within_n(self) -> WakeSettings:
-        if self.confirm_k > self.confirm_n:
-            raise ValueError(f"confirm_k ({self.confirm_k}) must not exceed confirm_n ({self.confirm_n})")
+    def _check_rule(self) -> WakeSettings:
+        _k_within_n(self.confirm_k, self.confirm_n)
         return self
 
 
