@@ -34,8 +34,12 @@ server, configuration and data are never touched):
    - end of the request = the last voiced sample of the played utterance (webrtcvad, mode 2, 30 ms
      frames, on the WAV) placed where the microphone line heard it;
    - acknowledgement = the first sound on the speaker (an earcon: a pure tone of 0.12–0.34 s);
-   - start of the reply's speech = the first stretch of at least ``--min-speech`` seconds above
-     −45 dBFS that is not a pure tone (gaps under 120 ms bridged; 20 ms frames, 10 ms hop);
+   - earcons = where one of the daemon's earcon waveforms (``bantz_voice.daemon.earcons``, resampled
+     to 16 kHz) correlates with the speaker at ≥ 0.6 (normalised cross-correlation), masked ±30 ms;
+   - start of the reply's speech = the first stretch of at least ``--min-speech`` seconds (0.15)
+     above −45 dBFS that is neither masked as an earcon nor a pure tone frame by frame (gaps under
+     120 ms bridged; 20 ms frames, 10 ms hop). The mask is what lets the rule be short enough for a
+     short first word followed by a pause ("Saat … on dört"), which a 0.45 s rule skipped;
    - spoken latency = start of the reply's speech − end of the request, i.e. the input-clock
      distance minus the harness round trip of that utterance; acknowledgement time likewise.
      Beside it: the daemon's own trace (``traces.jsonl`` in its XDG state directory:
@@ -43,7 +47,11 @@ server, configuration and data are never touched):
 6. Kinds: ``follow_up`` (no wake word) for the follow-ups; otherwise from the daemon's own trace of
    the turn: ``llm_routed`` when the LLM router decided the route (source ``llm``), ``fast_path`` for
    calendar/system routes the Turkish rules decided, ``chat`` for smalltalk the rules sent to the chat
-   model. The first turn after READY is reported on its own and left out of its kind's percentiles.
+   model. The first turn after READY is reported on its own and left out of its kind's percentiles;
+   after the run the daemon is started ``--restarts`` more times (the same directories, as a user's
+   restart) and the first utterance is played right after each READY, so the first-turn ratio is a
+   median over several starts, not one sample. ``--compare-pipeline`` also pairs the two sides WAV by
+   WAV (same file, same path, no error on either side) per kind.
 7. CPU of the daemon process (utime+stime from /proc/PID/stat, % of one core) during ``--silence``
    seconds of digital silence and ``--speech`` seconds of continuous Turkish speech without the wake
    word (after the follow-up window has closed), and its RSS (/proc/PID/status VmRSS) at READY, right
@@ -57,6 +65,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import functools
 import json
 import os
 import shutil
@@ -68,7 +77,7 @@ import threading
 import time
 import wave
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +94,7 @@ from bantz_voice.bench import report  # noqa: E402
 from bantz_voice.bench.harness import require_tools  # noqa: E402
 from bantz_voice.bench.pulse import PulseServer, missing_tools, reinit_portaudio  # noqa: E402
 from bantz_voice.bench.signals import estimate_delay  # noqa: E402
-from bantz_voice.bench.stats import p50_p95  # noqa: E402
+from bantz_voice.bench.stats import p50_p95, percentile  # noqa: E402
 from bantz_voice.errors import BantzError  # noqa: E402
 
 RATE = 16000  # the harness stream (both directions) and the utterances
@@ -102,6 +111,9 @@ HOP_MS = 10
 WIN_MS = 20
 BRIDGE_MS = 120
 TONE_FRACTION = 0.85  # share of a frame's energy within ±2 bins of its peak: a pure tone (earcon)
+EARCON_NCC = 0.6  # normalised cross-correlation with an earcon's waveform that marks it as playing
+EARCON_MARGIN_MS = 30  # masked around a found earcon (fades, the sound server's resampler)
+MIN_SPEECH_S = 0.15  # shortest stretch that counts as the reply's speech once the earcons are masked
 
 # Requests the Turkish rules do not settle alone (confidence under brain.fast_path_min_confidence and a
 # calendar/time word): the LLM router decides them (brain.router.rules_decide, checked 2026-11-30). What
@@ -248,7 +260,7 @@ def stretches(mask: np.ndarray, bridge: int) -> list[tuple[int, int]]:
     runs: list[list[int]] = []
     for i in np.flatnonzero(mask):
         if runs and i - runs[-1][1] <= bridge:
-            runs[-1][1] = i + 1
+            runs[-1][1] = int(i) + 1
         else:
             runs.append([int(i), int(i) + 1])
     return [(a, b) for a, b in runs]
@@ -261,18 +273,83 @@ class ReplyMarks:
     ack_s: float | None = None  # first sound (earcon) before the reply's speech
     speech_s: float | None = None  # start of the reply's speech
     end_s: float | None = None  # last loud frame
+    earcons: list[tuple[float, float]] = field(default_factory=list)  # (start, end) s of each earcon found
 
 
-def find_reply(x: np.ndarray, min_speech_s: float, rate: int = RATE) -> ReplyMarks:
+@functools.cache
+def earcon_templates(rate: int = RATE) -> list[np.ndarray]:
+    """Every sound the daemon plays besides speech (``bantz_voice.daemon.earcons``: the bundled wake,
+    push-to-talk and error sounds, the synthesized alarm), resampled from the player's rate to ``rate``."""
+    from scipy.signal import resample_poly
+
+    from bantz_voice.daemon.earcons import RATE as EARCON_RATE
+    from bantz_voice.daemon.earcons import render as render_earcon
+
+    kinds = ("wake", "ptt_start", "ptt_stop", "error", "alarm")
+    return [resample_poly(render_earcon(k).astype(np.float64), rate, EARCON_RATE) for k in kinds]  # type: ignore[arg-type]
+
+
+def find_earcons(x: np.ndarray, templates: list[np.ndarray], min_ncc: float = EARCON_NCC,
+                 max_each: int = 4) -> list[tuple[int, int]]:
+    """Sample spans ``(start, end)`` of ``x`` where one of ``templates`` plays: normalised
+    cross-correlation of at least ``min_ncc`` (scale-invariant, so the speaker's volume does not
+    matter; a speech stretch correlates far below it), at most ``max_each`` per template."""
+    from scipy.signal import correlate
+
+    xf = x.astype(np.float64) / 32768.0
+    csum = np.concatenate([[0.0], np.cumsum(xf * xf)])
+    spans: list[tuple[int, int]] = []
+    for t in templates:
+        n = t.size
+        if n == 0 or xf.size < n:
+            continue
+        corr = correlate(xf, t, mode="valid", method="fft")
+        energy = csum[n:] - csum[:-n]
+        ncc = corr / (np.linalg.norm(t) * np.sqrt(np.maximum(energy, 1e-12)))
+        ncc[energy < n * 10 ** (THRESHOLD_DBFS / 10)] = 0.0  # below the loudness floor: nothing plays
+        for _ in range(max_each):
+            i = int(np.argmax(ncc))
+            if ncc[i] < min_ncc:
+                break
+            spans.append((i, i + n))
+            ncc[max(0, i - n) : i + n] = 0.0
+    merged: list[tuple[int, int]] = []  # similar earcons (wake, push-to-talk) match the same sound
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def find_reply(x: np.ndarray, min_speech_s: float, rate: int = RATE,
+               templates: list[np.ndarray] | None = None) -> ReplyMarks:
+    """The acknowledgement, the start of the reply's speech and its end in the speaker recording ``x``.
+
+    Speech is the first stretch of at least ``min_speech_s`` above the loudness floor that is neither
+    a pure tone frame by frame nor inside an earcon found by its waveform (``templates``, see
+    :func:`find_earcons`; the margin around it covers the resampler's ringing). The waveform match is
+    what lets ``min_speech_s`` be short enough for a short first word ("Saat …"): after the sound
+    server's mixing and resampling the earcon's note changes and fades are not pure tones."""
     db, tonal = frame_features(x, rate)
     loud = db > THRESHOLD_DBFS
     marks = ReplyMarks()
     if not loud.any():
         return marks
     hop_s = HOP_MS / 1000
+    earcon = np.zeros(loud.size, dtype=bool)
+    margin = EARCON_MARGIN_MS * rate // 1000
+    hop = rate * HOP_MS // 1000
+    win = rate * WIN_MS // 1000
+    for a, b in find_earcons(x, templates or []):
+        marks.earcons.append((round(a / rate, 3), round(b / rate, 3)))
+        # frames whose window overlaps the earcon (± margin)
+        lo = max(0, (a - margin - win) // hop + 1)
+        hi = min(loud.size, (b + margin) // hop + 1)
+        earcon[lo:hi] = True
     marks.end_s = round((np.flatnonzero(loud)[-1] * HOP_MS + WIN_MS) / 1000, 3)
     min_frames = int(round(min_speech_s / hop_s))
-    for a, b in stretches(loud & ~tonal, BRIDGE_MS // HOP_MS):
+    for a, b in stretches(loud & ~tonal & ~earcon, BRIDGE_MS // HOP_MS):
         if b - a >= min_frames:
             marks.speech_s = round(a * hop_s, 3)
             break
@@ -516,7 +593,10 @@ class DaemonProcess:
         return self.proc.pid
 
     def start(self) -> None:
-        with self.log.open("wb") as fh:
+        """Starts the daemon (again, after :meth:`stop`: the same XDG directories, as a user's restart
+        keeps them); its log is appended to, so a restart keeps the earlier runs' lines."""
+        self._log_offset = self.log.stat().st_size if self.log.exists() else 0
+        with self.log.open("ab") as fh:
             self.proc = subprocess.Popen([sys.executable, "-m", "bantz_voice", "run"], cwd=self.root, env=self.env,
                                          stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
         self.started = time.monotonic()
@@ -598,7 +678,7 @@ class DaemonProcess:
             return self.proc.wait(5)
 
 
-def measure_cpu(daemon: DaemonProcess, seconds: float, during: Callable[[], None] | None = None,
+def measure_cpu(daemon: DaemonProcess, seconds: float, during: Callable[[], object] | None = None,
                 slice_s: float = 5.0) -> dict[str, Any]:
     """% of one core the daemon used over the window (``during`` plays the window's sound), also per
     ``slice_s`` slice (work left over from the turns shows as a falling first slice)."""
@@ -706,7 +786,8 @@ def run_turn(rig: DuplexRig, daemon: DaemonProcess, u: Utterance, audio: np.ndar
         elif time.monotonic() - deadline + args.turn_timeout > 15 and not busy:
             reason = "never end-pointed (no utterance)"
             break
-    marks = find_reply(rig.recorded(end_of_request), args.min_speech)  # the speaker, from the end of the request on
+    # the speaker, from the end of the request on
+    marks = find_reply(rig.recorded(end_of_request), args.min_speech, templates=earcon_templates())
     traces = daemon.new_traces()
     # what the ASR's hallucination guard threw away (the daemon logs it at INFO, without the text)
     discarded = [ln.split(ASR_DISCARD, 1)[1].strip() for ln in daemon.new_log_lines()
@@ -731,6 +812,7 @@ def run_turn(rig: DuplexRig, daemon: DaemonProcess, u: Utterance, audio: np.ndar
         "spoken_latency_ms": spoken if answered else None,
         "ack_ms": ack,
         "reply_s": None if (marks.speech_s is None or marks.end_s is None) else round(marks.end_s - marks.speech_s, 2),
+        "earcons_s": marks.earcons,
         "utterance_s": round(sec(played_end - start), 2), "harness_round_trip_ms": rtt,
         "daemon_turns": new_turns, "daemon_failed": st["turns_failed"] - st0["turns_failed"], "asr_discarded": discarded,
         "harness_xruns": sum(rig.flags.values()) - xruns0, "harness_restarted": restarted, "played_at": round(played_at, 3),
@@ -773,11 +855,37 @@ def summarize(turns: list[dict[str, Any]]) -> dict[str, Any]:
     if first is not None and first["answered"]:
         p50 = by_kind[first["kind"]]["spoken_latency_ms"]["p50"]
         out["first_turn_vs_kind_p50"] = round(first["spoken_latency_ms"] / p50, 2) if p50 else None
+    # The harness's measurement against the daemon's own clock: with the earcons found by their waveform
+    # the difference is the output path's latency (the sound server's buffer), a near-constant; a turn far
+    # from the rest would be a misplaced onset.
+    gaps = [round(t["spoken_latency_ms"] - t["trace"]["spoken_latency_ms"], 1) for t in turns
+            if t["answered"] and t["trace"] and t["trace"].get("spoken_latency_ms") is not None]
+    out["measured_minus_trace_ms"] = p50_p95(gaps) | {"min": min(gaps, default=None), "max": max(gaps, default=None), "n": len(gaps)}
     out["answered_with_error"] = [{"name": t["name"], "text": t["text"], "error": _error(t)} for t in turns
                                   if t["answered"] and _error(t)]
     out["unanswered"] = [{"name": t["name"], "text": t["text"], "reason": t["unanswered_reason"]} for t in turns if not t["answered"]]
     out["not_measured"] = [{"name": t["name"], "text": t["text"], "reason": t["unanswered_reason"]} for t in not_measured]
     return out
+
+
+def first_turns_report(firsts: list[dict[str, Any]], by_kind: dict[str, Any]) -> dict[str, Any]:
+    """The first turn after READY of each start of the daemon against the p50 of the later turns of
+    its kind (from the main run): each ratio and their median."""
+    rows = []
+    for t in firsts:
+        p50 = by_kind.get(t["kind"], {}).get("spoken_latency_ms", {}).get("p50")
+        ok = t["answered"] and not t.get("harness_restarted")
+        ratio = round(t["spoken_latency_ms"] / p50, 2) if ok and p50 else None
+        tr = (t.get("trace") or {}).get("spoken_latency_ms")
+        tp50 = by_kind.get(t["kind"], {}).get("trace_spoken_latency_ms", {}).get("p50")
+        rows.append({"name": t["name"], "kind": t["kind"], "answered": ok, "spoken_latency_ms": t["spoken_latency_ms"] if ok else None,
+                     "vs_kind_p50": ratio, "trace_spoken_latency_ms": tr,
+                     "trace_vs_kind_trace_p50": round(tr / tp50, 2) if ok and tr and tp50 else None,
+                     "unanswered_reason": t.get("unanswered_reason")})
+    ratios = [r["vs_kind_p50"] for r in rows if r["vs_kind_p50"] is not None]
+    traces = [r["trace_vs_kind_trace_p50"] for r in rows if r["trace_vs_kind_trace_p50"] is not None]
+    return {"starts": rows, "median_vs_kind_p50": round(float(np.median(ratios)), 2) if ratios else None,
+            "median_trace_vs_kind_trace_p50": round(float(np.median(traces)), 2) if traces else None}
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -811,6 +919,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         turns: list[dict[str, Any]] = []
         for i, u in enumerate(plan):
             t = run_turn(rig, daemon, u, audio[u.spoken], args)
+            t["wav"] = files[u.spoken].name
             if u.kind == "follow_up" and not t["answered"] and turns and (not turns[-1]["answered"] or _error(turns[-1])):
                 # the daemon opens the follow-up window only after a reply without an error
                 t["unanswered_reason"] += " — the turn before got no reply or an apology, so no follow-up window was open"
@@ -858,6 +967,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         maps_end = sysmem.memory_map(daemon.pid) if daemon.alive() else {}
         status_end = daemon.status() if daemon.alive() else {}
         exit_code = daemon.stop()
+        # One first turn per start is one sample: start the daemon again (as a user's restart: the same
+        # directories) and play the first utterance again, each time right after READY.
+        restarts: list[dict[str, Any]] = []
+        if plan and turns:
+            for k in range(args.restarts):
+                daemon.start()
+                try:
+                    daemon.wait_ready(args.ready_timeout)
+                except RuntimeError as exc:
+                    notes.append(f"restart {k + 1}: {exc}".splitlines()[0])
+                    break
+                daemon.new_traces()
+                t = run_turn(rig, daemon, plan[0], audio[plan[0].spoken], args)
+                t["name"] = f"restart{k + 1}_{plan[0].name}"
+                t["wav"] = files[plan[0].spoken].name
+                t["restart_exit_code"] = daemon.stop()
+                restarts.append(t)
+                if args.verbose:
+                    print(f"[{t['name']}] {t['kind']:10s} spoken {t['spoken_latency_ms']} ms (trace "
+                          f"{(t['trace'] or {}).get('spoken_latency_ms')}) {t['unanswered_reason'] or ''}", file=sys.stderr, flush=True)
+                time.sleep(args.gap)
         try:
             rtt_after: dict[str, Any] | None = measure_round_trip(rig)
         except RuntimeError as exc:
@@ -874,8 +1004,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             notes.append(f"the harness's PortAudio stream reported {rig.flags} (a loaded machine); each turn's own round "
                          "trip is subtracted, so a shift of the harness's playback does not enter the latencies")
         result: dict[str, Any] = summarize(turns)
+        result["first_turns"] = first_turns_report([turns[0], *restarts] if turns else [], result["by_kind"])
         result.update({
             "turns": turns,
+            "restarts": restarts,
             "ready_s": ready_s,
             "rss_mb": {"ready": rss_ready, "after_turns": rss_after, "idle_after_turns": rss_idle, "end": rss_end},
             "memory": memory_report(maps_ready, maps_after, maps_idle, maps_end),
@@ -898,6 +1030,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 b = (result["pipeline"].get("by_kind") or {}).get(kind, {}).get("spoken_latency_ms", {}).get("p50")
                 d[kind] = None if a is None or b is None else round(a - b, 1)
             result["daemon_minus_pipeline_p50_ms"] = d
+            result["paired"] = paired_by_kind(turns, result["pipeline"].get("turns") or [])
         result["meta"] = {
             "command": "python scripts/bench_daemon.py " + " ".join(args.argv),
             "daemon_command": f"{Path(sys.executable).name} -m bantz_voice run (default configuration, private XDG dirs, private PulseAudio)",
@@ -935,6 +1068,34 @@ def kind_of_path(designed: str, path: str) -> str:
     if route == "smalltalk":
         return "chat"
     return designed
+
+
+def paired_by_kind(turns: list[dict[str, Any]], pipe_turns: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per kind, the same WAVs on both sides: the daemon's later turns (not the first after READY) that
+    it answered without an error, each paired with the in-process pipeline's turn on the same WAV when
+    that one took the same path (source and route) without an error. Kinds built from whatever each side
+    answered can hold different sentences (a follow-up goes unheard when the turn before it was
+    dropped); the pairs cannot."""
+    by_file = {p["file"]: p for p in pipe_turns if p.get("file")}
+    later = [t for t in turns[1:] if not t.get("harness_restarted")]
+    out: dict[str, Any] = {}
+    for kind in KINDS:
+        pairs = []
+        for t in later:
+            tr = t.get("trace") or {}
+            p = by_file.get(t.get("wav") or "")
+            if (t["kind"] != kind or not t["answered"] or tr.get("error") or p is None
+                    or p.get("spoken_latency_ms") is None or p.get("error") or "!" in (p.get("path") or "")
+                    or p.get("path") != f"{tr.get('source')}:{tr.get('route')}"):
+                continue
+            pairs.append({"wav": t["wav"], "daemon_ms": t["spoken_latency_ms"], "pipeline_ms": p["spoken_latency_ms"]})
+        a = percentile([x["daemon_ms"] for x in pairs], 50)
+        b = percentile([x["pipeline_ms"] for x in pairs], 50)
+        out[kind] = {"pairs": len(pairs), "daemon_p50_ms": a, "pipeline_p50_ms": b,
+                     "difference_of_p50_ms": None if a is None or b is None else round(a - b, 1),
+                     "median_paired_difference_ms": percentile([x["daemon_ms"] - x["pipeline_ms"] for x in pairs], 50),
+                     "rows": pairs}
+    return out
 
 
 def compare_pipeline(wav_dir: Path, timeout: float) -> dict[str, Any]:
@@ -1008,6 +1169,36 @@ def render_markdown(r: dict[str, Any]) -> str:
                          f"{_cell(pk['spoken_latency_ms'])} ({pk['answered']}) | {'–' if diff is None else f'{diff / 1000:+.2f} s'} |")
     elif pipe:
         lines += ["", f"bench_pipeline.py failed: {pipe.get('error', '')[-300:]}"]
+    paired = r.get("paired")
+    if paired:
+        lines += ["", "Paired, the same WAVs on both sides (the daemon's later turns answered without an error, each with the "
+                  "pipeline's turn on the same WAV that took the same path):", "",
+                  "| kind | pairs | daemon p50 | pipeline p50 | **daemon − pipeline** (p50) | median of the paired differences |",
+                  "| --- | --- | --- | --- | --- | --- |"]
+        for kind in KINDS:
+            k = paired[kind]
+            if not k["pairs"]:
+                continue
+            lines.append(f"| {kind.replace('_', ' ')} | {k['pairs']} | {k['daemon_p50_ms'] / 1000:.2f} s | "
+                         f"{k['pipeline_p50_ms'] / 1000:.2f} s | **{k['difference_of_p50_ms'] / 1000:+.2f} s** | "
+                         f"{k['median_paired_difference_ms'] / 1000:+.2f} s |")
+    ft = r.get("first_turns")
+    if ft and len(ft.get("starts", [])) > 1:
+        parts = []
+        for x in ft["starts"]:
+            if x["answered"]:
+                parts.append(f"{x['spoken_latency_ms'] / 1000:.2f} s ({x['kind'].replace('_', ' ')}, {x['vs_kind_p50']}×; "
+                             f"trace {x['trace_vs_kind_trace_p50']}×)")
+            else:
+                parts.append(f"not answered ({x['unanswered_reason']})")
+        lines += ["", f"First turn after READY, once per start of the daemon ({len(ft['starts'])} starts: the run above, then "
+                  f"restarts with the same directories): {'; '.join(parts)}. **Median {ft['median_vs_kind_p50']}× the p50 of "
+                  f"its kind** (the daemon's own trace: {ft['median_trace_vs_kind_trace_p50']}×)."]
+    mt = r.get("measured_minus_trace_ms")
+    if mt and mt.get("n"):
+        lines += ["", f"Measured through the devices − the daemon's own trace, per answered turn: p50 {mt['p50']:.0f} ms "
+                  f"({mt['min']:.0f} to {mt['max']:.0f} ms, n = {mt['n']}) — the output path's delay; a turn far from it would "
+                  "be a misplaced onset."]
     cpu = r.get("cpu", {})
     extra = [f"READY {r['ready_s']} s after start",
              f"RSS {r['rss_mb']['ready']} MB at READY → {r['rss_mb']['after_turns']} MB right after the last turn"
@@ -1068,8 +1259,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="smoke test: 3 turns, 3 s of silence, 6 s of speech")
     p.add_argument("--speech", type=float, default=60.0, metavar="S", help="seconds of Turkish speech without the wake word (CPU)")
     p.add_argument("--silence", type=float, default=20.0, metavar="S", help="seconds of silence (CPU)")
-    p.add_argument("--min-speech", type=float, default=0.45, metavar="S",
-                   help="shortest sound that counts as the reply's speech (the earcons last 0.12–0.34 s)")
+    p.add_argument("--min-speech", type=float, default=MIN_SPEECH_S, metavar="S",
+                   help="shortest sound that counts as the reply's speech, once the earcons (found by their waveform) "
+                        f"are masked (default {MIN_SPEECH_S})")
+    p.add_argument("--restarts", type=int, default=2, metavar="N",
+                   help="after the run, start the daemon N more times and play the first utterance right after each "
+                        "READY (more samples of the first turn; default 2, 0 with --quick)")
     p.add_argument("--quiet", type=float, default=1.0, metavar="S", help="speaker silence that ends a reply")
     p.add_argument("--gap", type=float, default=1.0, metavar="S", help="pause after a reply before the next utterance")
     p.add_argument("--follow-up-gap", type=float, default=0.5, metavar="S", help="pause before a follow-up (inside the window)")
@@ -1094,6 +1289,7 @@ def main(argv: list[str] | None = None) -> int:
         args.turns = min(args.turns, 3)
         args.speech = min(args.speech, 6.0)
         args.silence = min(args.silence, 3.0)
+        args.restarts = 0
     if args.turns < 1:
         parser.error("--turns must be at least 1")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up (daemon, sound server) on SIGTERM too

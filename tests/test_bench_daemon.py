@@ -55,6 +55,46 @@ def test_an_earcon_right_against_the_speech_is_still_not_speech() -> None:
     assert m.speech_s == pytest.approx(0.64, abs=0.03)
 
 
+def _played_earcon(kind: str = "wake", gain: float = 0.6) -> np.ndarray:
+    """An earcon as the speaker channel records it: the player's 22.05 kHz sound resampled to 16 kHz
+    by another resampler than the harness's (linear interpolation, as a sound server may) and scaled."""
+    from bantz_voice.daemon.earcons import RATE as ER
+    from bantz_voice.daemon.earcons import render
+
+    src = render(kind)  # type: ignore[arg-type]
+    t = np.arange(int(src.size * RATE / ER)) / RATE
+    return (np.interp(t, np.arange(src.size) / ER, src) * gain * 32768).astype(np.int16)
+
+
+def test_a_short_first_word_after_the_earcon_is_where_the_reply_starts() -> None:
+    """"Saat … on dört": a first word shorter than the old 0.45 s rule, then a pause. Found by the
+    earcon's waveform, the earcon is masked, so a short rule can take the word without the chirp."""
+    x = np.concatenate([_silence(0.4), _played_earcon(), _silence(0.15), _speechlike(0.22, seed=4), _silence(0.3),
+                        _speechlike(1.2, seed=5), _silence(0.4)])
+    m = bench.find_reply(x, min_speech_s=bench.MIN_SPEECH_S, templates=bench.earcon_templates())
+    assert len(m.earcons) == 1 and m.earcons[0][0] == pytest.approx(0.4, abs=0.02)
+    assert m.ack_s == pytest.approx(0.4, abs=0.02)
+    assert m.speech_s == pytest.approx(0.79, abs=0.03)  # 0.4 + 0.24 earcon + 0.15 gap
+    # the old rule (no waveform match, 0.45 s) skipped the short word
+    old = bench.find_reply(x, min_speech_s=0.45)
+    assert old.speech_s is not None and old.speech_s > 1.2
+
+
+def test_an_earcon_alone_is_no_reply_with_the_short_rule() -> None:
+    rng = np.random.default_rng(2)
+    for kind in ("wake", "ptt_start", "error"):
+        x = np.concatenate([_silence(0.3), _played_earcon(kind), _silence(0.6)])
+        x = (x + rng.normal(0, 32768 * 10 ** (-62 / 20), x.size)).astype(np.int16)
+        m = bench.find_reply(x, min_speech_s=bench.MIN_SPEECH_S, templates=bench.earcon_templates())
+        assert m.speech_s is None, kind
+        assert m.ack_s == pytest.approx(0.3, abs=0.02) and len(m.earcons) == 1
+
+
+def test_speech_is_not_taken_for_an_earcon() -> None:
+    x = np.concatenate([_silence(0.2), _speechlike(2.0, seed=6), _silence(0.2)])
+    assert bench.find_earcons(x, bench.earcon_templates()) == []
+
+
 def test_short_sounds_and_quiet_noise_are_no_reply() -> None:
     rng = np.random.default_rng(1)
     quiet = (rng.normal(0, 32768 * 10 ** (-60 / 20), RATE * 2)).astype(np.int16)  # -60 dBFS room noise
@@ -143,6 +183,51 @@ class _DeadStream:
         pass
 
 
+def test_first_turns_of_every_start_are_compared_with_their_kind() -> None:
+    turns = [_turn("chat", 1300, 1200), _turn("chat", 1000, 900), _turn("chat", 1200, 1100), _turn("fast_path", 500, 450)]
+    s = bench.summarize(turns)
+    restarts = [_turn("chat", 1100, 1000), _turn("chat", None), _turn("fast_path", 600, 500)]
+    ft = bench.first_turns_report([turns[0], *restarts], s["by_kind"])
+    assert [x["vs_kind_p50"] for x in ft["starts"]] == [round(1300 / 1100, 2), round(1100 / 1100, 2), None, round(600 / 500, 2)]
+    assert ft["starts"][2]["answered"] is False and ft["starts"][2]["unanswered_reason"] == "ignored"
+    assert ft["median_vs_kind_p50"] == 1.18  # the median of 1.18, 1.0 and 1.2 (the unanswered start left out)
+    assert ft["median_trace_vs_kind_trace_p50"] == 1.11  # of 1.2, 1.0 and 500 / 450
+    # measured − trace per answered turn: the harness against the daemon's own clock
+    assert s["measured_minus_trace_ms"]["p50"] == 100 and s["measured_minus_trace_ms"]["n"] == 4
+
+
+def _routed(kind: str, wav: str, ms: float | None, source: str = "rules", route: str = "smalltalk",
+            error: str | None = None) -> dict:
+    t = _turn(kind, ms)
+    t.update({"wav": wav, "trace": {"spoken_latency_ms": ms, "source": source, "route": route, "error": error}})
+    return t
+
+
+def test_pairs_hold_the_same_wavs_on_the_same_path_on_both_sides() -> None:
+    turns = [_routed("chat", "01.wav", 5000),  # the first turn after READY: never paired
+             _routed("chat", "01.wav", 1500), _routed("chat", "02.wav", 1300),
+             _routed("follow_up", "03.wav", 900), _routed("follow_up", "04.wav", 800, "rules", "system"),
+             _routed("chat", "05.wav", 1400, error="llm_timeout"),  # an apology: not paired
+             _routed("fast_path", "06.wav", 700, "rules", "calendar")]
+    pipe = [{"file": "01.wav", "path": "rules:smalltalk", "spoken_latency_ms": 1400.0, "error": None},
+            {"file": "02.wav", "path": "llm:smalltalk", "spoken_latency_ms": 1000.0, "error": None},  # another path
+            {"file": "03.wav", "path": "rules:smalltalk", "spoken_latency_ms": 700.0, "error": None},
+            {"file": "04.wav", "path": "rules:system", "spoken_latency_ms": 750.0, "error": None},
+            {"file": "05.wav", "path": "rules:smalltalk", "spoken_latency_ms": 1000.0, "error": None},
+            {"file": "06.wav", "path": "rules:calendar!llm_timeout", "spoken_latency_ms": 900.0, "error": None}]
+    p = bench.paired_by_kind(turns, pipe)
+    assert p["chat"]["pairs"] == 1 and p["chat"]["difference_of_p50_ms"] == 100
+    assert p["follow_up"]["pairs"] == 2 and p["follow_up"]["daemon_p50_ms"] == 850 and p["follow_up"]["pipeline_p50_ms"] == 725
+    assert p["follow_up"]["median_paired_difference_ms"] == 125
+    assert p["fast_path"]["pairs"] == 0 and p["fast_path"]["difference_of_p50_ms"] is None
+    r = bench.summarize(turns)
+    r.update({"paired": p, "first_turns": bench.first_turns_report([turns[0], turns[1]], r["by_kind"])})
+    md = bench.render_markdown(_report_frame(r))
+    assert "| follow up | 2 | 0.85 s | 0.72 s | **+0.12 s** | +0.12 s |" in md, md
+    assert "fast path | 0 |" not in md
+    assert "(2 starts: the run above" in md and "**Median" in md
+
+
 def test_the_rig_reopens_a_stream_that_died_and_cuts_the_sound_it_was_playing(monkeypatch: pytest.MonkeyPatch) -> None:
     rig = object.__new__(bench.DuplexRig)  # no PortAudio: the stream is a stand-in
     rig.frames, rig.restarts, rig._queue, rig._lock = 4800, [], [], bench.threading.Lock()
@@ -201,6 +286,10 @@ def test_quick_run_through_the_devices(tmp_path: Path) -> None:
     assert all(t["spoken_latency_ms"] > 0 and t["kind"] in bench.KINDS for t in answered)
     # the daemon's own trace of an answered turn is there, and on its clock the reply came after the request too
     assert any(t["trace"] and (t["trace"]["spoken_latency_ms"] or 0) > 0 for t in answered)
+    # the wake earcon, played through the sound server, is found by its waveform before the reply's speech
+    assert any(t["earcons_s"] and t["earcons_s"][0][1] <= t["spoken_latency_ms"] / 1000 + 0.05 for t in answered
+               if t["wake_word"]), [t["earcons_s"] for t in answered]
+    assert r["measured_minus_trace_ms"]["n"] >= 1 and r["first_turns"]["starts"][0]["name"] == r["first_turn"]["name"]
     assert set(r["by_kind"]) == set(bench.KINDS)
     for k in r["by_kind"].values():
         assert set(k["spoken_latency_ms"]) == {"p50", "p95"} and set(k["trace_spoken_latency_ms"]) == {"p50", "p95"}
@@ -257,3 +346,12 @@ def test_markdown_report_names_the_first_turn_each_kind_cpu_rss_and_the_pipeline
     md = bench.render_markdown(r)
     assert ("anonymous 300.0 → 330.0 MB, file-backed 100.0 → 102.0 MB; grew most: [anon] +30.0 MB, libx.so +2.0 MB." in md), md
     assert "Not answered: follow_up" in md and "llm_timeout" in md and "Note: a note." in md
+
+
+def _report_frame(r: dict) -> dict:
+    """The fields render_markdown needs around a summary."""
+    r.update({"turns": [], "ready_s": 10.0, "rss_mb": {"ready": 400.0, "after_turns": 420.0}, "cpu": {},
+              "harness_round_trip_ms": {"before": {"ms": 120.0}, "after": {"ms": 130.0},
+                                        "per_turn": {"p50": 121.0, "p95": 125.0, "min": 119.0, "max": 126.0}, "xruns": {}},
+              "meta": {"command": "c", "daemon_command": "d", "machine": "m", "loadavg_end": [0.1], "date": "x"}})
+    return r
