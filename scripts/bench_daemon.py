@@ -280,13 +280,17 @@ class ReplyMarks:
 def earcon_templates(rate: int = RATE) -> list[np.ndarray]:
     """Every sound the daemon plays besides speech (``bantz_voice.daemon.earcons``: the bundled wake,
     push-to-talk and error sounds, the synthesized alarm), resampled from the player's rate to ``rate``."""
-    from scipy.signal import resample_poly
-
     from bantz_voice.daemon.earcons import RATE as EARCON_RATE
     from bantz_voice.daemon.earcons import render as render_earcon
 
+    def resample(x: np.ndarray) -> np.ndarray:  # band-limited (FFT): keep the spectrum below the lower Nyquist
+        n = int(round(x.size * rate / EARCON_RATE))
+        spec = np.fft.rfft(x)
+        keep = min(spec.size, n // 2 + 1)
+        return np.fft.irfft(spec[:keep], n) * (n / x.size)
+
     kinds = ("wake", "ptt_start", "ptt_stop", "error", "alarm")
-    return [resample_poly(render_earcon(k).astype(np.float64), rate, EARCON_RATE) for k in kinds]  # type: ignore[arg-type]
+    return [resample(render_earcon(k).astype(np.float64)) for k in kinds]  # type: ignore[arg-type]
 
 
 def find_earcons(x: np.ndarray, templates: list[np.ndarray], min_ncc: float = EARCON_NCC,
@@ -294,8 +298,6 @@ def find_earcons(x: np.ndarray, templates: list[np.ndarray], min_ncc: float = EA
     """Sample spans ``(start, end)`` of ``x`` where one of ``templates`` plays: normalised
     cross-correlation of at least ``min_ncc`` (scale-invariant, so the speaker's volume does not
     matter; a speech stretch correlates far below it), at most ``max_each`` per template."""
-    from scipy.signal import correlate
-
     xf = x.astype(np.float64) / 32768.0
     csum = np.concatenate([[0.0], np.cumsum(xf * xf)])
     spans: list[tuple[int, int]] = []
@@ -303,7 +305,8 @@ def find_earcons(x: np.ndarray, templates: list[np.ndarray], min_ncc: float = EA
         n = t.size
         if n == 0 or xf.size < n:
             continue
-        corr = correlate(xf, t, mode="valid", method="fft")
+        size = 1 << int(np.ceil(np.log2(xf.size + n)))
+        corr = np.fft.irfft(np.fft.rfft(xf, size) * np.conj(np.fft.rfft(t, size)), size)[: xf.size - n + 1]
         energy = csum[n:] - csum[:-n]
         ncc = corr / (np.linalg.norm(t) * np.sqrt(np.maximum(energy, 1e-12)))
         ncc[energy < n * 10 ** (THRESHOLD_DBFS / 10)] = 0.0  # below the loudness floor: nothing plays
