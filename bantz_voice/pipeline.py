@@ -332,6 +332,8 @@ class VoicePipeline:
             self._spawn(self._prepare_sink(used))
         spec: Speculation | None = None
         barged: Turn | None = None  # the turn a barge-in already cancelled
+        if isinstance(source, FileSource):  # a file ends: its tail must outlast the longest hold
+            source.hold_pauses_up_to(longest_pause_ms(self.settings.vad))
         try:
             async for frame in source.frames():
                 self.last_frame_at = frame.t
@@ -610,10 +612,7 @@ class VoicePipeline:
     async def run_turn_from_wav(self, path: str | Path, out_wav: str | Path | None = None, fast: bool = False) -> Turn:
         """One turn from a WAV fed through :class:`FileSource` into :meth:`listen` (no devices)."""
         s = self.settings
-        source = FileSource(
-            path, rate=s.audio.sample_rate, frame_ms=s.audio.frame_ms, fast=fast,
-            tail_s=longest_pause_ms(s.vad) / 1000 + 0.6,
-        )
+        source = FileSource(path, rate=s.audio.sample_rate, frame_ms=s.audio.frame_ms, fast=fast)
         turns: list[Turn] = []
         self._collect = turns
         try:

@@ -137,7 +137,7 @@ async def idle_cpu(pipeline: Any, seconds: float) -> float:
     rate = pipeline.settings.audio.sample_rate
     rng = np.random.default_rng(0)
     noise = (rng.normal(0, 32768 * 10 ** (-60 / 20), int(seconds * rate))).astype(np.int16)
-    source = FileSource(noise, rate=rate, frame_ms=pipeline.settings.audio.frame_ms, tail_s=0.0)
+    source = FileSource(noise, rate=rate, frame_ms=pipeline.settings.audio.frame_ms)
     proc = psutil.Process()
     c0, t0 = proc.cpu_times(), time.monotonic()
     await pipeline.listen(source, sink=WavSink(None), use_filter=False)

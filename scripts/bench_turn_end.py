@@ -154,7 +154,6 @@ def _ms(a: float | None, b: float | None) -> float | None:
 async def one_file(pipeline: Any, wav: Path) -> dict[str, Any]:
     from bantz_voice.audio.player import WavSink
     from bantz_voice.audio.source import FileSource
-    from bantz_voice.audio.vad import longest_pause_ms
     from bantz_voice.voice.events import TurnFinished, VoiceObserver
 
     class Turns(VoiceObserver):
@@ -168,7 +167,7 @@ async def one_file(pipeline: Any, wav: Path) -> dict[str, Any]:
     outcomes: list[Any] = []
     pipeline.turn_end.on_verdict = reports.append
     observer, pipeline.observer = pipeline.observer, Turns()
-    source = FileSource(wav, rate=s.audio.sample_rate, frame_ms=s.audio.frame_ms, tail_s=longest_pause_ms(s.vad) / 1000 + 0.6)
+    source = FileSource(wav, rate=s.audio.sample_rate, frame_ms=s.audio.frame_ms)  # its tail: what listen() holds
     try:
         await pipeline.listen(source, on_event=events.append, sink=WavSink(), use_filter=False)
     finally:

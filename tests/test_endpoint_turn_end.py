@@ -325,7 +325,33 @@ async def test_a_complete_utterance_ends_early(paused_audio) -> None:
     assert [o.transcript for o in outcomes] == [text]
 
 
-def test_file_source_tail_covers_the_extended_limit() -> None:
-    s = _settings(True)
-    src = FileSource(np.zeros(16000, np.int16), tail_s=longest_pause_ms(s.vad) / 1000 + 0.6)
-    assert src.tail_s * 1000 > s.vad.turn_end_extended_ms
+def test_file_source_tail_covers_the_longest_hold() -> None:
+    # the listen loop tells the file source how long its endpointer may hold a pause
+    src = FileSource(np.zeros(16000, np.int16))
+    src.hold_pauses_up_to(3000)
+    assert src.tail_s > 3.0
+    assert FileSource(np.zeros(16000, np.int16), tail_s=5.0).tail_s == 5.0  # a longer tail asked for stays
+
+
+async def test_a_file_ending_in_a_held_pause_still_ends_its_turn(paused_audio) -> None:
+    # the last pause is judged unfinished ("yarın saat üçte") and held up to a 2.5 s extended limit
+    # (or pending as long): the file source, built without a tail, appends the silence that limit
+    # needs, so the turn still ends (a 1.2 s tail would leave it open until the file is gone)
+    audio, pause_at, decoder = paused_audio
+    settings = _settings(True)
+    settings.vad.turn_end_extended_ms = 2500
+    first_only = audio[:pause_at]
+    turns = Turns()
+    p = VoicePipeline(settings, transcriber=Transcriber(settings.asr, decoder=decoder), tts=SilentTTS(),
+                      responder=EchoResponder(), observer=turns)
+    ends: list[VadEvent] = []
+    try:
+        await asyncio.wait_for(
+            p.listen(FileSource(first_only, fast=True), on_event=lambda ev: ends.append(ev) if ev.kind == "endpoint" else None,
+                     sink=WavSink(), use_filter=False),
+            60,
+        )
+    finally:
+        await p.aclose()
+    assert len(ends) == 1 and ends[0].utterance.turn_end in ("unfinished", "pending")
+    assert [o.transcript for o in turns.turns] == [FIRST]

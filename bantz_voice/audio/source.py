@@ -326,9 +326,15 @@ def _close_stream(stream) -> None:
 class FileSource:
     """Frames from a WAV (any rate/channels, resampled) at real-time pace, or ``fast``.
 
-    ``tail_s`` of digital silence follows the file so the endpointer can close the utterance.
+    Digital silence follows the file so the endpointer can close the last utterance: at least
+    ``tail_s``, and at least :attr:`close_margin_s` more than the longest pause the endpointer that
+    reads it may hold (:meth:`hold_pauses_up_to`, which the listen loop calls with its settings:
+    with the Turkish turn-end policy a pause may be held ``vad.turn_end_extended_ms``). Callers never
+    need to know that number.
     ``origin`` is the monotonic time of the first sample (the trace's zero).
     """
+
+    close_margin_s = 0.6  # silence after the longest hold: the endpoint frame and a little more
 
     def __init__(
         self,
@@ -337,16 +343,27 @@ class FileSource:
         rate: int = 16000,
         frame_ms: int = 30,
         fast: bool = False,
-        tail_s: float = 1.2,
+        tail_s: float = 0.0,
+        hold_ms: int = 600,
     ) -> None:
         self.samples = wav if isinstance(wav, np.ndarray) else read_wav(wav, rate)
         self.rate = rate
         self.frame_ms = frame_ms
         self.fast = fast
-        self.tail_s = tail_s
+        self.min_tail_s = tail_s
+        self.hold_ms = hold_ms
         self.origin: float | None = None
         self.connected = True
         self.finished = threading.Event()
+
+    def hold_pauses_up_to(self, hold_ms: int) -> None:
+        """The endpointer reading these frames may hold a pause up to ``hold_ms`` of silence."""
+        self.hold_ms = max(self.hold_ms, int(hold_ms))
+
+    @property
+    def tail_s(self) -> float:
+        """The trailing silence the file gets."""
+        return max(self.min_tail_s, self.hold_ms / 1000 + self.close_margin_s)
 
     async def frames(self) -> AsyncIterator[Frame]:
         n = self.rate * self.frame_ms // 1000
