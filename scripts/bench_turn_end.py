@@ -66,6 +66,43 @@ PAUSED: list[tuple[tuple[str, ...], str, int]] = [
     (("hafta sonu için", "ne önerirsin"), "chat", 150),
     (("bugün çok yoruldum ve", "biraz dinlenmek istiyorum"), "chat", 160),
     (("sence bu akşam", "ne yapsam"), "chat", 150),
+    # a pause after "saat", a number without its unit, a time phrase, a subject or object before its verb
+    (("perşembe saat", "ikide toplantı ekle"), "fast_path", 140),
+    (("yarın akşam saat sekizde", "sinema ekle"), "fast_path", 140),
+    (("bugün saat dört", "buçukta ders ekle"), "fast_path", 140),
+    (("önümüzdeki salı", "diş hekimi randevusu ekle"), "fast_path", 140),
+    (("yarın sabah", "toplantım var mı"), "fast_path", 150),
+    (("cumartesi günü saat on birde", "kahvaltı ekle"), "fast_path", 140),
+    (("bugünkü toplantıyı", "iptal et"), "fast_path", 150),
+    (("yarınki doktor randevusunu", "saat dörde taşı"), "fast_path", 140),
+    (("bu hafta", "neler var"), "fast_path", 150),
+    (("bantz", "saat kaç"), "fast_path", 140),
+    (("bantz", "yarın saat dokuzda toplantı ekle"), "fast_path", 140),
+    (("çarşamba günü", "boş muyum"), "fast_path", 150),
+    (("yarın saat on", "ikide öğle yemeği ekle"), "fast_path", 140),
+    (("bugün", "takvimimde ne var"), "fast_path", 150),
+    (("pazar günü annemle", "öğle yemeği ekle"), "fast_path", 140),
+    (("gelecek hafta pazartesi", "saat onda toplantı ekle"), "fast_path", 140),
+    (("şu an", "saat kaç"), "fast_path", 130),
+    (("doktor randevumu", "sil"), "fast_path", 150),
+    (("yarın öğlen", "bir buçukta berber ekle"), "fast_path", 140),
+    (("ayın on beşinde", "saat üçte toplantı ekle"), "fast_path", 140),
+    (("yarın için", "toplantı var mı"), "fast_path", 150),
+    (("bugün öğleden sonra", "takvimimde ne var"), "fast_path", 150),
+    (("haftaya salı saat", "onda sunum ekle"), "fast_path", 140),
+    (("yarın saat beşte", "ve", "akşam yedide toplantım var mı"), "fast_path", 140),
+    (("bana güzel bir", "şiir oku"), "chat", 150),
+    (("canım çok sıkılıyor ve", "ne yapacağımı bilmiyorum"), "chat", 160),
+    (("bu akşam için", "bir film önerir misin"), "chat", 150),
+    (("bana biraz", "motivasyon ver"), "chat", 150),
+    (("uzun bir günün ardından", "nasıl rahatlayabilirim"), "chat", 150),
+    (("akşam yemeği için", "ne pişirsem"), "chat", 150),
+    (("bana ilginç bir", "bilgi söyle"), "chat", 150),
+    (("en sevdiğin", "kitap hangisi"), "chat", 150),
+    (("bugün kendimi", "biraz yorgun hissediyorum"), "chat", 160),
+    (("hafta sonu arkadaşlarla", "ne yapabiliriz"), "chat", 150),
+    (("yeni bir hobi", "önerir misin"), "chat", 150),
+    (("kardeşim yarın", "sınava giriyor ne desem"), "chat", 150),
 ]
 COMPLETE: list[tuple[str, str, int]] = [
     ("şu an saat kaç", "fast_path", 130),
@@ -82,6 +119,12 @@ COMPLETE: list[tuple[str, str, int]] = [
     ("nasılsın bakalım", "chat", 160),
     ("bana bir fıkra anlat", "chat", 150),
     ("hafta sonu ne yapsam", "chat", 160),
+    ("bu hafta neler var", "fast_path", 150),
+    ("yarın sabah toplantım var mı", "fast_path", 150),
+    ("bugünkü toplantıyı iptal et", "fast_path", 150),
+    ("perşembe saat ikide toplantı ekle", "fast_path", 140),
+    ("bana güzel bir şiir oku", "chat", 150),
+    ("akşam yemeği için ne pişirsem", "chat", 150),
 ]
 
 
@@ -174,7 +217,12 @@ async def one_file(pipeline: Any, wav: Path) -> dict[str, Any]:
         pipeline.turn_end.on_verdict = None
         pipeline.observer = observer
     ends = [e for e in events if e.kind == "endpoint"]
-    row: dict[str, Any] = {"endpoints": len(ends), "turns": len(outcomes), "verdicts": [r.judged.verdict.value for r in reports]}
+    row: dict[str, Any] = {
+        "endpoints": len(ends), "turns": len(outcomes), "verdicts": [r.judged.verdict.value for r in reports],
+        # every verdict: why, when after its pause (ms), in time or not (a cut: which pause's verdict let it happen)
+        "verdict_log": [(r.judged.reason, round(r.after_pause_s * 1000), r.applied) for r in reports],
+        "turn_transcripts": [o.transcript for o in outcomes],
+    }
     if ends:
         row["turn_end"] = ends[-1].utterance.turn_end
     # the verdict on the final pause (the decode of exactly the endpoint's audio), in time or not
@@ -259,7 +307,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                             print(f"[{name}] {row['file']} ends={r['endpoints']} {r.get('turn_end')} {r.get('verdict')}:{r.get('verdict_reason', '')} "
                                   f"spoken={r.get('spoken_latency_ms')} ep={r.get('endpoint_delay_ms')} asr_wait={r.get('asr_wait_ms')} "
                                   f"decode={r.get('decode_ms')} verdict@{r.get('verdict_after_pause_ms')} {r.get('transcript', '')!r} "
-                                  f"{r.get('path', '')}", file=sys.stderr, flush=True)
+                                  f"{r.get('path', '')}" + (f" CUT {r['turn_transcripts']} {r['verdict_log']}" if r["endpoints"] > 1 else ""),
+                                  file=sys.stderr, flush=True)
             for p in pipes.values():
                 await p.aclose()
     finally:

@@ -28,6 +28,8 @@ COMPLETE = [
     "çok yoruldum",
     "nasılsın",
     "teşekkürler",
+    "nasılsın bakalım",  # a tag after the verb, not a hesitation
+    "bir fıkra anlat bakalım",
 ]
 
 UNFINISHED = [

@@ -69,6 +69,8 @@ NEEDS_VALUE = frozenset({"saat", "saate", "saatte", "saati", "saatine", "ayin", 
 HESITATIONS = frozenset({"sey", "ee", "eee", "eeh", "ehm", "hmm", "hm", "mm", "iii", "ii", "aa", "oo", "ya", "iste", "bakalim"})
 # dropped from the end before judging: polite closers that follow a finished request
 POLITE_TAIL = frozenset({"lutfen", "acaba", "ederim"})
+# hesitations that also close a finished sentence as a tag ("nasılsın bakalım", "anlat işte")
+TAG_TAIL = frozenset({"bakalim", "iste", "ya"})
 
 # the last word of a finished sentence
 QUESTION_WORDS = frozenset({
@@ -149,7 +151,9 @@ class TurnEndPolicy:
         toks = [t for t in tokenize(request) if not is_wake_word(t.fold)]
         if not toks:
             return TurnEnd(Verdict.UNFINISHED, "wake word only")  # "Bantz…": the request follows
-        if toks[-1].fold in HESITATIONS:
+        if len(toks) > 1 and toks[-1].fold in TAG_TAIL and _ends_sentence(toks[:-1]):
+            toks = toks[:-1]  # a tag after the verb: the sentence is judged without it
+        elif toks[-1].fold in HESITATIONS:
             return TurnEnd(Verdict.UNFINISHED, "hesitation")
         while len(toks) > 1 and toks[-1].fold in POLITE_TAIL:
             toks = toks[:-1]
