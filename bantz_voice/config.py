@@ -70,11 +70,14 @@ class VadSettings(_Section):
     # speculative transcript of a pause ends the turn after turn_end_early_ms of silence when the
     # fast path is sure it is a complete command or question, holds it up to turn_end_extended_ms
     # when it stops on an unfinished phrase ("ve", "saat", a number without its unit, no verb) or
-    # while it is still being decoded, and keeps hangover_ms otherwise. On by default: file sources
+    # while it is still being decoded, up to turn_end_fragment_ms when it stops without a verb on
+    # words the policy does not know (a fragment, or a garbled transcript), and keeps hangover_ms
+    # otherwise. On by default: file sources
     # (audio/source.py FileSource) append the silence the longest hold needs.
     turn_end: bool = True
     turn_end_early_ms: int = Field(180, ge=30, le=2000)
     turn_end_extended_ms: int = Field(1200, ge=90, le=5000)
+    turn_end_fragment_ms: int = Field(800, ge=90, le=5000)
     turn_end_min_confidence: float = Field(0.8, ge=0, le=1)
 
 

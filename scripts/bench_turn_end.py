@@ -7,6 +7,7 @@ chunker → Piper).
     python scripts/bench_turn_end.py --llm simulator          # chat LLM = scripts/vllm_mock_server.py, a SIMULATOR
     python scripts/bench_turn_end.py --llm simulator --pauses 300,500,700 --json out.json
     python scripts/bench_turn_end.py --designs policy,fixed,long   # also a fixed hangover as long as the policy's limit
+    python scripts/bench_turn_end.py --designs policy,nofragment,fixed   # with / without the fragment hold
 
 Utterances are rendered here: espeak-ng (``-v tr``) pieces → sox 16 kHz mono, each piece's own
 leading/trailing silence trimmed, then joined with a silent pause of exactly ``--pauses`` ms (a
@@ -171,7 +172,9 @@ def make_set(out: Path, pauses_ms: list[int]) -> list[dict[str, Any]]:
 # --- running -------------------------------------------------------------------------------------
 def design_settings(base: Any, name: str, early_ms: int, extended_ms: int) -> Any:
     data = base.model_dump(mode="json")
-    data["vad"]["turn_end"] = name == "policy"
+    data["vad"]["turn_end"] = name in ("policy", "nofragment")
+    if name == "nofragment":  # the policy without its middle hold: a verbless fragment gets the hangover
+        data["vad"]["turn_end_fragment_ms"] = data["vad"]["hangover_ms"]
     if name == "short":  # a naive fixed hangover as short as the policy's early end
         data["vad"]["hangover_ms"] = early_ms
     if name == "long":  # a naive fixed hangover as long as the policy's extended limit
@@ -321,7 +324,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "meta": {
             "llm": args.llm + (" (SIMULATOR: scripts/vllm_mock_server.py, bantz-sim-3b/bantz-sim-8b)" if args.llm == "simulator" else ""),
             "asr": s0.asr.model, "tts": s0.tts.voice,
-            "limits_ms": {"hangover": s0.vad.hangover_ms, "early": s0.vad.turn_end_early_ms, "extended": s0.vad.turn_end_extended_ms},
+            "limits_ms": {"hangover": s0.vad.hangover_ms, "early": s0.vad.turn_end_early_ms, "extended": s0.vad.turn_end_extended_ms,
+                          "fragment": s0.vad.turn_end_fragment_ms},
             "utterances": {"paused": sum(r["paused"] for r in rows), "complete": sum(not r["paused"] for r in rows)},
             "pauses_ms": args.pauses, "repeat": args.repeat, "load_and_warmup_s": round(load_s, 1),
             **report.run_meta(),
@@ -366,15 +370,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pauses", type=lambda v: [int(x) for x in v.split(",")], default=[300, 500, 700],
                     help="mid-sentence pauses in ms; every paused utterance is rendered with each (default 300,500,700)")
     ap.add_argument("--designs", type=lambda v: v.split(","), default=["policy", "fixed"],
-                    help="policy (vad.turn_end), fixed (today's hangover), short / long (a fixed hangover of "
-                    "turn_end_early_ms / turn_end_extended_ms)")
+                    help="policy (vad.turn_end), nofragment (the policy with turn_end_fragment_ms = hangover_ms), "
+                    "fixed (the fixed hangover), short / long (a fixed hangover of turn_end_early_ms / turn_end_extended_ms)")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--limit", type=int, default=0, help="only the first N utterances (a smoke run)")
     ap.add_argument("--keep-wavs", help="render the utterances into this folder and keep them")
     ap.add_argument("--json", help="write the full result (every utterance) here")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
-    bad = [d for d in args.designs if d not in ("policy", "fixed", "short", "long")]
+    bad = [d for d in args.designs if d not in ("policy", "nofragment", "fixed", "short", "long")]
     if bad:
         ap.error(f"unknown design(s): {bad}")
     result = asyncio.run(run(args))

@@ -54,7 +54,7 @@ def _endpoint_delay_frames(events: list[VadEvent]) -> list[int]:
     return [round((e.t - e.utterance.speech_end) * 1000 / FRAME_MS) for e in events if e.kind == "endpoint"]
 
 
-LIMITS = TurnEndLimits(early_ms=180, extended_ms=1200)
+LIMITS = TurnEndLimits(early_ms=180, extended_ms=1200, fragment_ms=800)
 
 
 def _ep(turn_end: TurnEndLimits | None = LIMITS) -> Endpointer:
@@ -69,7 +69,7 @@ def test_without_limits_the_hangover_is_fixed() -> None:
     assert [e.utterance.turn_end for e in events if e.kind == "endpoint"] == [None]
 
 
-@pytest.mark.parametrize("verdict,frames", [("complete", 6), ("unfinished", 40), ("unknown", 14)])
+@pytest.mark.parametrize("verdict,frames", [("complete", 6), ("unfinished", 40), ("fragment", 27), ("unknown", 14)])
 def test_a_verdict_at_the_pause_sets_its_limit(verdict: str, frames: int) -> None:
     events = _feed(_ep(), _speech(20), on_pause=lambda ep, ev: ep.set_verdict(verdict, ep.expect_verdict()))
     assert _endpoint_delay_frames(events) == [frames]
@@ -154,7 +154,10 @@ def test_longest_pause_follows_the_settings() -> None:
     assert longest_pause_ms(VadSettings(turn_end=True, turn_end_extended_ms=1500)) == 1500
     assert longest_pause_ms(VadSettings(turn_end=False, turn_end_extended_ms=1500)) == 400
     ep = Endpointer.from_settings(VadSettings(turn_end=True, turn_end_early_ms=150, turn_end_extended_ms=900))
-    assert (ep.early_frames, ep.hangover_frames, ep.extended_frames) == (5, 14, 30)
+    assert (ep.early_frames, ep.hangover_frames, ep.fragment_frames, ep.extended_frames) == (5, 14, 27, 30)
+    # the fragment hold lies between the hangover and the extended limit, whatever the settings say
+    assert Endpointer.from_settings(VadSettings(turn_end_fragment_ms=3000, turn_end_extended_ms=900)).fragment_frames == 30
+    assert Endpointer.from_settings(VadSettings(turn_end_fragment_ms=100)).fragment_frames == 14
 
 
 # --- end to end: a paused utterance through the voice loop ------------------------------------------

@@ -52,10 +52,18 @@ UNFINISHED = [
     ("toplantıyı,", "open punctuation"),
 ]
 
+# no verb, no question word or closing, nothing the policy knows: a middle hold, not the hangover
+FRAGMENT = [
+    "en sevdiğin",
+    "yeni bir hobi",
+    "Yakın sakık.",  # Whisper base's transcript of espeak-ng's "yarın saat üç" (bench_turn_end.py)
+    "Yagın Saba",  # ... of "yarın sabah"
+    "çok güzel",
+]
+
 UNKNOWN = [
     ("", "empty"),
     ("   ", "empty"),
-    ("çok güzel", "no verb"),
     # a chat sentence with a date word: the brain asks its LLM router, so no early end either
     ("bugün çok yoruldum", "not confident"),
 ]
@@ -71,6 +79,12 @@ def test_complete_commands_and_questions(text: str) -> None:
 def test_unfinished_phrases(text: str, reason: str) -> None:
     judged = POLICY.judge(text, NOW)
     assert (judged.verdict, judged.reason) == (Verdict.UNFINISHED, reason)
+
+
+@pytest.mark.parametrize("text", FRAGMENT)
+def test_verbless_fragments_get_a_middle_hold(text: str) -> None:
+    judged = POLICY.judge(text, NOW)
+    assert (judged.verdict, judged.reason) == (Verdict.FRAGMENT, "no verb")
 
 
 @pytest.mark.parametrize("text,reason", UNKNOWN)

@@ -13,8 +13,9 @@ Turn ends driven by a verdict (issue #15, ``TurnEndLimits``): whoever starts a s
 at a pause calls :meth:`Endpointer.expect_verdict` and later :meth:`Endpointer.set_verdict` with the
 policy's verdict on its transcript (``turkish/turn_end.py``). The pause then ends after
 ``early_ms`` of silence for ``complete``, holds up to ``extended_ms`` for ``unfinished`` (and
-while the verdict is still on its way), and after ``hangover_ms`` for ``unknown`` or without a
-verdict. A verdict that arrives after its limit has passed ends the turn at the next frame.
+while the verdict is still on its way), up to ``fragment_ms`` for ``fragment`` (a transcript that
+stops without a verb but names nothing the policy knows) and after ``hangover_ms`` for ``unknown``
+or without a verdict. A verdict that arrives after its limit has passed ends the turn at the next frame.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ import numpy as np
 import webrtcvad
 
 EventKind = Literal["speech_start", "pause", "resume", "endpoint"]
-Verdict = Literal["complete", "unfinished", "unknown"]
-VERDICTS: dict[str, Verdict] = {"complete": "complete", "unfinished": "unfinished", "unknown": "unknown"}
+Verdict = Literal["complete", "unfinished", "fragment", "unknown"]
+VERDICTS: dict[str, Verdict] = {"complete": "complete", "unfinished": "unfinished", "fragment": "fragment", "unknown": "unknown"}
 
 
 @dataclass
@@ -66,10 +67,12 @@ class VadEvent:
 @dataclass(frozen=True)
 class TurnEndLimits:
     """Silence that ends a pause, per verdict: ``early_ms`` (complete), ``extended_ms``
-    (unfinished, or the verdict not there yet); ``unknown`` keeps the endpointer's hangover."""
+    (unfinished, or the verdict not there yet), ``fragment_ms`` (fragment: at least the hangover,
+    at most ``extended_ms``); ``unknown`` keeps the endpointer's hangover."""
 
     early_ms: int = 180
     extended_ms: int = 1200
+    fragment_ms: int = 800
 
 
 def longest_pause_ms(vad_settings: Any) -> int:
@@ -116,9 +119,11 @@ class Endpointer:
         self.turn_end = turn_end
         self.early_frames = self.hangover_frames
         self.extended_frames = self.hangover_frames
+        self.fragment_frames = self.hangover_frames
         if turn_end is not None:
             self.early_frames = max(1, min(self.hangover_frames, -(-turn_end.early_ms // frame_ms)))
             self.extended_frames = max(self.hangover_frames, -(-turn_end.extended_ms // frame_ms))
+            self.fragment_frames = min(self.extended_frames, max(self.hangover_frames, -(-turn_end.fragment_ms // frame_ms)))
         self._pause_id = 0
         self.reset()
 
@@ -126,7 +131,9 @@ class Endpointer:
     def from_settings(cls, vad_settings: Any, frame_ms: int = 30, rate: int = 16000) -> Endpointer:
         turn_end = None
         if vad_settings.turn_end:
-            turn_end = TurnEndLimits(vad_settings.turn_end_early_ms, vad_settings.turn_end_extended_ms)
+            turn_end = TurnEndLimits(
+                vad_settings.turn_end_early_ms, vad_settings.turn_end_extended_ms, vad_settings.turn_end_fragment_ms
+            )
         return cls(
             rate=rate,
             frame_ms=frame_ms,
@@ -181,6 +188,8 @@ class Endpointer:
             return self.early_frames
         if self._verdict == "unfinished" or self._pending:
             return self.extended_frames
+        if self._verdict == "fragment":
+            return self.fragment_frames
         return self.hangover_frames
 
     def _ended_by(self) -> str | None:

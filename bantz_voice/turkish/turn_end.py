@@ -17,8 +17,15 @@ it and says
     ("Bantz…" before the request), a comma or an ellipsis; or it names a time, a date or the
     calendar without any verb ("yarın saat üçte", "doktor randevusu") — a verb is missing. The
     endpointer waits longer.
+``fragment``
+    it stops without a verb, question word or closing formula, on words that name nothing the
+    policy knows ("en sevdiğin", "yeni bir hobi", and Whisper's garbled "Yakın sakık." for "yarın
+    saat üç"): likely a fragment, but weaker evidence than ``unfinished``, so the endpointer waits
+    a middle limit (``vad.turn_end_fragment_ms``, 800 ms: the 300–700 ms pauses people make
+    mid-sentence) instead of the extended one.
 ``unknown``
-    anything else (an unsure chat sentence, an empty transcript): today's fixed hangover.
+    anything else (an unsure chat sentence that ends on its verb, an empty transcript): today's
+    fixed hangover.
 
 Pure text in, verdict out: no model, deterministic, well under a millisecond.
 """
@@ -41,6 +48,7 @@ from bantz_voice.turkish.wake import is_wake_word, strip_wake_word
 class Verdict(str, Enum):
     COMPLETE = "complete"
     UNFINISHED = "unfinished"
+    FRAGMENT = "fragment"
     UNKNOWN = "unknown"
 
 
@@ -179,4 +187,4 @@ class TurnEndPolicy:
             return TurnEnd(Verdict.UNFINISHED, "open punctuation")  # Whisper's "," or "…"
         if nlu.has_tool_cue(request, now):
             return TurnEnd(Verdict.UNFINISHED, "verb missing")  # "yarın saat üçte", "doktor randevusu"
-        return TurnEnd(Verdict.UNKNOWN, "no verb")
+        return TurnEnd(Verdict.FRAGMENT, "no verb")
