@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from bantz_voice.turkish.temporal import DEFAULT_TZ
-from bantz_voice.turkish.turn_end import TurnEndPolicy, Verdict
+from bantz_voice.turkish.turn_end import TurnEnd, TurnEndPolicy, Verdict
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=DEFAULT_TZ)
 POLICY = TurnEndPolicy(min_confidence=0.8)
@@ -61,9 +61,9 @@ FRAGMENT = [
     "çok güzel",
 ]
 
+EMPTY = ["", "   "]  # Whisper heard no words: no reply either way, so holding costs nothing
+
 UNKNOWN = [
-    ("", "empty"),
-    ("   ", "empty"),
     # a chat sentence with a date word: the brain asks its LLM router, so no early end either
     ("bugün çok yoruldum", "not confident"),
 ]
@@ -85,6 +85,11 @@ def test_unfinished_phrases(text: str, reason: str) -> None:
 def test_verbless_fragments_get_a_middle_hold(text: str) -> None:
     judged = POLICY.judge(text, NOW)
     assert (judged.verdict, judged.reason) == (Verdict.FRAGMENT, "no verb")
+
+
+@pytest.mark.parametrize("text", EMPTY)
+def test_an_empty_transcript_gets_the_middle_hold(text: str) -> None:
+    assert POLICY.judge(text, NOW) == TurnEnd(Verdict.FRAGMENT, "empty")
 
 
 @pytest.mark.parametrize("text,reason", UNKNOWN)

@@ -22,10 +22,10 @@ it and says
     policy knows ("en sevdiğin", "yeni bir hobi", and Whisper's garbled "Yakın sakık." for "yarın
     saat üç"): likely a fragment, but weaker evidence than ``unfinished``, so the endpointer waits
     a middle limit (``vad.turn_end_fragment_ms``, 800 ms: the 300–700 ms pauses people make
-    mid-sentence) instead of the extended one.
+    mid-sentence) instead of the extended one. An empty transcript too: no words, no reply, so
+    holding it costs nothing, and the words after the pause join it.
 ``unknown``
-    anything else (an unsure chat sentence that ends on its verb, an empty transcript): today's
-    fixed hangover.
+    anything else (an unsure sentence that ends on its verb): today's fixed hangover.
 
 Pure text in, verdict out: no model, deterministic, well under a millisecond.
 """
@@ -154,7 +154,9 @@ class TurnEndPolicy:
     def judge(self, text: str, now: datetime | None = None) -> TurnEnd:
         raw = text.strip() if isinstance(text, str) else ""
         if not raw:
-            return TurnEnd(Verdict.UNKNOWN, "empty")
+            # Whisper heard no words: an empty turn gets no reply, so a longer hold costs no
+            # latency, and speech that resumes ("bana biraz … motivasyon ver") joins it
+            return TurnEnd(Verdict.FRAGMENT, "empty")
         request = strip_wake_word(raw)
         toks = [t for t in tokenize(request) if not is_wake_word(t.fold)]
         if not toks:
