@@ -344,7 +344,7 @@ class FileSource:
         frame_ms: int = 30,
         fast: bool = False,
         tail_s: float = 0.0,
-        hold_ms: int = 600,
+        hold_ms: int = 600,  # until a listen loop says more: a 1.2 s tail, as before the turn-end policy
     ) -> None:
         self.samples = wav if isinstance(wav, np.ndarray) else read_wav(wav, rate)
         self.rate = rate
