@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bantz_voice import sysmem
+from bantz_voice import cpu, sysmem
 from bantz_voice.responder import EchoResponder, Progress, Responder
 
 if TYPE_CHECKING:
@@ -87,10 +87,12 @@ async def start_pipeline(
     warm-up synthesis) while the language model may still be warming. Returns a pipeline ready for
     its first turn: every model loaded and every role's prefix warmed. First of all, glibc's malloc
     thresholds are fixed (``sysmem.fix_malloc_thresholds``: a turn's large buffers stay their own
-    mappings, so the RSS does not creep up over the turns)."""
+    mappings, so the RSS does not creep up over the turns) and numpy's BLAS computes on one thread
+    (``cpu.single_threaded_blas``: its idle worker threads no longer spin after every small product)."""
     from bantz_voice.pipeline import VoicePipeline
 
     sysmem.fix_malloc_thresholds()
+    cpu.single_threaded_blas()
 
     async def asr() -> SpeechToText:
         return transcriber if transcriber is not None else await asyncio.to_thread(load_transcriber, settings, progress)

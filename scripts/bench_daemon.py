@@ -1258,7 +1258,7 @@ def render_text(r: dict[str, Any]) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     p = report.described_parser(__doc__, epilog=True)
-    p.add_argument("--turns", type=int, default=22, help="utterances to play (default 22; a follow-up counts as one)")
+    p.add_argument("--turns", type=int, default=22, help="utterances to play (default 22; a follow-up counts as one; 0: only the CPU windows)")
     p.add_argument("--quick", action="store_true", help="smoke test: 3 turns, 3 s of silence, 6 s of speech")
     p.add_argument("--speech", type=float, default=60.0, metavar="S", help="seconds of Turkish speech without the wake word (CPU)")
     p.add_argument("--silence", type=float, default=20.0, metavar="S", help="seconds of silence (CPU)")
@@ -1293,8 +1293,8 @@ def main(argv: list[str] | None = None) -> int:
         args.speech = min(args.speech, 6.0)
         args.silence = min(args.silence, 3.0)
         args.restarts = 0
-    if args.turns < 1:
-        parser.error("--turns must be at least 1")
+    if args.turns < 0:
+        parser.error("--turns must be at least 0 (0: only the CPU windows)")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up (daemon, sound server) on SIGTERM too
     if args.render:
         result = json.loads(args.render.read_text(encoding="utf-8"))
