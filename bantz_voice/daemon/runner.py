@@ -106,7 +106,7 @@ class DaemonGate(Gate):
         d = self.daemon
         if not d.gate.hands_free or d.gate.in_follow_up(utterance.speech_start):
             return True
-        if d.wake.detect(utterance.audio).fired:
+        if d.wake.fires(utterance.audio):
             return True
         if final:
             d.ignored += 1

@@ -17,6 +17,13 @@ follow-up window); ``build_wake_detector`` picks the engine from ``WakeSettings`
   transcribes every utterance and the transcript match decides).
 
 Either way the transcript match (daemon/wakeword.py) stays the second stage.
+
+Cost while listening (the daemon asks at every pause of every utterance outside the follow-up
+window): a model's scores depend only on the utterance's first ``scan_s`` + 1 s, so each model
+keeps the scores of the last such head and answers again without a model call while the utterance
+grows past it (a 15 s stretch of background speech pauses dozens of times); the models of an
+agreement share the head's log-mel windows (one filterbank for all); and :meth:`WakeDetector.fires`,
+the daemon's yes/no, stops at the first model that fires nowhere (the agreement needs them all).
 """
 
 from __future__ import annotations
@@ -114,6 +121,12 @@ class WakeDetector:
     def detect(self, audio: np.ndarray) -> WakeResult:
         return WakeResult(True, 1.0, 0)
 
+    def fires(self, audio: np.ndarray) -> bool:
+        """Whether the stage lets the utterance through (``detect(audio).fired``, the daemon's
+        question); an engine may answer it with less work than :meth:`detect`, which scores every
+        model."""
+        return self.detect(audio).fired
+
     def warmup(self) -> None:
         """Run the model once (start-up, before READY): what its first inference allocates is
         allocated then, not after the first utterance. Nothing to do for the pass-through engine."""
@@ -150,6 +163,28 @@ def resolve_model(model: str | Path | None) -> Path | None:
     return packaged_model_path(model)
 
 
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == b.dtype and a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+class _LastInput:
+    """The model input (log-mel windows) of the last head seen, one entry: the models of an
+    agreement share one, so an utterance's features are computed once for all of them. Exact: a
+    hit needs the same samples (dtype included) and the same window layout."""
+
+    def __init__(self) -> None:
+        self._last: tuple[tuple[int, int], np.ndarray, np.ndarray] | None = None
+
+    def get(self, key: tuple[int, int], head: np.ndarray) -> np.ndarray | None:
+        last = self._last  # one read: another thread may replace it meanwhile
+        if last is not None and last[0] == key and _same(last[1], head):
+            return last[2]
+        return None
+
+    def put(self, key: tuple[int, int], head: np.ndarray, x: np.ndarray) -> None:
+        self._last = (key, head, x)
+
+
 class OnnxWakeDetector(WakeDetector):
     engine = "model"
 
@@ -173,23 +208,42 @@ class OnnxWakeDetector(WakeDetector):
         self.confirm_k = int(confirm_k)
         self.confirm_n = int(confirm_n)
         self._lock = threading.Lock()
+        self._inputs = _LastInput()  # shared by the models of an agreement
+        self._last: tuple[np.ndarray, np.ndarray] | None = None  # (head, its scores)
 
-    def scores(self, audio: np.ndarray) -> np.ndarray:
-        """Probability per 1 s window (100 ms apart) over the first ``scan_s`` seconds. An utterance
-        too short for ``confirm_n`` windows (a bare "Bantz") is padded with silence to that many:
-        padding never changes an earlier window's score."""
+    def head(self, audio: np.ndarray) -> np.ndarray:
+        """The samples the scores depend on: the first ``scan_s`` + 1 s. An utterance too short
+        for ``confirm_n`` windows (a bare "Bantz") is padded with silence to that many: padding
+        never changes an earlier window's score."""
         head = np.asarray(audio)[: int(features.SAMPLE_RATE * (self.scan_s + features.WINDOW_S))]
         need = features.WINDOW_SAMPLES + (self.confirm_n - 1) * features.STEP_FRAMES * features.HOP
         if 0 < head.size < need:
             head = np.concatenate([head, np.zeros(need - head.size, dtype=head.dtype)])
-        frames = features.log_mel_frames(head)
+        return head
+
+    def scores(self, audio: np.ndarray) -> np.ndarray:
+        """Probability per 1 s window (100 ms apart) over the first ``scan_s`` seconds (read-only;
+        the same head as the last call answers without a model call)."""
+        head = self.head(audio)
+        last = self._last
+        if last is not None and _same(last[0], head):
+            return last[1]
+        head = head.copy()  # kept (a view would pin the whole utterance, and it is compared later)
         max_start = int(round(self.scan_s * features.SAMPLE_RATE / features.HOP))
-        x = features.windows(frames, max_start=max_start)
+        key = (max_start, head.size)
+        x = self._inputs.get(key, head)
+        if x is None:
+            x = features.windows(features.log_mel_frames(head), max_start=max_start)
+            self._inputs.put(key, head, x)
         if head.size == 0 or float(np.max(np.abs(features.to_float(head)))) < SILENCE_PEAK:
-            return np.zeros(x.shape[0])  # (near-)digital silence: nothing to hear, no model call
-        with self._lock:
-            logits = self.session.run(None, {self.input_name: x})[0]
-        return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64).reshape(-1)))
+            s = np.zeros(x.shape[0])  # (near-)digital silence: nothing to hear, no model call
+        else:
+            with self._lock:
+                logits = self.session.run(None, {self.input_name: x})[0]
+            s = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64).reshape(-1)))
+        s.flags.writeable = False
+        self._last = (head, s)
+        return s
 
     def score(self, audio: np.ndarray) -> float:
         """The k-of-n rule's score of the utterance (the threshold decides on it)."""
@@ -235,6 +289,9 @@ class AgreementWakeDetector(WakeDetector):
             raise ValueError(f"within must be >= 0 (got {within})")
         self.members = tuple(members)
         self.within = int(within)
+        shared = _LastInput()
+        for m in self.members:
+            m._inputs = shared  # the head's log-mel windows are computed once for every model
 
     @property
     def models(self) -> tuple[OnnxWakeDetector, ...]:
@@ -250,6 +307,17 @@ class AgreementWakeDetector(WakeDetector):
         fired = agree([m.fired(s) for m, s in zip(self.members, streams, strict=True)], self.within)
         per_model = tuple(rule_score(s, m.confirm_k, m.confirm_n) for m, s in zip(self.members, streams, strict=True))
         return WakeResult(fired, per_model[0], int(streams[0].size), per_model)
+
+    def fires(self, audio: np.ndarray) -> bool:
+        """``detect(audio).fired``, model by model in order: the first model that fires in no
+        window decides (the agreement needs every model), and the models after it are not run."""
+        fired = []
+        for m in self.members:
+            f = m.fired(m.scores(audio))
+            if not f.any():
+                return False
+            fired.append(f)
+        return agree(fired, self.within)
 
     def score(self, audio: np.ndarray) -> float:
         """The first model's rule score (the agreement itself is a yes/no: :meth:`detect`)."""
