@@ -318,6 +318,39 @@ async def test_prefill_leaves_a_chat_turn_only_its_own_words(smollm2_gguf, tmp_p
     assert fresh[False][cut] > 100 and fresh[False][cut] > 4 * fresh[True][cut], str(fresh)
 
 
+async def test_a_restart_evaluates_the_summary_on_disk_before_ready(smollm2_gguf, tmp_path) -> None:
+    """Issue 11 (the first turn after READY): the conversation summary an earlier run left on disk is
+    part of every chat prompt, so warm-up evaluates it; the first chat turn after the restart then
+    evaluates only its own words. Without that it evaluated the whole summary (4-5 s in the daemon)."""
+    s = brain_settings(embedded_models(smollm2_gguf))
+    s.calendar.ics_path = tmp_path / "cal.ics"
+    before = build_brain(s)
+    before.memory.clear()
+    try:
+        for text in CHATS:  # an earlier run's turns: their summary lines stay on disk
+            await turn(before, text)
+    finally:
+        await before.aclose()
+    after = build_brain(s)
+    try:
+        assert len(after.memory.lines()) == len(CHATS)
+        eng = after.llm.for_role("chat")._get_engine()  # one engine per model file: a new process has no state
+        with eng.lock:  # (when the earlier brain's engine is still loaded)
+            eng.cache.recent.clear()
+            if eng.llm is not None:
+                eng.llm.reset()
+        steps: list[str] = []
+        await after.warmup(steps.append)
+        assert "sohbet özeti" in steps
+        req, _ = await turn(after, "bugün nasılsın")
+        assert req.result.source == "rules" and req.result.route == "smalltalk", req.result
+        total, reused = eng.cache.last_reuse
+        assert total - reused < 25, (total, reused)
+    finally:
+        after.memory.clear()
+        await after.aclose()
+
+
 async def test_after_idle_work_the_brain_is_truly_idle(smollm2_gguf, tmp_path) -> None:
     """Issue 11 (CPU in silence after turns): the work ``idle()`` starts is bounded — once its
     prefill has finished no task is left scheduled, the engine is free with nothing queued, and

@@ -159,6 +159,14 @@ class Brain(Responder):
             else:
                 for r in rs:
                     self._warmed[r] = backend.name
+        if "chat" in self._warmed and self.memory.lines():
+            # The conversation summary on disk (an earlier run's turns) is part of every chat prompt
+            # now: evaluate it before READY, as idle() does after each reply, or the first chat turn
+            # after a restart pays for it (4-5 s with SmolLM2 on 2 cores; docs/benchmarks.md, issue 11).
+            say("sohbet özeti")
+            task = self._start_prefill()
+            if task is not None:
+                await task
 
     def degraded(self) -> dict[str, str]:
         return dict(self._degraded)
@@ -328,18 +336,24 @@ class Brain(Responder):
         prompt's start (system prompt, summary, history) now (``brain.prefill_next``), so that a
         chat turn evaluates only its own words even when the history was just cut back. Any LLM
         request preempts it."""
+        self._start_prefill()
+
+    def _start_prefill(self) -> asyncio.Task[None] | None:
+        """Starts evaluating the next chat prompt's start (``brain.prefill_next``); the task, or None
+        when there is nothing to do (off, closed, no chat backend that can prefill)."""
         if not self.settings.brain.prefill_next or self._closed:
-            return
+            return None
         try:
             backend = self.llm.for_role("chat")
         except Exception:
-            return
+            return None
         if getattr(backend, "prefill", None) is None:
-            return
+            return None
         if self._prefill_task is not None:
             self._prefill_task.cancel()
         parts = chat_parts("", self._older_summary(), list(self.history), None)
         self._prefill_task = asyncio.get_running_loop().create_task(self._prefill(backend, parts))
+        return self._prefill_task
 
     async def _prefill(self, backend: Any, parts: PromptParts) -> None:
         try:
