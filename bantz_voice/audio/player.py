@@ -222,7 +222,6 @@ class Player(AudioSink):
                 await asyncio.to_thread(self._reopen, rate, True)
             except AudioInputError:
                 return False
-            self._active_at = time.monotonic()  # idle from when it is open, however long opening took
         return True
 
     def _reset(self, rate: int) -> None:
