@@ -74,11 +74,6 @@ __all__ = ["REPLY_STAGE_STALLED", "REPLY_TTS_STALLED", "Turn", "VoicePipeline"]
 
 log = logging.getLogger(__name__)
 
-# the loop's speaker stream is closed after this long without a reply (Player.rest_after_s) and opened
-# again while the next utterance for the assistant is still being spoken
-SPEAKER_REST_S = 10.0
-REST_CHECK_S = 1.0  # how often the loop asks the speaker whether it may rest
-
 REPLY_STAGE_STALLED = "Kusura bakmayın efendim, ses tanıma şu an yanıt vermiyor; biraz sonra tekrar dener misiniz?"
 
 
@@ -121,14 +116,13 @@ class VoicePipeline:
         self._use_gate = True
         self._collect: list[Turn] | None = None
         self._trim: asyncio.Future[bool] | None = None  # freed heap handed back after a turn
-        self._waking: asyncio.Task[None] | None = None  # the speaker being opened again after a rest
         self._stall_apologised = False  # until a decode completes again
         self.turn_end = TurnEndHook()  # issue #15: the speculative transcript's verdict drives the endpointer
 
     def _speaker(self) -> AudioSink:
         a = self.settings.audio
         return Player(a.output_device, keep_open=True, reconnect_initial_s=a.reconnect_initial_s,
-                      reconnect_max_s=a.reconnect_max_s, rest_after_s=SPEAKER_REST_S)
+                      reconnect_max_s=a.reconnect_max_s)
 
     # ---------------------------------------------------------------- parts
     @property
@@ -284,7 +278,6 @@ class VoicePipeline:
             return
         self.cancel_speech()
         self.listener.ptt_begin()
-        self._wake_sink()
 
     def ptt_end(self) -> bool:
         """Release: the collected audio becomes an utterance. False when there was nothing to send."""
@@ -341,14 +334,9 @@ class VoicePipeline:
         barged: Turn | None = None  # the turn a barge-in already cancelled
         if isinstance(source, FileSource):  # a file ends: its tail must outlast the longest hold
             source.hold_pauses_up_to(longest_pause_ms(self.settings.vad))
-        rest_check_at = 0.0
         try:
             async for frame in source.frames():
                 self.last_frame_at = frame.t
-                if frame.t >= rest_check_at:  # an idle speaker stream is closed (Player.rest_after_s)
-                    rest_check_at = frame.t + REST_CHECK_S
-                    if not self.turns.busy and used.may_rest():
-                        self._spawn(self._rest_sink(used))
                 if self._origin_from_source is None and isinstance(source, FileSource):
                     self._origin_from_source = source.origin
                 if self.listener.muted and spec is not None:
@@ -372,7 +360,6 @@ class VoicePipeline:
                             and self._hears(ev.utterance, final=False):
                         if spec is not None:
                             spec.drop()
-                        self._wake_sink()  # for the assistant (so far): the reply will need the speaker
                         spec = self._speculate(ev.utterance)
                         # -- turn-end policy hook (issue #15): the pause's transcript may end it early or hold it
                         self.turn_end.on_pause(self.listener.endpointer, spec.future, spec.cancel, s.vad, len(ev.utterance.audio))
@@ -404,23 +391,6 @@ class VoicePipeline:
 
     async def _prepare_sink(self, sink: AudioSink) -> None:
         await sink.prepare(self.tts.sample_rate)
-
-    def _wake_sink(self) -> None:
-        """An utterance is for the assistant: a speaker stream closed while idle is opened again now,
-        while the user still speaks, off the reply's latency path."""
-        sink = self._sink
-        if sink is None or not sink.resting:
-            return
-        if self._waking is not None and not self._waking.done():
-            return
-        self._waking = self._spawn(self._prepare_sink(sink))
-
-    async def _rest_sink(self, sink: AudioSink) -> None:
-        try:
-            await sink.rest()
-        except Exception:  # the stream is reopened by the next prepare or begin, as after an error
-            log.exception("closing the idle speaker stream failed")
-            sink.fail()
 
     def _hears(self, utt: Utterance, *, final: bool) -> bool:
         if utt.ptt or not self._use_gate:
@@ -483,7 +453,6 @@ class VoicePipeline:
             self._finish(turn)
             return
         if spec is None:
-            self._wake_sink()
             spec = self.recognizer.start(utt.audio, self.settings.asr.window, utt.speech_start)
         turn.speculation = spec
         try:

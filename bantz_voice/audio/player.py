@@ -59,19 +59,6 @@ class AudioSink:
         """Open the device ahead of the first reply; True when it is open."""
         return False
 
-    @property
-    def resting(self) -> bool:
-        """A kept-open device was closed while idle (:meth:`rest`): :meth:`prepare` opens it again."""
-        return False
-
-    def may_rest(self) -> bool:
-        """Idle long enough that :meth:`rest` would close the device (cheap: asked once a second)."""
-        return False
-
-    async def rest(self) -> bool:
-        """Close a kept-open device while nothing plays; True when it was closed."""
-        return False
-
     def fail(self) -> None:
         """The reply failed: reopen the device at the next ``begin``."""
         return None
@@ -90,13 +77,6 @@ class Player(AudioSink):
     path; it is reopened only when the voice's rate changes, after the stream died (device lost,
     sound server restarted: logged once per outage, retried with back-off) or after an error.
     ``close()`` ends it. ``stop()`` silences within one block without closing the stream.
-
-    ``rest_after_s`` (the listening loop's speaker): a kept-open stream idle that long (no reply,
-    no ``prepare``) may be closed by :meth:`rest`: playing zeros costs a PortAudio and a sound-server
-    thread about 1 % of a core all day (docs/benchmarks.md, "Listening CPU"). The loop opens it
-    again with :meth:`prepare` as soon as an utterance is for the assistant (the wake-word stage
-    passed it, the follow-up window, push-to-talk), while the user is still speaking; any other
-    reply (``say``, an alarm) opens it in ``begin``, as after a lost device.
     """
 
     def __init__(
@@ -107,16 +87,10 @@ class Player(AudioSink):
         keep_open: bool = False,
         reconnect_initial_s: float = 0.5,
         reconnect_max_s: float = 10.0,
-        rest_after_s: float | None = None,
     ) -> None:
         self.device = device
         self.block_ms = block_ms
         self.keep_open = keep_open
-        self.rest_after_s = rest_after_s
-        self.rests = 0  # times a kept-open stream was closed while idle
-        self._in_reply = False  # between begin() and end(): never rest
-        self._resting = False  # rest() is closing the stream
-        self._active_at = time.monotonic()  # last begin/end/prepare
         self.reconnect_initial_s = reconnect_initial_s
         self.reconnect_max_s = reconnect_max_s
         self.started_at: float | None = None
@@ -167,48 +141,10 @@ class Player(AudioSink):
         return time.monotonic() - self._opened_at < 5.0
 
     async def begin(self, rate: int) -> None:
-        self._in_reply = True
-        self._active_at = time.monotonic()
-        if self.keep_open and not self._resting and self._healthy(rate):
+        if self.keep_open and self._healthy(rate):
             self._reset(rate)
             return
         await asyncio.to_thread(self._reopen, rate)
-
-    @property
-    def resting(self) -> bool:
-        return self.keep_open and self.rest_after_s is not None and self.opens > 0 and (
-            self._stream is None or self._resting)
-
-    def may_rest(self) -> bool:
-        if not self.keep_open or self.rest_after_s is None or self._stream is None:
-            return False
-        if self._in_reply or self._resting or self._chunks or self._open_lock.locked():
-            return False
-        return time.monotonic() - self._active_at >= self.rest_after_s
-
-    async def rest(self) -> bool:
-        """Close the kept-open stream if it has been idle ``rest_after_s`` (never during a reply:
-        a ``begin`` meanwhile waits for the close and opens a fresh stream). True when closed."""
-        if not self.may_rest():
-            return False
-        self._resting = True
-        try:
-            return await asyncio.to_thread(self._rest_now)
-        finally:
-            self._resting = False
-
-    def _rest_now(self) -> bool:
-        with self._open_lock:  # a begin()/prepare() opening meanwhile goes first, then is not idle
-            idle = self.rest_after_s is not None and time.monotonic() - self._active_at >= self.rest_after_s
-            if self._in_reply or self._stream is None or not idle:
-                return False
-            stream, self._stream = self._stream, None
-            _close(stream, True)
-            stream_closed()
-        self.rests += 1
-        self.level = 0.0
-        log.debug("speaker stream closed after %.0f s idle (opened again for the next reply)", self.rest_after_s)
-        return True
 
     async def prepare(self, rate: int) -> bool:
         """Open the kept-open stream ahead of the first reply (the loop calls it when it starts
@@ -216,7 +152,6 @@ class Player(AudioSink):
         outage) and left to the next ``begin``. True when the stream is open."""
         if not self.keep_open:
             return False
-        self._active_at = time.monotonic()
         if not self._healthy(rate):
             try:
                 await asyncio.to_thread(self._reopen, rate, True)
@@ -396,8 +331,6 @@ class Player(AudioSink):
     async def end(self) -> None:
         """End of a reply: closes the stream unless ``keep_open`` (then only a dead or failed one)."""
         self.level = 0.0
-        self._in_reply = False
-        self._active_at = time.monotonic()
         if self.keep_open and self._stream is not None and not (self._dead or self._failed):
             return
         await self.close()
