@@ -871,6 +871,14 @@ def summarize(turns: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def print_turn(t: dict[str, Any]) -> None:
+    """One line per turn on stderr (``-v``)."""
+    tr = t["trace"] or {}
+    print(f"[{t['name']}] {t['kind']:10s} spoken {t['spoken_latency_ms']} ms (trace {tr.get('spoken_latency_ms')}) "
+          f"ack {t['ack_ms']} route {tr.get('source')}:{tr.get('route')} {t['unanswered_reason'] or ''}",
+          file=sys.stderr, flush=True)
+
+
 def first_turns_report(firsts: list[dict[str, Any]], by_kind: dict[str, Any]) -> dict[str, Any]:
     """The first turn after READY of each start of the daemon against the p50 of the later turns of
     its kind (from the main run): each ratio and their median."""
@@ -928,10 +936,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 t["unanswered_reason"] += " — the turn before got no reply or an apology, so no follow-up window was open"
             turns.append(t)
             if args.verbose:
-                tr = t["trace"] or {}
-                print(f"[{u.name}] {t['kind']:10s} spoken {t['spoken_latency_ms']} ms (trace {tr.get('spoken_latency_ms')}) "
-                      f"ack {t['ack_ms']} route {tr.get('source')}:{tr.get('route')} {t['unanswered_reason'] or ''}",
-                      file=sys.stderr, flush=True)
+                print_turn(t)
             if not daemon.alive():
                 notes.append("the daemon exited during the turns")
                 break
@@ -988,8 +993,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 t["restart_exit_code"] = daemon.stop()
                 restarts.append(t)
                 if args.verbose:
-                    print(f"[{t['name']}] {t['kind']:10s} spoken {t['spoken_latency_ms']} ms (trace "
-                          f"{(t['trace'] or {}).get('spoken_latency_ms')}) {t['unanswered_reason'] or ''}", file=sys.stderr, flush=True)
+                    print_turn(t)
                 time.sleep(args.gap)
         try:
             rtt_after: dict[str, Any] | None = measure_round_trip(rig)

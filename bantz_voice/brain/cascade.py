@@ -159,12 +159,13 @@ class Brain(Responder):
             else:
                 for r in rs:
                     self._warmed[r] = backend.name
-        if "chat" in self._warmed and self.memory.lines():
+        lines = self.memory.lines() if "chat" in self._warmed else []
+        if lines:
             # The conversation summary on disk (an earlier run's turns) is part of every chat prompt
             # now: evaluate it before READY, as idle() does after each reply, or the first chat turn
             # after a restart pays for it (4-5 s with SmolLM2 on 2 cores; docs/benchmarks.md, issue 11).
             say("sohbet özeti")
-            task = self._start_prefill()
+            task = self._start_prefill(lines)
             if task is not None:
                 await task
 
@@ -338,9 +339,10 @@ class Brain(Responder):
         request preempts it."""
         self._start_prefill()
 
-    def _start_prefill(self) -> asyncio.Task[None] | None:
-        """Starts evaluating the next chat prompt's start (``brain.prefill_next``); the task, or None
-        when there is nothing to do (off, closed, no chat backend that can prefill)."""
+    def _start_prefill(self, lines: list[str] | None = None) -> asyncio.Task[None] | None:
+        """Starts evaluating the next chat prompt's start (``brain.prefill_next``; ``lines``: the
+        summary lines when the caller has just read them); the task, or None when there is nothing
+        to do (off, closed, no chat backend that can prefill)."""
         if not self.settings.brain.prefill_next or self._closed:
             return None
         try:
@@ -351,7 +353,7 @@ class Brain(Responder):
             return None
         if self._prefill_task is not None:
             self._prefill_task.cancel()
-        parts = chat_parts("", self._older_summary(), list(self.history), None)
+        parts = chat_parts("", self._older_summary(lines), list(self.history), None)
         self._prefill_task = asyncio.get_running_loop().create_task(self._prefill(backend, parts))
         return self._prefill_task
 
