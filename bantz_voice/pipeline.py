@@ -38,6 +38,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from bantz_voice import paths, sysmem
 from bantz_voice.audio.bargein import BargeInDetector
 from bantz_voice.audio.player import AudioSink, Player, WavSink
@@ -271,6 +273,12 @@ class VoicePipeline:
     def cancel_speech(self) -> bool:
         """Cancel the active turn: its speech stops now, its generation too. True when one ran."""
         return self.turns.cancel()
+
+    def cue(self, samples: np.ndarray, rate: int) -> bool:
+        """Play a short sound (an earcon, int16 at ``rate``) on the speaker stream replies play on,
+        while the loop listens (:meth:`AudioSink.cue`). False: no such stream is open."""
+        sink = self._sink
+        return sink is not None and sink.cue(samples, rate)
 
     def ptt_begin(self) -> None:
         """Start a push-to-talk utterance now (pre-roll included); stops any reply being spoken."""

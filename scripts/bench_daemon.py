@@ -113,6 +113,14 @@ BRIDGE_MS = 120
 TONE_FRACTION = 0.85  # share of a frame's energy within ±2 bins of its peak: a pure tone (earcon)
 EARCON_NCC = 0.6  # normalised cross-correlation with an earcon's waveform that marks it as playing
 EARCON_MARGIN_MS = 30  # masked around a found earcon (fades, the sound server's resampler)
+EARCON_CUT_MARGIN_MS = 10  # masked after an earcon a reply cut short (the player's 5 ms fade)
+EARCON_HEAD_MS = 80  # the head of an earcon that finds one a reply cut short
+EARCON_HEAD_NCC = 0.8  # ... a stricter match, for the shorter waveform
+EARCON_STEP_MS = 10  # an earcon's end is followed in steps this long
+EARCON_STEP_NCC = 0.5  # a step still matches the earcon's waveform at this correlation
+EARCON_MIN_MS = 30  # an earcon is taken when the recording follows its waveform at least this long
+EARCON_ALIGN_MS = 25  # a correlation peak is placed within this much (see place_earcon)
+EARCON_FIT_BASE = 0.9  # a placement's fit: each step's correlation above this, summed
 MIN_SPEECH_S = 0.15  # shortest stretch that counts as the reply's speech once the earcons are masked
 
 # Requests the Turkish rules do not settle alone (confidence under brain.fast_path_min_confidence and a
@@ -293,35 +301,103 @@ def earcon_templates(rate: int = RATE) -> list[np.ndarray]:
     return [resample(render_earcon(k).astype(np.float64)) for k in kinds]  # type: ignore[arg-type]
 
 
+def _ncc_scan(xf: np.ndarray, csum: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Normalised cross-correlation of ``t`` at every offset of ``xf`` (FFT); zero where ``xf`` is
+    below the loudness floor (nothing plays)."""
+    n = t.size
+    size = 1 << int(np.ceil(np.log2(xf.size + n)))
+    corr = np.fft.irfft(np.fft.rfft(xf, size) * np.conj(np.fft.rfft(t, size)), size)[: xf.size - n + 1]
+    energy = csum[n:] - csum[:-n]
+    ncc = corr / (np.linalg.norm(t) * np.sqrt(np.maximum(energy, 1e-12)))
+    ncc[energy < n * 10 ** (THRESHOLD_DBFS / 10)] = 0.0
+    return ncc
+
+
+def follow_earcon(xf: np.ndarray, t: np.ndarray, at: int, rate: int = RATE) -> tuple[int, bool, float]:
+    """How far the recording ``xf`` follows the earcon ``t`` placed at sample ``at``, step by step
+    (``EARCON_STEP_MS``; a step matches at ``EARCON_STEP_NCC``). Returns (end sample, cut, fit):
+    ``cut`` when it stopped before the earcon's end (a reply's first audio cut it: the end is then
+    the start of the first step that no longer matches, so never after the reply's start; a gap
+    inside the earcon matches while the recording stays quiet there); ``fit``: how well it follows,
+    each step's correlation above ``EARCON_FIT_BASE`` summed (a step that barely matches counts
+    against the placement)."""
+    step = rate * EARCON_STEP_MS // 1000
+    steps = range(0, t.size - step + 1, step)
+    energy = np.array([float(t[k : k + step] @ t[k : k + step]) for k in steps])
+    gap = 0.01 * float(np.median(energy)) if energy.size else 0.0
+    floor = step * 10 ** (THRESHOLD_DBFS / 10)
+    fit = 0.0
+    if at < 0:
+        return at, True, fit
+    for k, e in zip(steps, energy, strict=True):
+        xw = xf[at + k : at + k + step]
+        if xw.size < step:
+            return at + k, True, fit
+        if e < gap:  # a gap (or a fade's tail) inside the earcon: the recording must be quiet there too
+            if float(xw @ xw) > floor:
+                return at + k, True, fit
+            continue
+        tw = t[k : k + step]
+        den = float(np.linalg.norm(tw) * np.linalg.norm(xw))
+        r = float(tw @ xw) / den if den > 0 else 0.0
+        if r < EARCON_STEP_NCC:
+            return at + k, True, fit
+        fit += r - EARCON_FIT_BASE
+    return at + t.size, False, fit
+
+
+def place_earcon(xf: np.ndarray, t: np.ndarray, near: int, rate: int = RATE) -> tuple[int, int, bool]:
+    """The earcon ``t`` found near sample ``near`` (a correlation peak, which a reply right after a
+    cut earcon can pull off by a few periods): the placement within ``EARCON_ALIGN_MS`` that the
+    recording follows best. Returns (start, end, cut)."""
+    w = rate * EARCON_ALIGN_MS // 1000
+    best: tuple[int, float, int, bool] | None = None
+    for at in range(max(0, near - w), near + w + 1):
+        end, cut, fit = follow_earcon(xf, t, at, rate)
+        if best is None or fit > best[1]:
+            best = (at, fit, end, cut)
+    assert best is not None
+    return best[0], best[2], best[3]
+
+
 def find_earcons(x: np.ndarray, templates: list[np.ndarray], min_ncc: float = EARCON_NCC,
-                 max_each: int = 4) -> list[tuple[int, int]]:
-    """Sample spans ``(start, end)`` of ``x`` where one of ``templates`` plays: normalised
+                 max_each: int = 4, rate: int = RATE) -> list[tuple[int, int, bool]]:
+    """Sample spans ``(start, end, cut)`` of ``x`` where one of ``templates`` plays: normalised
     cross-correlation of at least ``min_ncc`` (scale-invariant, so the speaker's volume does not
-    matter; a speech stretch correlates far below it), at most ``max_each`` per template."""
+    matter; a speech stretch correlates far below it), at most ``max_each`` per template. The daemon
+    plays an earcon on the reply's stream and a reply's first audio cuts it: the earcon's head
+    (``EARCON_HEAD_MS``, matched at ``EARCON_HEAD_NCC``) finds such a one too, and every earcon's end
+    is where the recording stops following its waveform (:func:`place_earcon`); ``cut``: it ended early."""
     xf = x.astype(np.float64) / 32768.0
     csum = np.concatenate([[0.0], np.cumsum(xf * xf)])
-    spans: list[tuple[int, int]] = []
+    head_n = rate * EARCON_HEAD_MS // 1000
+    spans: list[tuple[int, int, bool]] = []
     for t in templates:
         n = t.size
-        if n == 0 or xf.size < n:
+        if n == 0 or xf.size < min(n, head_n):
             continue
-        size = 1 << int(np.ceil(np.log2(xf.size + n)))
-        corr = np.fft.irfft(np.fft.rfft(xf, size) * np.conj(np.fft.rfft(t, size)), size)[: xf.size - n + 1]
-        energy = csum[n:] - csum[:-n]
-        ncc = corr / (np.linalg.norm(t) * np.sqrt(np.maximum(energy, 1e-12)))
-        ncc[energy < n * 10 ** (THRESHOLD_DBFS / 10)] = 0.0  # below the loudness floor: nothing plays
-        for _ in range(max_each):
-            i = int(np.argmax(ncc))
-            if ncc[i] < min_ncc:
-                break
-            spans.append((i, i + n))
-            ncc[max(0, i - n) : i + n] = 0.0
-    merged: list[tuple[int, int]] = []  # similar earcons (wake, push-to-talk) match the same sound
-    for a, b in sorted(spans):
+        for probe, need in ((t, min_ncc), (t[:head_n], EARCON_HEAD_NCC)):
+            if xf.size < probe.size:
+                continue
+            ncc = _ncc_scan(xf, csum, probe)
+            for a, b, _c in spans:  # already found (by the whole waveform, or another earcon)
+                ncc[max(0, a - probe.size) : b] = 0.0
+            for _ in range(max_each):
+                i = int(np.argmax(ncc))
+                if ncc[i] < need:
+                    break
+                ncc[max(0, i - n) : i + n] = 0.0
+                i, end, cut = place_earcon(xf, t, i, rate)
+                if end - i < EARCON_MIN_MS * rate // 1000:  # it does not follow the waveform: a partial likeness
+                    continue                                  # (one note of another earcon)
+                spans.append((i, end, cut))
+    merged: list[tuple[int, int, bool]] = []  # similar earcons (wake, push-to-talk) match the same sound
+    for a, b, cut in sorted(spans):
         if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+            last = merged[-1]
+            merged[-1] = (last[0], max(last[1], b), cut if b > last[1] else last[2])
         else:
-            merged.append((a, b))
+            merged.append((a, b, cut))
     return merged
 
 
@@ -344,11 +420,12 @@ def find_reply(x: np.ndarray, min_speech_s: float, rate: int = RATE,
     margin = EARCON_MARGIN_MS * rate // 1000
     hop = rate * HOP_MS // 1000
     win = rate * WIN_MS // 1000
-    for a, b in find_earcons(x, templates or []):
+    for a, b, cut in find_earcons(x, templates or [], rate=rate):
         marks.earcons.append((round(a / rate, 3), round(b / rate, 3)))
-        # frames whose window overlaps the earcon (± margin)
+        # frames whose window overlaps the earcon (± margin; after one a reply cut: its fade)
+        after = EARCON_CUT_MARGIN_MS * rate // 1000 if cut else margin
         lo = max(0, (a - margin - win) // hop + 1)
-        hi = min(loud.size, (b + margin) // hop + 1)
+        hi = min(loud.size, (b + after) // hop + 1)
         earcon[lo:hi] = True
     marks.end_s = round((np.flatnonzero(loud)[-1] * HOP_MS + WIN_MS) / 1000, 3)
     min_frames = int(round(min_speech_s / hop_s))

@@ -80,6 +80,38 @@ def test_a_short_first_word_after_the_earcon_is_where_the_reply_starts() -> None
     assert old.speech_s is not None and old.speech_s > 1.2
 
 
+def _cut(earcon: np.ndarray, at_s: float) -> np.ndarray:
+    """The earcon as a reply's first audio cuts it on the daemon's stream: played up to ``at_s``,
+    then faded out over the player's 5 ms."""
+    n = int(at_s * RATE)
+    fade = RATE * 5 // 1000
+    out = earcon[:n].astype(np.float64)
+    out[-fade:] *= np.linspace(1.0, 0.0, fade)
+    return out.astype(np.int16)
+
+
+@pytest.mark.parametrize("played_s", [0.06, 0.1, 0.17])
+def test_a_reply_that_cuts_the_earcon_starts_where_it_cut_it(played_s: float) -> None:
+    """The daemon plays the wake earcon on the reply's stream and the reply's first audio cuts it:
+    the earcon's head finds it, its end is where the recording stops following its waveform, and
+    the reply's speech starts there, not 30 ms (the margin after a whole earcon) or more later."""
+    x = np.concatenate([_silence(0.4), _cut(_played_earcon(), played_s), _speechlike(1.2, seed=7), _silence(0.4)])
+    m = bench.find_reply(x, min_speech_s=bench.MIN_SPEECH_S, templates=bench.earcon_templates())
+    assert len(m.earcons) == 1
+    start, end = m.earcons[0]
+    assert start == pytest.approx(0.4, abs=0.01)
+    assert 0.4 + played_s - 0.015 <= end <= 0.4 + played_s + 0.003  # at the reply's start (a step: 10 ms)
+    assert m.ack_s == pytest.approx(0.4, abs=0.02)
+    assert m.speech_s == pytest.approx(0.4 + played_s, abs=0.025)
+
+
+def test_a_whole_earcon_is_not_taken_for_a_cut_one() -> None:
+    x = np.concatenate([_silence(0.3), _played_earcon(), _silence(0.3), _speechlike(1.0, seed=8), _silence(0.3)])
+    spans = bench.find_earcons(x, bench.earcon_templates())
+    assert len(spans) == 1 and spans[0][2] is False
+    assert (spans[0][1] - spans[0][0]) / RATE == pytest.approx(_played_earcon().size / RATE, abs=0.012)
+
+
 def test_an_earcon_alone_is_no_reply_with_the_short_rule() -> None:
     rng = np.random.default_rng(2)
     for kind in ("wake", "ptt_start", "error"):

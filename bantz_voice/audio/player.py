@@ -5,7 +5,11 @@ device-free sink used by ``once``: it records what would have been played.
 
 :class:`AudioSink` is the base class the voice loop is typed against: ``await begin(rate)``,
 ``write(samples)``, ``await drain()``, ``stop()``, ``await end()``, ``started_at``, ``level``, and
-``prepare``/``fail``/``close`` with defaults that do nothing.
+``prepare``/``fail``/``close``/``cue`` with defaults that do nothing.
+
+A cue (an earcon) plays on the reply's own kept-open stream (:meth:`Player.cue`): no stream is
+opened for it, the echo reference includes it, and a reply's first audio cuts it (a short fade)
+instead of being heard under it.
 """
 
 from __future__ import annotations
@@ -67,6 +71,14 @@ class AudioSink:
         """Release the device (a kept-open stream)."""
         return None
 
+    def cue(self, samples: np.ndarray, rate: int) -> bool:
+        """Play a short sound (int16 at ``rate``) now, on the stream replies play on; a reply's first
+        audio cuts it. False: this sink cannot (no open stream), the caller plays it another way."""
+        return False
+
+
+CUE_FADE_MS = 5  # a reply that starts while a cue plays fades the cue out over this long
+
 
 class Player(AudioSink):
     """Plays replies through a sounddevice ``OutputStream`` at the voice's rate.
@@ -117,6 +129,10 @@ class Player(AudioSink):
         self.played_samples = 0
         self.stopped_at: float | None = None  # when stop() was called
         self.last_audio_at: float | None = None  # when a callback last delivered reply audio
+        self._cue: np.ndarray | None = None  # a cue playing (device rate) and how much of it has played
+        self._cue_pos = 0
+        self.cues = 0  # cues played on the stream
+        self.cues_cut = 0  # cues a reply's first audio cut short
 
     def check(self) -> None:
         find_device(self.device, "output")
@@ -126,19 +142,7 @@ class Player(AudioSink):
         return self._stream is not None
 
     def _healthy(self, rate: int) -> bool:
-        s = self._stream
-        if s is None or self._dead or self._failed or rate != self._voice_rate:
-            return False
-        try:
-            if not s.active:
-                return False
-        except Exception:
-            return False
-        # a live callback stream calls back every block; one silent for long is stuck (a fresh one
-        # may take a moment to start: give it longer before its first callback)
-        if self._last_callback:
-            return time.monotonic() - self._last_callback < max(1.0, 25 * self.block_ms / 1000)
-        return time.monotonic() - self._opened_at < 5.0
+        return rate == self._voice_rate and self._alive()
 
     async def begin(self, rate: int) -> None:
         if self.keep_open and self._healthy(rate):
@@ -158,6 +162,41 @@ class Player(AudioSink):
             except AudioInputError:
                 return False
         return True
+
+    def cue(self, samples: np.ndarray, rate: int) -> bool:
+        """Play ``samples`` (int16 at ``rate``) on the kept-open stream from its next block: no stream
+        is opened for it. A cue replaces one still playing; a reply's first audio cuts it (faded over
+        ``CUE_FADE_MS``, mixed under the reply's first samples), so the reply is neither heard under
+        it nor waits for it (a cue asked for while a reply plays is dropped the same way). False when
+        no live stream is open."""
+        if not self.keep_open or not self._alive():
+            return False
+        data = np.asarray(samples, dtype=np.int16)
+        if data.size == 0:
+            return True
+        if rate != self._rate:
+            data = soxr.resample(data, rate, self._rate)
+        with self._lock:
+            self._cue = data
+            self._cue_pos = 0
+        self.cues += 1
+        return True
+
+    def _alive(self) -> bool:
+        """The stream is open and calls back: a live callback stream calls back every block, one silent
+        for long is stuck (a fresh one may take a moment to start: give it longer before its first
+        callback)."""
+        s = self._stream
+        if s is None or self._dead or self._failed:
+            return False
+        try:
+            if not s.active:
+                return False
+        except Exception:
+            return False
+        if self._last_callback:
+            return time.monotonic() - self._last_callback < max(1.0, 25 * self.block_ms / 1000)
+        return time.monotonic() - self._opened_at < 5.0
 
     def _reset(self, rate: int) -> None:
         with self._lock:
@@ -227,6 +266,7 @@ class Player(AudioSink):
         self._rate = native
         self._voice_rate = rate
         self._resampler = None
+        self._cue = None  # resampled for the stream that was closed
         self._reset(rate)
         blocksize = native * self.block_ms // 1000
         self._last_callback = 0.0
@@ -251,7 +291,7 @@ class Player(AudioSink):
     def _callback(self, outdata, frames, time_info, status) -> None:
         self._last_callback = time.monotonic()
         ref = self.reference
-        if not self._chunks:  # idle (the common case while the loop listens): zeros, cheaply
+        if not self._chunks and self._cue is None:  # idle (the common case while the loop listens): zeros, cheaply
             outdata.fill(0)
             if self.level:
                 self.level = 0.0
@@ -272,6 +312,21 @@ class Player(AudioSink):
                 else:
                     self._chunks[0] = head[n:]
             empty = not self._chunks
+            cue, pos = self._cue, self._cue_pos
+            if cue is not None and filled:  # the reply starts: the cue fades out under its first samples
+                n = min(cue.size - pos, max(1, self._rate * CUE_FADE_MS // 1000), filled)
+                ramp = np.linspace(1.0, 0.0, n, endpoint=False, dtype=np.float32)
+                mixed = out[:n].astype(np.float32) + cue[pos : pos + n].astype(np.float32) * ramp
+                out[:n] = np.clip(mixed, -32768, 32767).astype(np.int16)
+                self._cue = None
+                self.cues_cut += 1
+            elif cue is not None:  # no reply audio: the cue plays
+                filled_cue = min(frames, cue.size - pos)
+                out[:filled_cue] = cue[pos : pos + filled_cue]
+                out[filled_cue:] = 0
+                self._cue_pos = pos + filled_cue
+                if self._cue_pos >= cue.size:
+                    self._cue = None
         if filled:
             self.last_audio_at = time.monotonic()
             if self.started_at is None:
@@ -279,10 +334,14 @@ class Player(AudioSink):
             seg = out[:filled].astype(np.float32) / 32768.0
             self.level = float(np.sqrt(np.mean(seg * seg)))
             self.played_samples += filled
+            if filled < frames:
+                out[filled:] = 0
+        elif cue is not None:
+            seg = out.astype(np.float32) / 32768.0
+            self.level = float(np.sqrt(np.mean(seg * seg)))
         else:
             self.level = 0.0
-        if filled < frames:
-            out[filled:] = 0
+            out[:] = 0
         if ref is not None:
             ref.push(out, self._rate, self._last_callback)
         if empty:
@@ -321,6 +380,7 @@ class Player(AudioSink):
                 self.stopped_at = time.monotonic()
             self._stopped = True
             self._chunks.clear()
+            self._cue = None
         self.level = 0.0
         self._empty.set()
 

@@ -1,10 +1,17 @@
-"""Short confirmation sounds: a rising two-note chirp for wake/PTT start, a low buzz for errors."""
+"""Short confirmation sounds: a rising two-note chirp for wake/PTT start, a low buzz for errors.
+
+:class:`EarconPlayer` plays them on the stream replies play on when one is open (its ``cue``
+hook, the pipeline's :meth:`~bantz_voice.audio.player.AudioSink.cue`): no stream is opened on the
+turn's latency path, and a reply that starts cuts the earcon instead of being heard under it.
+Otherwise (no listening loop, the speaker lost) on a stream of its own, in a thread."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import wave
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -65,13 +72,27 @@ def render(kind: Earcon) -> np.ndarray:
     return np.concatenate([_note(220, 120, 0.3), gap, _note(196, 160, 0.3)])
 
 
-class EarconPlayer:
-    """Plays earcons on the output device in a background thread; failures are logged, never raised."""
+@functools.cache
+def pcm(kind: Earcon) -> np.ndarray:
+    """:func:`render` as int16 (read-only, computed once per kind)."""
+    out = np.clip(np.round(render(kind) * 32767.0), -32768, 32767).astype(np.int16)
+    out.flags.writeable = False
+    return out
 
-    def __init__(self, enabled: bool = True, device: str | int | None = None) -> None:
+
+CueHook = Callable[[np.ndarray, int], bool]  # plays int16 samples at a rate on an open stream; False: none open
+
+
+class EarconPlayer:
+    """Plays earcons: through ``cue`` (the reply's open stream) when it takes them, else on the
+    output device in a background thread. Failures are logged, never raised."""
+
+    def __init__(self, enabled: bool = True, device: str | int | None = None, cue: CueHook | None = None) -> None:
         self.enabled = enabled
         self.device = device
+        self.cue = cue
         self.played: list[str] = []
+        self.own_streams = 0  # earcons that needed a stream of their own
         self._lock = threading.Lock()
 
     def play(self, kind: Earcon) -> None:
@@ -79,6 +100,13 @@ class EarconPlayer:
             return
         self.played.append(kind)
         del self.played[:-16]
+        if self.cue is not None:
+            try:
+                if self.cue(pcm(kind), RATE):
+                    return
+            except Exception:
+                log.debug("earcon %s not cued on the reply stream", kind, exc_info=True)
+        self.own_streams += 1
         threading.Thread(target=self._play, args=(kind,), name=f"earcon-{kind}", daemon=True).start()
 
     def _play(self, kind: Earcon) -> None:

@@ -22,6 +22,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 # imported here, not in the functions that use them: a `status` call must never wait on the import
 # lock of a module the loading thread is importing (a start-up deadlock seen under load)
 from bantz_voice import logsetup, paths
@@ -150,7 +152,7 @@ class Daemon(VoiceObserver):
         self.voice_gate = DaemonGate(self)
         self.wake = _make_wake_detector(settings)  # first stage (audio); the gate is the second
         self.wake_rejected = 0  # utterances the wake-word stage kept from Whisper
-        self.earcons = EarconPlayer(d.earcons, settings.audio.output_device)
+        self.earcons = EarconPlayer(d.earcons, settings.audio.output_device, cue=self._cue)
         self.heartbeat = Heartbeat(HEARTBEAT_STALE_S)
         self.socket_path = socket_path_from(d.socket_path)
         self.control = ControlServer(self.socket_path, self.handle)
@@ -184,6 +186,10 @@ class Daemon(VoiceObserver):
         pipeline.observer = self
         self.pipeline = pipeline
         return pipeline
+
+    def _cue(self, samples: np.ndarray, rate: int) -> bool:
+        """The earcons' way onto the speaker: the listening loop's open reply stream."""
+        return self.pipeline is not None and self.pipeline.cue(samples, rate)
 
     def _voice(self) -> VoicePipeline:
         if self.pipeline is None:
@@ -362,8 +368,8 @@ class Daemon(VoiceObserver):
             raise BantzError("mikrofon kapalı; önce: bantz-voice unmute")
         start = (not self.ptt_active) if action == "toggle" else action == "start"
         if start and not self.ptt_active:
+            self._voice().ptt_begin()  # stops a reply first: the earcon is not cut with it
             self.earcons.play("ptt_start")
-            self._voice().ptt_begin()
         elif not start and self.ptt_active:
             self._voice().ptt_end()
         return {"ptt_active": self.ptt_active}

@@ -4,7 +4,8 @@
 The stages, each explicit: a stream of text pieces → :class:`~bantz_voice.tts.chunker.TextChunker`
 (the first chunk cut early) → the Turkish normalizer (``tts.normalize``) → the synthesizer
 (``tts.render``, in one worker thread watched by the ``tts`` stage deadline) → the sink, synthesis
-of the next chunk overlapped with playback of the one before. Cancelling the task that plays
+of the next chunk overlapped with playback of the one before. The reply's first chunk starts at its
+first sound (:func:`~bantz_voice.tts.base.lead_trimmed`). Cancelling the task that plays
 (``turn.cancel()``) silences the sink within one block and stops the text stream (LLM generation
 included).
 
@@ -25,7 +26,7 @@ import numpy as np
 from bantz_voice.audio.player import AudioSink, WavSink
 from bantz_voice.errors import BantzError
 from bantz_voice.stages import StageMonitor, StageStalled
-from bantz_voice.tts.base import TextToSpeech
+from bantz_voice.tts.base import TextToSpeech, lead_trimmed
 from bantz_voice.tts.chunker import TextChunker
 from bantz_voice.voice.turn import Turn
 
@@ -113,6 +114,7 @@ class SpeechOutput:
                 if audio.size == 0:
                     continue
                 if not begun:
+                    audio = lead_trimmed(audio, self.tts.sample_rate)  # its leading silence is only latency
                     await begin_task
                     begun = True
                 sink.write(audio)
