@@ -118,6 +118,7 @@ EARCON_HEAD_MS = 80  # the head of an earcon that finds one a reply cut short
 EARCON_HEAD_NCC = 0.8  # ... a stricter match, for the shorter waveform
 EARCON_STEP_MS = 10  # an earcon's end is followed in steps this long
 EARCON_STEP_NCC = 0.5  # a step still matches the earcon's waveform at this correlation
+EARCON_STEP_LEVEL = 0.5  # ... and at this fraction of the level it had so far (or it is fading out)
 EARCON_MIN_MS = 30  # an earcon is taken when the recording follows its waveform at least this long
 EARCON_ALIGN_MS = 25  # a correlation peak is placed within this much (see place_earcon)
 EARCON_FIT_BASE = 0.9  # a placement's fit: each step's correlation above this, summed
@@ -315,7 +316,8 @@ def _ncc_scan(xf: np.ndarray, csum: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 def follow_earcon(xf: np.ndarray, t: np.ndarray, at: int, rate: int = RATE) -> tuple[int, bool, float]:
     """How far the recording ``xf`` follows the earcon ``t`` placed at sample ``at``, step by step
-    (``EARCON_STEP_MS``; a step matches at ``EARCON_STEP_NCC``). Returns (end sample, cut, fit):
+    (``EARCON_STEP_MS``; a step matches at ``EARCON_STEP_NCC`` and ``EARCON_STEP_LEVEL`` of the level so
+    far). Returns (end sample, cut, fit):
     ``cut`` when it stopped before the earcon's end (a reply's first audio cut it: the end is then
     the start of the first step that no longer matches, so never after the reply's start; a gap
     inside the earcon matches while the recording stays quiet there); ``fit``: how well it follows,
@@ -327,6 +329,7 @@ def follow_earcon(xf: np.ndarray, t: np.ndarray, at: int, rate: int = RATE) -> t
     gap = 0.01 * float(np.median(energy)) if energy.size else 0.0
     floor = step * 10 ** (THRESHOLD_DBFS / 10)
     fit = 0.0
+    gains: list[float] = []  # the recording's level over the earcon's, per matched step
     if at < 0:
         return at, True, fit
     for k, e in zip(steps, energy, strict=True):
@@ -338,10 +341,14 @@ def follow_earcon(xf: np.ndarray, t: np.ndarray, at: int, rate: int = RATE) -> t
                 return at + k, True, fit
             continue
         tw = t[k : k + step]
-        den = float(np.linalg.norm(tw) * np.linalg.norm(xw))
-        r = float(tw @ xw) / den if den > 0 else 0.0
+        nx, nt = float(np.linalg.norm(xw)), float(np.linalg.norm(tw))
+        r = float(tw @ xw) / (nx * nt) if nx * nt > 0 else 0.0
         if r < EARCON_STEP_NCC:
             return at + k, True, fit
+        # the same shape at a fraction of the level: the player's fade, the earcon cut there
+        if len(gains) >= 2 and nx < EARCON_STEP_LEVEL * float(np.median(gains)) * nt:
+            return at + k, True, fit
+        gains.append(nx / nt)
         fit += r - EARCON_FIT_BASE
     return at + t.size, False, fit
 
@@ -467,6 +474,7 @@ class DuplexRig:
         self._queue: list[tuple[np.ndarray, threading.Event, list[int]]] = []
         self._current: tuple[np.ndarray, int, threading.Event, list[int]] | None = None
         self.restarts: list[int] = []  # stream indices where the harness reopened its stream
+        self.round_trip = 0  # samples: the harness's own round trip, once measured (request_end waits that long)
         self._device = device
         self._last_callback = time.monotonic()
         self.stream = self._open()
@@ -810,6 +818,9 @@ def request_end(rig: DuplexRig, start: int, audio: np.ndarray, timeout: float = 
     returns the input index of its last voiced sample as heard and the harness round trip for it
     (ms; ``None`` when the copy on the microphone line does not match the file, e.g. a playback
     underrun put a gap into it: then webrtcvad on the microphone line gives the end directly)."""
+    # not before the copy can have come back: the correlation is the harness's heaviest work, and the
+    # daemon is deciding the turn's end meanwhile (the harness must not take its CPU)
+    rig.wait_frames(max(0, start + audio.size + rig.round_trip - rig.frames))
     deadline = time.monotonic() + timeout
     while True:
         at, peak = heard_at(rig, start, audio)
@@ -995,6 +1006,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         os.environ.update(pulse.env)
         rig = DuplexRig(pulse)
         rtt_before = measure_round_trip(rig)  # first, before the daemon listens
+        rig.round_trip = int(rtt_before["ms"] * RATE / 1000)
 
         daemon.start()
         ready = daemon.wait_ready(args.ready_timeout)
