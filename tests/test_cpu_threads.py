@@ -72,3 +72,46 @@ def test_a_failure_is_logged_not_raised(monkeypatch: pytest.MonkeyPatch, caplog:
     monkeypatch.setattr(threadpoolctl, "threadpool_limits", broken)
     assert cpu.single_threaded_blas() == {}
     assert "could not limit BLAS" in caplog.text
+
+
+# --- the foreground: a reply's first synthesis claims the CPU, background work waits -------------
+def test_the_foreground_is_free_until_held_and_free_again_however_the_hold_ends() -> None:
+    fg = cpu.Foreground()
+    assert not fg.held and fg.wait(0.0)
+    with fg.hold():
+        assert fg.held and not fg.wait(0.0)
+        with fg.hold():  # holds nest
+            assert fg.held
+        assert fg.held  # the outer hold still stands
+    assert not fg.held
+    with pytest.raises(RuntimeError), fg.hold():
+        raise RuntimeError("a failed synthesis")
+    assert not fg.held and fg.wait(0.0)
+
+
+def test_a_waiter_is_released_by_the_holder_not_by_its_time_limit() -> None:
+    import threading
+
+    fg = cpu.Foreground()
+    released = threading.Event()
+    result: list[bool] = []
+
+    def background() -> None:
+        result.append(fg.wait(60.0))
+        released.set()
+
+    with fg.hold():
+        t = threading.Thread(target=background)
+        t.start()
+        while fg.waiting == 0:  # the background step is waiting now
+            assert t.is_alive()
+        assert not released.is_set()
+    assert released.wait(10.0) and result == [True]
+    t.join()
+    assert fg.waiting == 0
+
+
+def test_a_stuck_holder_stops_background_work_only_for_the_time_limit() -> None:
+    fg = cpu.Foreground()
+    with fg.hold():
+        assert fg.wait(0.05) is False  # gave up waiting: the work goes on

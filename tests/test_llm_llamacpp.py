@@ -261,3 +261,29 @@ async def test_a_cancelled_request_stops_within_one_chunk_of_its_long_prompt(bac
     # and a request that is not cancelled evaluates the whole prompt and answers
     reply = await complete(backend, msgs, GenParams(timeout_s=LOADED_S, max_tokens=4))
     assert reply is not None and eng.llm.n_tokens >= len(tokens)
+
+
+async def test_decoding_waits_between_tokens_while_a_first_synthesis_holds_the_cpu(backend) -> None:
+    """While :data:`bantz_voice.cpu.foreground` is held (a reply's first chunk being synthesized),
+    the embedded engine emits the token it has and decodes the next one only once it is released."""
+    from bantz_voice import cpu
+
+    got: list[str] = []
+    first = asyncio.Event()
+
+    async def consume() -> None:
+        async for piece in backend.stream(SYSTEM + [{"role": "user", "content": "Name five colors."}], GenParams(timeout_s=LOADED_S, max_tokens=24)):
+            got.append(piece)
+            first.set()
+
+    with cpu.foreground.hold():
+        task = asyncio.create_task(consume())
+        await asyncio.wait_for(first.wait(), LOADED_S)
+        deadline = time.monotonic() + LOADED_S
+        while cpu.foreground.waiting == 0:  # the engine's thread waits for the foreground now
+            assert time.monotonic() < deadline and not task.done()
+            await asyncio.sleep(0.005)
+        held_tokens = len(got)
+        assert held_tokens == 1 and not task.done()
+    await asyncio.wait_for(task, LOADED_S)
+    assert len(got) > held_tokens and cpu.foreground.waiting == 0

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from bantz_voice import cpu
 from bantz_voice.config import EndpointSettings
 from bantz_voice.llm import llamacpp_native as native
 from bantz_voice.llm.base import GenParams, LLMError, LLMUnavailable, Message
@@ -288,6 +289,7 @@ class Engine:
                     text = chunk["choices"][0]["text"]
                     if text:
                         emit(text)
+                    cpu.foreground.wait()  # a reply's first synthesis has the CPU: the next token waits
             finally:
                 stream.close()
 

@@ -5,7 +5,8 @@ The stages, each explicit: a stream of text pieces → :class:`~bantz_voice.tts.
 (the first chunk cut early) → the Turkish normalizer (``tts.normalize``) → the synthesizer
 (``tts.render``, in one worker thread watched by the ``tts`` stage deadline) → the sink, synthesis
 of the next chunk overlapped with playback of the one before. The reply's first chunk starts at its
-first sound (:func:`~bantz_voice.tts.base.lead_trimmed`). Cancelling the task that plays
+first sound (:func:`~bantz_voice.tts.base.lead_trimmed`), and while it is synthesized the embedded
+LLM waits between tokens (:data:`bantz_voice.cpu.foreground`). Cancelling the task that plays
 (``turn.cancel()``) silences the sink within one block and stops the text stream (LLM generation
 included).
 
@@ -23,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from bantz_voice import cpu
 from bantz_voice.audio.player import AudioSink, WavSink
 from bantz_voice.errors import BantzError
 from bantz_voice.stages import StageMonitor, StageStalled
@@ -109,7 +111,11 @@ class SpeechOutput:
                 if text is None:
                     break
                 trace.mark("first_chunk_text")
-                audio = await self.synthesize(text)
+                if begun:
+                    audio = await self.synthesize(text)
+                else:
+                    with cpu.foreground.hold():  # the first chunk is the latency: the LLM waits for it
+                        audio = await self.synthesize(text)
                 trace.mark("tts_first_audio")
                 if audio.size == 0:
                     continue

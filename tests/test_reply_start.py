@@ -1,14 +1,16 @@
-"""A reply starts at its first sound: the silence Piper puts before a sentence (tens of ms) would
-only be heard as latency, so the loop takes it off the reply's first chunk (issue 11)."""
+"""How a reply starts (issue 11): at its first sound (the silence Piper puts before a sentence, tens
+of ms, would only be heard as latency, so the loop takes it off the reply's first chunk), and with
+the CPU to itself (while the first chunk is synthesized, the embedded LLM waits between tokens)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from bantz_voice import cpu
 from bantz_voice.audio.player import WavSink
 from bantz_voice.stages import StageMonitor
-from bantz_voice.tts.base import LEAD_FLOOR_DBFS, lead_trimmed
+from bantz_voice.tts.base import LEAD_FLOOR_DBFS, TextToSpeech, lead_trimmed
 from bantz_voice.voice.output import SpeechOutput, text_once
 from bantz_voice.voice.turn import Turn
 
@@ -72,3 +74,35 @@ async def test_a_spoken_reply_starts_within_15_ms_of_its_first_sound(piper) -> N
     played = sink.audio
     assert played.size > 0.5 * raw.size and turn.error is None
     assert first_sound_ms(played, piper.sample_rate) <= 15.0
+
+
+class _Recording(TextToSpeech):
+    """A synthesizer that notes, per chunk, whether the foreground was held while it rendered."""
+
+    def __init__(self) -> None:
+        self.held: list[tuple[str, bool]] = []
+
+    def render(self, spoken: str) -> np.ndarray:
+        self.held.append((spoken, cpu.foreground.held))
+        return tone(0.2)
+
+
+async def _pieces(*texts: str):
+    for t in texts:
+        yield t
+
+
+async def test_the_first_chunk_is_synthesized_with_the_foreground_held_and_the_others_without() -> None:
+    from bantz_voice.config import Settings
+
+    tts = _Recording()
+    out = SpeechOutput(tts, Settings().tts, _Stages())
+    try:
+        turn = Turn(kind="say")
+        await out.play(_pieces("Birinci cümle burada bitiyor. ", "İkinci cümle de burada. ", "Üçüncü."), turn, WavSink())
+    finally:
+        out.shutdown()
+    assert turn.error is None and len(tts.held) >= 2
+    assert tts.held[0][1] is True  # the first chunk: the LLM waits for it
+    assert not any(held for _, held in tts.held[1:])  # the later ones overlap playback: no claim
+    assert not cpu.foreground.held  # released after the reply
