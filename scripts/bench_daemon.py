@@ -833,6 +833,20 @@ def request_end(rig: DuplexRig, start: int, audio: np.ndarray, timeout: float = 
     return start + last_voiced_sample(heard), None
 
 
+def save_turn_audio(path: Path, rig: DuplexRig, end_of_request: int) -> None:
+    """A turn as the harness recorded it, from 1 s before the end of the request: a stereo WAV at
+    ``RATE`` (left: the microphone line, right: the speaker), the end of the request at 1.000 s."""
+    start = max(0, end_of_request - RATE)
+    mic, spk = rig.recorded(start, channel=MIC), rig.recorded(start, channel=SPK)
+    n = min(mic.size, spk.size)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as wf:
+        wf.setnchannels(2)
+        wf.setsampwidth(2)
+        wf.setframerate(RATE)
+        wf.writeframes(np.stack([mic[:n], spk[:n]], axis=1).astype("<i2").tobytes())
+
+
 def run_turn(rig: DuplexRig, daemon: DaemonProcess, u: Utterance, audio: np.ndarray,
              args: argparse.Namespace) -> dict[str, Any]:
     st0 = daemon.status()
@@ -879,6 +893,9 @@ def run_turn(rig: DuplexRig, daemon: DaemonProcess, u: Utterance, audio: np.ndar
             break
     # the speaker, from the end of the request on
     marks = find_reply(rig.recorded(end_of_request), args.min_speech, templates=earcon_templates())
+    audio_dir = getattr(args, "audio_dir", None)
+    if audio_dir is not None:  # --keep: what the harness heard, for a look afterwards
+        save_turn_audio(audio_dir / f"{u.name}.wav", rig, end_of_request)
     traces = daemon.new_traces()
     # what the ASR's hallucination guard threw away (the daemon logs it at INFO, without the text)
     discarded = [ln.split(ASR_DISCARD, 1)[1].strip() for ln in daemon.new_log_lines()
@@ -998,6 +1015,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         plan = build_plan(args.turns)
         wav_dir = args.wavs_out or root / "wavs"
+        args.audio_dir = root / "turns" if args.keep else None
         files = render_plan(plan, wav_dir)
         audio = {u.spoken: read_wav(files[u.spoken]) for u in plan}
         background = render_background(args.speech, root / "bg") if args.speech > 0 else None
@@ -1119,7 +1137,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "notes": notes,
         })
         if args.compare_pipeline:
-            result["pipeline"] = compare_pipeline(wav_dir, args.turn_timeout * len(plan))
+            result["pipeline"] = compare_pipeline(wav_dir, args.turn_timeout * len(plan) * args.pipeline_passes,
+                                                  args.pipeline_passes)
             d = {}
             for kind in KINDS:
                 a = result["by_kind"][kind]["spoken_latency_ms"]["p50"]
@@ -1171,20 +1190,27 @@ def paired_by_kind(turns: list[dict[str, Any]], pipe_turns: list[dict[str, Any]]
     it answered without an error, each paired with the in-process pipeline's turn on the same WAV when
     that one took the same path (source and route) without an error. Kinds built from whatever each side
     answered can hold different sentences (a follow-up goes unheard when the turn before it was
-    dropped); the pairs cannot."""
-    by_file = {p["file"]: p for p in pipe_turns if p.get("file")}
+    dropped); the pairs cannot. With several passes of the pipeline (``--pipeline-passes``), a WAV's
+    pipeline figure is the median of its passes on that path (one pass varies by a few hundred ms)."""
+    by_file: dict[str, list[dict[str, Any]]] = {}
+    for p in pipe_turns:
+        if p.get("file"):
+            by_file.setdefault(p["file"], []).append(p)
     later = [t for t in turns[1:] if not t.get("harness_restarted")]
     out: dict[str, Any] = {}
     for kind in KINDS:
         pairs = []
         for t in later:
             tr = t.get("trace") or {}
-            p = by_file.get(t.get("wav") or "")
-            if (t["kind"] != kind or not t["answered"] or tr.get("error") or p is None
-                    or p.get("spoken_latency_ms") is None or p.get("error") or "!" in (p.get("path") or "")
-                    or p.get("path") != f"{tr.get('source')}:{tr.get('route')}"):
+            if t["kind"] != kind or not t["answered"] or tr.get("error"):
                 continue
-            pairs.append({"wav": t["wav"], "daemon_ms": t["spoken_latency_ms"], "pipeline_ms": p["spoken_latency_ms"]})
+            same = [p["spoken_latency_ms"] for p in by_file.get(t.get("wav") or "", [])
+                    if p.get("spoken_latency_ms") is not None and not p.get("error") and "!" not in (p.get("path") or "")
+                    and p.get("path") == f"{tr.get('source')}:{tr.get('route')}"]
+            if not same:
+                continue
+            pairs.append({"wav": t["wav"], "daemon_ms": t["spoken_latency_ms"], "pipeline_ms": percentile(same, 50),
+                          "pipeline_passes": len(same)})
         a = percentile([x["daemon_ms"] for x in pairs], 50)
         b = percentile([x["pipeline_ms"] for x in pairs], 50)
         out[kind] = {"pairs": len(pairs), "daemon_p50_ms": a, "pipeline_p50_ms": b,
@@ -1194,10 +1220,11 @@ def paired_by_kind(turns: list[dict[str, Any]], pipe_turns: list[dict[str, Any]]
     return out
 
 
-def compare_pipeline(wav_dir: Path, timeout: float) -> dict[str, Any]:
-    """``scripts/bench_pipeline.py --llm embedded`` (the warmed in-process pipeline, the same models)
-    on the same WAVs, grouped into the same kinds."""
-    cmd = [sys.executable, str(ROOT / "scripts/bench_pipeline.py"), "--llm", "embedded", "--wavs", str(wav_dir), "--json"]
+def compare_pipeline(wav_dir: Path, timeout: float, passes: int = 1) -> dict[str, Any]:
+    """``scripts/bench_pipeline.py --llm embedded --repeat passes`` (the warmed in-process pipeline, the
+    same models) on the same WAVs, grouped into the same kinds."""
+    cmd = [sys.executable, str(ROOT / "scripts/bench_pipeline.py"), "--llm", "embedded", "--wavs", str(wav_dir),
+           "--repeat", str(passes), "--json"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         return {"error": proc.stderr[-1500:]}
@@ -1209,7 +1236,8 @@ def compare_pipeline(wav_dir: Path, timeout: float) -> dict[str, Any]:
     for kind in KINDS:
         ok = [t["spoken_latency_ms"] for t in turns if t["kind"] == kind and t["spoken_latency_ms"] is not None]
         by_kind[kind] = {"turns": sum(t["kind"] == kind for t in turns), "answered": len(ok), "spoken_latency_ms": p50_p95(ok)}
-    return {"command": "python scripts/bench_pipeline.py --llm embedded --wavs <the same WAVs> --json",
+    return {"command": f"python scripts/bench_pipeline.py --llm embedded --wavs <the same WAVs> --repeat {passes} --json",
+            "passes": passes,
             "by_kind": by_kind, "turns": turns, "answered": sum(t["spoken_latency_ms"] is not None for t in turns),
             "load_and_warmup_s": res["meta"].get("load_and_warmup_s")}
 
@@ -1267,8 +1295,11 @@ def render_markdown(r: dict[str, Any]) -> str:
         lines += ["", f"bench_pipeline.py failed: {pipe.get('error', '')[-300:]}"]
     paired = r.get("paired")
     if paired:
-        lines += ["", "Paired, the same WAVs on both sides (the daemon's later turns answered without an error, each with the "
-                  "pipeline's turn on the same WAV that took the same path):", "",
+        passes = int((r.get("pipeline") or {}).get("passes") or 1)
+        with_ = ("the pipeline's turn on the same WAV that took the same path" if passes == 1 else
+                 f"the median of the pipeline's {passes} passes over the same WAV that took the same path")
+        lines += ["", "Paired, the same WAVs on both sides (the daemon's later turns answered without an error, each with "
+                  f"{with_}):", "",
                   "| kind | pairs | daemon p50 | pipeline p50 | **daemon − pipeline** (p50) | median of the paired differences |",
                   "| --- | --- | --- | --- | --- | --- |"]
         for kind in KINDS:
@@ -1370,7 +1401,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "bench_pipeline.py --wavs")
     p.add_argument("--compare-pipeline", action="store_true", help="afterwards run scripts/bench_pipeline.py --llm "
                    "embedded on the same WAVs (the warmed in-process pipeline) and report it beside, by the same kinds")
-    p.add_argument("--keep", action="store_true", help="keep the run's directory (daemon log, traces)")
+    p.add_argument("--pipeline-passes", type=int, default=3, metavar="N",
+                   help="passes of bench_pipeline.py over the WAVs with --compare-pipeline (default 3): a WAV's pipeline "
+                   "figure in the pairs is the median of its passes")
+    p.add_argument("--keep", action="store_true", help="keep the run's directory (daemon log, traces, each turn's recording under turns/)")
     report.add_output_options(p, markdown_help="print the Markdown table (for docs/benchmarks.md)")
     p.add_argument("--render", type=Path, metavar="JSON", help="print the report of an earlier --json run (no new run)")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per turn on stderr")

@@ -260,6 +260,18 @@ def test_pairs_hold_the_same_wavs_on_the_same_path_on_both_sides() -> None:
     assert "(2 starts: the run above" in md and "**Median" in md
 
 
+def test_with_several_pipeline_passes_a_wav_is_paired_with_the_median_of_its_passes_on_that_path() -> None:
+    turns = [_routed("chat", "01.wav", 5000), _routed("chat", "01.wav", 1500), _routed("fast_path", "02.wav", 600, "rules", "system")]
+    pipe = [{"file": "01.wav", "path": "rules:smalltalk", "spoken_latency_ms": ms, "error": None} for ms in (1100.0, 1400.0, 1300.0)]
+    pipe += [{"file": "01.wav", "path": "llm:smalltalk", "spoken_latency_ms": 400.0, "error": None},  # another path: not counted
+             {"file": "02.wav", "path": "rules:system", "spoken_latency_ms": 500.0, "error": None},
+             {"file": "02.wav", "path": "rules:system", "spoken_latency_ms": None, "error": "no transcript"}]
+    p = bench.paired_by_kind(turns, pipe)
+    assert p["chat"]["rows"] == [{"wav": "01.wav", "daemon_ms": 1500, "pipeline_ms": 1300.0, "pipeline_passes": 3}]
+    assert p["chat"]["median_paired_difference_ms"] == 200
+    assert p["fast_path"]["rows"][0]["pipeline_passes"] == 1 and p["fast_path"]["difference_of_p50_ms"] == 100
+
+
 def test_the_rig_reopens_a_stream_that_died_and_cuts_the_sound_it_was_playing(monkeypatch: pytest.MonkeyPatch) -> None:
     rig = object.__new__(bench.DuplexRig)  # no PortAudio: the stream is a stand-in
     rig.frames, rig.restarts, rig._queue, rig._lock = 4800, [], [], bench.threading.Lock()
