@@ -630,6 +630,22 @@ def proc_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
+def machine_cpu_ticks() -> tuple[int, int]:
+    """(stolen, all) CPU ticks of the machine so far (/proc/stat): the hypervisor's steal is time
+    this VM's CPUs wanted and did not get — a run with much of it measured a slower machine."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return (fields[7] if len(fields) > 7 else 0), sum(fields[:8])
+
+
+def steal_share(before: tuple[int, int], after: tuple[int, int]) -> float | None:
+    """Stolen CPU time between two :func:`machine_cpu_ticks` readings, % of all CPU time."""
+    total = after[1] - before[1]
+    return round(100.0 * (after[0] - before[0]) / total, 1) if total > 0 else None
+
+
 def proc_rss_mb(pid: int) -> float:
     return round(sysmem.rss_mb(pid) or 0.0, 1)
 
@@ -1032,6 +1048,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         rss_ready = proc_rss_mb(daemon.pid)
         maps_ready = sysmem.memory_map(daemon.pid)
         cpu_at_ready = proc_cpu_s(daemon.pid)
+        stolen_at_ready = machine_cpu_ticks()
         daemon.new_traces()  # nothing before the first turn counts
 
         turns: list[dict[str, Any]] = []
@@ -1055,6 +1072,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         maps_after = sysmem.memory_map(daemon.pid) if daemon.alive() else {}
         maps_idle: dict[str, dict[str, int]] = {}
         cpu_after_turns = proc_cpu_s(daemon.pid) if daemon.alive() else None
+        steal_during_turns = steal_share(stolen_at_ready, machine_cpu_ticks())
 
         cpu: dict[str, Any] = {}
         rss_idle = None
@@ -1127,6 +1145,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "memory": memory_report(maps_ready, maps_after, maps_idle, maps_end),
             "cpu": cpu,
             "daemon_cpu_s_during_turns": round(cpu_after_turns - cpu_at_ready, 1) if cpu_after_turns is not None else None,
+            "steal_during_turns_pct": steal_during_turns,
             "harness_round_trip_ms": {"before": rtt_before, "after": rtt_after, "per_turn": p50_p95(per_turn) | {
                 "min": min(per_turn, default=None), "max": max(per_turn, default=None)}, "xruns": dict(rig.flags)},
             "daemon": {"exit_code": exit_code, "turns": status_end.get("turns"), "turns_failed": status_end.get("turns_failed"),
@@ -1249,10 +1268,15 @@ def _cell(v: dict[str, Any]) -> str:
     return f"{v['p50'] / 1000:.2f} / {v['p95'] / 1000:.2f} s"
 
 
+def _pct(v: float | None) -> str:
+    return "not measured" if v is None else f"{v} %"
+
+
 def render_markdown(r: dict[str, Any]) -> str:
     m = r["meta"]
     lines = [f"Command: `{m['command']}` — daemon: `{m['daemon_command']}`.", "",
-             f"Machine: {m['machine']}; load average at the end {m['loadavg_end']}. Date: {m['date']}.", "",
+             f"Machine: {m['machine']}; load average at the end {m['loadavg_end']}; CPU time stolen by the hypervisor "
+             f"during the turns {_pct(r.get('steal_during_turns_pct'))}. Date: {m['date']}.", "",
              "| turns | n | answered (apologies) | **spoken latency** p50 / p95 (through the devices) | the daemon's own trace p50 / p95 "
              "| acknowledgement (earcon) p50 / p95 |",
              "| --- | --- | --- | --- | --- | --- |"]

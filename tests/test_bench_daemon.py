@@ -399,3 +399,10 @@ def _report_frame(r: dict) -> dict:
                                         "per_turn": {"p50": 121.0, "p95": 125.0, "min": 119.0, "max": 126.0}, "xruns": {}},
               "meta": {"command": "c", "daemon_command": "d", "machine": "m", "loadavg_end": [0.1], "date": "x"}})
     return r
+
+
+def test_the_steal_share_is_the_stolen_ticks_over_all_ticks_between_two_readings() -> None:
+    assert bench.steal_share((100, 10_000), (150, 11_000)) == 5.0
+    assert bench.steal_share((0, 0), (0, 0)) is None  # no /proc/stat: not measured, not zero
+    stolen, total = bench.machine_cpu_ticks()
+    assert 0 <= stolen <= total
