@@ -111,6 +111,8 @@ HOP_MS = 10
 WIN_MS = 20
 BRIDGE_MS = 120
 TONE_FRACTION = 0.85  # share of a frame's energy within ±2 bins of its peak: a pure tone (earcon)
+TONE_HEAD_MS = 80  # a stretch that starts with pure-tone frames this long starts after them
+SPEECH_MIN_NOISY = 0.25  # speech: at least this share of a stretch's frames is not a pure tone (a vowel may be)
 EARCON_NCC = 0.6  # normalised cross-correlation with an earcon's waveform that marks it as playing
 EARCON_MARGIN_MS = 30  # masked around a found earcon (fades, the sound server's resampler)
 EARCON_CUT_MARGIN_MS = 10  # masked after an earcon a reply cut short (the player's 5 ms fade)
@@ -412,11 +414,13 @@ def find_reply(x: np.ndarray, min_speech_s: float, rate: int = RATE,
                templates: list[np.ndarray] | None = None) -> ReplyMarks:
     """The acknowledgement, the start of the reply's speech and its end in the speaker recording ``x``.
 
-    Speech is the first stretch of at least ``min_speech_s`` above the loudness floor that is neither
-    a pure tone frame by frame nor inside an earcon found by its waveform (``templates``, see
-    :func:`find_earcons`; the margin around it covers the resampler's ringing). The waveform match is
-    what lets ``min_speech_s`` be short enough for a short first word ("Saat …"): after the sound
-    server's mixing and resampling the earcon's note changes and fades are not pure tones."""
+    Speech is the first stretch of at least ``min_speech_s`` above the loudness floor outside the
+    earcons found by their waveform (``templates``, see :func:`find_earcons`; the margin around one
+    covers the resampler's ringing) in which at least ``SPEECH_MIN_NOISY`` of the frames are not pure
+    tones, a stretch's leading pure tone of ``TONE_HEAD_MS`` or more left out (an earcon the match
+    missed). Frame by frame a vowel of the voice can be as pure as a tone (a quarter of this voice's
+    frames are), so tones do not split a stretch. The waveform match is what lets ``min_speech_s`` be
+    short enough for a short first word ("Saat …")."""
     db, tonal = frame_features(x, rate)
     loud = db > THRESHOLD_DBFS
     marks = ReplyMarks()
@@ -436,8 +440,13 @@ def find_reply(x: np.ndarray, min_speech_s: float, rate: int = RATE,
         earcon[lo:hi] = True
     marks.end_s = round((np.flatnonzero(loud)[-1] * HOP_MS + WIN_MS) / 1000, 3)
     min_frames = int(round(min_speech_s / hop_s))
-    for a, b in stretches(loud & ~tonal & ~earcon, BRIDGE_MS // HOP_MS):
-        if b - a >= min_frames:
+    for a, b in stretches(loud & ~earcon, BRIDGE_MS // HOP_MS):
+        head = a
+        while head < b and tonal[head]:
+            head += 1
+        if (head - a) * HOP_MS >= TONE_HEAD_MS:  # a pure tone first (an earcon the waveform match missed)
+            a = head
+        if b - a >= min_frames and float(np.mean(~tonal[a:b])) >= SPEECH_MIN_NOISY:
             marks.speech_s = round(a * hop_s, 3)
             break
     first = int(np.flatnonzero(loud)[0])
