@@ -111,12 +111,12 @@ HOP_MS = 10
 WIN_MS = 20
 BRIDGE_MS = 120
 TONE_FRACTION = 0.85  # share of a frame's energy within ±2 bins of its peak: a pure tone (earcon)
-TONE_HEAD_MS = 80  # a stretch that starts with pure-tone frames this long starts after them
+TONE_HEAD_MS = 40  # a stretch that starts with pure-tone frames this long starts after them
 SPEECH_MIN_NOISY = 0.25  # speech: at least this share of a stretch's frames is not a pure tone (a vowel may be)
 EARCON_NCC = 0.6  # normalised cross-correlation with an earcon's waveform that marks it as playing
 EARCON_MARGIN_MS = 30  # masked around a found earcon (fades, the sound server's resampler)
 EARCON_CUT_MARGIN_MS = 10  # masked after an earcon a reply cut short (the player's 5 ms fade)
-EARCON_HEAD_MS = 80  # the head of an earcon that finds one a reply cut short
+EARCON_HEAD_MS = 40  # the head of an earcon that finds one a reply cut short (the cue may play only ~60 ms)
 EARCON_HEAD_NCC = 0.8  # ... a stricter match, for the shorter waveform
 EARCON_STEP_MS = 10  # an earcon's end is followed in steps this long
 EARCON_STEP_NCC = 0.5  # a step still matches the earcon's waveform at this correlation
@@ -873,7 +873,9 @@ def save_turn_audio(path: Path, rig: DuplexRig, end_of_request: int) -> None:
 
 
 def run_turn(rig: DuplexRig, daemon: DaemonProcess, u: Utterance, audio: np.ndarray,
-             args: argparse.Namespace) -> dict[str, Any]:
+             args: argparse.Namespace, name: str | None = None) -> dict[str, Any]:
+    """One turn; ``name``: the turn's name in the report (default: the utterance's)."""
+    name = name or u.name
     st0 = daemon.status()
     daemon.new_log_lines()
     xruns0 = sum(rig.flags.values())
@@ -920,7 +922,7 @@ def run_turn(rig: DuplexRig, daemon: DaemonProcess, u: Utterance, audio: np.ndar
     marks = find_reply(rig.recorded(end_of_request), args.min_speech, templates=earcon_templates())
     audio_dir = getattr(args, "audio_dir", None)
     if audio_dir is not None:  # --keep: what the harness heard, for a look afterwards
-        save_turn_audio(audio_dir / f"{u.name}.wav", rig, end_of_request)
+        save_turn_audio(audio_dir / f"{name}.wav", rig, end_of_request)
     traces = daemon.new_traces()
     # what the ASR's hallucination guard threw away (the daemon logs it at INFO, without the text)
     discarded = [ln.split(ASR_DISCARD, 1)[1].strip() for ln in daemon.new_log_lines()
@@ -940,7 +942,7 @@ def run_turn(rig: DuplexRig, daemon: DaemonProcess, u: Utterance, audio: np.ndar
         answered, spoken, ack = False, None, None
         reason = "the harness's own audio stream stopped and was reopened during this turn (not measured)"
     return {
-        "name": u.name, "text": u.spoken, "designed_kind": u.kind, "kind": kind_of(u, trace), "wake_word": u.wake,
+        "name": name, "text": u.spoken, "designed_kind": u.kind, "kind": kind_of(u, trace), "wake_word": u.wake,
         "answered": answered, "unanswered_reason": None if answered else reason,
         "spoken_latency_ms": spoken if answered else None,
         "ack_ms": ack,
@@ -1121,8 +1123,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     notes.append(f"restart {k + 1}: {exc}".splitlines()[0])
                     break
                 daemon.new_traces()
-                t = run_turn(rig, daemon, plan[0], audio[plan[0].spoken], args)
-                t["name"] = f"restart{k + 1}_{plan[0].name}"
+                t = run_turn(rig, daemon, plan[0], audio[plan[0].spoken], args, name=f"restart{k + 1}_{plan[0].name}")
                 t["wav"] = files[plan[0].spoken].name
                 t["restart_exit_code"] = daemon.stop()
                 restarts.append(t)
