@@ -102,6 +102,25 @@ async def test_warm_prefix_snapshot_restores_and_matches_cold(backend) -> None:
     assert RouterOutput.model_validate_json(warm) == RouterOutput.model_validate_json(cold)
 
 
+async def test_a_warm_prefix_serves_a_prompt_with_the_conversation_summary_after_it(backend) -> None:
+    """After the first turn a role's prompt carries the conversation summary, a system message right
+    after the few-shot examples: the warm prefix taken at start-up still serves it, so only the
+    summary and the request are evaluated (it used to end in the ``user`` role's tokens and match no
+    such prompt: every orchestrator plan after the first turn evaluated ~1250 tokens again)."""
+    from bantz_voice.brain.orchestrator import orchestrator_parts
+
+    await backend.warmup([orchestrator_parts("").stable_prefix()])
+    eng = backend._get_engine()
+    for summary in (["'yarın saat üçte toplantı ekle' dediniz; takvime 'toplantı' ekledim."], []):
+        # another prompt evicts the prefix from the context: only the snapshot can bring it back
+        await complete(backend, SYSTEM + [{"role": "user", "content": "hi"}], GenParams(timeout_s=LOADED_S, max_tokens=2))
+        tokens = eng.tokens(orchestrator_parts("yarın saat onda doktor randevusu ekle", summary).messages())
+        with eng.lock:
+            eng.prepare(tokens)
+            total, reused = eng.cache.last_reuse
+        assert total == len(tokens) and reused > 500 and total - reused < 120, (summary, total, reused)
+
+
 async def test_kept_conversation_states_stay_bounded_over_many_turns(backend) -> None:
     """Every chat reply keeps its KV state (a few MB each: part of the daemon's RSS after READY,
     issue 11), but only the last RECENT_SLOTS of them: after many different conversations the engine

@@ -180,11 +180,23 @@ class Engine:
         self.cache.prepare(self.llm, tokens)
 
     def stable_prefix(self, prefix: list[Message]) -> list[int]:
-        """The tokens every next user turn after ``prefix`` starts with (the chat template may
-        render the end of one message together with the start of the next)."""
+        """The tokens every prompt that continues ``prefix`` starts with: a next user turn, or the
+        conversation summary (a system message) that a role's prompt puts right after its few-shot
+        examples once there has been a turn (``PromptParts.messages``). The chat template may render
+        the end of one message together with the start of the next, so the prefix ends before the
+        next message's role: a warm prefix that took the ``user`` role's tokens along matched no
+        prompt with a summary, and every orchestrator plan after the first turn evaluated its whole
+        prompt again (~1250 tokens, ~5 s with SmolLM2 on 2 cores; issue 11)."""
         a = self.tokens(prefix + [{"role": "user", "content": "merhaba"}])
         b = self.tokens(prefix + [{"role": "user", "content": "saat kaç acaba"}])
-        return a[: common_prefix(a, b)]
+        n = common_prefix(a, b)
+        try:
+            c = self.tokens(prefix + [{"role": "system", "content": "özet"}, {"role": "user", "content": "merhaba"}])
+        except Exception as exc:  # a template that allows no system message there (jinja2's raise_exception)
+            log.debug("%s: no system message after the prefix (%s)", self.path.name, exc)
+        else:
+            n = min(n, common_prefix(a, c))
+        return a[:n]
 
     def prefill(self, prefix: list[Message], cancel: threading.Event) -> int:
         """Evaluate the conversation prefix the next chat prompt will start with, PREFILL_CHUNK
