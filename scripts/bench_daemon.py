@@ -124,6 +124,7 @@ EARCON_STEP_LEVEL = 0.5  # ... and at this fraction of the level it had so far (
 EARCON_MIN_MS = 30  # an earcon is taken when the recording follows its waveform at least this long
 EARCON_ALIGN_MS = 25  # a correlation peak is placed within this much (see place_earcon)
 EARCON_FIT_BASE = 0.9  # a placement's fit: each step's correlation above this, summed
+RSS_TURNS = 20  # issue 11's memory target: RSS after this many turns within 10 % of RSS at READY
 MIN_SPEECH_S = 0.15  # shortest stretch that counts as the reply's speech once the earcons are masked
 
 # Requests the Turkish rules do not settle alone (confidence under brain.fast_path_min_confidence and a
@@ -659,6 +660,12 @@ def proc_rss_mb(pid: int) -> float:
     return round(sysmem.rss_mb(pid) or 0.0, 1)
 
 
+def rss_after_turn(turns: list[dict[str, Any]], n: int) -> float | None:
+    """The daemon's RSS right after the reply of the ``n``-th turn played (issue 11's target point:
+    after 20 turns), or None when fewer turns ran or it was not read."""
+    return turns[n - 1].get("rss_mb") if len(turns) >= n else None
+
+
 def _split_kb(maps: dict[str, dict[str, int]]) -> dict[str, int]:
     """Resident kB by kind: anonymous (heap, arenas, buffers) vs file-backed (libraries, mmapped models)."""
     anon = sum(v["anon"] for v in maps.values())
@@ -1066,6 +1073,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for i, u in enumerate(plan):
             t = run_turn(rig, daemon, u, audio[u.spoken], args)
             t["wav"] = files[u.spoken].name
+            t["rss_mb"] = proc_rss_mb(daemon.pid) if daemon.alive() else None  # right after its reply
             if u.kind == "follow_up" and not t["answered"] and turns and (not turns[-1]["answered"] or _error(turns[-1])):
                 # the daemon opens the follow-up window only after a reply without an error
                 t["unanswered_reason"] += " — the turn before got no reply or an apology, so no follow-up window was open"
@@ -1151,7 +1159,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "turns": turns,
             "restarts": restarts,
             "ready_s": ready_s,
-            "rss_mb": {"ready": rss_ready, "after_turns": rss_after, "idle_after_turns": rss_idle, "end": rss_end},
+            "rss_mb": {"ready": rss_ready, f"after_{RSS_TURNS}_turns": rss_after_turn(turns, RSS_TURNS), "after_turns": rss_after,
+                       "idle_after_turns": rss_idle, "end": rss_end, "per_turn": [t.get("rss_mb") for t in turns]},
             "memory": memory_report(maps_ready, maps_after, maps_idle, maps_end),
             "cpu": cpu,
             "daemon_cpu_s_during_turns": round(cpu_after_turns - cpu_at_ready, 1) if cpu_after_turns is not None else None,
@@ -1361,8 +1370,16 @@ def render_markdown(r: dict[str, Any]) -> str:
                   f"({mt['min']:.0f} to {mt['max']:.0f} ms, n = {mt['n']}) — the output path's delay; a turn far from it would "
                   "be a misplaced onset."]
     cpu = r.get("cpu", {})
+    rss = r["rss_mb"]
+
+    def grown(mb: float | None) -> str:
+        return f" ({(mb / rss['ready'] - 1) * 100:+.1f} %)" if mb and rss.get("ready") else ""
+
+    at_n = rss.get(f"after_{RSS_TURNS}_turns")
     extra = [f"READY {r['ready_s']} s after start",
-             f"RSS {r['rss_mb']['ready']} MB at READY → {r['rss_mb']['after_turns']} MB right after the last turn"
+             f"RSS {rss['ready']} MB at READY → "
+             + (f"{at_n} MB after {RSS_TURNS} turns{grown(at_n)} → " if at_n else "")
+             + f"{rss['after_turns']} MB right after the last turn{grown(rss['after_turns'])}"
              + (f" → {r['rss_mb']['idle_after_turns']} MB idle after the turns" if r["rss_mb"].get("idle_after_turns") else "")
              + (f" → {r['rss_mb']['end']} MB at the end" if r["rss_mb"].get("end") else "")]
     def slices(c: dict[str, Any]) -> str:

@@ -352,6 +352,9 @@ def test_quick_run_through_the_devices(tmp_path: Path) -> None:
     assert len(r["unanswered"]) == len(measured) - len(answered)
     assert len(r["not_measured"]) == 3 - len(measured)
     assert r["rss_mb"]["ready"] > 50 and r["rss_mb"]["after_turns"] > 50 and r["rss_mb"]["idle_after_turns"] > 50
+    # read after each turn's reply; 3 turns have no "after 20 turns" point
+    assert len(r["rss_mb"]["per_turn"]) == len(r["turns"]) and all(x > 50 for x in r["rss_mb"]["per_turn"])
+    assert r["rss_mb"]["after_20_turns"] is None
     mem = r["memory"]  # per mapping (smaps): the anonymous and file-backed parts add up to the resident size
     for point in ("ready", "after_turns", "idle_after_turns"):
         assert mem[point]["anon_kb"] + mem[point]["file_kb"] == mem[point]["rss_kb"] > 50 * 1024
@@ -364,11 +367,18 @@ def test_quick_run_through_the_devices(tmp_path: Path) -> None:
     assert r["meta"]["machine"] and r["meta"]["date"]
 
 
+def test_rss_after_the_twentieth_turn_is_the_one_read_after_its_reply() -> None:
+    turns = [{"rss_mb": 600.0 + i} for i in range(44)]
+    assert bench.rss_after_turn(turns, 20) == 619.0  # the 20th turn, not the 21st
+    assert bench.rss_after_turn(turns[:19], 20) is None  # fewer turns ran: no such point
+    assert bench.rss_after_turn([{"rss_mb": None}] * 20, 20) is None  # the daemon had exited
+
+
 def test_markdown_report_names_the_first_turn_each_kind_cpu_rss_and_the_pipeline_beside() -> None:
     turns = [_turn("chat", 3000, 2900), _turn("chat", 1000, 900), _turn("fast_path", 500, 450), _turn("follow_up", None)]
     turns[1]["trace"]["error"] = "llm_timeout"
     r = bench.summarize(turns)
-    r.update({"turns": turns, "ready_s": 12.5, "rss_mb": {"ready": 400.0, "after_turns": 420.0, "end": 421.0},
+    r.update({"turns": turns, "ready_s": 12.5, "rss_mb": {"ready": 400.0, "after_20_turns": 410.0, "after_turns": 420.0, "end": 421.0},
               "cpu": {"silence": {"cpu_pct_of_one_core": 1.5, "seconds": 20.0, "cpu_pct_per_5_s": [3.0, 1.0, 1.0, 1.0]},
                       "speech_without_wake_word": {"cpu_pct_of_one_core": 37.0, "seconds": 60.0, "utterances": 9, "ignored": 9,
                                                    "turns": 0}},
@@ -387,7 +397,7 @@ def test_markdown_report_names_the_first_turn_each_kind_cpu_rss_and_the_pipeline
     assert "| fast path | 1 | 1 (0) | 0.50 / 0.50 s |" in md
     assert "| follow up | 1 | 0 (0) | – |" in md
     assert "| chat | 1.00 s (1) | 0.80 / 0.80 s (1) | +0.20 s |" in md and "| fast path | 0.50 s (1) | 0.80 / 0.80 s (1) | -0.30 s |" in md
-    assert "RSS 400.0 MB at READY → 420.0 MB" in md and "1.5 % of one core in 20 s of silence after the turns (per 5 s: 3, 1, 1, 1 %)" in md
+    assert "RSS 400.0 MB at READY → 410.0 MB after 20 turns (+2.5 %) → 420.0 MB right after the last turn (+5.0 %)" in md and "1.5 % of one core in 20 s of silence after the turns (per 5 s: 3, 1, 1, 1 %)" in md
     assert "37.0 % of one core during 60 s of Turkish speech" in md
     assert "Resident memory" not in md  # a report without the smaps breakdown (older runs) renders as before
     ready = {"[anon]": {"rss": 300 * 1024, "anon": 300 * 1024}, "/m/model.gguf": {"rss": 100 * 1024, "anon": 0}}
