@@ -2,7 +2,7 @@
 """Benchmark the product as a user meets it: the unmodified ``bantz-voice run`` daemon, default
 configuration, hearing Turkish speech through a virtual microphone and answering on a virtual speaker.
 
-    python scripts/bench_daemon.py [--turns 22] [--json | --markdown] [--wavs-out DIR]
+    python scripts/bench_daemon.py [--turns 44] [--json | --markdown] [--wavs-out DIR]
     python scripts/bench_daemon.py --quick --json      # smoke test: 3 turns, short CPU windows
 
 How it measures (everything on a private PulseAudio server started for the run; the user's sound
@@ -1433,7 +1433,7 @@ def render_text(r: dict[str, Any]) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     p = report.described_parser(__doc__, epilog=True)
-    p.add_argument("--turns", type=int, default=22, help="utterances to play (default 22; a follow-up counts as one; 0: only the CPU windows)")
+    p.add_argument("--turns", type=int, default=44, help="utterances to play (default 44: the 19 distinct ones about 2.3 times, so a kind has enough pairs for a median; a follow-up counts as one; 0: only the CPU windows)")
     p.add_argument("--quick", action="store_true", help="smoke test: 3 turns, 3 s of silence, 6 s of speech")
     p.add_argument("--speech", type=float, default=60.0, metavar="S", help="seconds of Turkish speech without the wake word (CPU)")
     p.add_argument("--silence", type=float, default=20.0, metavar="S", help="seconds of silence (CPU)")
