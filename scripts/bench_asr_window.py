@@ -66,7 +66,7 @@ def utterances(n: int, dev: Path) -> list[tuple[str, np.ndarray]]:
         for i, text in enumerate(picked):
             raw, wav = Path(tmp) / f"r{i}.wav", Path(tmp) / f"u{i}.wav"
             subprocess.run(["espeak-ng", "-v", "tr", "-s", "160", "-w", str(raw), text], check=True)
-            subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True,
+            subprocess.run(["sox", "-R", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True,
                            stderr=subprocess.DEVNULL)
             out.append((text, _trim(_read(wav))))
     bench = ROOT / "tests" / "data" / "bench"

@@ -136,7 +136,7 @@ def render_piece(text: str, wpm: int, tmp: Path) -> np.ndarray:
 
     raw, wav = tmp / "raw.wav", tmp / "piece.wav"
     subprocess.run(["espeak-ng", "-v", "tr", "-s", str(wpm), "-w", str(raw), text], check=True)
-    subprocess.run(["sox", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(wav)], check=True)
+    subprocess.run(["sox", "-R", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(wav)], check=True)
     x = read_wav(wav, RATE)
     loud = np.flatnonzero(np.abs(x) > 300)  # about -40 dBFS
     return x[loud[0] : loud[-1] + 1]

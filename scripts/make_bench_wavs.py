@@ -47,11 +47,12 @@ def check_tools() -> None:
 
 def render(text: str, speed: int, out: Path, pad: tuple[float, float] = (0.3, 1.0)) -> Path:
     """``text`` spoken by espeak-ng Turkish at ``speed`` wpm → ``out``: 16 kHz mono 16-bit, with
-    ``pad`` seconds of silence before and after."""
+    ``pad`` seconds of silence before and after. ``sox -R``: its dither (16-bit output after the
+    rate change) is seeded the same every time, so a sentence is the same file in every run."""
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.wav"
         subprocess.run(["espeak-ng", "-v", "tr", "-s", str(speed), "-w", str(raw), text], check=True)
-        subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out),
+        subprocess.run(["sox", "-R", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out),
                         "pad", str(pad[0]), str(pad[1])], check=True)
     return out
 

@@ -426,3 +426,13 @@ def test_the_steal_share_is_the_stolen_ticks_over_all_ticks_between_two_readings
     assert bench.steal_share((0, 0), (0, 0)) is None  # no /proc/stat: not measured, not zero
     stolen, total = bench.machine_cpu_ticks()
     assert 0 <= stolen <= total
+
+
+@pytest.mark.skipif(not (shutil.which("espeak-ng") and shutil.which("sox")), reason="espeak-ng/sox (scripts/setup.sh --test)")
+def test_a_rendered_utterance_is_the_same_file_every_time(tmp_path) -> None:
+    """sox dithers when it reduces espeak-ng's output to 16 kHz 16-bit, with a new random seed each
+    run: without ``-R`` the same sentence was a different WAV in every run, and Whisper heard one of
+    the benchmark's requests three different ways in three runs. Every run now plays the same audio."""
+    a = bench.render("Bantz, yarın saat onda doktor randevusu ekle", 140, tmp_path / "a.wav", pad=(0.3, 0.5))
+    b = bench.render("Bantz, yarın saat onda doktor randevusu ekle", 140, tmp_path / "b.wav", pad=(0.3, 0.5))
+    assert a.read_bytes() == b.read_bytes() and len(a.read_bytes()) > 16000

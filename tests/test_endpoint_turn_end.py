@@ -212,7 +212,7 @@ def _espeak(text: str, tmp: Path) -> np.ndarray:
 
     raw, wav = tmp / "raw.wav", tmp / "piece.wav"
     subprocess.run(["espeak-ng", "-v", "tr", "-s", "150", "-w", str(raw), text], check=True)
-    subprocess.run(["sox", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True)
+    subprocess.run(["sox", "-R", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True)
     x = read_wav(wav, 16000)
     loud = np.flatnonzero(np.abs(x) > 300)
     return x[loud[0] : loud[-1] + 1]  # espeak's own leading and trailing silence trimmed
