@@ -207,6 +207,22 @@ def test_previous_version_is_kept_as_backup(cal: IcsCalendar) -> None:
     assert leftovers == []
 
 
+def test_a_write_after_one_stopped_between_backup_and_rename_leaves_no_temp_file(cal: IcsCalendar) -> None:
+    """A writer killed after it linked the backup to the current file and before its rename leaves
+    ``calendar.ics.bak`` as a second link of ``calendar.ics``. The next write keeps that backup (it
+    is the current version) and leaves no temporary link behind (rename(2) of one link onto another
+    of the same file does nothing: the test suite under load once found such a stray file)."""
+    cal.create("Bir", at(27, 9))
+    cal.create("İki", at(27, 10))
+    backup = cal.path.with_name("calendar.ics.bak")
+    backup.unlink()
+    os.link(cal.path, backup)  # where the killed writer stopped
+    current = cal.path.read_bytes()
+    cal.create("Üç", at(27, 11))
+    assert backup.read_bytes() == current and not os.path.samefile(backup, cal.path)
+    assert [p.name for p in cal.path.parent.iterdir() if p.name.endswith(".tmp")] == []
+
+
 @pytest.mark.parametrize(
     "content",
     [

@@ -94,6 +94,13 @@ class AtomicFile:
         return key
 
     def _keep_backup(self) -> None:
+        """The current file becomes ``<name>.bak`` (a hard link, else a copy). When the backup is
+        already the current file — a writer stopped between this and its rename — there is nothing
+        to keep: renaming a hard link onto another link of the same file does nothing and would
+        leave the temporary link behind (seen as a stray ``.bak.<pid>.tmp`` under load)."""
+        with contextlib.suppress(OSError):
+            if os.path.samefile(self.path, self.backup):
+                return
         link_tmp = self.backup.with_name(f".{self.backup.name}.{os.getpid()}.tmp")
         with contextlib.suppress(FileNotFoundError):
             link_tmp.unlink()
