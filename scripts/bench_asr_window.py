@@ -25,9 +25,7 @@ import json
 import os
 import platform
 import re
-import shutil
 import statistics as st
-import subprocess
 import sys
 import tempfile
 import wave
@@ -38,6 +36,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from make_bench_wavs import check_tools, render  # noqa: E402 - the one espeak-ng rendering (this script's folder)
+
 from bantz_voice.bench.stats import percentile  # noqa: E402 - the checkout's package, not an installed copy
 
 DEV = ROOT.parent / "shared" / "eval" / "nlu_dev.jsonl"
@@ -56,19 +56,13 @@ def _trim(a: np.ndarray) -> np.ndarray:
 
 
 def utterances(n: int, dev: Path) -> list[tuple[str, np.ndarray]]:
-    for tool in ("espeak-ng", "sox"):
-        if not shutil.which(tool):
-            raise SystemExit(f"{tool} is needed (apt-get install espeak-ng sox)")
+    check_tools()
     lines = [json.loads(ln)["text"] for ln in dev.read_text(encoding="utf-8").splitlines() if ln.strip()]
     picked = lines[:: max(1, len(lines) // n)][:n]
     out: list[tuple[str, np.ndarray]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for i, text in enumerate(picked):
-            raw, wav = Path(tmp) / f"r{i}.wav", Path(tmp) / f"u{i}.wav"
-            subprocess.run(["espeak-ng", "-v", "tr", "-s", "160", "-w", str(raw), text], check=True)
-            subprocess.run(["sox", "-R", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True,
-                           stderr=subprocess.DEVNULL)
-            out.append((text, _trim(_read(wav))))
+            out.append((text, _trim(_read(render(text, 160, Path(tmp) / f"u{i}.wav", pad=None)))))
     bench = ROOT / "tests" / "data" / "bench"
     for ln in (bench / "manifest.jsonl").read_text(encoding="utf-8").splitlines():
         row = json.loads(ln)

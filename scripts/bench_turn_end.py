@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,6 +38,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from make_bench_wavs import check_tools, spoken  # noqa: E402 - the one espeak-ng rendering (this script's folder)
 
 from bantz_voice.bench import harness, report  # noqa: E402 - the benchmarks' shared start-up and output
 from bantz_voice.bench.stats import p50_p95, percentile  # noqa: E402 - the one shared definition
@@ -130,42 +131,27 @@ COMPLETE: list[tuple[str, str, int]] = [
 
 
 # --- audio ---------------------------------------------------------------------------------------
-def render_piece(text: str, wpm: int, tmp: Path) -> np.ndarray:
-    """espeak-ng Turkish → sox 16 kHz mono int16, its leading and trailing silence trimmed."""
-    from bantz_voice.audio.wavio import read_wav
-
-    raw, wav = tmp / "raw.wav", tmp / "piece.wav"
-    subprocess.run(["espeak-ng", "-v", "tr", "-s", str(wpm), "-w", str(raw), text], check=True)
-    subprocess.run(["sox", "-R", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(wav)], check=True)
-    x = read_wav(wav, RATE)
-    loud = np.flatnonzero(np.abs(x) > 300)  # about -40 dBFS
-    return x[loud[0] : loud[-1] + 1]
-
-
 def make_set(out: Path, pauses_ms: list[int]) -> list[dict[str, Any]]:
     from bantz_voice.audio.wavio import write_wav
 
-    for tool in ("espeak-ng", "sox"):
-        if not shutil.which(tool):
-            raise SystemExit(f"{tool} is needed (apt-get install espeak-ng sox)")
+    check_tools()
     out.mkdir(parents=True, exist_ok=True)
     lead, trail = np.zeros(int(0.5 * RATE), np.int16), np.zeros(int(0.3 * RATE), np.int16)
     rows: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for i, (pieces, kind, wpm) in enumerate(PAUSED, 1):
-            parts = [render_piece(p, wpm, Path(tmp)) for p in pieces]
-            for pause in pauses_ms:
-                gap = np.zeros(int(pause * RATE / 1000), np.int16)
-                audio = [lead]
-                for j, part in enumerate(parts):
-                    audio += [gap, part] if j else [part]
-                name = f"p{i:02d}_{pause}ms_{kind}.wav"
-                write_wav(out / name, np.concatenate([*audio, trail]), RATE)
-                rows.append({"file": name, "text": " … ".join(pieces), "kind": kind, "paused": True, "pause_ms": pause})
-        for i, (text, kind, wpm) in enumerate(COMPLETE, 1):
-            name = f"c{i:02d}_{kind}.wav"
-            write_wav(out / name, np.concatenate([lead, render_piece(text, wpm, Path(tmp)), trail]), RATE)
-            rows.append({"file": name, "text": text, "kind": kind, "paused": False, "pause_ms": None})
+    for i, (pieces, kind, wpm) in enumerate(PAUSED, 1):
+        parts = [spoken(p, wpm) for p in pieces]
+        for pause in pauses_ms:
+            gap = np.zeros(int(pause * RATE / 1000), np.int16)
+            audio = [lead]
+            for j, part in enumerate(parts):
+                audio += [gap, part] if j else [part]
+            name = f"p{i:02d}_{pause}ms_{kind}.wav"
+            write_wav(out / name, np.concatenate([*audio, trail]), RATE)
+            rows.append({"file": name, "text": " … ".join(pieces), "kind": kind, "paused": True, "pause_ms": pause})
+    for i, (text, kind, wpm) in enumerate(COMPLETE, 1):
+        name = f"c{i:02d}_{kind}.wav"
+        write_wav(out / name, np.concatenate([lead, spoken(text, wpm), trail]), RATE)
+        rows.append({"file": name, "text": text, "kind": kind, "paused": False, "pause_ms": None})
     return rows
 
 

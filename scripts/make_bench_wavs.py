@@ -18,6 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # (text, kind, route, espeak-ng words per minute). Whisper base transcribes espeak-ng's Turkish
@@ -45,16 +47,29 @@ def check_tools() -> None:
             raise SystemExit(f"{tool} is needed (apt-get install espeak-ng sox)")
 
 
-def render(text: str, speed: int, out: Path, pad: tuple[float, float] = (0.3, 1.0)) -> Path:
+def render(text: str, speed: int, out: Path, pad: tuple[float, float] | None = (0.3, 1.0)) -> Path:
     """``text`` spoken by espeak-ng Turkish at ``speed`` wpm → ``out``: 16 kHz mono 16-bit, with
-    ``pad`` seconds of silence before and after. ``sox -R``: its dither (16-bit output after the
-    rate change) is seeded the same every time, so a sentence is the same file in every run."""
+    ``pad`` seconds of silence before and after (None: espeak-ng's own silence only). ``sox -R``:
+    its dither (16-bit output after the rate change) is seeded the same every time, so a sentence
+    is the same file in every run; ``-V1``: errors only, not its clipping warnings. The one
+    espeak-ng → sox rendering of the benchmarks and tests."""
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "raw.wav"
         subprocess.run(["espeak-ng", "-v", "tr", "-s", str(speed), "-w", str(raw), text], check=True)
-        subprocess.run(["sox", "-R", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out),
-                        "pad", str(pad[0]), str(pad[1])], check=True)
+        subprocess.run(["sox", "-R", "-V1", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(out),
+                        *(["pad", str(pad[0]), str(pad[1])] if pad else [])], check=True)
     return out
+
+
+def spoken(text: str, speed: int) -> np.ndarray:
+    """``text`` rendered (``render``, no pad) as 16 kHz int16 samples, espeak-ng's own leading and
+    trailing silence trimmed (|x| > 300, about -40 dBFS)."""
+    from bantz_voice.audio.wavio import read_wav
+
+    with tempfile.TemporaryDirectory() as tmp:
+        x = read_wav(render(text, speed, Path(tmp) / "piece.wav", pad=None), 16000)
+    loud = np.flatnonzero(np.abs(x) > 300)
+    return x[loud[0] : loud[-1] + 1]
 
 
 def make(out: Path) -> list[dict[str, object]]:

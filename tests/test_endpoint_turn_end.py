@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +26,9 @@ from bantz_voice.tts.base import TextToSpeech
 from bantz_voice.turn_end import VerdictReport
 from bantz_voice.voice.events import TurnFinished, VoiceObserver
 from bantz_voice.voice.turn import Turn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from make_bench_wavs import spoken  # the benchmarks' espeak-ng rendering
 
 FRAME_MS = 30
 N = 16000 * FRAME_MS // 1000
@@ -207,24 +210,12 @@ class Turns(VoiceObserver):
             self.turns.append(event.turn)
 
 
-def _espeak(text: str, tmp: Path) -> np.ndarray:
-    from bantz_voice.audio.wavio import read_wav
-
-    raw, wav = tmp / "raw.wav", tmp / "piece.wav"
-    subprocess.run(["espeak-ng", "-v", "tr", "-s", "150", "-w", str(raw), text], check=True)
-    subprocess.run(["sox", "-R", str(raw), "-r", "16000", "-c", "1", "-b", "16", str(wav)], check=True)
-    x = read_wav(wav, 16000)
-    loud = np.flatnonzero(np.abs(x) > 300)
-    return x[loud[0] : loud[-1] + 1]  # espeak's own leading and trailing silence trimmed
-
-
 @pytest.fixture(scope="module")
-def paused_audio(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, int, PartsDecoder]:
+def paused_audio() -> tuple[np.ndarray, int, PartsDecoder]:
     """(audio, index of the first sample of the pause, decoder) for FIRST + 600 ms + SECOND."""
     if not (shutil.which("espeak-ng") and shutil.which("sox")):
         pytest.skip("espeak-ng/sox (scripts/setup.sh --test)")
-    tmp = tmp_path_factory.mktemp("turn_end")
-    a, b = _espeak(FIRST, tmp), _espeak(SECOND, tmp)
+    a, b = spoken(FIRST, 150), spoken(SECOND, 150)
     lead, gap = np.zeros(8000, np.int16), np.zeros(int(0.6 * 16000), np.int16)
     audio = np.concatenate([lead, a, gap, b])
     loud = lambda x: int(np.count_nonzero(np.abs(x.astype(np.float32) / 32768) > 0.02))  # noqa: E731
