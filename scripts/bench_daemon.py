@@ -1160,7 +1160,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "restarts": restarts,
             "ready_s": ready_s,
             "rss_mb": {"ready": rss_ready, f"after_{RSS_TURNS}_turns": rss_after_turn(turns, RSS_TURNS), "after_turns": rss_after,
-                       "idle_after_turns": rss_idle, "end": rss_end, "per_turn": [t.get("rss_mb") for t in turns]},
+                       "idle_after_turns": rss_idle, "end": rss_end},  # each turn's own: turns[i]["rss_mb"]
             "memory": memory_report(maps_ready, maps_after, maps_idle, maps_end),
             "cpu": cpu,
             "daemon_cpu_s_during_turns": round(cpu_after_turns - cpu_at_ready, 1) if cpu_after_turns is not None else None,
